@@ -1,0 +1,52 @@
+"""The synthetic demo area: deterministic, complete, and round-trips through the cache."""
+
+import json
+
+import numpy as np
+
+from layers.demo import build_demo_area
+from layers.studyarea import VECTOR_THEMES, load_study_area
+from spatial.landcover import BUILDING, LOW_GREEN, PAVED, TREES, WATER, BARE
+from spatial.network import build_network, largest_component_share
+
+
+def test_demo_has_every_theme_and_is_marked_synthetic(demo_area, demo_dir):
+    for t in VECTOR_THEMES:
+        assert demo_area.has(t), t
+    m = json.loads((demo_dir / "manifest.json").read_text())
+    assert m["synthetic"] is True
+    assert m["crs"] == "EPSG:31370"
+    assert demo_area.streets.crs.to_epsg() == 31370
+
+
+def test_demo_holds_the_cases_the_indicators_need(demo_area):
+    s = demo_area.streets
+    assert (s["cyclestreet"] == "yes").any()
+    assert (s["highway"] == "steps").any()
+    assert (s["incline"] == "10%").any()
+    assert set(s["kerb"].dropna()) >= {"raised", "lowered"}
+    assert (demo_area.pois["category"] == "bus_stop").sum() >= 10
+    areas = demo_area.green.loc[demo_area.green["public"].astype(bool), "area_m2"]
+    assert areas.min() < 5000 and areas.max() > 100000
+    assert (demo_area.landuse["kind"] == "brownfield").any()
+    assert "Demerdijle" in set(demo_area.water["name"])
+
+
+def test_demo_is_deterministic():
+    a, b = build_demo_area(), build_demo_area()
+    assert a.buildings.geometry.equals(b.buildings.geometry)
+    assert np.array_equal(a.landcover.classes, b.landcover.classes)
+
+
+def test_demo_network_is_connected_and_landcover_has_all_classes(demo_area):
+    net = build_network(demo_area.streets)
+    assert largest_component_share(net) > 0.99
+    present = set(np.unique(demo_area.landcover.classes))
+    assert {BUILDING, PAVED, LOW_GREEN, TREES, WATER, BARE} <= present
+
+
+def test_cache_round_trip_keeps_counts(demo_area, demo_dir):
+    again = load_study_area(demo_dir)
+    for t in VECTOR_THEMES:
+        assert len(again.themes[t]) == len(demo_area.themes[t])
+    assert again.wijken["residents"].sum() == demo_area.wijken["residents"].sum()
