@@ -1,59 +1,36 @@
 """``gezondestad``: the command-line entry point (a thin shell over layers/, spatial/, screening/).
 
-Each subcommand is a pair ``_add_<name>(subparsers)`` / ``_run_<name>(args)`` registered in
-:data:`COMMANDS`; a subcommand only parses arguments, calls library functions and prints.
+Subcommands live next to the library code they call (``layers/cli.py``, ...), each module with a
+``COMMANDS`` dict of ``name -> (add_parser, run)`` pairs, listed in :data:`COMMAND_MODULES`. A
+subcommand only parses arguments, calls library functions and prints.
 Errors of the library (bad input) are printed as one line and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from pathlib import Path
 from typing import Callable
 
 
-def _add_prepare(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("prepare", help="prepare a study area (OSM by place name, OSM file, city GIS files or the demo)")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--place", help='place name for osmnx, e.g. "Mechelen, Belgium" (needs internet)')
-    src.add_argument("--osm", type=Path, help="an OSM .osm or .osm.pbf file (offline)")
-    src.add_argument("--sources", type=Path, help="a TOML file mapping city GIS files onto the themes")
-    src.add_argument("--demo", action="store_true", help="the synthetic demo town (offline)")
-    p.add_argument("--wijken", type=Path, help="wijken polygons (GeoPackage/Shapefile/GeoJSON) to use as boundary")
-    p.add_argument("--resolution-m", type=float, default=10.0, help="land-cover cell size in metres (default 10)")
-    p.add_argument("--out", type=Path, required=True, help="output folder of the prepared study area")
+COMMAND_MODULES: tuple[str, ...] = (
+    "layers.cli",
+)
+"""Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""
 
 
-def _run_prepare(args: argparse.Namespace) -> int:
-    from layers import prepare
-
-    area = prepare.prepare_from_args(
-        place=args.place,
-        osm_file=args.osm,
-        sources_toml=args.sources,
-        demo=args.demo,
-        wijken_file=args.wijken,
-        resolution_m=args.resolution_m,
-        progress=True,
-    )
-    from layers.studyarea import save_study_area
-
-    out = save_study_area(area, args.out)
-    print(area.summary()[["theme", "status", "count", "source"]].to_string(index=False))
-    print(f"Study area '{area.name}' written to {out}")
-    return 0
-
-
-COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable[[argparse.Namespace], int]]] = {
-    "prepare": (_add_prepare, _run_prepare),
-}
+def _commands() -> dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable[[argparse.Namespace], int]]]:
+    out: dict = {}
+    for mod in COMMAND_MODULES:
+        out.update(importlib.import_module(mod).COMMANDS)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gezondestad", description="Gezonde Stad: health in spatial planning.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add, _ in COMMANDS.values():
+    for add, _ in _commands().values():
         add(sub)
     return parser
 
@@ -61,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _, run = COMMANDS[args.command]
+    _, run = _commands()[args.command]
     try:
         return run(args)
     except (ValueError, OSError, KeyError) as exc:  # library errors carry a clear message

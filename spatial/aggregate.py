@@ -1,0 +1,198 @@
+"""Homes (origins of every per-resident indicator) and population-weighted aggregation per wijk."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.studyarea import CRS, StudyArea
+from spatial.norms import load_norms
+from spatial.population import RESIDENTIAL_USES
+
+RESIDENTIAL_STREETS = frozenset({"residential", "living_street", "unclassified", "tertiary", "secondary", "primary"})
+"""Street classes with dwellings along them (used only to estimate homes when buildings are missing)."""
+
+
+def assign_wijk(points: gpd.GeoDataFrame | gpd.GeoSeries, wijken: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``wijk_code`` and ``wijk_naam`` of the wijk each point lies in (nearest wijk within 50 m otherwise).
+
+    Returns
+    -------
+    DataFrame indexed like ``points`` with columns ``wijk_code``, ``wijk_naam`` (None outside).
+    """
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    out = pd.DataFrame({"wijk_code": pd.Series([None] * len(geoms), dtype="object", index=geoms.index),
+                        "wijk_naam": pd.Series([None] * len(geoms), dtype="object", index=geoms.index)})
+    if len(wijken) == 0 or len(geoms) == 0:
+        return out
+    tree = shapely.STRtree(wijken.geometry.values)
+    pts = np.asarray(geoms.values, dtype=object)
+    pi, wi = tree.query(pts, predicate="intersects")
+    first = ~pd.Series(pi).duplicated().to_numpy()
+    pi, wi = pi[first], wi[first]
+    codes = wijken["wijk_code"].astype("object").to_numpy()
+    names = wijken["wijk_naam"].astype("object").to_numpy()
+    out.iloc[pi, 0] = codes[wi]
+    out.iloc[pi, 1] = names[wi]
+    rest = np.flatnonzero(out["wijk_code"].isna().to_numpy())
+    if len(rest):
+        (ri, rwi), _ = tree.query_nearest(pts[rest], max_distance=50.0, return_distance=True, all_matches=False)
+        out.iloc[rest[ri], 0] = codes[rwi]
+        out.iloc[rest[ri], 1] = names[rwi]
+    return out
+
+
+def estimate_homes_along_streets(
+    streets: gpd.GeoDataFrame,
+    spacing_m: float | None = None,
+    offset_m: float = 10.0,
+) -> gpd.GeoDataFrame:
+    """Estimated address points along residential streets, for areas without buildings.
+
+    One point every ``spacing_m`` along each residential-class street, ``offset_m`` to its side
+    (alternating), so homes are not exactly on the street line. The result is flagged
+    ``estimated=True``; residents are set by :func:`home_points` from wijk totals.
+    """
+    spacing_m = float(spacing_m or load_norms("population")["home_spacing_m"].value)
+    hw = streets["highway"].astype("object").fillna("").to_numpy()
+    s = streets[np.isin(hw, list(RESIDENTIAL_STREETS))]
+    if len(s) == 0:
+        return gpd.GeoDataFrame({"estimated": []}, geometry=[], crs=CRS)
+    lines = s.geometry.values
+    lengths = shapely.length(lines)
+    n = np.maximum(1, np.floor(lengths / spacing_m).astype(int))
+    line_idx = np.repeat(np.arange(len(lines)), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    dist = (k + 0.5) * lengths[line_idx] / n[line_idx]
+    on = shapely.line_interpolate_point(lines[line_idx], dist)
+    ahead = shapely.line_interpolate_point(lines[line_idx], np.minimum(dist + 1.0, lengths[line_idx]))
+    back = shapely.line_interpolate_point(lines[line_idx], np.maximum(dist - 1.0, 0.0))
+    a, b = shapely.get_coordinates(back), shapely.get_coordinates(ahead)
+    d = b - a
+    norm = np.hypot(d[:, 0], d[:, 1])
+    norm[norm == 0] = 1.0
+    side = np.where(k % 2 == 0, 1.0, -1.0)
+    nx, ny = -d[:, 1] / norm * side, d[:, 0] / norm * side
+    xy = shapely.get_coordinates(on) + np.c_[nx, ny] * offset_m
+    return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=CRS)
+
+
+def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.GeoDataFrame:
+    """One point per home (building or estimated address) with residents and wijk.
+
+    With buildings: a point inside each residential building (``representative_point``) carrying
+    its ``residents``. Without buildings: :func:`estimate_homes_along_streets`, with residents
+    spread evenly over the homes of each wijk from ``wijken.residents`` (or zero when unknown).
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``home_id``, ``building_id`` (or None), ``residents``, ``estimated``,
+        ``wijk_code``, ``wijk_naam``, geometry (Point, EPSG:31370).
+    """
+    if area.has("buildings"):
+        b = area.buildings
+        use = b["use"].astype("object").fillna("yes").astype(str).str.lower()
+        res = pd.to_numeric(b["residents"], errors="coerce").fillna(0.0)
+        keep = (res > 0) | use.isin(RESIDENTIAL_USES) if not include_nonresidential else np.ones(len(b), bool)
+        b = b[np.asarray(keep)]
+        homes = gpd.GeoDataFrame(
+            {
+                "building_id": b["building_id"].to_numpy(),
+                "residents": pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy(),
+                "estimated": np.zeros(len(b), dtype=bool),
+            },
+            geometry=b.geometry.representative_point().values,
+            crs=CRS,
+        )
+    else:
+        area.require("streets")
+        homes = estimate_homes_along_streets(area.streets)
+        homes["building_id"] = None
+        homes["residents"] = 0.0
+    wk = assign_wijk(homes, area.wijken)
+    homes["wijk_code"] = wk["wijk_code"].to_numpy()
+    homes["wijk_naam"] = wk["wijk_naam"].to_numpy()
+    if not area.has("buildings") and len(homes) and "residents" in area.wijken:
+        tot = pd.to_numeric(area.wijken.set_index("wijk_code")["residents"], errors="coerce")
+        counts = homes["wijk_code"].value_counts()
+        per = homes["wijk_code"].map(lambda c: tot.get(c, np.nan) / counts.get(c, 1) if c is not None else np.nan)
+        homes["residents"] = pd.to_numeric(per, errors="coerce").fillna(0.0).to_numpy()
+    homes["home_id"] = np.arange(len(homes), dtype=np.int64)
+    return homes[["home_id", "building_id", "residents", "estimated", "wijk_code", "wijk_naam", "geometry"]]
+
+
+def weighted_share(mask: np.ndarray, weights: np.ndarray) -> float:
+    """Share of ``weights`` where ``mask`` is True (NaN when the total weight is 0)."""
+    w = np.asarray(weights, dtype=float)
+    tot = w.sum()
+    return float(w[np.asarray(mask, dtype=bool)].sum() / tot) if tot > 0 else float("nan")
+
+
+def aggregate_per_wijk(
+    homes: pd.DataFrame,
+    values: dict[str, np.ndarray],
+    wijken: gpd.GeoDataFrame,
+    how: dict[str, str] | None = None,
+    weight_col: str = "residents",
+) -> pd.DataFrame:
+    """Population-weighted aggregates per wijk.
+
+    Parameters
+    ----------
+    homes : DataFrame
+        Output of :func:`home_points` (needs ``wijk_code`` and ``weight_col``).
+    values : dict of name -> array
+        One value per home. Booleans are aggregated as the weighted share of True; numbers as the
+        weighted mean (``how[name] = "mean"``), the weighted sum (``"sum"``) or the unweighted
+        count of True (``"count"``).
+    wijken : GeoDataFrame
+        All wijken (wijken without homes get NaN).
+    weight_col : str
+        Column with weights; when every weight is 0 the homes count equally.
+
+    Returns
+    -------
+    DataFrame with ``wijk_code``, ``wijk_naam``, ``residents``, ``homes`` and one column per value.
+    """
+    how = how or {}
+    w = pd.to_numeric(homes[weight_col], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    if w.sum() == 0:
+        w = np.ones(len(homes))
+    codes = homes["wijk_code"].astype("object").to_numpy()
+    df = pd.DataFrame({"wijk_code": codes, "_w": w})
+    for name, arr in values.items():
+        a = np.asarray(arr)
+        mode = how.get(name, "share" if a.dtype == bool else "mean")
+        af = a.astype(float)
+        if mode in ("share", "mean"):
+            ok = np.isfinite(af)
+            df[name + "__num"] = np.where(ok, af * w, 0.0)
+            df[name + "__den"] = np.where(ok, w, 0.0)
+        elif mode == "sum":
+            df[name + "__num"] = np.where(np.isfinite(af), af * w, 0.0)
+            df[name + "__den"] = 1.0
+        elif mode == "count":
+            df[name + "__num"] = np.where(np.isfinite(af), af, 0.0)
+            df[name + "__den"] = 1.0
+        else:
+            raise ValueError(f"Unknown aggregation '{mode}' for '{name}'.")
+    g = df.groupby("wijk_code", dropna=True)
+    sums = g.sum(numeric_only=True)
+    out = wijken[["wijk_code", "wijk_naam"]].copy().reset_index(drop=True)
+    res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0)
+    out["residents"] = out["wijk_code"].map(res.groupby(codes).sum()).fillna(0.0).to_numpy()
+    out["homes"] = out["wijk_code"].map(pd.Series(codes).value_counts()).fillna(0).astype(int).to_numpy()
+    for name, arr in values.items():
+        mode = how.get(name, "share" if np.asarray(arr).dtype == bool else "mean")
+        num = out["wijk_code"].map(sums[name + "__num"])
+        if mode in ("share", "mean"):
+            den = out["wijk_code"].map(sums[name + "__den"])
+            out[name] = (num / den.where(den > 0)).to_numpy(dtype=float)
+        elif mode == "count":
+            out[name] = num.fillna(0.0).to_numpy(dtype=float)
+        else:  # sum
+            out[name] = num.fillna(0.0).to_numpy(dtype=float)
+    return out
