@@ -29,7 +29,8 @@ WIDTH_M, HEIGHT_M = 1950.0, 1500.0
 BLOCK_M = 150.0
 RIVER_WIDTH_M = 30.0
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"
+BROWNFIELD = (1355.0, 905.0, 1795.0, 1195.0)  # local x0, y0, x1, y1 of the "Stationsveld" (~12.8 ha)
 SEED = 20261124
 
 
@@ -114,7 +115,10 @@ def _streets() -> list[dict]:
     rows.append(_street([(1650, 150), (1800, 150)], highway="path", surface="ground", name="Boswegel"))
     rows.append(_street([(1725, 75), (1725, 150)], highway="path", surface="ground", smoothness="bad"))
     # cycle path across the brownfield edge to the station
-    rows.append(_street([(1350, 1050), (1650, 1050)], highway="cycleway", surface="asphalt", segregated="no", name="Stationsfietspad"))
+    # the brownfield has no streets inside it, only a cycle path across to the station side
+    bf = _rect(*BROWNFIELD)
+    rows = [r for r in rows if not bf.contains(r["geometry"].interpolate(0.5, normalized=True))]
+    rows.append(_street([(1350, 1050), (1800, 1050)], highway="cycleway", surface="asphalt", segregated="no", name="Stationsfietspad"))
     return rows
 
 
@@ -239,7 +243,7 @@ def build_demo_area() -> StudyArea:
     parks["area_m2"] = parks.area.round(1)
     parks["green_id"] = np.arange(len(parks))
     parks["tree_cover"] = np.where(parks["kind"] == "wood", 1.0, np.nan)
-    brownfield = _rect(1355, 905, 1795, 1195)  # ~12.8 ha
+    brownfield = _rect(*BROWNFIELD)
     landuse = gpd.GeoDataFrame(
         [
             {"kind": "brownfield", "name": "Stationsveld (braakliggend)", "geometry": brownfield},
