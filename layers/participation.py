@@ -1,0 +1,448 @@
+"""Participation remarks: residents drop a pin with a category and a short remark.
+
+Remarks live in one SQLite database (WAL journal, so readers never block the writer and two app
+sessions can add remarks at the same time). Every call opens its own short-lived connection:
+``sqlite3`` connections must not be shared between the threads Streamlit runs sessions in, and a
+connection per call is the simplest pattern that is safe across threads *and* processes. Each
+remark is committed at once (``synchronous=FULL``), so it survives an app restart or crash.
+
+Moderation hides a remark (and can unhide it); nothing is ever deleted, and every moderation
+action is logged with its time and note.
+
+Text is validated (length, control characters stripped) but otherwise stored *verbatim*:
+escaping happens where a remark is shown (:func:`remark_popup_html`), never in the database.
+Coordinates are stored in Belgian Lambert 72 (EPSG:31370), like every other layer.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sqlite3
+import tempfile
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.studyarea import CRS
+
+CATEGORIES: tuple[str, ...] = (
+    "hier is het te heet",
+    "onveilig oversteken",
+    "te weinig groen",
+    "slecht toegankelijk",
+    "fietsen voelt onveilig",
+    "wateroverlast",
+    "plek om elkaar te ontmoeten",
+    "andere",
+)
+"""The fixed (Dutch) categories a resident chooses from."""
+
+MAX_TEXT_CHARS = 500
+"""Longest remark accepted (characters, after stripping control characters): an input limit of
+the form, not a planning norm — long enough for two or three sentences."""
+
+DB_ENV_VAR = "GEZONDESTAD_DB"
+"""Environment variable that overrides the database path."""
+
+DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "participatie" / "opmerkingen.sqlite"
+"""Default database file (``data/participatie/`` is git-ignored)."""
+
+BUSY_TIMEOUT_MS = 15_000
+"""How long a writer waits for a concurrent writer's lock before giving up."""
+
+EXPORT_FORMATS: tuple[str, ...] = ("gpkg", "csv")
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS remarks (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    area_name       TEXT    NOT NULL,
+    wijk_code       TEXT    NOT NULL,
+    category        TEXT    NOT NULL,
+    text            TEXT    NOT NULL,
+    x_31370         REAL    NOT NULL,
+    y_31370         REAL    NOT NULL,
+    created_at      TEXT    NOT NULL,
+    session_id      TEXT    NOT NULL DEFAULT '',
+    hidden          INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1)),
+    moderation_note TEXT    NOT NULL DEFAULT '',
+    moderated_at    TEXT
+);
+CREATE INDEX IF NOT EXISTS remarks_area_wijk ON remarks (area_name, wijk_code);
+CREATE TABLE IF NOT EXISTS moderation_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    remark_id   INTEGER NOT NULL REFERENCES remarks (id),
+    action      TEXT    NOT NULL CHECK (action IN ('hide', 'unhide')),
+    note        TEXT    NOT NULL DEFAULT '',
+    at          TEXT    NOT NULL
+);
+"""
+
+REMARK_COLUMNS: tuple[str, ...] = (
+    "id",
+    "area_name",
+    "wijk_code",
+    "category",
+    "text",
+    "x_31370",
+    "y_31370",
+    "created_at",
+    "session_id",
+    "hidden",
+    "moderation_note",
+    "moderated_at",
+)
+
+
+class ParticipationError(ValueError):
+    """A remark or a moderation action was refused.
+
+    Attributes
+    ----------
+    nl : str
+        The same message in Dutch, for residents and facilitators in the app.
+    """
+
+    def __init__(self, message: str, nl: str) -> None:
+        super().__init__(message)
+        self.nl = nl
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An axis-aligned box in EPSG:31370 (metres) that pins must fall inside."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+
+    def contains(self, x_m: float, y_m: float) -> bool:
+        return self.minx <= x_m <= self.maxx and self.miny <= y_m <= self.maxy
+
+
+def default_db_path() -> Path:
+    """The database path: ``$GEZONDESTAD_DB`` when set, else :data:`DEFAULT_DB_PATH`."""
+    env = os.environ.get(DB_ENV_VAR, "").strip()
+    return Path(env) if env else DEFAULT_DB_PATH
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _connect(db_path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
+    """A fresh connection with WAL, a busy timeout and the schema in place; closed on exit."""
+    p = Path(db_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise ParticipationError(
+                f"{p}: SQLite could not switch to WAL journal mode (got {mode!r}); put the database on a local disk.",
+                f"{p}: de databank kan niet in WAL-modus; zet ze op een lokale schijf.",
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+            conn.execute("BEGIN IMMEDIATE")  # two first-time callers: the second waits, then no-ops
+            try:
+                for stmt in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                    conn.execute(stmt)
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        yield conn
+    finally:
+        conn.close()
+
+
+def init_db(db_path: str | os.PathLike | None = None) -> Path:
+    """Create the database (and its folder) when absent; return its path."""
+    p = Path(db_path) if db_path else default_db_path()
+    with _connect(p):
+        pass
+    return p
+
+
+def clean_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
+    """Validate a remark's text: strip control characters and outer whitespace, check the length.
+
+    Newlines and tabs are kept (a resident may write two lines); every other Unicode control
+    character (category ``Cc``) is removed. Nothing else is changed: HTML stays as typed and is
+    escaped only where shown.
+
+    Raises
+    ------
+    ParticipationError
+        When the text is empty after cleaning or longer than ``max_chars``.
+    """
+    if not isinstance(text, str):
+        raise ParticipationError("Remark text must be a string.", "De opmerking moet tekst zijn.")
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc").strip()
+    if not cleaned:
+        raise ParticipationError(
+            "Remark text is empty; write a short remark.", "Schrijf een korte opmerking (het tekstvak is leeg)."
+        )
+    if len(cleaned) > max_chars:
+        raise ParticipationError(
+            f"Remark is {len(cleaned)} characters long; at most {max_chars} are allowed. Shorten it.",
+            f"De opmerking is {len(cleaned)} tekens lang; maximaal {max_chars} tekens. Maak ze korter.",
+        )
+    return cleaned
+
+
+def check_category(category: str) -> str:
+    """Return ``category`` when it is one of :data:`CATEGORIES`, else raise :class:`ParticipationError`."""
+    if category not in CATEGORIES:
+        raise ParticipationError(
+            f"Unknown category {category!r}; choose one of {', '.join(CATEGORIES)}.",
+            "Kies een categorie uit de lijst.",
+        )
+    return category
+
+
+def add_remark(
+    db_path: str | os.PathLike,
+    area_name: str,
+    wijk_code: str,
+    category: str,
+    text: str,
+    x_m: float,
+    y_m: float,
+    bounds: Bounds | tuple[float, float, float, float] | None = None,
+    session_id: str = "",
+) -> int:
+    """Validate and store one remark at once; return its id.
+
+    Parameters
+    ----------
+    db_path : path
+        SQLite database file (created when absent).
+    area_name : str
+        Name of the study area the remark belongs to (remarks of several areas can share a file).
+    wijk_code : str
+        Code of the wijk the session is about.
+    category : str
+        One of :data:`CATEGORIES`.
+    text : str
+        The remark (see :func:`clean_text`).
+    x_m, y_m : float
+        Pin location in EPSG:31370 (metres).
+    bounds : Bounds or (minx, miny, maxx, maxy), optional
+        Study-area box in EPSG:31370; a pin outside it is refused.
+    session_id : str
+        Identifier of the browser session (lets a facilitator see remarks that belong together).
+
+    Raises
+    ------
+    ParticipationError
+        On an unknown category, empty/too long text, a missing wijk or a pin outside ``bounds``.
+    """
+    category = check_category(category)
+    cleaned = clean_text(text)
+    if not str(wijk_code or "").strip():
+        raise ParticipationError("A remark needs a wijk code.", "Kies eerst een wijk.")
+    try:
+        x, y = float(x_m), float(y_m)
+    except (TypeError, ValueError):
+        raise ParticipationError("Pin coordinates must be numbers.", "Klik eerst op de kaart om een punt te kiezen.") from None
+    if not (x == x and y == y):  # NaN
+        raise ParticipationError("Pin coordinates are missing.", "Klik eerst op de kaart om een punt te kiezen.")
+    if bounds is not None:
+        b = bounds if isinstance(bounds, Bounds) else Bounds(*map(float, bounds))
+        if not b.contains(x, y):
+            raise ParticipationError(
+                f"Pin ({x:.0f}, {y:.0f}) lies outside the study area {b}; click inside the map area.",
+                "Dat punt ligt buiten het studiegebied. Klik op een plek binnen de wijk.",
+            )
+    with _connect(db_path) as conn:
+        cur = conn.execute(
+            "INSERT INTO remarks (area_name, wijk_code, category, text, x_31370, y_31370, created_at, session_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (str(area_name), str(wijk_code), category, cleaned, x, y, _now(), str(session_id or "")),
+        )
+        return int(cur.lastrowid)
+
+
+def list_remarks(
+    db_path: str | os.PathLike,
+    area_name: str | None = None,
+    wijk_code: str | None = None,
+    include_hidden: bool = False,
+) -> pd.DataFrame:
+    """Remarks as a DataFrame (columns :data:`REMARK_COLUMNS`, oldest first).
+
+    ``area_name`` / ``wijk_code`` filter when given; hidden remarks are left out unless
+    ``include_hidden``.
+    """
+    sql = f"SELECT {', '.join(REMARK_COLUMNS)} FROM remarks WHERE 1 = 1"
+    params: list[object] = []
+    if area_name is not None:
+        sql += " AND area_name = ?"
+        params.append(str(area_name))
+    if wijk_code is not None:
+        sql += " AND wijk_code = ?"
+        params.append(str(wijk_code))
+    if not include_hidden:
+        sql += " AND hidden = 0"
+    sql += " ORDER BY id"
+    with _connect(db_path) as conn:
+        rows = conn.execute(sql, params).fetchall()
+    df = pd.DataFrame(rows, columns=list(REMARK_COLUMNS))
+    df["hidden"] = df["hidden"].astype(bool)
+    return df
+
+
+def count_remarks(db_path: str | os.PathLike, include_hidden: bool = True) -> int:
+    """Number of remarks in the database."""
+    with _connect(db_path) as conn:
+        sql = "SELECT COUNT(*) FROM remarks" + ("" if include_hidden else " WHERE hidden = 0")
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def set_hidden(db_path: str | os.PathLike, remark_id: int, hidden: bool, note: str = "") -> None:
+    """Hide (``hidden=True``) or unhide a remark; the row stays, the action is logged.
+
+    Raises
+    ------
+    ParticipationError
+        When no remark has ``remark_id``.
+    """
+    note_clean = "".join(ch for ch in str(note or "") if unicodedata.category(ch) != "Cc").strip()[:MAX_TEXT_CHARS]
+    at = _now()
+    with _connect(db_path) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "UPDATE remarks SET hidden = ?, moderation_note = ?, moderated_at = ? WHERE id = ?",
+                (1 if hidden else 0, note_clean, at, int(remark_id)),
+            )
+            if cur.rowcount == 0:
+                raise ParticipationError(
+                    f"No remark with id {remark_id}.", f"Er is geen opmerking met nummer {remark_id}."
+                )
+            conn.execute(
+                "INSERT INTO moderation_log (remark_id, action, note, at) VALUES (?, ?, ?, ?)",
+                (int(remark_id), "hide" if hidden else "unhide", note_clean, at),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def moderation_log(db_path: str | os.PathLike) -> pd.DataFrame:
+    """Every hide/unhide action (remark_id, action, note, at), oldest first."""
+    with _connect(db_path) as conn:
+        rows = conn.execute("SELECT remark_id, action, note, at FROM moderation_log ORDER BY id").fetchall()
+    return pd.DataFrame(rows, columns=["remark_id", "action", "note", "at"])
+
+
+def remarks_gdf(
+    db_path: str | os.PathLike,
+    area_name: str | None = None,
+    wijk_code: str | None = None,
+    include_hidden: bool = False,
+) -> gpd.GeoDataFrame:
+    """Remarks as points in EPSG:31370 (same filters as :func:`list_remarks`)."""
+    df = list_remarks(db_path, area_name, wijk_code, include_hidden)
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x_31370"], df["y_31370"]), crs=CRS)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(value: object) -> object:
+    """Defuse spreadsheet formula injection: a text cell starting with = + - @ gets a leading '."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_remarks(
+    db_path: str | os.PathLike,
+    fmt: str,
+    area_name: str | None = None,
+    include_hidden: bool = False,
+) -> bytes:
+    """Remarks as a GeoPackage (layer ``opmerkingen``, EPSG:31370) or CSV (with lon/lat too).
+
+    The CSV holds ``x_31370``/``y_31370`` and WGS84 ``lon``/``lat`` columns. Text cells that a
+    spreadsheet would run as a formula (starting with ``= + - @``) get a leading apostrophe in the
+    CSV only; the GeoPackage keeps the text verbatim.
+
+    Raises
+    ------
+    ParticipationError
+        On an unknown format.
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise ParticipationError(
+            f"Unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}.",
+            f"Onbekend exportformaat {fmt!r}; kies GeoPackage of CSV.",
+        )
+    gdf = remarks_gdf(db_path, area_name=area_name, include_hidden=include_hidden)
+    if fmt == "csv":
+        ll = gdf.geometry.to_crs("EPSG:4326")
+        df = pd.DataFrame(gdf.drop(columns="geometry"))
+        df["lon"] = ll.x.round(7).to_numpy()
+        df["lat"] = ll.y.round(7).to_numpy()
+        for c in ("text", "moderation_note", "wijk_code", "area_name", "session_id"):
+            df[c] = df[c].map(_csv_safe)
+        return df.to_csv(index=False).encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "opmerkingen.gpkg"
+        gdf = gdf.copy()
+        gdf["hidden"] = gdf["hidden"].astype(bool)
+        gdf.to_file(out, layer="opmerkingen", driver="GPKG")
+        return out.read_bytes()
+
+
+def remark_popup_html(category: str, text: str, created_at: str = "") -> str:
+    """HTML for a remark's map popup, with every user-supplied part escaped.
+
+    Nothing from a remark can run as HTML or script: ``<script>`` becomes ``&lt;script&gt;``.
+    Newlines become ``<br>`` *after* escaping.
+    """
+    body = html.escape(str(text), quote=True).replace("\n", "<br>")
+    head = html.escape(str(category), quote=True)
+    when = html.escape(str(created_at)[:16].replace("T", " "), quote=True)
+    return (
+        f'<div style="font-size:16px;max-width:280px"><b>{head}</b><br>{body}'
+        + (f'<br><span style="color:#666;font-size:12px">{when}</span>' if when else "")
+        + "</div>"
+    )
+
+
+__all__ = [
+    "CATEGORIES",
+    "MAX_TEXT_CHARS",
+    "Bounds",
+    "ParticipationError",
+    "add_remark",
+    "check_category",
+    "clean_text",
+    "count_remarks",
+    "default_db_path",
+    "export_remarks",
+    "init_db",
+    "list_remarks",
+    "moderation_log",
+    "remark_popup_html",
+    "remarks_gdf",
+    "set_hidden",
+]
