@@ -392,3 +392,109 @@ def largest_component_share(net: Network) -> float:
     comp = labels[net.edge_u]
     tot = np.bincount(comp, weights=net.edge_length_m)
     return float(tot.max() / tot.sum()) if tot.sum() > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Router:
+    """A network with one set of origins and one pool of targets snapped in, split once.
+
+    Built by :func:`build_router`; answer any number of nearest-target questions over subsets
+    of the targets with :func:`router_nearest` (one Dijkstra pass each) without snapping or
+    splitting again. Every target hangs off its projection by a virtual leaf node whose edge is
+    the snap leg, so door-to-door distances pick the right target.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Split graph plus one virtual leaf node per snapped target.
+    origin_node : ndarray (k,)
+        Node of each origin (-1 when not snapped).
+    origin_snap_m : ndarray (k,)
+        Straight snap leg of each origin (inf when not snapped).
+    target_virtual : ndarray (t,)
+        Virtual node of each target (-1 when not snapped).
+    target_snap_m : ndarray (t,)
+        Straight snap leg of each target (inf when not snapped).
+    """
+
+    matrix: sparse.csr_matrix
+    origin_node: np.ndarray
+    origin_snap_m: np.ndarray
+    target_virtual: np.ndarray
+    target_snap_m: np.ndarray
+
+    @property
+    def origin_snapped(self) -> np.ndarray:
+        return self.origin_node >= 0
+
+    @property
+    def target_snapped(self) -> np.ndarray:
+        return self.target_virtual >= 0
+
+
+def build_router(
+    net: Network,
+    origins: np.ndarray | gpd.GeoSeries,
+    targets: np.ndarray | gpd.GeoSeries,
+    max_snap_m: float = 100.0,
+    target_max_snap_m: float | None = None,
+) -> Router:
+    """Snap origins and a pool of targets once and split the network at all of them.
+
+    Parameters
+    ----------
+    net : Network
+    origins, targets : GeoSeries of Points or ndarray (k, 2)
+    max_snap_m : float
+        Maximum straight distance from an origin to the network.
+    target_max_snap_m : float, optional
+        Same for targets (defaults to ``max_snap_m``).
+    """
+    so = snap_points(net, origins, max_snap_m)
+    st = snap_points(net, targets, max_snap_m if target_max_snap_m is None else target_max_snap_m)
+    mat, (onodes, tnodes) = _split_graph(net, [so, st])
+    n = mat.shape[0]
+    tvalid = np.flatnonzero(st.ok)
+    k = tvalid.shape[0]
+    virt = np.full(len(st.edge), -1, dtype=np.int64)
+    virt[tvalid] = n + np.arange(k)
+    legs = sparse.csr_matrix((st.snap_m[tvalid] + _EPS_M, (virt[tvalid], tnodes[tvalid])), shape=(n + k, n + k))
+    big = sparse.bmat([[mat, None], [None, sparse.csr_matrix((k, k))]], format="csr") + legs + legs.T
+    return Router(big.tocsr(), onodes, so.snap_m, virt, st.snap_m)
+
+
+def router_nearest(router: Router, target_mask: np.ndarray | None = None, max_dist_m: float = np.inf) -> NearestResult:
+    """Door-to-door distance from every origin of ``router`` to the nearest selected target.
+
+    Same answer as :func:`nearest_target_distance` with ``include_snap=True`` on the selected
+    targets, but without snapping or splitting again.
+
+    Parameters
+    ----------
+    router : Router
+    target_mask : ndarray of bool, optional
+        Targets to consider (all when None).
+    max_dist_m : float
+        Search limit; farther origins get ``inf``.
+    """
+    n_o = router.origin_node.shape[0]
+    dist = np.full(n_o, np.inf)
+    tgt = np.full(n_o, -1, dtype=np.int64)
+    sel = router.target_snapped if target_mask is None else (np.asarray(target_mask, dtype=bool) & router.target_snapped)
+    tidx = np.flatnonzero(sel)
+    n_unsnapped = int((~router.target_snapped).sum()) if target_mask is None else int((np.asarray(target_mask, bool) & ~router.target_snapped).sum())
+    oid = np.flatnonzero(router.origin_snapped)
+    if tidx.shape[0] == 0 or oid.shape[0] == 0:
+        return NearestResult(dist, tgt, router.origin_snapped, n_unsnapped)
+    sources = router.target_virtual[tidx]
+    d, _, src = csgraph.dijkstra(
+        router.matrix, directed=False, indices=sources, min_only=True, limit=max_dist_m + _EPS_M, return_predecessors=True
+    )
+    dn = d[router.origin_node[oid]] - _EPS_M + router.origin_snap_m[oid]
+    srcn = src[router.origin_node[oid]]
+    lookup = np.full(router.matrix.shape[0], -1, dtype=np.int64)
+    lookup[sources] = tidx
+    reach = np.isfinite(dn) & (dn <= max_dist_m) & (srcn >= 0)
+    dist[oid[reach]] = dn[reach]
+    tgt[oid[reach]] = lookup[srcn[reach]]
+    return NearestResult(dist, tgt, router.origin_snapped, n_unsnapped)
