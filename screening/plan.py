@@ -1,0 +1,799 @@
+"""A plan (a proposed development) and its application to a copy of a study area.
+
+A plan is a GeoPackage or GeoJSON layer whose features each carry a ``feature_type``:
+
+============  ==========  ==========================================================================
+feature_type  geometry    attributes (all optional unless said)
+============  ==========  ==========================================================================
+building      polygon     ``dwellings`` or ``residents``, ``levels``, ``use`` (default residential)
+green         polygon     ``public`` (true/false, default true), ``kind`` (park/wood/grass/...),
+                          ``trees`` (tree-cover share 0..1; kind=wood means 1)
+street        line        ``highway`` (default residential), ``mode`` (car/bike/walk/bike+walk),
+                          ``maxspeed``, ``cyclestreet`` (yes/no), ``width``, ``surface`` and any
+                          other street tag of :data:`layers.studyarea.STREET_TAGS`
+path          line        as street; default ``highway`` from ``mode`` (walk -> footway,
+                          bike -> cycleway, else path)
+parking       polygon     ``paved`` (default true)
+water / wadi  polygon     ``name``; a wadi is a vegetated infiltration basin
+demolition    polygon     removes the buildings, streets, green and pavement it covers
+============  ==========  ==========================================================================
+
+``name`` is allowed on every feature; a ``plan_name`` column (first non-empty value) names
+the plan, otherwise the file name does.
+
+:func:`read_plan` validates (CRS, geometry, types, values, size) and :func:`apply_plan`
+returns a *new* :class:`~layers.studyarea.StudyArea` with the plan built in: buildings
+added/removed (residents from dwellings x household size), green added/removed, streets added
+(noded into the network where they cross or touch existing streets) or changed (a plan street
+lying over an existing one changes its tags, e.g. into a fietsstraat), the land-cover raster
+re-burned only where the plan has features, and the manifest noting the plan. Every number
+used lives in ``data/norms/screening.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio import features as rfeatures
+from rasterio import windows as rwindows
+from shapely.ops import substring
+
+from layers.osm_tags import finalize_streets, node_at_intersections
+from layers.studyarea import CRS, STREET_TAGS, LandCover, StudyArea, StudyAreaError, conform_theme
+from layers.validate import InputError, validate_frame
+from spatial import landcover as lcm
+from spatial.norms import load_norms
+from spatial.population import RESIDENTIAL_USES, estimate_building_residents
+
+FEATURE_TYPES: tuple[str, ...] = ("building", "green", "street", "path", "parking", "water", "wadi", "demolition")
+"""Allowed values of a plan feature's ``feature_type``."""
+
+POLYGON_TYPES = frozenset({"building", "green", "parking", "wadi", "demolition"})
+LINE_TYPES = frozenset({"street", "path"})
+_POLY = {"Polygon", "MultiPolygon"}
+_LINE = {"LineString", "MultiLineString"}
+
+PLAN_COLUMNS: tuple[str, ...] = (
+    "feature_type", "name", "dwellings", "residents", "levels", "use", "public", "kind", "trees",
+    "mode", "paved",
+) + tuple(t for t in STREET_TAGS if t != "name")
+"""Columns a plan frame carries after :func:`read_plan` (absent ones are None)."""
+
+
+class PlanError(InputError):
+    """A plan cannot be read or applied; the message says which feature is wrong and what to do."""
+
+
+@dataclass
+class Plan:
+    """A validated plan.
+
+    Attributes
+    ----------
+    name : str
+        Name shown in the report (from ``plan_name`` or the file name).
+    features : GeoDataFrame
+        Plan features in EPSG:31370 with :data:`PLAN_COLUMNS` and a ``plan_fid`` (0..n-1).
+    source : str
+        File it came from (or "in memory").
+    repairs : dict
+        Counted repairs made while reading (``invalid_repaired`` ...).
+    """
+
+    name: str
+    features: gpd.GeoDataFrame
+    source: str = "in memory"
+    repairs: dict[str, int] = field(default_factory=dict)
+
+    def of_type(self, *types: str) -> gpd.GeoDataFrame:
+        """Features whose ``feature_type`` is one of ``types``."""
+        return self.features[self.features["feature_type"].isin(types)]
+
+    @property
+    def footprint(self) -> shapely.Geometry:
+        """Union of all plan features (lines buffered by their street width)."""
+        return plan_footprint(self)
+
+    def counts(self) -> dict[str, int]:
+        """Number of features per ``feature_type``."""
+        vc = self.features["feature_type"].value_counts()
+        return {t: int(vc.get(t, 0)) for t in FEATURE_TYPES if vc.get(t, 0)}
+
+
+# --------------------------------------------------------------------------------------------
+# reading and validation
+# --------------------------------------------------------------------------------------------
+
+
+def _norms() -> dict[str, Any]:
+    return {k: n.value for k, n in load_norms("screening").items()}
+
+
+def _truthy(v: object, default: bool) -> bool:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return default
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return bool(v)
+    s = str(v).strip().lower()
+    if s in {"", "none", "nan"}:
+        return default
+    if s in {"yes", "true", "1", "ja", "y", "publiek", "public"}:
+        return True
+    if s in {"no", "false", "0", "nee", "n", "privé", "prive", "private"}:
+        return False
+    raise ValueError(s)
+
+
+def _label(row: pd.Series, i: int) -> str:
+    nm = row.get("name")
+    return f"feature {i} ({row.get('feature_type')}{', ' + str(nm) if nm is not None and str(nm) not in ('', 'nan', 'None') else ''})"
+
+
+def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str = "in memory", area: StudyArea | None = None) -> Plan:
+    """Validate plan features already in memory (e.g. drawn in the app).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Features with a ``feature_type`` column and a CRS.
+    name : str, optional
+        Plan name; default the ``plan_name`` column or "Plan".
+    source : str
+        Shown in the report.
+    area : StudyArea, optional
+        When given, every feature must lie (at least partly) inside the study area.
+
+    Raises
+    ------
+    PlanError
+    """
+    norms = _norms()
+    if len(gdf) > int(norms["plan_max_features"]):
+        raise PlanError(
+            f"{source}: the plan has {len(gdf)} features, more than the {int(norms['plan_max_features'])} allowed; "
+            "a plan is one development: split it or leave out the existing city."
+        )
+    cols = {c.lower(): c for c in gdf.columns}
+    if "feature_type" not in cols:
+        raise PlanError(
+            f"{source}: the plan has no 'feature_type' column (columns: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}). "
+            f"Give every feature a feature_type, one of: {', '.join(FEATURE_TYPES)}."
+        )
+    gdf = gdf.rename(columns={v: k for k, v in cols.items() if k != v and k in set(PLAN_COLUMNS) | {"feature_type", "plan_name"}})
+    try:
+        layer = validate_frame(gdf, name=source, target_crs=CRS)
+    except InputError as exc:
+        raise PlanError(str(exc)) from exc
+    if layer.repairs.get("empty_dropped", 0):
+        raise PlanError(
+            f"{source}: {layer.repairs['empty_dropped']} plan feature(s) have no usable geometry (empty, or nothing left "
+            "after repairing it). Redraw or remove them."
+        )
+    f = layer.gdf.reset_index(drop=True)
+    ft = f["feature_type"].astype("object").map(lambda v: None if v is None else str(v).strip().lower())
+    bad = sorted({str(v) for v in ft if v not in FEATURE_TYPES})
+    if bad:
+        raise PlanError(
+            f"{source}: unknown feature_type {', '.join(repr(b) for b in bad)}; allowed values are: {', '.join(FEATURE_TYPES)}."
+        )
+    f["feature_type"] = ft
+    plan_name = name
+    if plan_name is None and "plan_name" in f:
+        vals = [str(v) for v in f["plan_name"].dropna() if str(v).strip()]
+        plan_name = vals[0] if vals else None
+    plan_name = plan_name or "Plan"
+    for c in PLAN_COLUMNS:
+        if c not in f:
+            f[c] = None
+    # geometry kind per type
+    gt = f.geom_type.to_numpy()
+    for i, (t, g) in enumerate(zip(f["feature_type"], gt)):
+        ok = g in _POLY if t in POLYGON_TYPES else (g in _LINE if t in LINE_TYPES else g in _POLY | _LINE)
+        if not ok:
+            want = "a polygon" if t in POLYGON_TYPES else ("a line" if t in LINE_TYPES else "a polygon or a line")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} is a {g}, a {t} must be {want}. Redraw it.")
+    # values
+    for c, lo in (("dwellings", 0.0), ("residents", 0.0), ("levels", 0.0), ("trees", 0.0)):
+        num = pd.to_numeric(f[c], errors="coerce")
+        wrong = f[c].notna() & (num.isna() | (num < lo) | ~np.isfinite(num.fillna(0)))
+        if c == "levels":
+            wrong |= f[c].notna() & (num <= 0)
+        if c == "trees":
+            wrong |= f[c].notna() & (num > 1)
+        if wrong.any():
+            i = int(np.flatnonzero(wrong.to_numpy())[0])
+            rule = "a share between 0 and 1" if c == "trees" else ("a number > 0" if c == "levels" else "a number >= 0")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} has {c}={f[c].iloc[i]!r}; it must be {rule}.")
+        f[c] = num.astype(float)
+    for c, default in (("public", True), ("paved", True)):
+        out = []
+        for i, v in enumerate(f[c]):
+            try:
+                out.append(_truthy(v, default))
+            except ValueError:
+                raise PlanError(f"{source}: {_label(f.iloc[i], i)} has {c}={v!r}; use yes/no (true/false).") from None
+        f[c] = out
+    f["plan_fid"] = np.arange(len(f), dtype=np.int64)
+    f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=CRS)
+    plan = Plan(name=str(plan_name), features=f, source=source, repairs={k: v for k, v in layer.repairs.items() if v})
+    if area is not None:
+        check_plan_in_area(plan, area)
+    return plan
+
+
+def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str | None = None, name: str | None = None) -> Plan:
+    """Read and validate a plan file (GeoPackage / GeoJSON / any vector format of :func:`layers.validate.read_vector`).
+
+    Parameters
+    ----------
+    path : path
+        The plan file.
+    area : StudyArea, optional
+        When given, the plan must lie inside this study area.
+    layer : str, optional
+        Layer of a multi-layer GeoPackage.
+    name : str, optional
+        Plan name (default: ``plan_name`` column, else the file stem).
+
+    Raises
+    ------
+    PlanError
+        Missing/unknown CRS, unreadable file, broken geometry, unknown feature_type, wrong
+        values, a file over ``plan_max_file_mb``, or a plan outside the study area.
+    """
+    import pyogrio
+
+    p = Path(path)
+    if not p.is_file():
+        raise PlanError(f"{p}: plan file not found.")
+    max_mb = float(_norms()["plan_max_file_mb"])
+    size_mb = p.stat().st_size / 1e6
+    if size_mb > max_mb:
+        raise PlanError(f"{p}: the plan file is {size_mb:.0f} MB, more than the {max_mb:.0f} MB allowed for a plan. Is this the right file?")
+    try:
+        layers = [str(n) for n, _ in pyogrio.list_layers(p)]
+    except Exception as exc:
+        raise PlanError(f"{p}: cannot be read as a GeoPackage/GeoJSON ({exc}).") from exc
+    if layer is None:
+        if len(layers) != 1:
+            raise PlanError(f"{p}: holds {len(layers)} layers ({', '.join(layers)}); say which one is the plan.")
+        layer = layers[0]
+    elif layer not in layers:
+        raise PlanError(f"{p}: has no layer '{layer}'; its layers are {', '.join(layers)}.")
+    try:
+        gdf = pyogrio.read_dataframe(p, layer=layer)
+    except Exception as exc:
+        raise PlanError(f"{p}: the plan cannot be read ({exc}); is a geometry broken (e.g. a ring with fewer than 4 points)?") from exc
+    if name is None and "plan_name" not in {c.lower() for c in gdf.columns}:
+        name = p.stem
+    return plan_from_frame(gdf, name=name, source=p.name, area=area)
+
+
+def check_plan_in_area(plan: Plan, area: StudyArea) -> None:
+    """Raise :class:`PlanError` when a plan feature lies entirely outside the study area."""
+    if not area.has("boundary"):
+        raise PlanError(f"Study area '{area.name}' has no boundary: cannot check where the plan lies.")
+    bnd = shapely.union_all(area.boundary.geometry.values)
+    inside = shapely.intersects(plan.features.geometry.values, bnd)
+    if not inside.all():
+        out = np.flatnonzero(~inside)
+        i = int(out[0])
+        b = plan.features.total_bounds
+        ab = area.boundary.total_bounds
+        raise PlanError(
+            f"{plan.source}: {len(out)} of {len(plan.features)} plan features lie outside the study area '{area.name}' "
+            f"(first: {_label(plan.features.iloc[i], i)}; plan extent x {b[0]:.0f}-{b[2]:.0f}, y {b[1]:.0f}-{b[3]:.0f} in EPSG:31370, "
+            f"study area x {ab[0]:.0f}-{ab[2]:.0f}, y {ab[1]:.0f}-{ab[3]:.0f}). Is the plan for this city, and is its CRS right?"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# applying a plan
+# --------------------------------------------------------------------------------------------
+
+
+def plan_streets(plan: Plan) -> gpd.GeoDataFrame:
+    """Street/path plan features as street edges with model tags (defaults from mode and norms)."""
+    norms = _norms()
+    s = plan.of_type("street", "path").copy()
+    if len(s) == 0:
+        return gpd.GeoDataFrame({t: pd.Series(dtype=object) for t in STREET_TAGS}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    s = s.explode(index_parts=False).reset_index(drop=True)
+    mode = s["mode"].astype("object").fillna("").astype(str).str.lower().str.replace(" ", "")
+    hw = s["highway"].astype("object")
+    is_path = s["feature_type"] == "path"
+    default_path = np.where(mode.isin(["walk", "foot"]), "footway", np.where(mode.isin(["bike", "bicycle"]), "cycleway", "path"))
+    default = np.where(is_path, default_path, np.where(mode.isin(["bike", "bicycle"]), "cycleway", "residential"))
+    s["highway"] = [h if h is not None and str(h).strip() not in ("", "nan") else d for h, d in zip(hw, default)]
+    both = mode.isin(["bike+walk", "walk+bike", "foot+bike", "bike+foot"]).to_numpy()
+    s.loc[both & s["foot"].isna().to_numpy(), "foot"] = "designated"
+    s.loc[both & s["bicycle"].isna().to_numpy(), "bicycle"] = "designated"
+    cyc = s["cyclestreet"].astype("object").map(lambda v: None if v is None else _tagstr(v))
+    s["cyclestreet"] = cyc
+    fs = (cyc == "yes").to_numpy() & s["maxspeed"].isna().to_numpy()
+    s.loc[fs, "maxspeed"] = str(norms["fietsstraat_maxspeed"])
+    for t in STREET_TAGS:
+        if t in s:
+            s[t] = s[t].map(_tagstr).astype("object")
+    return gpd.GeoDataFrame(s, geometry="geometry", crs=CRS)
+
+
+def _tagstr(v: object) -> str | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    s = str(v).strip()
+    if s.lower() in {"true", "ja"}:
+        return "yes"
+    if s.lower() in {"false", "nee"}:
+        return "no"
+    return s if s and s.lower() not in {"nan", "none", "null"} else None
+
+
+def plan_footprint(plan: Plan) -> shapely.Geometry:
+    """Union of the plan's polygons and its street/path lines buffered by their paved width."""
+    polys = plan.features[plan.features.geom_type.isin(list(_POLY))].geometry.values
+    lines = plan.features[plan.features.geom_type.isin(list(_LINE))]
+    parts = list(polys)
+    if len(lines):
+        st = plan_streets(plan) if len(plan.of_type("street", "path")) else None
+        if st is not None and len(st):
+            parts += list(st.geometry.buffer(lcm.street_width_m(st) / 2.0, cap_style="flat").values)
+        water_lines = lines[~lines["feature_type"].isin(list(LINE_TYPES))]
+        parts += list(water_lines.geometry.buffer(2.5).values)
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _covered_share(geoms: np.ndarray, cover: shapely.Geometry) -> np.ndarray:
+    """Share of each geometry's area (polygons) or length (lines) inside ``cover``."""
+    if len(geoms) == 0 or cover is None or cover.is_empty:
+        return np.zeros(len(geoms))
+    inter = shapely.intersection(geoms, cover)
+    poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    num = np.where(poly, shapely.area(inter), shapely.length(inter))
+    den = np.where(poly, shapely.area(geoms), shapely.length(geoms))
+    return np.divide(num, den, out=np.zeros(len(geoms)), where=den > 0)
+
+
+@dataclass
+class AppliedPlan:
+    """What :func:`apply_plan` did (goes into the manifest and the report)."""
+
+    buildings_added: int = 0
+    buildings_removed: int = 0
+    residents_added: float = 0.0
+    residents_removed: float = 0.0
+    dwellings_added: float = 0.0
+    residents_estimated_from_floor_area: int = 0
+    green_added_m2: float = 0.0
+    green_public_added_m2: float = 0.0
+    green_removed_m2: float = 0.0
+    street_edges_changed: int = 0
+    street_edges_removed: int = 0
+    street_length_added_m: float = 0.0
+    street_ends_snapped: int = 0
+    parking_added_m2: float = 0.0
+    water_added_m2: float = 0.0
+    landcover_cells_changed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: (round(float(v), 2) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        return d
+
+
+def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
+    """Apply ``plan`` to a copy of ``area`` and return the new study area (``area`` is untouched).
+
+    Buildings, green, parking and demolitions edit the vector themes; streets and paths are
+    added to the network (noded at every crossing with existing streets, ends within
+    ``street_snap_tolerance_m`` connected) or, where they lie over an existing street, change
+    its tags; the land-cover raster is re-burned only inside the plan footprint. The manifest
+    gets a ``plan`` entry with the counts of :class:`AppliedPlan`.
+
+    Raises
+    ------
+    PlanError
+        When the plan lies outside the study area.
+    """
+    check_plan_in_area(plan, area)
+    norms = _norms()
+    out = area.copy()
+    rep = AppliedPlan()
+    share = float(norms["demolition_cover_share"])
+    demo = plan.of_type("demolition")
+    demo_u = shapely.union_all(demo.geometry.values) if len(demo) else shapely.Polygon()
+    new_b = plan.of_type("building")
+    parking = plan.of_type("parking")
+    water = plan.of_type("water", "wadi")
+    green = plan.of_type("green")
+
+    # ---------------- buildings ----------------------------------------------------------
+    b = out.themes["buildings"]
+    removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *green.geometry.values])
+    if len(b) and not clear.is_empty:
+        cand = b.sindex.query(clear, predicate="intersects")
+        sh = np.zeros(len(b))
+        sh[cand] = _covered_share(np.asarray(b.geometry.values[cand], dtype=object), clear)
+        gone = sh >= share
+        removed_b = b[gone]
+        rep.buildings_removed = int(gone.sum())
+        rep.residents_removed = float(pd.to_numeric(removed_b["residents"], errors="coerce").fillna(0).sum())
+        b = b[~gone]
+    if len(new_b):
+        nb = new_b.reset_index(drop=True)
+        hh = float(norms["household_size"])
+        use = nb["use"].astype("object").fillna("residential").astype(str).str.lower()
+        res = nb["residents"].to_numpy(dtype=float)
+        dw = nb["dwellings"].to_numpy(dtype=float)
+        from_dw = ~np.isfinite(res) & np.isfinite(dw)
+        res = np.where(from_dw, dw * hh, res)
+        est = ~np.isfinite(res)
+        if est.any():
+            tmp = gpd.GeoDataFrame({"levels": nb["levels"], "use": use}, geometry=nb.geometry.values, crs=CRS)
+            res = np.where(est, estimate_building_residents(tmp), res)
+            rep.residents_estimated_from_floor_area = int((est & use.isin(RESIDENTIAL_USES | {"residential"}).to_numpy()).sum())
+        start = int(pd.to_numeric(b["building_id"], errors="coerce").max()) + 1 if len(b) and pd.to_numeric(b["building_id"], errors="coerce").notna().any() else 0
+        add = gpd.GeoDataFrame(
+            {
+                "building_id": np.arange(start, start + len(nb), dtype=np.int64),
+                "use": use.to_numpy(),
+                "levels": nb["levels"].to_numpy(dtype=float),
+                "residents": res,
+                "plan_fid": nb["plan_fid"].to_numpy(),
+            },
+            geometry=nb.geometry.values,
+            crs=CRS,
+        )
+        rep.buildings_added = len(add)
+        rep.residents_added = float(np.nansum(res))
+        rep.dwellings_added = float(np.nansum(dw))
+        b = pd.concat([b, add], ignore_index=True)
+    out.themes["buildings"] = conform_theme("buildings", gpd.GeoDataFrame(b, geometry="geometry", crs=CRS))
+
+    # ---------------- wijk residents ------------------------------------------------------
+    w = out.themes["wijken"]
+    if len(w) and (rep.buildings_added or rep.buildings_removed):
+        allb = out.themes["buildings"]
+        added_b = allb[allb["plan_fid"].notna()] if "plan_fid" in allb else allb.iloc[0:0]
+        delta = np.zeros(len(w))
+        tree = shapely.STRtree(w.geometry.values)
+        for frame, sign in ((removed_b, -1.0), (added_b, 1.0)):
+            if len(frame) == 0:
+                continue
+            wi = tree.query_nearest(frame.geometry.representative_point().values, all_matches=False)[1]
+            np.add.at(delta, wi, sign * pd.to_numeric(frame["residents"], errors="coerce").fillna(0).to_numpy())
+        w = w.copy()
+        w["residents"] = pd.to_numeric(w["residents"], errors="coerce").fillna(0).to_numpy() + delta
+        out.themes["wijken"] = w
+        rep.notes.append("Nieuwe bewoners zijn bij de bewoners van hun wijk opgeteld; de leeftijdsopbouw van de wijk is ongewijzigd verondersteld.")
+
+    # ---------------- green -----------------------------------------------------------------
+    g = out.themes["green"]
+    hard = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values])
+    if len(g) and not hard.is_empty:
+        geoms = np.asarray(g.geometry.values, dtype=object)
+        hit = shapely.intersects(geoms, hard)
+        if hit.any():
+            before_a = shapely.area(geoms[hit])
+            rest = shapely.difference(geoms[hit], hard)
+            rest = np.where(shapely.area(rest) < 1.0, None, rest)
+            new_geoms = geoms.copy()
+            new_geoms[hit] = rest
+            rep.green_removed_m2 = float(before_a.sum() - shapely.area(np.asarray([r for r in rest if r is not None], dtype=object)).sum())
+            g = g.copy()
+            g["geometry"] = gpd.GeoSeries(new_geoms, index=g.index, crs=CRS)
+            g = g[g.geometry.notna()]
+            g["area_m2"] = g.geometry.area.round(1)
+    if len(green):
+        start = int(pd.to_numeric(g["green_id"], errors="coerce").max()) + 1 if len(g) and pd.to_numeric(g["green_id"], errors="coerce").notna().any() else 0
+        kind = green["kind"].astype("object").fillna("park").astype(str).str.lower()
+        trees = np.where(kind == "wood", 1.0, green["trees"].to_numpy(dtype=float))
+        add = gpd.GeoDataFrame(
+            {
+                "green_id": np.arange(start, start + len(green), dtype=np.int64),
+                "kind": kind.to_numpy(),
+                "name": green["name"].to_numpy(),
+                "public": np.asarray(green["public"], dtype=bool),
+                "area_m2": green.geometry.area.round(1).to_numpy(),
+                "tree_cover": trees,
+                "plan_fid": green["plan_fid"].to_numpy(),
+            },
+            geometry=green.geometry.values,
+            crs=CRS,
+        )
+        rep.green_added_m2 = float(add["area_m2"].sum())
+        rep.green_public_added_m2 = float(add.loc[add["public"], "area_m2"].sum())
+        g = pd.concat([g, add], ignore_index=True)
+    out.themes["green"] = conform_theme("green", gpd.GeoDataFrame(g, geometry="geometry", crs=CRS))
+
+    # ---------------- water ----------------------------------------------------------------
+    if len(water):
+        wt = out.themes["water"]
+        start = int(pd.to_numeric(wt["water_id"], errors="coerce").max()) + 1 if len(wt) and pd.to_numeric(wt["water_id"], errors="coerce").notna().any() else 0
+        add = gpd.GeoDataFrame(
+            {
+                "water_id": np.arange(start, start + len(water), dtype=np.int64),
+                "kind": water["feature_type"].map({"wadi": "wadi", "water": "pond"}).to_numpy(),
+                "name": water["name"].to_numpy(),
+                "width": water["width"].to_numpy(),
+                "plan_fid": water["plan_fid"].to_numpy(),
+            },
+            geometry=water.geometry.values,
+            crs=CRS,
+        )
+        rep.water_added_m2 = float(add.geometry.area.sum())
+        out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=CRS))
+
+    # ---------------- land use ---------------------------------------------------------------
+    lu = out.themes["landuse"]
+    if len(parking):
+        paved = parking[np.asarray(parking["paved"], dtype=bool)]
+        rep.parking_added_m2 = float(paved.geometry.area.sum())
+        start = int(pd.to_numeric(lu["landuse_id"], errors="coerce").max()) + 1 if len(lu) and pd.to_numeric(lu["landuse_id"], errors="coerce").notna().any() else 0
+        add = gpd.GeoDataFrame(
+            {
+                "landuse_id": np.arange(start, start + len(parking), dtype=np.int64),
+                "kind": np.where(np.asarray(parking["paved"], dtype=bool), "parking", "other"),
+                "name": parking["name"].to_numpy(),
+                "plan_fid": parking["plan_fid"].to_numpy(),
+            },
+            geometry=parking.geometry.values,
+            crs=CRS,
+        )
+        lu = pd.concat([lu, add], ignore_index=True)
+    # brownfield / construction land covered by the plan is developed: clip it out
+    fp = plan_footprint(plan)
+    kinds = lu["kind"].astype("object").fillna("").to_numpy()
+    dev = np.isin(kinds, ["brownfield", "construction"])
+    if dev.any() and not fp.is_empty:
+        geoms = np.asarray(lu.geometry.values, dtype=object)
+        geoms[dev] = shapely.difference(geoms[dev], fp)
+        lu = lu.copy()
+        lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=CRS)
+        lu = lu[~lu.geometry.is_empty]
+    out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=CRS))
+
+    # ---------------- streets ------------------------------------------------------------------
+    removed_streets = _apply_streets(out, plan, demo_u, norms, rep)
+
+    # ---------------- land cover ---------------------------------------------------------------
+    if out.landcover is not None:
+        rep.landcover_cells_changed = _reburn_landcover(out, plan, demo_u, removed_b, removed_streets)
+
+    # ---------------- manifest ------------------------------------------------------------------
+    out.manifest["plan"] = {
+        "name": plan.name,
+        "source": plan.source,
+        "applied": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "features": plan.counts(),
+        "repairs": dict(plan.repairs),
+        "effects": rep.to_dict(),
+        "bounds": [float(x) for x in plan.features.total_bounds],
+    }
+    for t in ("buildings", "green", "streets", "water", "landuse", "wijken"):
+        info = out.manifest["themes"].setdefault(t, {})
+        info["count"] = int(len(out.themes[t]))
+        if info["count"]:
+            info["status"] = info.get("status") if info.get("status") not in (None, "missing") else "present"
+        note = info.get("note", "")
+        if "plan" not in note.lower() or plan.name not in note:
+            info["note"] = (note + " " if note else "") + f"Met plan '{plan.name}' toegepast."
+    return out
+
+
+def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: dict[str, Any], rep: AppliedPlan) -> gpd.GeoDataFrame:
+    """Edit the street network of ``out`` in place; return the removed edges (for the raster)."""
+    s = out.themes["streets"]
+    ps = plan_streets(plan)
+    removed = s.iloc[0:0]
+    share = float(norms["demolition_cover_share"])
+    if len(s) and not demo_u.is_empty:
+        cand = s.sindex.query(demo_u, predicate="intersects")
+        sh = np.zeros(len(s))
+        sh[cand] = _covered_share(np.asarray(s.geometry.values[cand], dtype=object), demo_u)
+        gone = sh >= share
+        removed = s[gone]
+        rep.street_edges_removed = int(gone.sum())
+        s = s[~gone]
+    if len(ps) == 0:
+        if rep.street_edges_removed:
+            out.themes["streets"] = finalize_streets(s.drop(columns=["u", "v", "edge_id", "length_m"], errors="ignore"))
+        return removed
+    tol = float(norms["street_cover_tolerance_m"])
+    snap = float(norms["street_snap_tolerance_m"])
+    s = s.copy().reset_index(drop=True)
+    tags = [t for t in STREET_TAGS if t in ps.columns and t != "name"]  # an existing street keeps its name
+    new_parts: list[tuple[shapely.Geometry, int]] = []
+    changed = np.zeros(len(s), dtype=bool)
+    for j in range(len(ps)):
+        line = ps.geometry.iloc[j]
+        buf = line.buffer(tol, cap_style="flat")
+        cand = s.sindex.query(buf, predicate="intersects") if len(s) else np.zeros(0, dtype=int)
+        covered = cand[shapely.covered_by(np.asarray(s.geometry.values[cand], dtype=object), line.buffer(tol))] if len(cand) else cand
+        if len(covered):
+            for t in tags:
+                v = ps[t].iloc[j]
+                if v is not None:
+                    s.loc[covered, t] = v
+            changed[covered] = True
+            rest = line.difference(shapely.union_all(s.geometry.values[covered]).buffer(tol))
+        else:
+            rest = line
+        for part in shapely.get_parts(rest):
+            if part.geom_type == "LineString" and part.length > tol:
+                new_parts.append((part, j))
+    rep.street_edges_changed = int(changed.sum())
+    if not new_parts:
+        out.themes["streets"] = finalize_streets(s.drop(columns=["u", "v", "edge_id", "length_m"], errors="ignore"))
+        return removed
+    new = ps.iloc[[j for _, j in new_parts]].copy().reset_index(drop=True)
+    new["geometry"] = gpd.GeoSeries([g for g, _ in new_parts], crs=CRS).values
+    new = gpd.GeoDataFrame(new, geometry="geometry", crs=CRS)
+    # connect loose ends within the snap tolerance: split the existing edge at the projection
+    s, new, n_snapped = _snap_ends(s, new, snap)
+    rep.street_ends_snapped = n_snapped
+    rep.street_length_added_m = float(new.length.sum())
+    # node new lines with the existing edges they cross (only those edges are re-noded)
+    region = shapely.union_all(new.geometry.values).buffer(0.5)
+    touch = s.sindex.query(region, predicate="intersects") if len(s) else np.zeros(0, dtype=int)
+    keep_mask = np.ones(len(s), dtype=bool)
+    keep_mask[touch] = False
+    keep_cols = [c for c in s.columns if c not in ("u", "v", "edge_id", "length_m")]
+    local = pd.concat([s.iloc[touch][keep_cols], new[[c for c in keep_cols if c in new.columns]]], ignore_index=True)
+    local = gpd.GeoDataFrame(local, geometry="geometry", crs=CRS)
+    noded = node_at_intersections(local)
+    allst = pd.concat([s[keep_mask][keep_cols], noded], ignore_index=True)
+    out.themes["streets"] = finalize_streets(gpd.GeoDataFrame(allst, geometry="geometry", crs=CRS))
+    return removed
+
+
+def _snap_ends(s: gpd.GeoDataFrame, new: gpd.GeoDataFrame, snap_m: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, int]:
+    """Move plan-line ends lying within ``snap_m`` of an existing edge (but not on it) onto that edge.
+
+    The existing edge is split at the projection point so the new end becomes a shared node.
+    Ends already on an existing edge's interior are split there too.
+    """
+    if len(s) == 0:
+        return s, new, 0
+    tree = shapely.STRtree(s.geometry.values)
+    geoms = list(new.geometry.values)
+    splits: dict[int, list[float]] = {}
+    n = 0
+    node_pts = shapely.get_coordinates(shapely.boundary(np.asarray(s.geometry.values, dtype=object)))
+    for k, g in enumerate(geoms):
+        coords = np.asarray(g.coords)
+        for end in (0, -1):
+            pt = shapely.Point(coords[end])
+            (_, ei), d = tree.query_nearest([pt], max_distance=snap_m, return_distance=True, all_matches=False)
+            if len(ei) == 0:
+                continue
+            e = int(ei[0])
+            edge = s.geometry.values[e]
+            t = edge.project(pt)
+            proj = edge.interpolate(t)
+            # prefer an existing node when one is within the snap distance
+            dn = np.hypot(node_pts[:, 0] - pt.x, node_pts[:, 1] - pt.y) if len(node_pts) else np.array([np.inf])
+            if dn.min() <= snap_m:
+                target = node_pts[int(np.argmin(dn))]
+            else:
+                target = np.array([proj.x, proj.y])
+                if 0 < t < edge.length:
+                    splits.setdefault(e, []).append(t)
+            if np.hypot(*(coords[end] - target)) > 0:
+                coords[end] = target
+            n += 1
+        geoms[k] = shapely.LineString(coords)
+    new = new.copy()
+    new["geometry"] = gpd.GeoSeries(geoms, index=new.index, crs=CRS)
+    if splits:
+        rows = []
+        drop = []
+        for e, ts in splits.items():
+            edge = s.geometry.values[e]
+            cuts = [0.0, *sorted(set(ts)), edge.length]
+            for a, c in zip(cuts[:-1], cuts[1:]):
+                if c - a > 1e-6:
+                    r = s.iloc[e].copy()
+                    r["geometry"] = substring(edge, a, c)
+                    rows.append(r)
+            drop.append(e)
+        s = pd.concat([s.drop(index=s.index[drop]), gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)], ignore_index=True)
+        s = gpd.GeoDataFrame(s, geometry="geometry", crs=CRS)
+    return s, new, n
+
+
+def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, removed_b: gpd.GeoDataFrame, removed_s: gpd.GeoDataFrame) -> int:
+    """Burn the plan into ``out.landcover`` inside the plan footprint only; return cells changed.
+
+    Why hand-burned with rasterio instead of re-running :func:`spatial.landcover.rasterize_landcover`
+    on a window: the existing raster may come from a land-cover map rather than from the
+    vector themes, so only cells the plan touches may change. The burn order is the one of
+    ``rasterize_landcover`` (low green < bare < trees < paved < water < building); cleared
+    ground (demolished buildings and streets not covered by a plan feature) becomes bare soil.
+    """
+    lc = out.landcover
+    assert lc is not None
+    fp = plan_footprint(plan)
+    cleared = [demo_u, *removed_b.geometry.values, *removed_s.geometry.buffer(lcm.street_width_m(removed_s) / 2.0, cap_style="flat").values] if len(removed_s) else [demo_u, *removed_b.geometry.values]
+    region = shapely.union_all([fp, *cleared])
+    if region.is_empty:
+        return 0
+    h, w = lc.shape
+    minx, miny, maxx, maxy = region.bounds
+    win = rwindows.from_bounds(minx, miny, maxx, maxy, transform=lc.transform).round_offsets(op="floor").round_lengths(op="ceil")
+    col0, row0 = max(0, int(win.col_off) - 1), max(0, int(win.row_off) - 1)
+    col1, row1 = min(w, int(win.col_off + win.width) + 2), min(h, int(win.row_off + win.height) + 2)
+    if col1 <= col0 or row1 <= row0:
+        return 0
+    window = rwindows.Window(col0, row0, col1 - col0, row1 - row0)
+    tr = rwindows.transform(window, lc.transform)
+    shape = (row1 - row0, col1 - col0)
+    old = lc.classes[row0:row1, col0:col1].copy()
+    arr = old.copy()
+    shapes: list[tuple[object, int]] = []
+    shapes += [(g, lcm.BARE) for g in cleared if g is not None and not g.is_empty]
+    green = plan.of_type("green")
+    if len(green):
+        kinds = green["kind"].astype("object").fillna("park").astype(str).str.lower()
+        trees = green["trees"].to_numpy(dtype=float)
+        cls = [lcm.TREES if (k == "wood" or (np.isfinite(t) and t >= 0.5)) else lcm.GREEN_KIND_TO_CLASS.get(k, lcm.LOW_GREEN) for k, t in zip(kinds, trees)]
+        shapes += [(g, c) for g, c in zip(green.geometry.values, cls) if c == lcm.LOW_GREEN]
+        shapes += [(g, c) for g, c in zip(green.geometry.values, cls) if c == lcm.TREES]
+    wadi = plan.of_type("wadi")
+    # a wadi is a vegetated basin: low green, except its permanent water is drawn as water
+    shapes += [(g, lcm.LOW_GREEN) for g in wadi.geometry.values]
+    st = plan_streets(plan)
+    if len(st):
+        shapes += [(g, lcm.PAVED) for g in st.geometry.buffer(lcm.street_width_m(st) / 2.0, cap_style="flat").values]
+    park = plan.of_type("parking")
+    shapes += [(g, lcm.PAVED if p else lcm.BARE) for g, p in zip(park.geometry.values, park["paved"])]
+    wat = plan.of_type("water")
+    shapes += [(g if g.geom_type in _POLY else g.buffer(2.5), lcm.WATER) for g in wat.geometry.values]
+    shapes += [(g, lcm.BUILDING) for g in plan.of_type("building").geometry.values]
+    shapes = [(g, int(c)) for g, c in shapes if g is not None and not g.is_empty]
+    if not shapes:
+        return 0
+    rfeatures.rasterize(shapes, out=arr, transform=tr, dtype="uint8")
+    arr[old == lcm.NODATA] = lcm.NODATA  # never burn outside the study area
+    lc.classes[row0:row1, col0:col1] = arr
+    out.landcover = LandCover(lc.classes, lc.transform, lc.resolution_m)
+    _ = shape
+    return int((arr != old).sum())
+
+
+def plan_area(plan: Plan) -> gpd.GeoDataFrame:
+    """The plan area as one polygon row (the footprint's convex hull), for zone statistics."""
+    fp = plan_footprint(plan)
+    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[shapely.convex_hull(fp)], crs=CRS)
+
+
+__all__ = [
+    "FEATURE_TYPES",
+    "PLAN_COLUMNS",
+    "Plan",
+    "PlanError",
+    "AppliedPlan",
+    "read_plan",
+    "plan_from_frame",
+    "check_plan_in_area",
+    "apply_plan",
+    "plan_streets",
+    "plan_footprint",
+    "plan_area",
+]
+_ = StudyAreaError
