@@ -1,0 +1,381 @@
+"""Water-risk layer: storm runoff (SCS curve number) and flood-prone zones, per cell and per wijk.
+
+Runoff follows the InVEST Urban Flood Risk Mitigation model (``natcap.invest.urban_flood_risk_mitigation``),
+which applies the USDA-NRCS (1986, TR-55) curve-number method to one design storm of depth P (mm):
+
+* ``S = 25400 / CN - 254`` (mm; potential maximum retention; CN 0 means no runoff at all)
+* ``Ia = lambda * S`` (initial abstraction, lambda = 0.2)
+* ``Q = (P - Ia)^2 / (P - Ia + S)`` for ``P > Ia``, else 0 (mm)
+* runoff retention ``R = 1 - Q / P``; runoff volume ``Q * cell area / 1000`` (m³)
+
+CN comes from ``data/norms/biophysical.csv`` per land-cover class and hydrologic soil group
+(A-D; one default group from ``water.toml`` or a soil-group raster with values 1-4).
+
+Flood-prone cells (``flood_prone``) are the union of
+
+* cells within ``flood_buffer_m`` of a water cell (land-cover class water, plus the ``water``
+  theme when given) — a screening proxy, not a flood map;
+* with a DEM: cells at most ``low_lying_above_water_m`` above the *nearest* water cell and within
+  ``low_lying_max_distance_m`` of it (a simple Height-Above-Nearest-Drainage test along the
+  straight line to the nearest water cell, no flow routing);
+* cells inside a user-supplied flood-sensitivity layer (the Flemish "overstromingsgevoelige
+  gebieden", polygons or a raster where any value > 0 counts).
+
+Water cells themselves are left out of every per-wijk share (``impervious_share``,
+``flood_prone_share``): the shares are over land cells.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from rasterio.enums import Resampling
+from scipy import ndimage
+
+from layers.studyarea import LandCover
+from spatial.heat import _residents_columns, class_lookup
+from spatial.landcover import WATER
+from spatial.norms import load_norms, load_table
+from spatial.raster import (
+    RasterError,
+    burn_polygons,
+    check_landcover,
+    is_raster_file,
+    read_aligned,
+    read_vector_any,
+    to_work_crs,
+    zonal_count,
+    zonal_mean,
+    zonal_sum,
+    zone_raster,
+)
+
+SOIL_GROUPS = {"A": 1, "B": 2, "C": 3, "D": 4}
+CN_COLUMNS = ("cn_a", "cn_b", "cn_c", "cn_d")
+
+
+class WaterInputError(RasterError):
+    """Bad input for the water layer (unknown class, bad soil group, unreadable DEM or flood map)."""
+
+
+@dataclass
+class WaterParams:
+    """Parameters of the water layer; ``WaterParams.from_norms()`` fills them from ``data/norms``.
+
+    Attributes
+    ----------
+    design_storm_depth_mm : float
+        P, rain depth of the design storm (mm).
+    cn_lambda : float
+        Initial abstraction ratio Ia / S.
+    default_soil_group : str
+        Hydrologic soil group A-D used when no soil raster is given.
+    impervious_classes : tuple of int
+        Land-cover codes counted as sealed.
+    flood_buffer_m : float
+        Distance from water cells within which land is flood-prone (m).
+    low_lying_above_water_m, low_lying_max_distance_m : float
+        DEM criterion (m).
+    biophysical : DataFrame
+        Curve numbers per class (``lucode``, ``cn_a`` .. ``cn_d``).
+    """
+
+    design_storm_depth_mm: float
+    cn_lambda: float
+    default_soil_group: str
+    impervious_classes: tuple[int, ...]
+    flood_buffer_m: float
+    low_lying_above_water_m: float
+    low_lying_max_distance_m: float
+    biophysical: pd.DataFrame = field(repr=False)
+
+    @classmethod
+    def from_norms(cls, norms_dir: Any = None, **overrides: Any) -> "WaterParams":
+        """Parameters from ``water.toml`` + ``biophysical.csv``; keyword overrides win."""
+        n = load_norms("water", norms_dir)
+        vals: dict[str, Any] = {
+            "design_storm_depth_mm": float(n["design_storm_depth_mm"].value),
+            "cn_lambda": float(n["cn_lambda"].value),
+            "default_soil_group": str(n["default_soil_group"].value),
+            "impervious_classes": tuple(int(c) for c in n["impervious_classes"].value),
+            "flood_buffer_m": float(n["flood_buffer_m"].value),
+            "low_lying_above_water_m": float(n["low_lying_above_water_m"].value),
+            "low_lying_max_distance_m": float(n["low_lying_max_distance_m"].value),
+            "biophysical": load_table("biophysical", norms_dir),
+        }
+        unknown = set(overrides) - set(vals)
+        if unknown:
+            raise WaterInputError(f"Unknown water parameter(s) {sorted(unknown)}; known: {sorted(vals)}.")
+        vals.update(overrides)
+        return cls(**vals)
+
+
+@dataclass
+class WaterResult:
+    """Output of :func:`water_layer`.
+
+    Attributes
+    ----------
+    landcover : LandCover
+    cn, runoff_mm, retention, runoff_m3 : ndarray
+        Curve number, runoff depth Q (mm), runoff retention 1 - Q/P and runoff volume per cell (m³);
+        NaN outside the study area.
+    impervious, water, near_water, low_lying, in_flood_zone, flood_prone : ndarray of bool
+    per_wijk : DataFrame
+        wijk_code, wijk_naam, cells, runoff_mm_mean, runoff_m3_sum, retention_mean,
+        impervious_share, flood_prone_share, near_water_share, low_lying_share,
+        flood_zone_share, residents, residents_flood_prone, residents_flood_prone_share,
+        homes_outside_raster.
+    params : WaterParams
+    """
+
+    landcover: LandCover
+    cn: np.ndarray
+    runoff_mm: np.ndarray
+    retention: np.ndarray
+    runoff_m3: np.ndarray
+    impervious: np.ndarray
+    water: np.ndarray
+    near_water: np.ndarray
+    low_lying: np.ndarray
+    in_flood_zone: np.ndarray
+    flood_prone: np.ndarray
+    per_wijk: pd.DataFrame
+    params: WaterParams
+
+    def bands(self) -> dict[str, np.ndarray]:
+        """Named rasters for export (GeoTIFF band descriptions)."""
+        valid = np.isfinite(self.runoff_mm)
+
+        def b(a: np.ndarray) -> np.ndarray:
+            return np.where(valid, a.astype(float), np.nan)
+
+        return {
+            "runoff_mm": self.runoff_mm,
+            "runoff_retention": self.retention,
+            "runoff_m3": self.runoff_m3,
+            "curve_number": self.cn,
+            "impervious": b(self.impervious),
+            "flood_prone": b(self.flood_prone),
+        }
+
+
+def scs_runoff_mm(p_mm: float | np.ndarray, cn: float | np.ndarray, lam: float = 0.2) -> np.ndarray:
+    """SCS curve-number runoff depth Q (mm) for rain depth ``p_mm`` and curve number ``cn``.
+
+    ``S = 25400/CN - 254``; ``Ia = lam * S``; ``Q = (P - Ia)^2 / (P - Ia + S)`` when ``P > Ia``,
+    else 0. CN = 0 gives Q = 0 (infinite retention), CN = 100 gives Q = P.
+    """
+    p = np.asarray(p_mm, dtype=float)
+    c = np.asarray(cn, dtype=float)
+    if np.any(c[np.isfinite(c)] < 0) or np.any(c[np.isfinite(c)] > 100):
+        raise WaterInputError("Curve numbers must lie in 0..100.")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(c > 0, 25400.0 / np.where(c > 0, c, 1.0) - 254.0, np.inf)
+        ia = lam * s
+        excess = p - ia
+        q = np.where(excess > 0, excess**2 / (excess + s), 0.0)
+    q = np.where(np.isfinite(c), q, np.nan)
+    return q
+
+
+def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, valid: np.ndarray, p: WaterParams) -> np.ndarray:
+    if soil is None:
+        soil = p.default_soil_group
+    if isinstance(soil, str) and soil.strip().upper() in SOIL_GROUPS:
+        return np.full(lc.shape, SOIL_GROUPS[soil.strip().upper()], dtype=np.int8)
+    if isinstance(soil, np.ndarray):
+        if soil.shape != lc.shape:
+            raise WaterInputError(f"The soil-group array has shape {soil.shape}; the land cover has {lc.shape}.")
+        arr = soil.astype(float)
+        name = "soil-group array"
+    else:
+        arr = read_aligned(soil, lc, resampling=Resampling.mode, what="soil-group raster")
+        name = f"soil-group raster {soil}"
+    vals = arr[valid]
+    bad = np.isfinite(vals) & ~np.isin(vals, [1, 2, 3, 4])
+    if bad.any():
+        raise WaterInputError(
+            f"The {name} holds value(s) {sorted(set(np.unique(vals[bad]).tolist()))[:5]}; hydrologic soil "
+            "groups must be 1 (A), 2 (B), 3 (C) or 4 (D)."
+        )
+    out = np.where(np.isfinite(arr), arr, SOIL_GROUPS[p.default_soil_group.upper()]).astype(np.int8)
+    return out
+
+
+def _water_mask(lc: LandCover, water: gpd.GeoDataFrame | None) -> np.ndarray:
+    mask = lc.classes == WATER
+    if water is not None and len(water):
+        w = to_work_crs(water, "water theme")
+        w = w[w.geometry.notna() & ~w.geometry.is_empty]
+        if len(w):
+            from rasterio import features
+
+            mask |= features.rasterize(
+                [(g, 1) for g in w.geometry.values], out_shape=lc.shape, transform=lc.transform, fill=0, dtype="uint8", all_touched=True
+            ).astype(bool)
+    return mask & (lc.classes != 0)
+
+
+def _flood_zone_mask(flood_zones: Any, lc: LandCover) -> np.ndarray:
+    if flood_zones is None:
+        return np.zeros(lc.shape, dtype=bool)
+    if isinstance(flood_zones, np.ndarray):
+        if flood_zones.shape != lc.shape:
+            raise WaterInputError(f"The flood-zone array has shape {flood_zones.shape}; the land cover has {lc.shape}.")
+        return np.nan_to_num(flood_zones.astype(float)) > 0
+    if isinstance(flood_zones, gpd.GeoDataFrame):
+        poly = flood_zones[flood_zones.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if len(flood_zones) and not len(poly):
+            raise WaterInputError("The flood-zone layer holds no polygons (overstromingsgevoelige gebieden are areas).")
+        return burn_polygons(poly, lc, "flood-zone layer")
+    path = os.fspath(flood_zones)
+    if is_raster_file(path):
+        arr = read_aligned(path, lc, resampling=Resampling.nearest, what="flood-zone raster")
+        return np.nan_to_num(arr) > 0
+    gdf = read_vector_any(path)
+    poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if not len(poly):
+        raise WaterInputError(f"{path}: no polygons in the flood-zone layer (overstromingsgevoelige gebieden are areas).")
+    return burn_polygons(poly, lc, f"flood-zone layer {path}")
+
+
+def flood_maps(
+    lc: LandCover,
+    valid: np.ndarray,
+    water: gpd.GeoDataFrame | None = None,
+    dem: np.ndarray | str | os.PathLike | None = None,
+    flood_zones: Any = None,
+    params: WaterParams | None = None,
+) -> dict[str, np.ndarray]:
+    """Flood-prone masks: ``water``, ``near_water``, ``low_lying``, ``in_flood_zone``, ``flood_prone``."""
+    p = params or WaterParams.from_norms()
+    res = float(lc.resolution_m)
+    wmask = _water_mask(lc, water)
+    if wmask.any():
+        need_idx = dem is not None
+        edt = ndimage.distance_transform_edt(~wmask, sampling=res, return_indices=need_idx)
+        dist, idx = (edt if need_idx else (edt, None))
+    else:
+        dist, idx = np.full(lc.shape, np.inf), None
+    near = valid & ~wmask & (dist <= p.flood_buffer_m + 1e-9)
+    low = np.zeros(lc.shape, dtype=bool)
+    if dem is not None:
+        if isinstance(dem, np.ndarray):
+            if dem.shape != lc.shape:
+                raise WaterInputError(f"The DEM array has shape {dem.shape}; the land cover has {lc.shape}. Align it first.")
+            z = dem.astype(float)
+        else:
+            z = read_aligned(dem, lc, resampling=Resampling.bilinear, what="DEM")
+        if idx is not None:
+            zw = z[idx[0], idx[1]]  # height of the nearest water cell
+            low = valid & ~wmask & np.isfinite(z) & np.isfinite(zw) & (z - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
+    zone = valid & _flood_zone_mask(flood_zones, lc)
+    prone = valid & ~wmask & (near | low | zone)
+    return {"water": wmask, "near_water": near, "low_lying": low, "in_flood_zone": zone & ~wmask, "flood_prone": prone}
+
+
+def water_layer(
+    landcover: LandCover,
+    wijken: gpd.GeoDataFrame,
+    water: gpd.GeoDataFrame | None = None,
+    dem: np.ndarray | str | os.PathLike | None = None,
+    flood_zones: Any = None,
+    homes: gpd.GeoDataFrame | None = None,
+    params: WaterParams | None = None,
+    soil: str | np.ndarray | os.PathLike | None = None,
+) -> WaterResult:
+    """Storm runoff and flood-prone zones per cell and per wijk (see module docstring).
+
+    Parameters
+    ----------
+    landcover : LandCover
+        Land-cover raster (any resolution; a plan's modified copy works the same).
+    wijken : GeoDataFrame
+        Wijk polygons with ``wijk_code``.
+    water : GeoDataFrame, optional
+        Water theme (lines/polygons) burned onto the water cells of the land cover.
+    dem : ndarray or path, optional
+        Elevation (m) on the land-cover grid, or a GeoTIFF reprojected/resampled onto it.
+    flood_zones : GeoDataFrame, ndarray or path, optional
+        Flood-sensitive areas (overstromingsgevoelige gebieden): polygons, a raster (> 0 counts)
+        or an array on the grid.
+    homes : GeoDataFrame, optional
+        Home points with ``residents`` (:func:`spatial.aggregate.home_points`).
+    params : WaterParams, optional
+        Defaults to :meth:`WaterParams.from_norms`.
+    soil : str, ndarray or path, optional
+        Hydrologic soil group: a letter A-D for all cells, an array or a raster of 1-4.
+
+    Returns
+    -------
+    WaterResult
+    """
+    p = params or WaterParams.from_norms()
+    if wijken is None or len(wijken) == 0:
+        raise WaterInputError("water_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
+    if "wijk_code" not in wijken.columns:
+        raise WaterInputError("The wijken layer needs a 'wijk_code' column.")
+    if not p.design_storm_depth_mm > 0:
+        raise WaterInputError(f"design_storm_depth_mm must be > 0, got {p.design_storm_depth_mm}.")
+    if str(p.default_soil_group).upper() not in SOIL_GROUPS:
+        raise WaterInputError(f"default_soil_group must be one of A, B, C, D, got '{p.default_soil_group}'.")
+    valid = check_landcover(landcover)
+    coef = class_lookup(landcover, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")
+    sg = _soil_array(soil, landcover, valid, p)
+    cn_stack = np.stack([coef[c] for c in CN_COLUMNS])
+    cn = np.take_along_axis(cn_stack, (np.clip(sg, 1, 4) - 1).astype(np.intp)[None], axis=0)[0]
+    cn = np.where(valid, cn, np.nan)
+    q = scs_runoff_mm(p.design_storm_depth_mm, cn, p.cn_lambda)
+    retention = 1.0 - q / p.design_storm_depth_mm
+    cell_m2 = float(landcover.resolution_m) ** 2
+    runoff_m3 = q * cell_m2 / 1000.0
+    imperv = valid & np.isin(landcover.classes, np.asarray(p.impervious_classes, dtype=np.uint8))
+    fm = flood_maps(landcover, valid, water=water, dem=dem, flood_zones=flood_zones, params=p)
+    land = valid & ~fm["water"]
+
+    zones = zone_raster(wijken, landcover)
+    n = len(wijken)
+    per = pd.DataFrame(
+        {
+            "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
+            "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
+        }
+    )
+    land_cells = zonal_count(land, zones, n)
+    per["cells"] = zonal_count(valid, zones, n)
+    per["runoff_mm_mean"] = zonal_mean(q, zones, n)
+    per["runoff_m3_sum"] = zonal_sum(runoff_m3, zones, n)
+    per["retention_mean"] = zonal_mean(retention, zones, n)
+
+    def share(mask: np.ndarray) -> np.ndarray:
+        c = zonal_count(mask & land, zones, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(land_cells > 0, c / np.maximum(land_cells, 1), np.nan)
+
+    per["impervious_share"] = share(imperv)
+    per["flood_prone_share"] = share(fm["flood_prone"])
+    per["near_water_share"] = share(fm["near_water"])
+    per["low_lying_share"] = share(fm["low_lying"])
+    per["flood_zone_share"] = share(fm["in_flood_zone"])
+    _residents_columns(per, wijken, homes, fm["flood_prone"].astype(float), valid, landcover, "flood_prone")
+    return WaterResult(
+        landcover=landcover,
+        cn=cn,
+        runoff_mm=q,
+        retention=np.where(valid, retention, np.nan),
+        runoff_m3=runoff_m3,
+        impervious=imperv,
+        water=fm["water"],
+        near_water=fm["near_water"],
+        low_lying=fm["low_lying"],
+        in_flood_zone=fm["in_flood_zone"],
+        flood_prone=fm["flood_prone"],
+        per_wijk=per,
+        params=p,
+    )
