@@ -1,0 +1,451 @@
+"""City GIS files mapped onto the study-area model through a sources TOML.
+
+``gezondestad prepare --sources FILE.toml --out DIR`` reads one TOML that says, per theme, which
+file and layer to read, how its columns map onto the model (:data:`layers.studyarea.THEME_COLUMNS`),
+an optional filter, and the source / date / licence text for the manifest. Paths are relative
+to the TOML file's folder. Example (the real one is ``tests/real/mechelen.toml``)::
+
+    name = "Mechelen"
+
+    [wijken]
+    file = "wijken.gpkg"
+    layer = "wijken"
+    columns = { wijk_code = "wijk_code", wijk_naam = "wijk_naam" }
+    source = "Statbel"
+    date = "2024"
+    licence = "Modellicentie Gratis Hergebruik Vlaanderen v1.0"
+
+    [streets]                     # OSM-like lines; tags with model names are taken as they are
+    file = "roads.gpkg"
+    split = "shared_vertices"     # split at vertices shared by two lines (OSM junctions)
+
+    [[pois]]                      # a list of tables: several files add up
+    file = "points.gpkg"
+    category_column = "type"      # model category per value; values not in the map are dropped
+    category_map = { bus_stop = "bus_stop", pharmacy = "pharmacy" }
+    filter = { in_mechelen = [true] }   # keep rows whose column value is in the list
+
+    [[pois]]
+    file = "benches.gpkg"
+    constants = { category = "bench" }
+
+    [buildings]
+    status = "missing"
+    note = "No building footprints available offline."
+
+    [population]                  # optional: a municipality total spread over the wijken
+    file = "population.csv"
+    value_column = "MS_POPULATION"
+    age_column = "CD_AGE"
+
+Every theme keys: ``file``, ``layer``, ``columns`` (model column = file column), ``filter``
+(column = [values]), ``constants`` (model column = value), ``category_column`` /
+``category_map`` (pois), ``kind_column`` / ``kind_map`` (green, water, landuse), ``assume_crs``,
+``fix_swapped``, ``status`` (present/partial/missing; default by count), ``note``, ``source``,
+``date``, ``licence``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.studyarea import (
+    CRS,
+    GREEN_KINDS,
+    LANDUSE_KINDS,
+    POI_CATEGORIES,
+    STREET_TAGS,
+    THEME_COLUMNS,
+    VECTOR_THEMES,
+    StudyArea,
+    ThemeInfo,
+    conform_theme,
+)
+from layers.validate import InputError, read_vector
+
+STATUSES = ("present", "partial", "missing")
+THEME_KEYS = frozenset(
+    {
+        "file", "layer", "columns", "filter", "constants", "category_column", "category_map", "kind_column", "kind_map",
+        "assume_crs", "fix_swapped", "status", "note", "source", "date", "licence", "split", "drop_unmapped",
+    }
+)
+ID_COLUMNS = {"buildings": "building_id", "green": "green_id", "pois": "poi_id", "water": "water_id", "landuse": "landuse_id"}
+
+
+class SourcesError(InputError):
+    """The sources TOML is malformed or names something that does not exist."""
+
+
+def _str(v: object) -> str | None:
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    s = str(v).strip()
+    return s or None
+
+
+def load_sources(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check a sources TOML (unknown themes or keys are errors, with the allowed ones listed)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SourcesError(f"{p}: sources file not found.")
+    try:
+        with p.open("rb") as f:
+            cfg = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesError(f"{p}: not valid TOML ({exc}).") from exc
+    allowed_top = set(VECTOR_THEMES) | {"name", "resolution_m", "population", "description"}
+    unknown = sorted(set(cfg) - allowed_top)
+    if unknown:
+        raise SourcesError(f"{p}: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed_top))}.")
+    for theme in VECTOR_THEMES:
+        for spec in _specs(cfg.get(theme)):
+            bad = sorted(set(spec) - THEME_KEYS)
+            if bad:
+                raise SourcesError(f"{p}: [{theme}] has unknown key(s) {', '.join(bad)}; allowed: {', '.join(sorted(THEME_KEYS))}.")
+            if spec.get("status", "present") not in STATUSES:
+                raise SourcesError(f"{p}: [{theme}] status must be one of {', '.join(STATUSES)}.")
+    if "wijken" not in cfg or not any("file" in s for s in _specs(cfg["wijken"])):
+        raise SourcesError(f"{p}: a [wijken] section with a file is required (the wijken also give the boundary).")
+    return cfg
+
+
+def _specs(v: Any) -> list[dict[str, Any]]:
+    if v is None:
+        return []
+    if isinstance(v, dict):
+        return [v]
+    if isinstance(v, list) and all(isinstance(x, dict) for x in v):
+        return list(v)
+    raise SourcesError(f"A theme section must be a table or a list of tables, got {type(v).__name__}.")
+
+
+def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Read one file of one theme and bring its columns to the model names.
+
+    Returns the frame in EPSG:31370 (model columns + whatever else the file has) and the repair
+    counts of :func:`layers.validate.read_vector`.
+    """
+    path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
+    columns: dict[str, str] = dict(spec.get("columns", {}))
+    expected = list(columns.values())
+    for key in ("category_column", "kind_column"):
+        if key in spec:
+            expected.append(spec[key])
+    expected += list(spec.get("filter", {}).keys())
+    if theme == "streets":
+        expected += ["highway"]
+    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), fix_swapped=bool(spec.get("fix_swapped", False)))
+    g = v.gdf
+    label = f"{path.name}" + (f" [{spec['layer']}]" if spec.get("layer") else "")
+    for col, values in spec.get("filter", {}).items():
+        if col not in g.columns:
+            raise SourcesError(f"{label}: filter column '{col}' not found; columns are {', '.join(c for c in g.columns if c != 'geometry')}.")
+        vals = values if isinstance(values, list) else [values]
+        g = g[g[col].isin(vals)]
+    missing = [src for src in columns.values() if src not in g.columns]
+    if missing:
+        raise SourcesError(f"{label}: column(s) {', '.join(missing)} not found; columns are {', '.join(c for c in g.columns if c != 'geometry')}.")
+    # keep the model columns (mapped, or present under their model name) and the OSM id when there
+    # is one; the other columns of a city file are not carried into the study area
+    wanted = list(THEME_COLUMNS[theme]) + (list(STREET_TAGS) if theme == "streets" else []) + ["osm_id"]
+    keep = gpd.GeoDataFrame({c: g[c].to_numpy() for c in dict.fromkeys(wanted) if c in g.columns and c not in columns}, geometry=g.geometry.values, crs=g.crs)
+    for model, src in columns.items():
+        keep[model] = g[src].to_numpy()
+    for key in ("category_column", "kind_column"):
+        if key in spec and spec[key] not in keep.columns:
+            keep[spec[key]] = g[spec[key]].to_numpy()
+    for col, value in spec.get("constants", {}).items():
+        keep[col] = value
+    if "category_column" in spec:
+        cmap = {str(k): str(v) for k, v in spec.get("category_map", {}).items()}
+        raw = keep[spec["category_column"]].map(_str)
+        keep["category"] = raw.map(cmap)
+        if "subtype" not in columns:
+            keep["subtype"] = raw
+        keep = keep[keep["category"].notna()]
+    if "kind_column" in spec:
+        kmap = {str(k): str(v) for k, v in spec.get("kind_map", {}).items()}
+        raw = keep[spec["kind_column"]].map(_str)
+        keep["kind"] = raw.map(kmap) if kmap else raw
+        if kmap and spec.get("drop_unmapped", False):
+            keep = keep[keep["kind"].notna()]
+    for key in ("category_column", "kind_column"):
+        if key in spec and spec[key] not in THEME_COLUMNS[theme] and spec[key] in keep.columns and spec[key] not in columns:
+            keep = keep.drop(columns=[spec[key]])
+    keep = gpd.GeoDataFrame(keep, geometry="geometry", crs=CRS)
+    return keep, {k: n for k, n in v.repairs.items() if n}
+
+
+def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Model columns and ids per theme (kinds normalised, points for pois, areas, residents)."""
+    if len(g) == 0:
+        return conform_theme(theme, None)
+    g = g.reset_index(drop=True)
+    if theme == "streets":
+        from layers.osm_tags import finalize_streets
+        from spatial.network import split_lines_at_shared_vertices
+
+        lines = g[g.geom_type.isin(["LineString", "MultiLineString"])]
+        cols = [c for c in STREET_TAGS if c in lines.columns]
+        lines = gpd.GeoDataFrame({c: lines[c].map(_str).astype(object).to_numpy() for c in cols}, geometry=lines.geometry.values, crs=CRS)
+        if spec.get("split", "shared_vertices") == "shared_vertices":
+            lines = split_lines_at_shared_vertices(lines)
+        return finalize_streets(lines)
+    if theme == "pois":
+        geom = np.asarray(g.geometry.values, dtype=object)
+        nonpt = shapely.get_type_id(geom) != 0
+        if nonpt.any():
+            geom = geom.copy()
+            geom[nonpt] = shapely.point_on_surface(geom[nonpt])
+            g = g.set_geometry(gpd.GeoSeries(geom, index=g.index, crs=CRS))
+        bad = sorted(set(g["category"].dropna()) - set(POI_CATEGORIES)) if "category" in g else ["(no category)"]
+        if bad:
+            raise SourcesError(f"[pois]: categories {', '.join(bad)} are not model categories ({', '.join(POI_CATEGORIES)}); fix the category_map.")
+    if theme == "green":
+        g["kind"] = [k if k in GREEN_KINDS else "other" for k in (g["kind"].map(_str) if "kind" in g else [None] * len(g))]
+        access = g["access"].map(_str) if "access" in g else pd.Series([None] * len(g), index=g.index)
+        if "public" not in g:
+            g["public"] = ~access.isin(["private", "no"]).to_numpy()
+        g["area_m2"] = g.geometry.area.round(1)
+        if "tree_cover" not in g:
+            g["tree_cover"] = np.where(g["kind"] == "wood", 1.0, np.nan)
+    if theme == "landuse":
+        g["kind"] = [k if k in LANDUSE_KINDS else "other" for k in (g["kind"].map(_str) if "kind" in g else [None] * len(g))]
+    if theme == "buildings":
+        from spatial.population import estimate_building_residents
+
+        if "residents" not in g or pd.to_numeric(g["residents"], errors="coerce").isna().all():
+            g["residents"] = estimate_building_residents(g)
+    if theme in ID_COLUMNS:
+        g[ID_COLUMNS[theme]] = np.arange(len(g), dtype=np.int64)
+    return conform_theme(theme, g)
+
+
+def _clip(theme: str, g: gpd.GeoDataFrame, poly: shapely.Geometry) -> gpd.GeoDataFrame:
+    """Features touching the boundary (pois: inside it). Lines and polygons are kept whole."""
+    if len(g) == 0 or theme in ("wijken", "boundary"):
+        return g
+    tree = shapely.STRtree(g.geometry.values)
+    idx = np.sort(tree.query(poly, predicate="contains" if theme == "pois" else "intersects"))
+    out = g.iloc[idx].reset_index(drop=True)
+    if theme in ID_COLUMNS:
+        out[ID_COLUMNS[theme]] = np.arange(len(out), dtype=np.int64)
+    if theme == "streets":
+        from layers.osm_tags import finalize_streets
+
+        out = finalize_streets(out)
+    return out
+
+
+def _source_text(spec: dict[str, Any], path_label: str) -> str:
+    parts = [spec.get("source") or path_label]
+    if spec.get("licence"):
+        parts.append(f"licence: {spec['licence']}")
+    return "; ".join(parts)
+
+
+def spread_population(
+    wijken: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame,
+    total: float,
+    shares: dict[str, float] | None = None,
+) -> gpd.GeoDataFrame:
+    """Spread a municipality total over the wijken in proportion to estimated homes per wijk.
+
+    Homes are estimated along residential streets (:func:`spatial.aggregate.estimate_homes_along_streets`).
+    ``shares`` (e.g. ``{"residents_65plus": 0.17}``) adds one column per share = residents x share.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``wijken`` with ``residents`` (float, estimated), ``homes_estimated`` and one column per share.
+    """
+    from spatial.aggregate import assign_wijk, estimate_homes_along_streets
+
+    homes = estimate_homes_along_streets(streets)
+    w = wijken.copy()
+    counts = assign_wijk(homes, w)["wijk_code"].value_counts() if len(homes) else pd.Series(dtype=float)
+    n = w["wijk_code"].map(counts).fillna(0).to_numpy(dtype=float)
+    if n.sum() == 0:
+        # no residential streets at all: spread by area (documented fallback)
+        n = w.geometry.area.to_numpy()
+    w["homes_estimated"] = n.astype(int) if n.sum() else n
+    w["residents"] = float(total) * n / n.sum()
+    for col, share in (shares or {}).items():
+        w[col] = w["residents"] * float(share)
+    return w
+
+
+def read_population(spec: dict[str, Any], base_dir: Path) -> tuple[float, dict[str, float], str]:
+    """Total residents and age shares from a Statbel-like table.
+
+    Keys: ``file`` (CSV), ``value_column`` (default ``MS_POPULATION``), ``age_column`` (default
+    ``CD_AGE``), ``filter`` (column = [values]), ``source``, ``date``, ``licence``.
+
+    Returns
+    -------
+    (total, shares, source text)
+        ``shares`` has ``residents_65plus`` (age >= 65) and ``residents_0_5`` (age 0-5) as
+        fractions of the total when the age column exists.
+    """
+    path = (base_dir / spec["file"]).resolve()
+    if not path.is_file():
+        raise SourcesError(f"{path}: population table not found.")
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise SourcesError(f"{path}: cannot be read as CSV ({exc}).") from exc
+    vcol = spec.get("value_column", "MS_POPULATION")
+    if vcol not in df.columns:
+        raise SourcesError(f"{path.name}: no column '{vcol}'; columns are {', '.join(df.columns)}.")
+    for col, values in spec.get("filter", {}).items():
+        if col not in df.columns:
+            raise SourcesError(f"{path.name}: filter column '{col}' not found.")
+        df = df[df[col].isin(values if isinstance(values, list) else [values])]
+    vals = pd.to_numeric(df[vcol], errors="coerce").fillna(0.0)
+    total = float(vals.sum())
+    if total <= 0:
+        raise SourcesError(f"{path.name}: the population total is 0 after filtering; check the filter.")
+    shares: dict[str, float] = {}
+    acol = spec.get("age_column", "CD_AGE")
+    if acol in df.columns:
+        age = pd.to_numeric(df[acol], errors="coerce")
+        shares["residents_65plus"] = float(vals[age >= 65].sum() / total)
+        shares["residents_0_5"] = float(vals[(age >= 0) & (age <= 5)].sum() / total)
+    return total, shares, _source_text(spec, path.name)
+
+
+def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None, progress: bool = False) -> StudyArea:
+    """Prepare a study area from the city GIS files named in a sources TOML.
+
+    Parameters
+    ----------
+    path : path
+        The sources TOML (file paths inside are relative to its folder).
+    resolution_m : float, optional
+        Land-cover cell size; default the TOML's ``resolution_m`` or 10 m.
+    progress : bool
+        tqdm bar over the themes.
+    """
+    from spatial.landcover import rasterize_landcover
+
+    p = Path(path).resolve()
+    cfg = load_sources(p)
+    base = p.parent
+    name = str(cfg.get("name", p.stem))
+    res = float(resolution_m or cfg.get("resolution_m", 10.0))
+    themes: dict[str, gpd.GeoDataFrame] = {}
+    info: dict[str, dict[str, Any]] = {}
+    order = ["wijken", "streets", "green", "pois", "water", "landuse", "buildings"]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(order) + 2, desc=f"Preparing {name}", unit="theme")
+    try:
+        for theme in order:
+            specs = _specs(cfg.get(theme))
+            files = [s for s in specs if "file" in s]
+            frames, repairs, sources, dates = [], {}, [], []
+            for s in files:
+                g, rep = read_theme_file(s, base, theme)
+                frames.append(g)
+                for k, n in rep.items():
+                    repairs[k] = repairs.get(k, 0) + n
+                sources.append(_source_text(s, Path(s["file"]).name))
+                if s.get("date"):
+                    dates.append(str(s["date"]))
+            g = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=CRS) if frames else None
+            if theme == "wijken":
+                if g is None or "wijk_code" not in g or g["wijk_code"].isna().all():
+                    raise SourcesError(f"{p.name}: [wijken] needs a wijk_code column (columns = {{ wijk_code = \"...\" }}).")
+                g = g[g.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+                g["wijk_code"] = g["wijk_code"].map(_str)
+                if "wijk_naam" in g:
+                    g["wijk_naam"] = g["wijk_naam"].map(_str)
+                themes["wijken"] = conform_theme("wijken", g)
+                poly = shapely.union_all(themes["wijken"].geometry.values)
+            else:
+                spec0 = files[0] if files else {}
+                themes[theme] = _clip(theme, _finish_theme(theme, g if g is not None else gpd.GeoDataFrame(geometry=[], crs=CRS), spec0), poly)
+            count = len(themes[theme])
+            status_given = [s.get("status") for s in specs if s.get("status")]
+            status = status_given[0] if status_given else ("present" if count else "missing")
+            if count == 0:
+                status = "missing"
+            notes = [s["note"] for s in specs if s.get("note")]
+            if not specs:
+                notes = [f"No source for {theme} in {p.name}."]
+            info[theme] = ThemeInfo(
+                status=status, source=" + ".join(sources), date=" + ".join(dict.fromkeys(dates)), count=count, repairs=repairs, note=" ".join(notes)
+            ).to_dict()
+            if bar:
+                bar.update(1)
+        wi = info["wijken"]
+        themes["boundary"] = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=CRS)
+        info["boundary"] = ThemeInfo(status="present", source=wi["source"], date=wi["date"], count=1, note="Union of the wijken.").to_dict()
+        manifest: dict[str, Any] = {"synthetic": False, "source": f"sources TOML {p.name}", "sources_file": str(p)}
+        if "population" in cfg:
+            spec = cfg["population"]
+            total, shares, src = read_population(spec, base)
+            if len(themes["streets"]) == 0:
+                raise SourcesError(f"{p.name}: [population] is spread over the wijken by homes along streets, but there are no streets.")
+            themes["wijken"] = spread_population(themes["wijken"], themes["streets"], total, shares)
+            method = (
+                f"Municipality total {total:.0f} ({src}, {spec.get('date', '')}) spread over the wijken in proportion to the "
+                "number of estimated homes along residential streets (one per home_spacing_m, data/norms/population.toml); "
+                "age groups by the municipality's age shares. ESTIMATED, not counted per wijk."
+            )
+            info["wijken"]["note"] = (info["wijken"]["note"] + " " + method).strip()
+            manifest["population"] = {
+                "estimated": True,
+                "total": total,
+                "source": src,
+                "date": str(spec.get("date", "")),
+                "method": method,
+                "shares": shares,
+                "columns": ["residents", *shares.keys()],
+            }
+        if bar:
+            bar.update(1)
+        lu = themes["landuse"]
+        lc = rasterize_landcover(
+            themes["boundary"],
+            buildings=themes["buildings"],
+            streets=themes["streets"],
+            green=themes["green"],
+            water=themes["water"],
+            bare=lu[lu["kind"].isin(["brownfield", "construction", "railway"])],
+            paved=lu[lu["kind"] == "parking"],
+            resolution_m=res,
+        )
+        if bar:
+            bar.update(1)
+        manifest["themes"] = info
+        manifest["created"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return StudyArea(name=name, themes=themes, landcover=lc, manifest=manifest)
+    finally:
+        if bar:
+            bar.close()
+
+
+__all__ = ["SourcesError", "load_sources", "read_theme_file", "read_population", "spread_population", "area_from_sources"]
