@@ -16,6 +16,7 @@ from typing import Callable
 
 COMMAND_MODULES: tuple[str, ...] = (
     "layers.cli",
+    "spatial.cli_climate",
 )
 """Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""
 
