@@ -1,0 +1,604 @@
+"""Accessibility of the walking network per profile: wheelchair, walker/pram, blind/partially sighted.
+
+Every walkable street edge gets a verdict per profile from its OSM tags, with three values kept
+strictly apart: ``pass``, ``fail`` and ``unknown`` (the tags do not tell). Unknown is never
+counted as passable. The verdict of an edge is the worst of its criteria (fail > unknown >
+pass); the ``reason_<profile>`` column names the criterion that decided.
+
+Criteria (all limits in ``data/norms/accessibility.toml``):
+
+wheelchair and walker/pram
+    * ``steps``: highway=steps fails.
+    * ``wheelchair``: wheelchair=no fails (both profiles); wheelchair=yes/designated turns the
+      *unknowns* of an edge into a pass (a mapper checked it), never a fail.
+    * ``kerb``: on crossings (footway=crossing, highway=crossing or a crossing tag) and on any
+      edge with a kerb tag: raised fails, lowered/flush passes, rolled passes for the walker
+      and is unknown for the wheelchair; a crossing without kerb tag is unknown.
+    * ``incline``: a number in %, ° or as a fraction is compared with the GSV art. 19 ramp
+      limit for the height difference it makes over the edge (slope x length); "up"/"down"
+      without a number is unknown; no incline tag is assumed flat (Flanders) and counted.
+    * ``surface``: a smoothness tag decides when present (intermediate or better passes, bad or
+      worse fails); otherwise the surface class (good / bad / walker-only lists); no surface on
+      a road with a sidewalk tag, or on a crossing, is assumed paved and counted; no surface on
+      a path, or on a road without sidewalk tag, is unknown.
+    * ``width``: only footways/paths/steps (on roads `width` is the carriageway): narrower than
+      ``network_min_width_m`` fails; untagged is assumed wide enough and counted.
+
+blind / partially sighted
+    * ``tactile``: crossings and steps need tactile_paving=yes (no fails, untagged unknown).
+    * ``guidance``: a road with sidewalk=no and a speed limit above ``road_max_speed_blind_kmh``
+      fails (no kerb line to follow, mixed with fast traffic); a road without sidewalk tag is
+      unknown unless it is a living street / pedestrian street; footways and paths pass.
+
+Per wijk (:func:`accessibility_indicators`): share of walkable length that passes / is unknown /
+fails per profile, and the population-weighted share of residents who reach their nearest bus
+stop, public toilet (wheelchair profile: wheelchair=yes toilets only), pharmacy and public park
+over passable segments within the distance of the norms, plus the same share if every unknown
+segment turned out passable (the upper bound), and the walkable-network baseline.
+
+Missing links: see :func:`missing_links` (component heuristic, top candidates verified with
+shortest paths).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.studyarea import CRS, StudyArea
+from spatial.aggregate import aggregate_per_wijk, assign_wijk, home_points
+from spatial.network import Network, NetworkError, build_network, build_router, component_labels, router_nearest, snap_points
+from spatial.norms import Norm, load_norms
+from spatial.profiles import walkable_mask
+
+PROFILES: tuple[str, ...] = ("wheelchair", "walker", "blind")
+"""Profiles: wheelchair user, person with a walker or pram, blind or partially sighted person."""
+
+PROFILE_NL: dict[str, str] = {"wheelchair": "rolstoel", "walker": "rollator/kinderwagen", "blind": "blind/slechtziend"}
+
+TARGETS: tuple[str, ...] = ("bus_stop", "toilet", "pharmacy", "park")
+"""Destinations of the reach indicators."""
+
+PASS, UNKNOWN, FAIL = 0, 1, 2
+_CODE_TO_VERDICT = np.array(["pass", "unknown", "fail"], dtype=object)
+
+_PATH_CLASSES = {"footway", "path", "pedestrian", "steps", "cycleway", "bridleway", "corridor", "track"}
+_CALM_ROADS = {"living_street", "pedestrian", "service", "track"}
+_SIDEWALK_PRESENT = {"both", "left", "right", "yes", "separate"}
+_SIDEWALK_ABSENT = {"no", "none"}
+
+
+class AccessibilityError(ValueError):
+    """The accessibility indicators cannot be computed from this input."""
+
+
+# --------------------------------------------------------------------------------------------
+# tag parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _col(streets: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in streets:
+        return np.full(len(streets), "", dtype=object)
+    return streets[name].astype("object").fillna("").astype(str).str.strip().str.lower().to_numpy()
+
+
+_NUM = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)\s*(%|°|deg|degrees)?\s*$")
+
+
+def parse_incline_pct(value: str | None) -> float | None:
+    """Absolute slope in percent from an OSM incline value, or None when it holds no number.
+
+    ``"10%"`` -> 10, ``"-8 %"`` -> 8, ``"5°"`` -> 8.75, ``"0.05"`` -> 5 (a bare fraction below 1
+    is read as a ratio, a bare number >= 1 as percent), ``"up"``/``"down"`` -> None.
+    """
+    if value is None:
+        return None
+    s = str(value).strip().lower()
+    if not s:
+        return None
+    m = _NUM.match(s)
+    if not m:
+        return None
+    x = abs(float(m.group(1).replace(",", ".")))
+    unit = m.group(2)
+    if unit in ("°", "deg", "degrees"):
+        return float(np.tan(np.radians(x)) * 100.0)
+    if unit == "%":
+        return x
+    return x * 100.0 if x < 1.0 else x
+
+
+def parse_width_m(value: str | None) -> float | None:
+    """Width in metres from an OSM width value (``"1.5"``, ``"1,5 m"``, ``"150 cm"``), else None."""
+    if value is None:
+        return None
+    s = str(value).strip().lower().replace(",", ".")
+    m = re.match(r"^([-+]?\d+(?:\.\d+)?)\s*(m|cm|mm)?$", s)
+    if not m:
+        return None
+    x = float(m.group(1))
+    return {None: x, "m": x, "cm": x / 100.0, "mm": x / 1000.0}[m.group(2)]
+
+
+def _parse_speed(v: np.ndarray) -> np.ndarray:
+    out = np.full(len(v), np.nan)
+    for i, s in enumerate(v):
+        m = re.match(r"^(\d+(?:\.\d+)?)", s)
+        if m:
+            out[i] = float(m.group(1)) * (1.609 if "mph" in s else 1.0)
+        elif s in ("walk", "be:zone30", "be:living_street"):
+            out[i] = 30.0 if s == "be:zone30" else 20.0
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# per-segment verdicts
+# --------------------------------------------------------------------------------------------
+
+
+def _ramp_limit_pct(rise_cm: np.ndarray, norms: dict[str, Norm]) -> np.ndarray:
+    bands = np.asarray(norms["ramp_rise_bands_cm"].value, dtype=float)
+    limits = np.asarray(norms["ramp_max_slope_pct"].value, dtype=float)
+    return limits[np.searchsorted(bands, np.abs(rise_cm), side="left")]
+
+
+@dataclass
+class _Criteria:
+    codes: dict[str, np.ndarray]
+    assumed: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[str, _Criteria], dict[str, np.ndarray]]:
+    n = len(streets)
+    hw, kerb, incline = _col(streets, "highway"), _col(streets, "kerb"), _col(streets, "incline")
+    surface, smooth, width = _col(streets, "surface"), _col(streets, "smoothness"), _col(streets, "width")
+    sidewalk, tactile, crossing = _col(streets, "sidewalk"), _col(streets, "tactile_paving"), _col(streets, "crossing")
+    footway, wheelchair, maxspeed = _col(streets, "footway"), _col(streets, "wheelchair"), _col(streets, "maxspeed")
+    length = (
+        pd.to_numeric(streets["length_m"], errors="coerce").to_numpy(dtype=float)
+        if "length_m" in streets
+        else shapely.length(streets.geometry.values)
+    )
+    length = np.where(np.isfinite(length), length, shapely.length(streets.geometry.values))
+
+    is_crossing = (footway == "crossing") | (hw == "crossing") | ((crossing != "") & (crossing != "no"))
+    is_path = np.isin(hw, list(_PATH_CLASSES))
+    is_steps = hw == "steps"
+
+    # level: steps
+    steps = np.where(is_steps, FAIL, PASS)
+    # kerb
+    ok_k, bad_k, walker_k = (set(norms[k].value) for k in ("ok_kerbs", "bad_kerbs", "walker_ok_kerbs"))
+    kerb_w = np.full(n, PASS)
+    kerb_w[(kerb != "") & ~np.isin(kerb, list(ok_k))] = UNKNOWN
+    kerb_w[np.isin(kerb, list(bad_k))] = FAIL
+    kerb_w[is_crossing & (kerb == "")] = UNKNOWN
+    kerb_r = kerb_w.copy()
+    kerb_r[np.isin(kerb, list(walker_k))] = PASS
+    # incline
+    pct = np.array([parse_incline_pct(x) if x else None for x in incline], dtype=object)
+    has_num = np.array([p is not None for p in pct])
+    slope = np.array([p if p is not None else 0.0 for p in pct], dtype=float)
+    rise_cm = slope * length  # slope[%]/100 * length[m] * 100 cm
+    limit = _ramp_limit_pct(rise_cm, norms)
+    inc = np.full(n, PASS)
+    inc[(incline != "") & ~has_num & ~is_steps] = UNKNOWN
+    inc[has_num & (slope > limit)] = FAIL
+    assumed_flat = (incline == "") & ~is_steps
+    # surface
+    good_s, bad_s, walker_s = (set(norms[k].value) for k in ("network_good_surfaces", "network_bad_surfaces", "walker_extra_surfaces"))
+    good_m, bad_m = set(norms["good_smoothness"].value), set(norms["bad_smoothness"].value)
+    sw_tag = sidewalk != ""
+    assumed_paved = (surface == "") & (smooth == "") & ((~is_path & sw_tag) | is_crossing)
+    surf_w = np.full(n, UNKNOWN)
+    surf_w[np.isin(surface, list(good_s))] = PASS
+    surf_w[np.isin(surface, list(bad_s))] = FAIL
+    surf_w[assumed_paved] = PASS
+    surf_r = surf_w.copy()
+    surf_r[np.isin(surface, list(walker_s))] = PASS
+    has_sm = smooth != ""
+    for arr in (surf_w, surf_r):
+        arr[has_sm] = UNKNOWN
+        arr[np.isin(smooth, list(good_m))] = PASS
+        arr[np.isin(smooth, list(bad_m))] = FAIL
+    # width (paths only)
+    wmin = float(norms["network_min_width_m"].value)
+    wv = np.array([parse_width_m(x) if x else None for x in width], dtype=object)
+    wid = np.full(n, PASS)
+    parsed = np.array([x is not None for x in wv])
+    wnum = np.array([x if x is not None else np.inf for x in wv], dtype=float)
+    wid[is_path & (width != "") & ~parsed] = UNKNOWN
+    wid[is_path & parsed & (wnum < wmin)] = FAIL
+    assumed_width = is_path & (width == "")
+    # wheelchair tag
+    wc_no = wheelchair == "no"
+    wc_yes = np.isin(wheelchair, ["yes", "designated"])
+    wct = np.where(wc_no, FAIL, PASS)
+
+    # blind
+    tac = np.full(n, PASS)
+    needs_tac = is_crossing | is_steps
+    tac[needs_tac] = UNKNOWN
+    tac[needs_tac & (tactile == "yes")] = PASS
+    tac[needs_tac & np.isin(tactile, ["no", "incorrect"])] = FAIL
+    speed = _parse_speed(maxspeed)
+    vmax = float(norms["road_max_speed_blind_kmh"].value)
+    road = ~is_path & ~is_crossing
+    guid = np.full(n, PASS)
+    guid[road & ~sw_tag & ~np.isin(hw, list(_CALM_ROADS))] = UNKNOWN
+    no_sw = road & np.isin(sidewalk, list(_SIDEWALK_ABSENT)) & ~np.isin(hw, list(_CALM_ROADS))
+    guid[no_sw & ~np.isfinite(speed)] = UNKNOWN
+    guid[no_sw & np.isfinite(speed) & (speed <= vmax)] = PASS
+    guid[no_sw & np.isfinite(speed) & (speed > vmax)] = FAIL
+
+    crit = {
+        "wheelchair": _Criteria({"steps": steps, "wheelchair": wct, "kerb": kerb_w, "incline": inc, "surface": surf_w, "width": wid}),
+        "walker": _Criteria({"steps": steps, "wheelchair": wct, "kerb": kerb_r, "incline": inc, "surface": surf_r, "width": wid}),
+        "blind": _Criteria({"tactile": tac, "guidance": guid}),
+    }
+    for p in ("wheelchair", "walker"):
+        c = crit[p].codes
+        for k in ("kerb", "incline", "surface", "width"):
+            c[k] = np.where(wc_yes & (c[k] == UNKNOWN), PASS, c[k])
+    assumed = {"assumed_flat": assumed_flat, "assumed_paved": assumed_paved, "assumed_width": assumed_width}
+    return crit, assumed
+
+
+def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = None) -> gpd.GeoDataFrame:
+    """Per walkable segment a verdict per profile (``pass`` / ``fail`` / ``unknown``) from OSM tags.
+
+    Parameters
+    ----------
+    streets : GeoDataFrame
+        The ``streets`` theme (EPSG:31370) with the OSM tag columns of
+        :data:`layers.studyarea.STREET_TAGS` (absent columns count as untagged).
+    norms_dir : path, optional
+        Folder with ``accessibility.toml``.
+
+    Returns
+    -------
+    GeoDataFrame
+        The walkable edges only, with ``edge_id``, ``highway``, ``length_m``, ``is_crossing``,
+        per profile ``verdict_<p>`` and ``reason_<p>`` (criterion that decided, "" on pass),
+        ``assumed_flat`` / ``assumed_paved`` / ``assumed_width`` (a default was assumed), and a
+        ``row`` column with the position of the edge in ``streets``.
+    """
+    if streets is None or len(streets) == 0:
+        raise AccessibilityError("The study area has no streets: no accessibility can be computed.")
+    if streets.crs is not None and streets.crs.to_epsg() != 31370:
+        streets = streets.to_crs(CRS)
+    norms = load_norms("accessibility", norms_dir)
+    walk = walkable_mask(streets)
+    s = streets[walk]
+    crit, assumed = _criteria(s, norms)
+    length = (
+        pd.to_numeric(s["length_m"], errors="coerce").to_numpy(dtype=float) if "length_m" in s else shapely.length(s.geometry.values)
+    )
+    fw, hw, cr = _col(s, "footway"), _col(s, "highway"), _col(s, "crossing")
+    out = gpd.GeoDataFrame(
+        {
+            "edge_id": s["edge_id"].to_numpy() if "edge_id" in s else np.flatnonzero(walk),
+            "row": np.flatnonzero(walk),
+            "highway": s["highway"].to_numpy() if "highway" in s else None,
+            "name": s["name"].to_numpy() if "name" in s else None,
+            "length_m": np.round(np.where(np.isfinite(length), length, shapely.length(s.geometry.values)), 2),
+            "is_crossing": (fw == "crossing") | (hw == "crossing") | ((cr != "") & (cr != "no")),
+        },
+        geometry=s.geometry.values,
+        crs=CRS,
+    )
+    for p in PROFILES:
+        names = list(crit[p].codes)
+        stack = np.vstack([crit[p].codes[k] for k in names])
+        worst = stack.max(axis=0)
+        first = np.argmax(stack == worst[None, :], axis=0)
+        out[f"verdict_{p}"] = _CODE_TO_VERDICT[worst]
+        out[f"reason_{p}"] = np.where(worst == PASS, "", np.asarray(names, dtype=object)[first])
+    for k, v in assumed.items():
+        out[k] = v
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# reach and per-wijk indicators
+# --------------------------------------------------------------------------------------------
+
+
+def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
+    """Pool of target points, their category, and a flag for wheelchair-accessible toilets."""
+    pts, cats, wc = [], [], []
+    pois = area.pois
+    if len(pois):
+        cat = pois["category"].astype("object").fillna("").astype(str).to_numpy()
+        wheel = pois["wheelchair"].astype("object").fillna("").astype(str).str.lower().to_numpy() if "wheelchair" in pois else np.full(len(pois), "")
+        geoms = shapely.point_on_surface(pois.geometry.values)
+        for name, cats_in in (("bus_stop", ("bus_stop", "tram_stop")), ("toilet", ("toilet",)), ("pharmacy", ("pharmacy",))):
+            m = np.isin(cat, cats_in) & ~shapely.is_missing(geoms)
+            pts.extend(geoms[m])
+            cats.extend([name] * int(m.sum()))
+            wc.extend(list(np.isin(wheel[m], ["yes", "designated"])))
+    if len(area.green):
+        from spatial.green import park_access_points, public_green_spaces
+
+        spaces = public_green_spaces(area.green)
+        min_ha = float(load_norms("green")["who_min_area_ha"].value)
+        spaces = spaces[spaces["area_ha"] >= min_ha].reset_index(drop=True)
+        if len(spaces):
+            ap, _ = park_access_points(spaces, walk_net)
+            pts.extend(ap.geometry.values)
+            cats.extend(["park"] * len(ap))
+            wc.extend([True] * len(ap))
+    return gpd.GeoSeries(pts, crs=CRS), np.asarray(cats, dtype=object), np.asarray(wc, dtype=bool)
+
+
+def _reach(
+    streets: gpd.GeoDataFrame, mask: np.ndarray, homes: gpd.GeoDataFrame, targets: gpd.GeoSeries, tcat: np.ndarray,
+    tsel: dict[str, np.ndarray], norms: dict[str, Norm],
+) -> dict[str, np.ndarray]:
+    """Per target category: bool per home, reached within its distance over ``mask`` edges."""
+    snap = float(norms["snap_max_m"].value)
+    out = {t: np.zeros(len(homes), dtype=bool) for t in TARGETS}
+    if not np.any(mask) or len(homes) == 0 or len(targets) == 0:
+        return out
+    try:
+        net = build_network(streets, mask)
+    except NetworkError:
+        return out
+    router = build_router(net, homes.geometry, targets, max_snap_m=snap)
+    for t in TARGETS:
+        sel = tsel.get(t, tcat == t)
+        if not sel.any():
+            continue
+        res = router_nearest(router, sel, max_dist_m=float(norms[f"reach_{t}_m"].value))
+        out[t] = np.isfinite(res.distance_m)
+    return out
+
+
+@dataclass
+class AccessibilityResult:
+    """Output of :func:`accessibility_indicators`.
+
+    Attributes
+    ----------
+    segments : GeoDataFrame
+        :func:`segment_accessibility` plus ``wijk_code``.
+    per_wijk : DataFrame
+        One row per wijk: residents, homes; per profile ``<p>_pass_share``, ``<p>_unknown_share``,
+        ``<p>_fail_share`` (of walkable length), ``<p>_reach_<target>`` (share of residents over
+        passable segments) and ``<p>_reach_<target>_max`` (if unknown segments passed);
+        ``walk_reach_<target>`` (all walkable segments); ``assumed_flat_share``,
+        ``assumed_paved_share``, ``assumed_width_share`` (share of walkable length where a
+        default was assumed) and ``n_segments``.
+    missing_links : GeoDataFrame
+        See :func:`missing_links`.
+    homes : GeoDataFrame
+        Homes with the reach flags per profile and target.
+    """
+
+    segments: gpd.GeoDataFrame
+    per_wijk: pd.DataFrame
+    missing_links: gpd.GeoDataFrame
+    homes: gpd.GeoDataFrame
+
+
+def accessibility_indicators(
+    area: StudyArea,
+    homes: gpd.GeoDataFrame | None = None,
+    profiles: tuple[str, ...] = PROFILES,
+    with_missing_links: bool = True,
+    norms_dir: str | None = None,
+) -> AccessibilityResult:
+    """Per-segment verdicts, per-wijk shares and reach, and missing links for a study area.
+
+    Parameters
+    ----------
+    area : StudyArea
+        Needs ``streets``; ``pois`` and ``green`` give the destinations, ``wijken`` the
+        aggregation.
+    homes : GeoDataFrame, optional
+        Output of :func:`spatial.aggregate.home_points` (computed when None).
+    profiles : tuple of str
+        Subset of :data:`PROFILES`.
+    with_missing_links : bool
+        Compute the missing-links layer (the slowest part).
+    """
+    area.require("streets")
+    bad = [p for p in profiles if p not in PROFILES]
+    if bad:
+        raise AccessibilityError(f"Unknown profile(s) {', '.join(bad)}; choose from {', '.join(PROFILES)}.")
+    norms = load_norms("accessibility", norms_dir)
+    streets = area.streets
+    seg = segment_accessibility(streets, norms_dir)
+    mid = gpd.GeoSeries(shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True), crs=CRS)
+    seg["wijk_code"] = assign_wijk(mid, area.wijken)["wijk_code"].to_numpy() if len(area.wijken) else None
+    homes = home_points(area) if homes is None else homes.copy()
+    walk = walkable_mask(streets)
+    walk_net = build_network(streets, walk)
+    targets, tcat, twc = _targets(area, walk_net, norms)
+
+    values: dict[str, np.ndarray] = {}
+    base = _reach(streets, walk, homes, targets, tcat, {}, norms)
+    for t in TARGETS:
+        values[f"walk_reach_{t}"] = base[t]
+    n_rows = len(streets)
+    for p in profiles:
+        tsel = {"toilet": (tcat == "toilet") & twc} if p == "wheelchair" else {}
+        v = seg[f"verdict_{p}"].to_numpy()
+        m_pass = np.zeros(n_rows, dtype=bool)
+        m_pass[seg["row"].to_numpy()[v == "pass"]] = True
+        m_max = np.zeros(n_rows, dtype=bool)
+        m_max[seg["row"].to_numpy()[v != "fail"]] = True
+        r = _reach(streets, m_pass, homes, targets, tcat, tsel, norms)
+        rmax = _reach(streets, m_max, homes, targets, tcat, tsel, norms)
+        for t in TARGETS:
+            values[f"{p}_reach_{t}"] = r[t]
+            values[f"{p}_reach_{t}_max"] = rmax[t]
+    for k, arr in values.items():
+        homes[k] = arr
+
+    per_wijk = aggregate_per_wijk(homes, values, area.wijken) if len(area.wijken) else pd.DataFrame()
+    # length shares per wijk
+    if len(area.wijken):
+        L = seg["length_m"].to_numpy(dtype=float)
+        codes = seg["wijk_code"].astype("object").to_numpy()
+        df = pd.DataFrame({"wijk_code": codes, "L": L})
+        cols = {}
+        for p in profiles:
+            v = seg[f"verdict_{p}"].to_numpy()
+            for verdict in ("pass", "unknown", "fail"):
+                cols[f"{p}_{verdict}_share"] = np.where(v == verdict, L, 0.0)
+        for k in ("assumed_flat", "assumed_paved", "assumed_width"):
+            cols[f"{k}_share"] = np.where(seg[k].to_numpy(dtype=bool), L, 0.0)
+        df = df.assign(**cols)
+        g = df.groupby("wijk_code").sum(numeric_only=True)
+        tot = per_wijk["wijk_code"].map(g["L"])
+        for c in cols:
+            per_wijk[c] = (per_wijk["wijk_code"].map(g[c]) / tot.where(tot > 0)).to_numpy(dtype=float)
+        per_wijk["n_segments"] = per_wijk["wijk_code"].map(df.groupby("wijk_code").size()).fillna(0).astype(int).to_numpy()
+        per_wijk["network_km"] = (tot.fillna(0.0) / 1000.0).round(3).to_numpy()
+    links = (
+        missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms)
+        if with_missing_links
+        else _empty_links()
+    )
+    return AccessibilityResult(seg, per_wijk, links, homes)
+
+
+# --------------------------------------------------------------------------------------------
+# missing links
+# --------------------------------------------------------------------------------------------
+
+
+def _empty_links() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {c: [] for c in ("profile", "edge_id", "highway", "name", "length_m", "reason", "heuristic_gain", "gain_residents", "gain_pairs", "rank")},
+        geometry=gpd.GeoSeries([], crs=CRS),
+        crs=CRS,
+    )
+
+
+def missing_links(
+    streets: gpd.GeoDataFrame,
+    seg: gpd.GeoDataFrame,
+    homes: gpd.GeoDataFrame,
+    targets: gpd.GeoSeries,
+    tcat: np.ndarray,
+    twc: np.ndarray,
+    profiles: tuple[str, ...],
+    norms: dict[str, Norm],
+) -> gpd.GeoDataFrame:
+    """Short failing segments whose repair would let the most residents reach a destination.
+
+    Heuristic (kept fast, documented so a planner can judge it):
+
+    1. Candidates: segments that *fail* for the profile and are at most
+       ``missing_link_max_length_m`` long (unknown segments are not candidates: survey them
+       first).
+    2. Components of the passable network are labelled once. A home belongs to the component of
+       the passable edge it snaps to; so does each destination. For a candidate joining
+       components A and B, the *heuristic gain* is the number of residents in A who do not yet
+       reach a destination type that B holds, plus the same from B to A, summed over the four
+       destination types (0 when A = B: repairs inside a component only shorten routes).
+    3. The ``missing_link_exact_top_k`` best candidates by heuristic gain are verified exactly:
+       the network is rebuilt with the segment made passable and the reach of every home
+       recomputed (when fewer candidates have a positive heuristic gain, the others fill the K
+       evaluations, shortest first, to catch shortcuts inside a component);
+       ``gain_residents`` is the number of residents who newly reach at least one
+       destination type, ``gain_pairs`` the sum over types. The ranking uses the exact gain.
+
+    Returns
+    -------
+    GeoDataFrame with ``profile``, ``edge_id``, ``highway``, ``name``, ``length_m``, ``reason``,
+    ``heuristic_gain``, ``gain_residents``, ``gain_pairs``, ``rank`` (1 = best per profile).
+    """
+    max_len = float(norms["missing_link_max_length_m"].value)
+    top_k = int(norms["missing_link_exact_top_k"].value)
+    snap = float(norms["snap_max_m"].value)
+    res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    if res.sum() == 0:
+        res = np.ones(len(homes))
+    out = []
+    rows = seg["row"].to_numpy()
+    for p in profiles:
+        v = seg[f"verdict_{p}"].to_numpy()
+        cand = np.flatnonzero((v == "fail") & (seg["length_m"].to_numpy(dtype=float) <= max_len))
+        if len(cand) == 0:
+            continue
+        m_pass = np.zeros(len(streets), dtype=bool)
+        m_pass[rows[v == "pass"]] = True
+        if not m_pass.any():
+            continue
+        tsel = {"toilet": (tcat == "toilet") & twc} if p == "wheelchair" else {}
+        net = build_network(streets, m_pass)  # node ids are those of all streets
+        labels = component_labels(net)
+        sh = snap_points(net, homes.geometry, snap)
+        hcomp = np.where(sh.ok, labels[net.edge_u[np.maximum(sh.edge, 0)]], -1)
+        st = snap_points(net, targets, snap)
+        tcomp = np.where(st.ok, labels[net.edge_u[np.maximum(st.edge, 0)]], -1)
+        reach_now = {t: homes[f"{p}_reach_{t}"].to_numpy(dtype=bool) if f"{p}_reach_{t}" in homes else np.zeros(len(homes), bool) for t in TARGETS}
+        # residents per (component, type) not reaching; components holding each type
+        n_lab = labels.max() + 1
+        lack = {}
+        has = {}
+        for t in TARGETS:
+            sel = tsel.get(t, tcat == t)
+            w = np.where((hcomp >= 0) & ~reach_now[t], res, 0.0)
+            lack[t] = np.bincount(np.maximum(hcomp, 0), weights=w, minlength=n_lab)
+            h = np.zeros(n_lab, dtype=bool)
+            h[tcomp[sel & (tcomp >= 0)]] = True
+            has[t] = h
+        # end nodes of candidates in the all-street node numbering
+        full_net = build_network(streets)  # same node ids, all edges
+        pos_in_full = np.full(len(streets), -1, dtype=np.int64)
+        pos_in_full[full_net.edge_source] = np.arange(full_net.n_edges)
+        ce = pos_in_full[rows[cand]]
+        okc = ce >= 0
+        cand, ce = cand[okc], ce[okc]
+        cu = labels[full_net.edge_u[ce]]
+        cv = labels[full_net.edge_v[ce]]
+        heur = np.zeros(len(cand))
+        for t in TARGETS:
+            heur += np.where(cu != cv, lack[t][cu] * has[t][cv] + lack[t][cv] * has[t][cu], 0.0)
+        # best heuristic first; candidates inside one component (heuristic 0) can still bring
+        # destinations within the distance limit (a shortcut): they fill the remaining exact
+        # evaluations, shortest segment first.
+        order = np.lexsort((seg["length_m"].to_numpy(dtype=float)[cand], -heur))
+        exact_r = np.full(len(cand), np.nan)
+        exact_p = np.full(len(cand), np.nan)
+        for j in order[:top_k]:
+            m2 = m_pass.copy()
+            m2[rows[cand[j]]] = True
+            r2 = _reach(streets, m2, homes, targets, tcat, tsel, norms)
+            new_any = np.zeros(len(homes), dtype=bool)
+            pairs = 0.0
+            for t in TARGETS:
+                gained = r2[t] & ~reach_now[t]
+                new_any |= gained
+                pairs += float(res[gained].sum())
+            exact_r[j] = float(res[new_any].sum())
+            exact_p[j] = pairs
+        df = seg.iloc[cand][["edge_id", "highway", "name", "length_m", "geometry"]].copy()
+        df.insert(0, "profile", p)
+        df["reason"] = seg[f"reason_{p}"].to_numpy()[cand]
+        df["heuristic_gain"] = np.round(heur, 1)
+        df["gain_residents"] = np.round(exact_r, 1)
+        df["gain_pairs"] = np.round(exact_p, 1)
+        df = df[(df["heuristic_gain"] > 0) | (df["gain_residents"] > 0)]
+        df = df.sort_values(["gain_residents", "heuristic_gain"], ascending=[False, False], na_position="last")
+        df["rank"] = np.arange(1, len(df) + 1)
+        out.append(df)
+    if not out:
+        return _empty_links()
+    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=CRS)
+
+
+__all__ = [
+    "PROFILES", "TARGETS", "AccessibilityError", "AccessibilityResult", "accessibility_indicators", "missing_links",
+    "parse_incline_pct", "parse_width_m", "segment_accessibility",
+]
