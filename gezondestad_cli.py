@@ -15,6 +15,7 @@ from typing import Callable
 
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "screening.cli_toets",
     "spatial.cli_network",
     "layers.cli",
     "spatial.cli_climate",
