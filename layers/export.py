@@ -1,0 +1,253 @@
+"""Export study-area layers to GeoPackage, GeoJSON, CSV and GeoTIFF, in EPSG:31370 or EPSG:4326.
+
+- :func:`export_study_area` writes every vector theme (gpkg / geojson / csv) or the land-cover
+  raster (geotiff) of a study area into a folder, with the manifest next to it (sources, dates
+  and licences travel with the data: ODbL asks for attribution).
+- :func:`layer_to_bytes` turns one GeoDataFrame or raster into the bytes of a file, for the
+  app's download buttons.
+
+Formats:
+
+- ``gpkg``: one GeoPackage; a layer per theme.
+- ``geojson``: one file per theme, always WGS84 longitude/latitude (RFC 7946 allows no other
+  CRS), coordinates with 7 decimals (~1 cm).
+- ``csv``: attributes per theme; points get ``x``/``y`` columns (``lon``/``lat`` in EPSG:4326),
+  lines and polygons a ``wkt`` column.
+- ``geotiff``: rasters (land cover; any array + transform); reprojected with nearest neighbour
+  so class codes stay class codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import CRS as ProjCRS
+from rasterio.transform import array_bounds
+from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+from layers.studyarea import CRS, MANIFEST_NAME, VECTOR_THEMES, LandCover, StudyArea, StudyAreaError, _for_gpkg
+
+FORMATS: tuple[str, ...] = ("gpkg", "geojson", "csv", "geotiff")
+"""Export formats."""
+
+EXPORT_CRS: tuple[str, ...] = ("EPSG:31370", "EPSG:4326")
+"""CRSs offered for export (Lambert 72 for GIS staff, WGS84 for web maps)."""
+
+SUFFIX = {"gpkg": ".gpkg", "geojson": ".geojson", "csv": ".csv", "geotiff": ".tif"}
+MIME = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json", "csv": "text/csv", "geotiff": "image/tiff"}
+
+
+class ExportError(StudyAreaError):
+    """A layer cannot be exported as asked; the message says why and what to choose instead."""
+
+
+@dataclass
+class Raster:
+    """Any single-band raster to export: values, north-up transform and CRS.
+
+    Attributes
+    ----------
+    array : ndarray (rows, cols)
+    transform : affine.Affine
+    crs : str
+    nodata : float or None
+    """
+
+    array: np.ndarray
+    transform: Affine
+    crs: str = CRS
+    nodata: float | None = None
+
+
+def _check(fmt: str, crs: str) -> tuple[str, str]:
+    f = fmt.lower().lstrip(".")
+    f = {"tif": "geotiff", "tiff": "geotiff", "json": "geojson", "gpkg": "gpkg"}.get(f, f)
+    if f not in FORMATS:
+        raise ExportError(f"Unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
+    try:
+        c = ProjCRS.from_user_input(crs)
+    except Exception as exc:
+        raise ExportError(f"Unknown CRS '{crs}'; use EPSG:31370 (Lambert 72) or EPSG:4326 (WGS84).") from exc
+    return f, f"EPSG:{c.to_epsg()}" if c.to_epsg() else c.to_string()
+
+
+def _as_raster(obj: Any) -> Raster:
+    if isinstance(obj, Raster):
+        return obj
+    if isinstance(obj, gpd.GeoDataFrame):
+        raise ExportError("This layer is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
+    if isinstance(obj, LandCover):
+        return Raster(obj.classes, obj.transform, CRS, 0)
+    if isinstance(obj, tuple) and len(obj) in (2, 3) and isinstance(obj[0], np.ndarray):
+        return Raster(obj[0], obj[1], obj[2] if len(obj) == 3 else CRS)
+    raise ExportError(f"Cannot export a {type(obj).__name__} as GeoTIFF; give a LandCover, a Raster or (array, transform[, crs]).")
+
+
+# --------------------------------------------------------------------------------------------
+# writers (to a path)
+# --------------------------------------------------------------------------------------------
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, crs: str = CRS, layer: str = "layer") -> Path:
+    """Write one GeoDataFrame as ``gpkg`` (layer ``layer``, appended to an existing file), ``geojson`` or ``csv``."""
+    fmt, crs = _check(fmt, crs)
+    if fmt == "geotiff":
+        raise ExportError(f"Layer '{layer}' is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
+    p = Path(path)
+    if gdf.crs is None:
+        raise ExportError(f"Layer '{layer}' has no CRS; cannot export it.")
+    if fmt == "geojson":
+        # RFC 7946: GeoJSON is WGS84 lon/lat, whatever the caller asked for
+        out = _for_gpkg(gdf.to_crs("EPSG:4326"))
+        pyogrio.write_dataframe(out, p, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7"})
+    elif fmt == "gpkg":
+        out = _for_gpkg(gdf.to_crs(crs))
+        # a new layer name adds a layer to an existing GeoPackage (as save_study_area does)
+        pyogrio.write_dataframe(out, p, layer=layer, driver="GPKG")
+    else:
+        to_csv_frame(gdf, crs).to_csv(p, index=False)
+    return p
+
+
+def to_csv_frame(gdf: gpd.GeoDataFrame, crs: str = CRS) -> pd.DataFrame:
+    """Attributes of ``gdf`` plus ``x``/``y`` (points; ``lon``/``lat`` in a geographic CRS) or ``wkt``."""
+    _, crs = _check("csv", crs)
+    g = gdf.to_crs(crs)
+    df = pd.DataFrame(g.drop(columns=g.geometry.name))
+    geoms = np.asarray(g.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    ok = ~shapely.is_missing(geoms)
+    geographic = ProjCRS.from_user_input(crs).is_geographic
+    if len(g) and bool(np.all(types[ok] == 0)):
+        xy = np.full((len(g), 2), np.nan)
+        if ok.any():
+            xy[ok] = shapely.get_coordinates(geoms[ok])
+        nx, ny = ("lon", "lat") if geographic else ("x", "y")
+        df[nx] = np.round(xy[:, 0], 7 if geographic else 3)
+        df[ny] = np.round(xy[:, 1], 7 if geographic else 3)
+    else:
+        df["wkt"] = shapely.to_wkt(geoms, rounding_precision=7 if geographic else 3)
+    return df
+
+
+def write_raster(raster: Any, path: str | os.PathLike, crs: str = CRS) -> Path:
+    """Write a raster as a compressed GeoTIFF in ``crs`` (nearest-neighbour reprojection)."""
+    _, crs = _check("geotiff", crs)
+    r = _as_raster(raster)
+    arr = np.asarray(r.array)
+    if arr.ndim != 2:
+        raise ExportError(f"A raster must be 2-D, got shape {arr.shape}.")
+    src_crs = rasterio.crs.CRS.from_user_input(r.crs)
+    dst_crs = rasterio.crs.CRS.from_user_input(crs)
+    h, w = arr.shape
+    nodata = r.nodata if r.nodata is not None else (0 if np.issubdtype(arr.dtype, np.integer) else np.nan)
+    if src_crs == dst_crs:
+        out, transform = arr, r.transform
+    else:
+        west, south, east, north = array_bounds(h, w, r.transform)
+        transform, dw, dh = calculate_default_transform(src_crs, dst_crs, w, h, left=west, bottom=south, right=east, top=north)
+        out = np.full((dh, dw), nodata, dtype=arr.dtype)
+        reproject(arr, out, src_transform=r.transform, src_crs=src_crs, dst_transform=transform, dst_crs=dst_crs, resampling=Resampling.nearest, src_nodata=nodata, dst_nodata=nodata)
+    with rasterio.open(
+        path, "w", driver="GTiff", height=out.shape[0], width=out.shape[1], count=1, dtype=out.dtype, crs=dst_crs, transform=transform, nodata=nodata, compress="deflate"
+    ) as dst:
+        dst.write(out, 1)
+    return Path(path)
+
+
+# --------------------------------------------------------------------------------------------
+# bytes (download buttons) and whole study areas
+# --------------------------------------------------------------------------------------------
+
+
+def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str, crs: str = CRS, layer: str = "layer") -> bytes:
+    """The bytes of one layer written as ``fmt`` in ``crs`` (GeoJSON: always EPSG:4326).
+
+    Parameters
+    ----------
+    obj : GeoDataFrame, LandCover, Raster or (array, transform[, crs])
+    fmt : {"gpkg", "geojson", "csv", "geotiff"}
+    crs : str
+        ``EPSG:31370`` or ``EPSG:4326``.
+    layer : str
+        Layer name inside a GeoPackage.
+    """
+    fmt, crs = _check(fmt, crs)
+    if fmt == "csv" and isinstance(obj, gpd.GeoDataFrame):
+        return to_csv_frame(obj, crs).to_csv(index=False).encode("utf-8")
+    tmp = Path(tempfile.mkdtemp(prefix="gezondestad-export-"))
+    try:
+        p = tmp / f"{layer}{SUFFIX[fmt]}"
+        if fmt == "geotiff":
+            write_raster(obj, p, crs)
+        elif isinstance(obj, gpd.GeoDataFrame):
+            write_vector(obj, p, fmt, crs, layer)
+        else:
+            raise ExportError(f"A raster ({type(obj).__name__}) can only be exported as geotiff, not {fmt}.")
+        return p.read_bytes()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs: str = CRS, progress: bool = False) -> list[Path]:
+    """Export a study area: vector themes (gpkg/geojson/csv) or the land cover (geotiff).
+
+    Empty themes are skipped (the manifest, written next to the files as ``manifest.json``,
+    says they are missing). Files are named ``<name>_<theme>.<ext>`` (a GeoPackage holds all
+    themes as layers: ``<name>.gpkg``), with ``_4326`` appended in WGS84.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written (manifest last).
+    """
+    fmt, crs = _check(fmt, crs)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in area.name.lower()) or "studyarea"
+    tag = "" if crs == "EPSG:31370" else "_" + crs.split(":")[-1]
+    if fmt == "geojson":
+        tag = "_4326"
+    written: list[Path] = []
+    themes = [t for t in VECTOR_THEMES if area.has(t)]
+    it: Any = themes
+    if progress and fmt != "geotiff":
+        from tqdm import tqdm
+
+        it = tqdm(themes, desc=f"Export {fmt}", unit="theme")
+    if fmt == "geotiff":
+        if area.landcover is None:
+            raise ExportError(f"Study area '{area.name}' has no land-cover raster to export; prepare it again.")
+        written.append(write_raster(area.landcover, out / f"{stem}_landcover{tag}.tif", crs))
+    elif fmt == "gpkg":
+        p = out / f"{stem}{tag}.gpkg"
+        if p.exists():
+            p.unlink()
+        for t in it:
+            write_vector(area.themes[t], p, "gpkg", crs, layer=t)
+        written.append(p)
+    else:
+        for t in it:
+            written.append(write_vector(area.themes[t], out / f"{stem}_{t}{tag}{SUFFIX[fmt]}", fmt, crs, layer=t))
+    man = dict(area.manifest)
+    man["export"] = {"format": fmt, "crs": "EPSG:4326" if fmt == "geojson" else crs, "files": [p.name for p in written]}
+    mp = out / MANIFEST_NAME
+    mp.write_text(json.dumps(man, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    written.append(mp)
+    return written
+
+
+__all__ = ["FORMATS", "EXPORT_CRS", "MIME", "ExportError", "Raster", "export_study_area", "layer_to_bytes", "write_vector", "write_raster", "to_csv_frame"]
