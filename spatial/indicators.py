@@ -123,6 +123,10 @@ class NetworkIndicators:
     notes: list[str] = field(default_factory=list)
 
 
+def _has_tag(streets: gpd.GeoDataFrame, tag: str) -> bool:
+    return tag in streets and bool(streets[tag].notna().any())
+
+
 def _status(area: StudyArea, theme: str) -> str:
     return area.theme_info(theme).status if area.has(theme) else "missing"
 
@@ -295,7 +299,13 @@ def network_indicators(
     per["green_per_resident_m2"] = np.where(res > 0, per["public_green_m2"].to_numpy(dtype=float) / np.where(res > 0, res, 1.0), np.nan)
     per["canopy_share"] = canopy_share(area.landcover, zones)
     cn = load_norms("green", norms_dir)
-    per["canopy_30_ok"] = per["canopy_share"].to_numpy(dtype=float) >= float(cn["rule_3_30_300_canopy_share"].value)
+    cshare = per["canopy_share"].to_numpy(dtype=float)
+    if green_status == "missing":
+        cshare = np.full(len(per), np.nan)
+        per["canopy_share"] = cshare
+    ok30 = cshare >= float(cn["rule_3_30_300_canopy_share"].value)
+    # below 30 % on partial green data cannot be called a failure: unknown (NaN) instead
+    per["canopy_30_ok"] = np.where(np.isfinite(cshare) & (ok30 | (green_status == "present")), ok30.astype(float), np.nan)
     per["canopy_source"] = "land-cover raster, TREES class (mapped woods only; street and garden trees missing)" if area.landcover is not None else "missing (no land-cover raster)"
     per["green_data_status"] = green_status
     per["pois_data_status"] = pois_status
@@ -311,6 +321,8 @@ def network_indicators(
     )
     for c in st.columns:
         per[c] = st[c].to_numpy()
+    if not (nets.lts["fietsstraat"].any() or _has_tag(streets, "cyclestreet") or _has_tag(streets, "bicycle_road")):
+        notes.append("No street carries a cyclestreet or bicycle_road tag: fietsstraat_km = 0 may only mean the street source lacks these tags.")
     if not area.has("landuse"):
         notes.append("No land-use theme: P uses the speed part only (parking surface unknown).")
 
