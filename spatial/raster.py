@@ -274,10 +274,9 @@ def sample_at_points(array: np.ndarray, lc: LandCover, points: gpd.GeoDataFrame 
         geoms = geoms.to_crs(CRS)
     x = geoms.x.to_numpy()
     y = geoms.y.to_numpy()
-    inv = ~lc.transform
-    col, row = inv * (x, y)
-    col = np.floor(col).astype(np.int64)
-    row = np.floor(row).astype(np.int64)
+    t = lc.transform  # north-up (checked by check_landcover)
+    col = np.floor((x - t.c) / t.a).astype(np.int64)
+    row = np.floor((y - t.f) / t.e).astype(np.int64)
     h, w = array.shape
     inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
     out = np.full(len(x), np.nan)
