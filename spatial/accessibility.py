@@ -167,7 +167,8 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
     )
     length = np.where(np.isfinite(length), length, shapely.length(streets.geometry.values))
 
-    is_crossing = (footway == "crossing") | (hw == "crossing") | ((crossing != "") & (crossing != "no"))
+    cyc = _col(streets, "cycleway")
+    is_crossing = (footway == "crossing") | (cyc == "crossing") | (hw == "crossing") | ((crossing != "") & (crossing != "no"))
     is_path = np.isin(hw, list(_PATH_CLASSES))
     is_steps = hw == "steps"
 
@@ -280,7 +281,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
     length = (
         pd.to_numeric(s["length_m"], errors="coerce").to_numpy(dtype=float) if "length_m" in s else shapely.length(s.geometry.values)
     )
-    fw, hw, cr = _col(s, "footway"), _col(s, "highway"), _col(s, "crossing")
+    fw, hw, cr, cy = _col(s, "footway"), _col(s, "highway"), _col(s, "crossing"), _col(s, "cycleway")
     out = gpd.GeoDataFrame(
         {
             "edge_id": s["edge_id"].to_numpy() if "edge_id" in s else np.flatnonzero(walk),
@@ -288,7 +289,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
             "highway": s["highway"].to_numpy() if "highway" in s else None,
             "name": s["name"].to_numpy() if "name" in s else None,
             "length_m": np.round(np.where(np.isfinite(length), length, shapely.length(s.geometry.values)), 2),
-            "is_crossing": (fw == "crossing") | (hw == "crossing") | ((cr != "") & (cr != "no")),
+            "is_crossing": (fw == "crossing") | (cy == "crossing") | (hw == "crossing") | ((cr != "") & (cr != "no")),
         },
         geometry=s.geometry.values,
         crs=CRS,
