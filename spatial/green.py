@@ -85,6 +85,21 @@ def green_classes(norms_dir: str | None = None) -> list[GreenClass]:
     return out
 
 
+def _empty_spaces() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "space_id": np.zeros(0, np.int64),
+            "name": np.zeros(0, dtype=object),
+            "n_parts": np.zeros(0, np.int64),
+            "area_m2": np.zeros(0),
+            "area_ha": np.zeros(0),
+            "public_assumed": np.zeros(0, bool),
+        },
+        geometry=gpd.GeoSeries([], crs=CRS),
+        crs=CRS,
+    )
+
+
 def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -> gpd.GeoDataFrame:
     """Merge the public green polygons of the ``green`` theme into green spaces.
 
@@ -102,7 +117,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     """
     cols = ["space_id", "name", "n_parts", "area_m2", "area_ha", "public_assumed", "geometry"]
     if green is None or len(green) == 0:
-        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+        return _empty_spaces()
     if green.crs is None:
         raise GreenError("The green theme has no CRS; load it through the study area first.")
     g = green.to_crs(CRS) if green.crs.to_epsg() != 31370 else green
@@ -117,7 +132,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     g = g[is_pub].copy()
     g["_assumed"] = ~pub_known[is_pub].to_numpy()
     if len(g) == 0:
-        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+        return _empty_spaces()
     gap = float(n["merge_gap_m"].value)
     geoms = shapely.make_valid(g.geometry.values)
     merged = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, gap / 2.0)))
@@ -172,7 +187,10 @@ def park_access_points(
     max_snap = float(n["access_max_snap_m"].value)
     empty = gpd.GeoDataFrame({"space_id": np.zeros(0, np.int64), "area_ha": np.zeros(0), "source": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
     if len(spaces) == 0:
-        return empty, pd.DataFrame(columns=["space_id", "name", "area_ha", "n_access_points", "reachable", "reason"])
+        return empty, pd.DataFrame(
+            {"space_id": np.zeros(0, np.int64), "name": np.zeros(0, dtype=object), "area_ha": np.zeros(0),
+             "n_access_points": np.zeros(0, np.int64), "reachable": np.zeros(0, bool), "reason": np.zeros(0, dtype=object)}
+        )
     geoms = spaces.geometry.values
     rings = shapely.get_exterior_ring(shapely.get_parts(geoms))
     ring_space = np.repeat(np.arange(len(geoms)), shapely.get_num_geometries(geoms))
@@ -305,13 +323,16 @@ def canopy_share(landcover: LandCover | None, polygons: gpd.GeoDataFrame) -> np.
     out = np.full(len(polygons), np.nan)
     if landcover is None or len(polygons) == 0:
         return out
-    shapes = [(g, i + 1) for i, g in enumerate(polygons.geometry.values) if g is not None and not g.is_empty]
-    zone = features.rasterize(shapes, out_shape=landcover.shape, transform=landcover.transform, fill=0, dtype="int32")
-    valid = (landcover.classes != NODATA) & (zone > 0)
-    tot = np.bincount(zone[valid], minlength=len(polygons) + 1)[1:]
-    trees = np.bincount(zone[valid & (landcover.classes == TREES)], minlength=len(polygons) + 1)[1:]
-    ok = tot > 0
-    out[ok] = trees[ok] / tot[ok]
+    valid = landcover.classes != NODATA
+    trees = landcover.classes == TREES
+    # one mask per polygon: polygons may overlap (a plan area inside a wijk)
+    for i, g in enumerate(polygons.geometry.values):
+        if g is None or g.is_empty:
+            continue
+        inside = features.geometry_mask([g], out_shape=landcover.shape, transform=landcover.transform, invert=True)
+        tot = int((inside & valid).sum())
+        if tot > 0:
+            out[i] = float((inside & trees).sum()) / tot
     return out
 
 
