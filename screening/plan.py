@@ -387,6 +387,7 @@ class AppliedPlan:
     street_ends_snapped: int = 0
     parking_added_m2: float = 0.0
     water_added_m2: float = 0.0
+    wadi_added_m2: float = 0.0
     landcover_cells_changed: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -418,13 +419,14 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
     demo_u = shapely.union_all(demo.geometry.values) if len(demo) else shapely.Polygon()
     new_b = plan.of_type("building")
     parking = plan.of_type("parking")
-    water = plan.of_type("water", "wadi")
+    water = plan.of_type("water")
+    wadi = plan.of_type("wadi")
     green = plan.of_type("green")
 
     # ---------------- buildings ----------------------------------------------------------
     b = out.themes["buildings"]
     removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *green.geometry.values])
+    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *wadi.geometry.values, *green.geometry.values])
     if len(b) and not clear.is_empty:
         cand = b.sindex.query(clear, predicate="intersects")
         sh = np.zeros(len(b))
@@ -528,7 +530,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         add = gpd.GeoDataFrame(
             {
                 "water_id": np.arange(start, start + len(water), dtype=np.int64),
-                "kind": water["feature_type"].map({"wadi": "wadi", "water": "pond"}).to_numpy(),
+                "kind": np.full(len(water), "pond", dtype=object),
                 "name": water["name"].to_numpy(),
                 "width": water["width"].to_numpy(),
                 "plan_fid": water["plan_fid"].to_numpy(),
@@ -541,6 +543,25 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
 
     # ---------------- land use ---------------------------------------------------------------
     lu = out.themes["landuse"]
+    if len(wadi):
+        # A wadi is a vegetated infiltration basin, dry most of the time: it is land use
+        # ("other", named wadi) burned as low green, not open water (the water layer would treat
+        # a water-theme feature as open water with all rain running off). Its storage volume is
+        # not modelled by the curve-number runoff.
+        start = int(pd.to_numeric(lu["landuse_id"], errors="coerce").max()) + 1 if len(lu) and pd.to_numeric(lu["landuse_id"], errors="coerce").notna().any() else 0
+        add = gpd.GeoDataFrame(
+            {
+                "landuse_id": np.arange(start, start + len(wadi), dtype=np.int64),
+                "kind": np.full(len(wadi), "other", dtype=object),
+                "name": [f"wadi: {n}" if n is not None else "wadi" for n in wadi["name"]],
+                "plan_fid": wadi["plan_fid"].to_numpy(),
+            },
+            geometry=wadi.geometry.values,
+            crs=CRS,
+        )
+        rep.wadi_added_m2 = float(add.geometry.area.sum())
+        rep.notes.append("Wadi's zijn als begroeide infiltratiezone (laag groen) gemodelleerd; hun bergingsvolume zit niet in de afstromingsberekening.")
+        lu = pd.concat([lu, add], ignore_index=True)
     if len(parking):
         paved = parking[np.asarray(parking["paved"], dtype=bool)]
         rep.parking_added_m2 = float(paved.geometry.area.sum())
@@ -627,7 +648,7 @@ def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: 
         covered = cand[shapely.covered_by(np.asarray(s.geometry.values[cand], dtype=object), line.buffer(tol))] if len(cand) else cand
         if len(covered):
             for t in tags:
-                v = ps[t].iloc[j]
+                v = _tagstr(ps[t].iloc[j])
                 if v is not None:
                     s.loc[covered, t] = v
             changed[covered] = True
