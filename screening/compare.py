@@ -1,0 +1,919 @@
+"""Before/after screening of a plan on every indicator, for the plan area, its surroundings and the city.
+
+:func:`screen` applies a plan to a copy of the study area (:func:`screening.plan.apply_plan`),
+runs every indicator family on the situation before and after, and reports per indicator and
+zone the value before, after, the difference, whether that is *better*, *worse* or *neutral*
+(each indicator declares whether higher is better), and who is affected.
+
+Zones
+-----
+``plan``      the plan area: convex hull of the plan's footprint;
+``omgeving``  the wijken intersecting a buffer of ``surroundings_buffer_m`` around it;
+``stad``      the whole study area.
+
+Zone values are computed from the finest level an indicator family gives: per raster cell
+(heat index, runoff: mean over the zone's cells), per home (green access, stress-free cycling
+reach, ...: resident-weighted mean or share over the zone's homes), per street segment (LTS:
+length-weighted share over the segments whose midpoint lies in the zone), or per wijk when a
+family only reports wijk values (resident-weighted over the zone's wijken; undefined for the
+plan area).
+
+Speed
+-----
+The "before" situation is computed once per study area and parameter set
+(:func:`compute_baseline`; :func:`load_or_compute_baseline` caches it in the study-area folder).
+With ``local=True`` the "after" situation is recomputed only where a plan can change it: the
+per-home families only for homes within reach of the plan (largest search distance of the
+reported indicators + ``local_margin_m``), the raster families only on a window around the plan
+(plus the heat model's influence distance); everything else is reused from the baseline. The
+benchmark (``bench/bench_screening.py``) reports how far local results are from full ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio import features as rfeatures
+
+from layers.studyarea import CRS, LandCover, StudyArea
+from screening.plan import Plan, apply_plan, plan_area
+from spatial.aggregate import home_points
+from spatial.norms import NORMS_DIR, load_norms
+
+ZONES: tuple[str, ...] = ("plan", "omgeving", "stad")
+ZONE_LABELS_NL: dict[str, str] = {"plan": "Plangebied", "omgeving": "Omliggende wijken", "stad": "Hele stad"}
+DIRECTION_NL: dict[str, str] = {"better": "beter", "worse": "slechter", "neutral": "neutraal", "na": "n.v.t."}
+
+
+# --------------------------------------------------------------------------------------------
+# indicator registry
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One indicator of the before/after table.
+
+    Attributes
+    ----------
+    key : str
+        Identifier (also the per-wijk column name of the family).
+    family : str
+        ``network``, ``accessibility``, ``heat`` or ``water``.
+    label_nl : str
+        Dutch label for the report.
+    unit : str
+        Unit shown (``%`` means a share 0..1 shown as percent).
+    higher_is_better : bool or None
+        Direction; None = context only (never better/worse).
+    home_col, seg_col, cell : str, optional
+        Per-home column, per-segment column (length-weighted) or raster attribute of the
+        family result from which zone values are computed (first available wins: cell, home,
+        segment, wijk).
+    wijk_agg : str
+        How per-wijk values combine over several wijken: ``mean`` (resident-weighted) or ``sum``.
+    norm : (family, key), optional
+        Norm that defines the indicator (its source is shown).
+    zone_fn : str, optional
+        Name of a function of :data:`ZONE_FUNCTIONS` computing the zone values (indicators that
+        are not a plain mean, e.g. STOP scores from zone shares); takes precedence.
+    """
+
+    key: str
+    family: str
+    label_nl: str
+    unit: str
+    higher_is_better: bool | None
+    home_col: str | None = None
+    seg_col: str | None = None
+    cell: str | None = None
+    wijk_agg: str = "mean"
+    norm: tuple[str, str] | None = None
+    zone_fn: str | None = None
+
+
+INDICATORS: tuple[IndicatorSpec, ...] = (
+    IndicatorSpec("green_300m_05ha_share", "network", "Bewoners met publiek groen ≥ 0,5 ha binnen 300 m wandelen", "%", True,
+                  home_col="green_300m_05ha", norm=("green", "who_distance_m")),
+    IndicatorSpec("green_per_resident_m2", "network", "Publiek groen per bewoner (in de zone)", "m²/inw.", True, zone_fn="green_per_resident",
+                  norm=("green", "who_min_area_ha")),
+    IndicatorSpec("lts12_share_length", "network", "Fietsbare straatlengte met lage fietsstress (LTS 1-2)", "%", True, zone_fn="lts12",
+                  norm=("lts", "low_stress_max_lts")),
+    IndicatorSpec("fietsstraat_km", "network", "Lengte fietsstraten", "km", True, zone_fn="fietsstraat_km", wijk_agg="sum"),
+    IndicatorSpec("stop_s", "network", "STOP S: stappen (voorzieningen op wandelafstand)", "score", True, zone_fn="stop"),
+    IndicatorSpec("stop_t", "network", "STOP T: trappen (stressvrij fietsen)", "score", True, zone_fn="stop"),
+    IndicatorSpec("stop_o", "network", "STOP O: openbaar vervoer op wandelafstand", "score", True, zone_fn="stop"),
+    IndicatorSpec("stop_p", "network", "STOP P: dominantie privé-auto (lager is beter)", "score", False, zone_fn="stop"),
+    IndicatorSpec("stop_order_ok", "network", "STOP-volgorde gerespecteerd (S ≥ T ≥ O ≥ P; 1 = ja)", "ja/nee", True, zone_fn="stop"),
+    IndicatorSpec("centre_lts12_share", "network", "Bewoners die stressvrij (LTS ≤ 2) naar het centrum fietsen", "%", True, home_col="centre_lts12"),
+    IndicatorSpec("school_lts12_share", "network", "Bewoners die stressvrij (LTS ≤ 2) naar een school fietsen", "%", True, home_col="school_lts12"),
+    IndicatorSpec("wheelchair_reach_bus_stop", "accessibility", "Bewoners die met een rolstoel een bushalte bereiken", "%", True,
+                  home_col="wheelchair_reach_bus_stop"),
+    IndicatorSpec("walker_reach_park", "accessibility", "Bewoners die met rollator/kinderwagen een park bereiken", "%", True,
+                  home_col="walker_reach_park"),
+    IndicatorSpec("wheelchair_pass_share", "accessibility", "Wandelnetwerk geschikt voor rolstoel", "%", True, seg_col="wheelchair_pass"),
+    IndicatorSpec("heat_index_mean", "heat", "Hitte-index (gemiddeld, 0-1)", "index", False, cell="heat_index", norm=("heat", "heat_class_breaks")),
+    IndicatorSpec("residents_hot_share", "heat", "Bewoners in de heetste klasse", "%", False, home_col="hot", norm=("heat", "heat_class_breaks")),
+    IndicatorSpec("runoff_mm_mean", "water", "Afstroming bij de ontwerpbui", "mm", False, cell="runoff_mm", norm=("water", "design_storm_depth_mm")),
+    IndicatorSpec("impervious_share", "water", "Verharde oppervlakte", "%", False, cell="impervious", norm=("water", "impervious_classes")),
+    IndicatorSpec("flood_prone_share", "water", "Oppervlakte overstromingsgevoelig", "%", False, cell="flood_prone", norm=("water", "flood_buffer_m")),
+)
+"""Indicators of the before/after table (families missing at run time are reported, not faked)."""
+
+
+# --------------------------------------------------------------------------------------------
+# family runners: normalise each family's result into homes / segments / cells / per_wijk
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FamilyOutput:
+    """A family's result in the form the comparison needs.
+
+    Attributes
+    ----------
+    homes : DataFrame or None
+        Per-home values (index = position in the homes frame given to the family).
+    segments : GeoDataFrame or None
+        Per-segment values with ``length_m`` and geometry.
+    cells : dict of str to ndarray
+        Per-cell rasters on ``grid``.
+    grid : LandCover or None
+    per_wijk : DataFrame
+    raw : object
+        The family's own result object.
+    """
+
+    homes: pd.DataFrame | None
+    segments: gpd.GeoDataFrame | None
+    cells: dict[str, np.ndarray]
+    grid: LandCover | None
+    per_wijk: pd.DataFrame
+    raw: Any = None
+
+
+def _run_network(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
+    from spatial.indicators import network_indicators
+
+    r = network_indicators(area, homes=homes)
+    seg = r.segments.copy()
+    seg["length_m"] = shapely.length(np.asarray(seg.geometry.values, dtype=object))
+    return FamilyOutput(_home_frame(r.homes, homes), seg, {}, None, r.per_wijk, r)
+
+
+def _run_accessibility(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
+    from spatial.accessibility import accessibility_indicators
+
+    r = accessibility_indicators(area, homes=homes, with_missing_links=False)
+    seg = r.segments.copy()
+    if "length_m" not in seg.columns:
+        seg["length_m"] = shapely.length(np.asarray(seg.geometry.values, dtype=object))
+    if "verdict_wheelchair" in seg.columns:
+        seg["wheelchair_pass"] = (seg["verdict_wheelchair"].to_numpy() == "pass").astype(float)
+    return FamilyOutput(_home_frame(r.homes, homes), seg, {}, None, r.per_wijk, r)
+
+
+def _run_heat(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
+    from spatial.heat import heat_layer
+    from spatial.raster import sample_at_points
+
+    _need_landcover(area)
+    r = heat_layer(area.landcover, area.wijken, homes=homes)
+    breaks = np.asarray(r.params.heat_class_breaks, dtype=float)
+    hi = sample_at_points(r.heat_index, r.landcover, homes) if len(homes) else np.zeros(0)
+    hv = pd.DataFrame({"heat_index": hi, "hot": np.where(np.isfinite(hi), hi >= breaks[-1], np.nan)}, index=homes.index)
+    return FamilyOutput(hv, None, {"heat_index": r.heat_index}, r.landcover, r.per_wijk, r)
+
+
+def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
+    from spatial.water import water_layer
+
+    _need_landcover(area)
+    r = water_layer(area.landcover, area.wijken, water=area.water, homes=homes)
+    cells: dict[str, np.ndarray] = {}
+    for name, cand in (("runoff_mm", ("runoff_mm", "runoff")), ("impervious", ("impervious",)), ("flood_prone", ("flood_prone",))):
+        for c in cand:
+            a = getattr(r, c, None)
+            if isinstance(a, np.ndarray):
+                cells[name] = a.astype(float)
+                break
+    grid = getattr(r, "landcover", None) or area.landcover
+    if "impervious" not in cells:
+        from spatial.landcover import BUILDING, NODATA, PAVED
+
+        lc = grid.classes
+        cells["impervious"] = np.where(lc == NODATA, np.nan, np.isin(lc, [BUILDING, PAVED]).astype(float))
+    return FamilyOutput(None, None, cells, grid, r.per_wijk, r)
+
+
+def _need_landcover(area: StudyArea) -> None:
+    if area.landcover is None:
+        from layers.studyarea import StudyAreaError
+
+        raise StudyAreaError(f"Study area '{area.name}' has no land-cover raster; prepare it again to screen heat and water.")
+
+
+def _home_frame(hv: Any, homes: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    if hv is None:
+        return None
+    df = pd.DataFrame(hv).drop(columns=["geometry"], errors="ignore")
+    if len(df) != len(homes):
+        if "home_id" in df.columns:
+            df = df.set_index("home_id").reindex(homes["home_id"].to_numpy())
+        else:
+            return None
+    df.index = homes.index
+    return df
+
+
+FAMILIES: dict[str, Callable[[StudyArea, gpd.GeoDataFrame], FamilyOutput]] = {
+    "network": _run_network,
+    "accessibility": _run_accessibility,
+    "heat": _run_heat,
+    "water": _run_water,
+}
+"""Family name -> runner (module imported lazily; a family whose module is absent is reported)."""
+
+
+# --------------------------------------------------------------------------------------------
+# baseline (the "before" situation), cached
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Situation:
+    """All family outputs of one study area (before or after a plan)."""
+
+    area: StudyArea
+    homes: gpd.GeoDataFrame
+    families: dict[str, FamilyOutput]
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None) -> Situation:
+    """Run every indicator family on ``area`` (unavailable families are listed in ``errors``)."""
+    t0 = time.perf_counter()
+    homes = home_points(area) if homes is None else homes
+    sit = Situation(area, homes, {}, {}, {"homes": time.perf_counter() - t0})
+    for name in families or tuple(FAMILIES):
+        t = time.perf_counter()
+        try:
+            sit.families[name] = FAMILIES[name](area, homes)
+        except ImportError as exc:
+            sit.errors[name] = f"indicatormodule niet beschikbaar ({exc})"
+        sit.seconds[name] = time.perf_counter() - t
+    return sit
+
+
+def _norms_digest() -> str:
+    h = hashlib.sha256()
+    for p in sorted(Path(NORMS_DIR).glob("*")):
+        if p.suffix in (".toml", ".csv"):
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def baseline_key(area: StudyArea, families: tuple[str, ...] | None = None) -> str:
+    """Cache key of a baseline: study-area identity (name, save time, counts), families, norms."""
+    m = area.manifest
+    ident = {
+        "name": area.name,
+        "saved": m.get("saved"),
+        "created": m.get("created"),
+        "counts": {t: int(len(g)) for t, g in area.themes.items()},
+        "lc": None if area.landcover is None else [list(area.landcover.shape), area.landcover.resolution_m, int(area.landcover.classes.sum(dtype=np.int64))],
+        "families": list(families or FAMILIES),
+        "norms": _norms_digest(),
+    }
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def load_or_compute_baseline(area: StudyArea, directory: str | Path | None = None, families: tuple[str, ...] | None = None) -> Situation:
+    """The "before" situation, read from ``directory/.screening/<key>.pkl`` when cached, else computed and cached.
+
+    The key changes with the study area (save time, counts, raster), the families and every
+    norm file, so a stale cache is never used. Without ``directory`` nothing is cached.
+    """
+    if directory is None:
+        return compute_situation(area, families)
+    key = baseline_key(area, families)
+    cdir = Path(directory) / ".screening"
+    f = cdir / f"baseline-{key}.pkl"
+    if f.is_file():
+        try:
+            with f.open("rb") as fh:
+                sit = pickle.load(fh)
+            sit.area = area
+            return sit
+        except Exception:  # a damaged cache file is recomputed, never trusted
+            f.unlink(missing_ok=True)
+    sit = compute_situation(area, families)
+    try:
+        cdir.mkdir(exist_ok=True)
+        tmp = f.with_suffix(".tmp")
+        area_ref, sit.area = sit.area, None  # the area itself is on disk already
+        with tmp.open("wb") as fh:
+            pickle.dump(sit, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        sit.area = area_ref
+        tmp.replace(f)
+    except OSError:
+        pass  # a read-only study-area folder just means no cache
+    return sit
+
+
+# --------------------------------------------------------------------------------------------
+# local recompute
+# --------------------------------------------------------------------------------------------
+
+
+def local_reach_m() -> float:
+    """Distance from the plan beyond which per-home indicator values cannot change.
+
+    The largest search distance among the reported per-home indicators (green access WHO
+    distance, STOP reach distances when the stop norms exist) plus ``local_margin_m``.
+    """
+    s = load_norms("screening")
+    dists = [float(load_norms("green")["who_distance_m"].value)]
+    for fam in ("stop", "accessibility", "cycling", "lts"):
+        try:
+            for k, n in load_norms(fam).items():
+                if k.endswith("_m") and ("dist" in k or "reach" in k or "max" in k) and isinstance(n.value, (int, float)):
+                    dists.append(float(n.value))
+        except KeyError:
+            continue
+    return max(dists) + float(s["local_margin_m"].value)
+
+
+def heat_influence_m() -> float:
+    """Distance over which a land-cover change is taken to move the heat index (local mode).
+
+    ``heat_influence_efolds`` x (cooling distance + mixing radius): the exponential kernels of
+    the heat model weigh exp(-efolds) of their value at the change there; the benchmark
+    measures the actual difference of a local run to a full one.
+    """
+    h = load_norms("heat")
+    k = float(load_norms("screening")["heat_influence_efolds"].value)
+    return k * (float(h["green_area_cooling_distance_m"].value) + float(h["t_air_average_radius_m"].value))
+
+
+def cell_margin_m(family: str) -> float:
+    """Distance around the plan within which a raster family's cells can change (local mode)."""
+    if family == "heat":
+        return heat_influence_m()
+    w = load_norms("water")
+    return float(w["flood_buffer_m"].value) + float(w["low_lying_max_distance_m"].value)
+
+
+def _crop(lc: LandCover, bounds: tuple[float, float, float, float]) -> tuple[LandCover, tuple[int, int, int, int]]:
+    inv = ~lc.transform
+    c0, r0 = inv * (bounds[0], bounds[3])
+    c1, r1 = inv * (bounds[2], bounds[1])
+    h, w = lc.shape
+    c0, r0 = max(0, int(np.floor(c0))), max(0, int(np.floor(r0)))
+    c1, r1 = min(w, int(np.ceil(c1))), min(h, int(np.ceil(r1)))
+    tr = lc.transform * lc.transform.translation(c0, r0)
+    return LandCover(lc.classes[r0:r1, c0:c1].copy(), tr, lc.resolution_m), (r0, r1, c0, c1)
+
+
+def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) -> Situation:
+    """The "after" situation recomputed only near the plan (see module docstring).
+
+    Per-home families run on the homes within :func:`local_reach_m` of the plan (plus the new
+    homes); their values replace the baseline's, homes removed by the plan are dropped. Raster
+    families run on a window of plan bounds + 2 x :func:`heat_influence_m`; cells within one
+    influence distance of the plan replace the baseline's. Per-segment outputs and per-wijk
+    tables come from the local run (segments are recomputed for the whole network, which is
+    cheap); per-wijk tables are therefore only used for indicators without finer data.
+    """
+    t0 = time.perf_counter()
+    homes_after = home_points(after_area)
+    fp = plan.footprint
+    reach = local_reach_m()
+    near = shapely.dwithin(np.asarray(homes_after.geometry.values, dtype=object), fp, reach)
+    sit = Situation(after_area, homes_after, {}, dict(before.errors), {"homes": time.perf_counter() - t0})
+    for name, bfam in before.families.items():
+        t = time.perf_counter()
+        if bfam.cells:
+            infl = cell_margin_m(name)
+            minx, miny, maxx, maxy = fp.bounds
+            win, (r0, r1, c0, c1) = _crop(after_area.landcover, (minx - 2 * infl, miny - 2 * infl, maxx + 2 * infl, maxy + 2 * infl))
+            local_area = StudyArea(after_area.name, {k: v for k, v in after_area.themes.items()}, win, after_area.manifest)
+            sub_homes = homes_after[near].copy()
+            lo = FAMILIES[name](local_area, sub_homes)
+            inner = _within_mask(win, fp, infl)
+            cells = {}
+            for k, arr in bfam.cells.items():
+                full = arr.copy()
+                if k in lo.cells:
+                    blk = full[r0:r1, c0:c1]
+                    blk[inner] = lo.cells[k][inner]
+                cells[k] = full
+            hv = _patch_homes(before, bfam, homes_after, near, lo)
+            sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, lo.per_wijk, lo.raw)
+            if name == "heat":
+                # per-home heat values outside the window's inner part are the baseline's; inside, sample the patched raster
+                from spatial.raster import sample_at_points
+
+                hi = sample_at_points(cells["heat_index"], after_area.landcover, homes_after) if len(homes_after) else np.zeros(0)
+                breaks = np.asarray(lo.raw.params.heat_class_breaks, dtype=float)
+                sit.families[name].homes = pd.DataFrame({"heat_index": hi, "hot": np.where(np.isfinite(hi), hi >= breaks[-1], np.nan)}, index=homes_after.index)
+        else:
+            sub_homes = homes_after[near].copy()
+            lo = FAMILIES[name](after_area, sub_homes)
+            hv = _patch_homes(before, bfam, homes_after, near, lo)
+            sit.families[name] = FamilyOutput(hv, lo.segments, {}, None, lo.per_wijk, lo.raw)
+        sit.seconds[name] = time.perf_counter() - t
+    return sit
+
+
+def _within_mask(lc: LandCover, geom: shapely.Geometry, dist_m: float) -> np.ndarray:
+    zone = geom.buffer(dist_m)
+    return rfeatures.rasterize([(zone, 1)], out_shape=lc.shape, transform=lc.transform, fill=0, dtype="uint8").astype(bool)
+
+
+def _home_keys(homes: gpd.GeoDataFrame) -> np.ndarray:
+    """Stable key per home across before/after: building id when known, else rounded coordinates."""
+    xy = np.round(shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object)), 1)
+    bid = homes["building_id"].to_numpy() if "building_id" in homes else np.full(len(homes), None)
+    return np.array([f"b{b}" if b is not None and not (isinstance(b, float) and np.isnan(b)) else f"p{x:.1f},{y:.1f}" for b, (x, y) in zip(bid, xy)], dtype=object)
+
+
+def _patch_homes(before: Situation, bfam: FamilyOutput, homes_after: gpd.GeoDataFrame, near: np.ndarray, lo: FamilyOutput) -> pd.DataFrame | None:
+    """Per-home values after: the local run's for ``near`` homes, the baseline's for the others."""
+    if bfam.homes is None or lo.homes is None:
+        return None
+    kb = pd.Series(np.arange(len(before.homes)), index=_home_keys(before.homes))
+    kb = kb[~kb.index.duplicated()]
+    ka = _home_keys(homes_after)
+    pos = kb.reindex(ka).to_numpy()
+    cols = list(dict.fromkeys([*bfam.homes.columns, *lo.homes.columns]))
+    out = pd.DataFrame(index=homes_after.index, columns=cols, dtype=object)
+    far = ~near & np.isfinite(pos)
+    src = bfam.homes.reindex(columns=cols)
+    out.iloc[np.flatnonzero(far)] = src.iloc[pos[far].astype(int)].to_numpy()
+    nl = lo.homes.reindex(columns=cols)
+    out.iloc[np.flatnonzero(near)] = nl.to_numpy()
+    for c in cols:
+        out[c] = pd.to_numeric(out[c], errors="coerce") if c not in ("wijk_code", "wijk_naam") else out[c]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# zones and zone values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Zones:
+    """The three comparison zones."""
+
+    plan: shapely.Geometry
+    omgeving: shapely.Geometry
+    stad: shapely.Geometry
+    omgeving_codes: list[str]
+    plan_codes: list[str]
+    buffer_m: float
+
+    def geom(self, zone: str) -> shapely.Geometry:
+        return getattr(self, zone)
+
+    def frame(self) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame({"zone": list(ZONES), "label": [ZONE_LABELS_NL[z] for z in ZONES]},
+                                geometry=[self.plan, self.omgeving, self.stad], crs=CRS)
+
+
+def make_zones(area: StudyArea, plan: Plan, buffer_m: float | None = None) -> Zones:
+    """Plan area, surrounding wijken (intersecting the buffer) and the whole study area."""
+    buffer_m = float(buffer_m if buffer_m is not None else load_norms("screening")["surroundings_buffer_m"].value)
+    pa = plan_area(plan).geometry.iloc[0]
+    w = area.wijken
+    codes: list[str] = []
+    pcodes: list[str] = []
+    if len(w):
+        geoms = np.asarray(w.geometry.values, dtype=object)
+        hit = shapely.intersects(geoms, pa.buffer(buffer_m))
+        codes = [str(c) for c in w["wijk_code"].to_numpy()[hit]]
+        pcodes = [str(c) for c in w["wijk_code"].to_numpy()[shapely.intersects(geoms, pa)]]
+        om = shapely.union_all(geoms[hit]) if hit.any() else pa.buffer(buffer_m)
+    else:
+        om = pa.buffer(buffer_m)
+    stad = shapely.union_all(area.boundary.geometry.values) if area.has("boundary") else shapely.union_all(np.asarray(w.geometry.values, dtype=object))
+    return Zones(pa, om, stad, codes, pcodes, buffer_m)
+
+
+def _home_zone_masks(homes: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndarray]:
+    pts = np.asarray(homes.geometry.values, dtype=object)
+    codes = homes["wijk_code"].astype("object").map(lambda c: None if c is None else str(c)).to_numpy() if "wijk_code" in homes else np.full(len(homes), None)
+    return {
+        "plan": shapely.within(pts, zones.plan) if len(pts) else np.zeros(0, bool),
+        "omgeving": np.isin(codes, zones.omgeving_codes) if zones.omgeving_codes else shapely.within(pts, zones.omgeving),
+        "stad": np.ones(len(homes), dtype=bool),
+    }
+
+
+def _cell_zone_masks(grid: LandCover, zones: Zones) -> dict[str, np.ndarray]:
+    out = {}
+    for z in ZONES:
+        g = zones.geom(z)
+        out[z] = rfeatures.rasterize([(g, 1)], out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8").astype(bool) if not g.is_empty else np.zeros(grid.shape, bool)
+    return out
+
+
+def _weighted(values: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> float:
+    v = np.asarray(values, dtype=float)
+    ok = mask & np.isfinite(v)
+    w = weights[ok]
+    if ok.sum() == 0:
+        return float("nan")
+    if w.sum() <= 0:
+        return float(np.mean(v[ok]))
+    return float(np.sum(v[ok] * w) / w.sum())
+
+
+def _seg_in_zone(seg: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndarray]:
+    mid = shapely.line_interpolate_point(np.asarray(seg.geometry.values, dtype=object), 0.5, normalized=True)
+    return {z: shapely.within(mid, zones.geom(z)) for z in ZONES}
+
+
+def _zf_green_per_resident(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    from spatial.green import green_area_per_polygon
+
+    spaces = getattr(fam.raw, "green_spaces", None)
+    if spaces is None:
+        return {}
+    m2 = green_area_per_polygon(spaces, zones.frame())
+    out = {}
+    for i, z in enumerate(ZONES):
+        r = float(res[hmask[z]].sum())
+        out[z] = float(m2[i] / r) if r > 0 else float("nan")
+    return {"green_per_resident_m2": out}
+
+
+def _lts12(fam: FamilyOutput, zones: Zones) -> dict[str, float]:
+    seg = fam.segments
+    max_lts = float(load_norms("lts")["low_stress_max_lts"].value)
+    inz = _seg_in_zone(seg, zones)
+    cyc = seg["cyclable"].to_numpy(dtype=bool)
+    lts = pd.to_numeric(seg["lts"], errors="coerce").to_numpy(dtype=float)
+    L = seg["length_m"].to_numpy(dtype=float)
+    out = {}
+    for z in ZONES:
+        m = inz[z] & cyc
+        tot = L[m].sum()
+        out[z] = float(L[m & (lts <= max_lts)].sum() / tot) if tot > 0 else float("nan")
+    return out
+
+
+def _zf_lts12(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    if fam.segments is None or "lts" not in fam.segments.columns:
+        return {}
+    return {"lts12_share_length": _lts12(fam, zones)}
+
+
+def _zf_fietsstraat(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    seg = fam.segments
+    if seg is None or "fietsstraat" not in seg.columns:
+        return {}
+    inz = _seg_in_zone(seg, zones)
+    f = seg["fietsstraat"].astype(bool).to_numpy()
+    L = seg["length_m"].to_numpy(dtype=float)
+    return {"fietsstraat_km": {z: float(L[inz[z] & f].sum() / 1000.0) for z in ZONES}}
+
+
+def _zf_stop(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """STOP sub-scores per zone with the project's own :func:`spatial.stop.stop_scores` on zone shares."""
+    from spatial.stop import car_dominance, stop_scores
+
+    h = fam.homes
+    need = ("stop_s_home", "centre_lts12", "school_lts12", "bus_400m", "train_800m")
+    if h is None or any(c not in h.columns for c in need) or fam.segments is None:
+        return {}
+    zf = zones.frame()
+    mean = {c: np.array([_weighted(pd.to_numeric(h[c], errors="coerce").to_numpy(dtype=float), res, hmask[z]) for z in ZONES]) for c in need}
+    l12 = _lts12(fam, zones)
+    seg = fam.segments
+    cd = car_dominance(seg, seg, sit.area.landuse, zf, landuse_known=sit.area.has("landuse"))
+    st = stop_scores(mean["stop_s_home"], mean["centre_lts12"], mean["school_lts12"], np.array([l12[z] for z in ZONES]),
+                     mean["bus_400m"], mean["train_800m"], cd["stop_p"].to_numpy(dtype=float))
+    out = {}
+    for c in ("stop_s", "stop_t", "stop_o", "stop_p", "stop_order_ok"):
+        out[c] = {z: float(st[c].to_numpy(dtype=float)[i]) for i, z in enumerate(ZONES)}
+    return out
+
+
+ZONE_FUNCTIONS: dict[str, Callable[..., dict[str, dict[str, float]]]] = {
+    "green_per_resident": _zf_green_per_resident,
+    "lts12": _zf_lts12,
+    "fietsstraat_km": _zf_fietsstraat,
+    "stop": _zf_stop,
+}
+"""Zone-value functions of indicators that are not a plain per-home/per-cell mean."""
+
+
+def zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...] = INDICATORS) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
+    """Value of every indicator in every zone, and the level it was computed at."""
+    out: dict[tuple[str, str], float] = {}
+    level: dict[str, str] = {}
+    hmask = _home_zone_masks(sit.homes, zones)
+    res = pd.to_numeric(sit.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    cmask_cache: dict[int, dict[str, np.ndarray]] = {}
+    fn_cache: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
+    for sp in specs:
+        fam = sit.families.get(sp.family)
+        if fam is None:
+            continue
+        if sp.zone_fn:
+            ck = (sp.family, sp.zone_fn)
+            if ck not in fn_cache:
+                fn_cache[ck] = ZONE_FUNCTIONS[sp.zone_fn](sit, fam, zones, hmask, res)
+            if sp.key in fn_cache[ck]:
+                for z in ZONES:
+                    out[(sp.key, z)] = fn_cache[ck][sp.key][z]
+                level[sp.key] = "zone"
+                continue
+        if sp.cell and sp.cell in fam.cells and fam.grid is not None:
+            key = id(fam.grid)
+            if key not in cmask_cache:
+                cmask_cache[key] = _cell_zone_masks(fam.grid, zones)
+            arr = fam.cells[sp.cell]
+            for z in ZONES:
+                m = cmask_cache[key][z] & np.isfinite(arr)
+                out[(sp.key, z)] = float(arr[m].mean()) if m.any() else float("nan")
+            level[sp.key] = "cel"
+        elif sp.home_col and fam.homes is not None and sp.home_col in fam.homes.columns:
+            vals = pd.to_numeric(fam.homes[sp.home_col], errors="coerce").to_numpy(dtype=float)
+            for z in ZONES:
+                out[(sp.key, z)] = _weighted(vals, res, hmask[z])
+            level[sp.key] = "woning"
+        elif sp.seg_col and fam.segments is not None and sp.seg_col in fam.segments.columns:
+            seg = fam.segments
+            mid = shapely.line_interpolate_point(np.asarray(seg.geometry.values, dtype=object), 0.5, normalized=True)
+            vals = pd.to_numeric(seg[sp.seg_col], errors="coerce").to_numpy(dtype=float)
+            lw = pd.to_numeric(seg["length_m"], errors="coerce").fillna(0).to_numpy(dtype=float)
+            for z in ZONES:
+                out[(sp.key, z)] = _weighted(vals, lw, shapely.within(mid, zones.geom(z)))
+            level[sp.key] = "segment"
+        elif sp.key in fam.per_wijk.columns:
+            pw = fam.per_wijk
+            codes = pw["wijk_code"].astype(str).to_numpy()
+            vals = pd.to_numeric(pw[sp.key], errors="coerce").to_numpy(dtype=float)
+            wres = _wijk_residents(sit, pw)
+            for z, sel in (("plan", None), ("omgeving", np.isin(codes, zones.omgeving_codes)), ("stad", np.ones(len(pw), bool))):
+                if sel is None or not sel.any():
+                    out[(sp.key, z)] = float("nan")
+                elif sp.wijk_agg == "sum":
+                    out[(sp.key, z)] = float(np.nansum(vals[sel]))
+                else:
+                    out[(sp.key, z)] = _weighted(vals, wres, sel)
+            level[sp.key] = "wijk"
+    return out, level
+
+
+def _wijk_residents(sit: Situation, pw: pd.DataFrame) -> np.ndarray:
+    if "residents" in pw.columns and pd.to_numeric(pw["residents"], errors="coerce").notna().any():
+        return pd.to_numeric(pw["residents"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    r = pd.to_numeric(sit.homes["residents"], errors="coerce").fillna(0.0).groupby(sit.homes["wijk_code"].astype(str)).sum()
+    return pw["wijk_code"].astype(str).map(r).fillna(0).to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# the screening
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScreeningResult:
+    """Everything the report and the app show.
+
+    Attributes
+    ----------
+    plan : Plan
+    before, after : Situation
+    zones : Zones
+    deltas : DataFrame
+        One row per indicator and zone: key, family, label, unit, zone, zone_label, before,
+        after, delta, direction (better/worse/neutral/na), direction_nl, higher_is_better,
+        level, residents (after, in the zone), residents_improved, residents_worsened,
+        residents_65plus, residents_0_5 (affected, where the wijken say), norm_source.
+    applied : dict
+        What apply_plan did (manifest ``plan.effects``).
+    missing : dict
+        Families or indicators that could not be computed, with the reason.
+    mode : str
+        ``full`` or ``local``.
+    seconds : dict
+        Timings (baseline, apply, after, compare, total).
+    """
+
+    plan: Plan
+    before: Situation
+    after: Situation
+    zones: Zones
+    deltas: pd.DataFrame
+    applied: dict[str, Any]
+    missing: dict[str, str]
+    mode: str
+    seconds: dict[str, float]
+
+    def value(self, key: str, zone: str, which: str = "after") -> float:
+        row = self.deltas[(self.deltas["key"] == key) & (self.deltas["zone"] == zone)]
+        return float(row[which].iloc[0]) if len(row) else float("nan")
+
+    def row(self, key: str, zone: str) -> dict[str, Any] | None:
+        row = self.deltas[(self.deltas["key"] == key) & (self.deltas["zone"] == zone)]
+        return row.iloc[0].to_dict() if len(row) else None
+
+
+def direction(before: float, after: float, higher_is_better: bool | None) -> str:
+    """``better``, ``worse``, ``neutral`` or ``na`` (not comparable) for a change of an indicator.
+
+    Changes within ``delta_neutral_relative`` of the before value (or ``delta_neutral_absolute``)
+    are neutral; indicators without a direction are always neutral.
+    """
+    if not (np.isfinite(before) and np.isfinite(after)):
+        return "na"
+    s = load_norms("screening")
+    tol = max(float(s["delta_neutral_absolute"].value), float(s["delta_neutral_relative"].value) * abs(before))
+    d = after - before
+    if abs(d) <= tol or higher_is_better is None:
+        return "neutral"
+    return "better" if (d > 0) == bool(higher_is_better) else "worse"
+
+
+def _vulnerable_share(area: StudyArea, codes: list[str]) -> dict[str, float]:
+    """Share of residents aged 65+ and 0-5 in the given wijken (NaN when the wijken do not say)."""
+    w = area.wijken
+    sel = w["wijk_code"].astype(str).isin(codes) if codes else np.ones(len(w), bool)
+    res = pd.to_numeric(w.loc[sel, "residents"], errors="coerce").sum() if "residents" in w else np.nan
+    out = {}
+    for col in ("residents_65plus", "residents_0_5"):
+        if col in w.columns and res and res > 0:
+            out[col] = float(pd.to_numeric(w.loc[sel, col], errors="coerce").sum() / res)
+        else:
+            out[col] = float("nan")
+    return out
+
+
+def _affected(before: Situation, after: Situation, sp: IndicatorSpec, zone_mask_after: np.ndarray) -> tuple[float, float]:
+    """Residents (after) in the zone whose per-home value improved / worsened."""
+    bf, af = before.families.get(sp.family), after.families.get(sp.family)
+    if bf is None or af is None or bf.homes is None or af.homes is None or not sp.home_col:
+        return float("nan"), float("nan")
+    col = sp.home_col
+    if col not in bf.homes.columns or col not in af.homes.columns:
+        return float("nan"), float("nan")
+    kb = pd.Series(pd.to_numeric(bf.homes[col], errors="coerce").to_numpy(dtype=float), index=_home_keys(before.homes))
+    kb = kb[~kb.index.duplicated()]
+    vb = kb.reindex(_home_keys(after.homes)).to_numpy()
+    va = pd.to_numeric(af.homes[col], errors="coerce").to_numpy(dtype=float)
+    res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0).to_numpy()
+    ok = np.isfinite(vb) & np.isfinite(va) & zone_mask_after
+    up = ok & (va > vb + 1e-9)
+    down = ok & (va < vb - 1e-9)
+    if sp.higher_is_better is False:
+        up, down = down, up
+    return float(res[up].sum()), float(res[down].sum())
+
+
+def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Zones, specs: tuple[IndicatorSpec, ...] = INDICATORS) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The before/after table (see :class:`ScreeningResult`) and the indicators that are missing."""
+    vb, lb = zone_values(before, zones, specs)
+    va, la = zone_values(after, zones, specs)
+    hmask = _home_zone_masks(after.homes, zones)
+    res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    vuln = {z: _vulnerable_share(after.area, zones.omgeving_codes if z == "omgeving" else (zones.plan_codes if z == "plan" else [])) for z in ZONES}
+    missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
+    rows = []
+    for sp in specs:
+        if sp.family not in after.families:
+            continue
+        if sp.key not in la and sp.key not in lb:
+            missing[sp.key] = f"niet berekend: de familie '{sp.family}' levert '{sp.key}' niet"
+            continue
+        src = ""
+        if sp.norm:
+            try:
+                src = load_norms(sp.norm[0])[sp.norm[1]].source
+            except KeyError:
+                src = ""
+        for z in ZONES:
+            b = vb.get((sp.key, z), float("nan"))
+            a = va.get((sp.key, z), float("nan"))
+            d = direction(b, a, sp.higher_is_better)
+            up, down = _affected(before, after, sp, hmask[z])
+            zres = float(res[hmask[z]].sum())
+            affected = (up + down) if np.isfinite(up) else zres
+            rows.append(
+                {
+                    "key": sp.key,
+                    "family": sp.family,
+                    "label": sp.label_nl,
+                    "unit": sp.unit,
+                    "zone": z,
+                    "zone_label": ZONE_LABELS_NL[z],
+                    "before": b,
+                    "after": a,
+                    "delta": a - b if np.isfinite(a) and np.isfinite(b) else float("nan"),
+                    "direction": d,
+                    "direction_nl": DIRECTION_NL[d],
+                    "higher_is_better": sp.higher_is_better,
+                    "level": la.get(sp.key, lb.get(sp.key, "")),
+                    "residents": zres,
+                    "residents_improved": up,
+                    "residents_worsened": down,
+                    "residents_65plus": affected * vuln[z]["residents_65plus"],
+                    "residents_0_5": affected * vuln[z]["residents_0_5"],
+                    "norm_source": src,
+                }
+            )
+    return pd.DataFrame(rows), missing
+
+
+def screen(
+    area: StudyArea,
+    plan: Plan,
+    *,
+    before: Situation | None = None,
+    local: bool = False,
+    families: tuple[str, ...] | None = None,
+    buffer_m: float | None = None,
+) -> ScreeningResult:
+    """Screen ``plan`` on ``area``: apply it, compute every indicator before and after, compare.
+
+    Parameters
+    ----------
+    area : StudyArea
+        The study area as it is (not modified).
+    plan : Plan
+        From :func:`screening.plan.read_plan`.
+    before : Situation, optional
+        A baseline of ``area`` (:func:`compute_baseline` / :func:`load_or_compute_baseline`);
+        computed here when None.
+    local : bool
+        Recompute the "after" situation only near the plan (see module docstring).
+    families : tuple of str, optional
+        Indicator families to run (default all of :data:`FAMILIES`).
+    buffer_m : float, optional
+        Buffer of the surroundings zone (default ``surroundings_buffer_m``).
+
+    Returns
+    -------
+    ScreeningResult
+    """
+    t0 = time.perf_counter()
+    sec: dict[str, float] = {}
+    if before is None:
+        before = compute_situation(area, families)
+        sec["baseline"] = time.perf_counter() - t0
+    else:
+        sec["baseline"] = 0.0
+    t = time.perf_counter()
+    after_area = apply_plan(area, plan)
+    sec["apply"] = time.perf_counter() - t
+    t = time.perf_counter()
+    after = compute_after_local(before, after_area, plan) if local else compute_situation(after_area, tuple(before.families) or families)
+    sec["after"] = time.perf_counter() - t
+    t = time.perf_counter()
+    zones = make_zones(after_area, plan, buffer_m)
+    deltas, missing = compare_situations(before, after, plan, zones)
+    sec["compare"] = time.perf_counter() - t
+    sec["total"] = time.perf_counter() - t0
+    return ScreeningResult(plan, before, after, zones, deltas, after_area.manifest.get("plan", {}).get("effects", {}), missing, "local" if local else "full", sec)
+
+
+def compute_baseline(area: StudyArea, families: tuple[str, ...] | None = None) -> Situation:
+    """The "before" situation of ``area`` (alias of :func:`compute_situation`, for callers that cache it)."""
+    return compute_situation(area, families)
+
+
+__all__ = [
+    "INDICATORS",
+    "IndicatorSpec",
+    "FAMILIES",
+    "Situation",
+    "Zones",
+    "ScreeningResult",
+    "compute_situation",
+    "compute_baseline",
+    "load_or_compute_baseline",
+    "compute_after_local",
+    "make_zones",
+    "zone_values",
+    "compare_situations",
+    "direction",
+    "screen",
+    "local_reach_m",
+    "heat_influence_m",
+]
