@@ -37,7 +37,7 @@ import shapely
 from scipy.sparse import csgraph
 
 from layers.studyarea import CRS
-from spatial.network import Network, build_router, node_lines, router_nearest, _adjacency
+from spatial.network import Network, _adjacency, build_router, node_lines, router_nearest, snap_points
 from spatial.norms import load_norms
 from spatial.profiles import cyclable_mask
 
@@ -357,13 +357,22 @@ def low_stress_reach(
         Cyclable edges with LTS <= 2 (None when there is none: nobody is connected).
     homes : GeoDataFrame
     centre : Point
-        The destination "city centre" (snapped to the network like any point; 500 m at most).
+        The destination "city centre", first moved onto the nearest cyclable edge within
+        ``centre_max_snap_m`` (raises :class:`CyclingError` when none is that close).
     schools : GeoSeries of Points
     """
     n = load_norms("lts", norms_dir)
     snap = float(n["home_max_snap_m"].value)
     ratio = float(n["max_detour_ratio"].value)
-    targets = np.concatenate([[centre], np.asarray(schools.values, dtype=object)]) if len(schools) else np.array([centre], dtype=object)
+    # the centre is a notional point (a wijk centroid): move it onto the nearest cyclable edge
+    # within centre_max_snap_m first; schools snap like homes
+    sc = snap_points(bike_net, np.array([centre], dtype=object), float(n["centre_max_snap_m"].value))
+    if not sc.ok[0]:
+        raise CyclingError(
+            f"The city centre ({centre.x:.0f}, {centre.y:.0f}) is more than {float(n['centre_max_snap_m'].value):g} m from any cyclable street; pass centre_xy on a street."
+        )
+    centre_on = shapely.line_interpolate_point(bike_net.edge_geometry[sc.edge[0]], sc.offset_m[0])
+    targets = np.concatenate([[centre_on], np.asarray(schools.values, dtype=object)]) if len(schools) else np.array([centre_on], dtype=object)
     is_centre = np.zeros(len(targets), bool)
     is_centre[0] = True
     out = pd.DataFrame(index=homes.index)
@@ -372,7 +381,7 @@ def low_stress_reach(
             out[f"{prefix}_d_centre_m"] = np.inf
             out[f"{prefix}_d_school_m"] = np.inf
             continue
-        r = build_router(net, homes.geometry, targets, snap, target_max_snap_m=max(snap, 500.0))
+        r = build_router(net, homes.geometry, targets, snap)
         out[f"{prefix}_d_centre_m"] = router_nearest(r, is_centre).distance_m
         out[f"{prefix}_d_school_m"] = router_nearest(r, ~is_centre).distance_m if len(targets) > 1 else np.inf
     for t in ("centre", "school"):
