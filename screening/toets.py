@@ -518,7 +518,7 @@ def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any
     ids = gdf["id"].tolist() if "id" in gdf.columns else list(range(1, len(gdf) + 1))
     for i, (_, row) in enumerate(gdf.iterrows()):
         etype = normalise_element(row["element"])
-        geom = row.geometry
+        geom = row.geometry if isinstance(row.geometry, shapely.Geometry) else None  # iterrows may give NaN
         if etype is None:
             raw = row["element"]
             bad.append({
