@@ -528,7 +528,7 @@ def study_area_from_osm(
     """
     from spatial.landcover import rasterize_landcover
 
-    steps = _Steps(8, progress, f"Mapping OSM ({name})")
+    steps = _Steps(6, progress, f"Mapping OSM ({name})")
     try:
         if ways is None or len(ways) == 0 or "highway" not in ways.columns:
             raise OSMError(f"{source}: holds no street network (no ways tagged highway=*). Choose a larger area or another file.")
@@ -662,16 +662,22 @@ def _boundary_from_wijken(wijken: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFra
 
 @contextlib.contextmanager
 def osmnx_tag_settings() -> Iterator[None]:
-    """Make osmnx keep every :data:`STREET_TAGS` on edges and :data:`NODE_TAGS` on nodes (restored afterwards)."""
+    """Make osmnx keep every :data:`STREET_TAGS` on edges and :data:`NODE_TAGS` on nodes (restored afterwards).
+
+    Also points osmnx's HTTP cache to ``~/.cache/gezondestad/osmnx`` instead of ``./cache``.
+    """
     import osmnx as ox
 
-    old_w, old_n = list(ox.settings.useful_tags_way), list(ox.settings.useful_tags_node)
+    old_w, old_n, old_cache = list(ox.settings.useful_tags_way), list(ox.settings.useful_tags_node), ox.settings.cache_folder
     ox.settings.useful_tags_way = list(dict.fromkeys([*old_w, *STREET_TAGS, "area"]))
     ox.settings.useful_tags_node = list(dict.fromkeys([*old_n, *NODE_TAGS]))
+    if str(old_cache) in ("./cache", "cache"):
+        # osmnx's default caches HTTP answers in ./cache of whatever folder the user is in
+        ox.settings.cache_folder = str(Path.home() / ".cache" / "gezondestad" / "osmnx")
     try:
         yield
     finally:
-        ox.settings.useful_tags_way, ox.settings.useful_tags_node = old_w, old_n
+        ox.settings.useful_tags_way, ox.settings.useful_tags_node, ox.settings.cache_folder = old_w, old_n, old_cache
 
 
 def _graph_to_frames(G: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -731,9 +737,17 @@ def _read_osm_xml(path: Path, boundary4326: shapely.Geometry | None) -> tuple[gp
     return edges, nodes, feats
 
 
-def _read_pbf(path: Path, boundary4326: shapely.Geometry | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def _read_pbf(path: Path, boundary4326: shapely.Geometry | None, progress: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     import pyrosm
 
+    steps = _Steps(4, progress, f"Reading {path.name}")
+    try:
+        return _read_pbf_steps(pyrosm, path, boundary4326, steps)
+    finally:
+        steps.close()
+
+
+def _read_pbf_steps(pyrosm: Any, path: Path, boundary4326: shapely.Geometry | None, steps: _Steps) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     try:
         osm = pyrosm.OSM(str(path), bounding_box=boundary4326)
         extra = [t for t in STREET_TAGS]
@@ -743,17 +757,21 @@ def _read_pbf(path: Path, boundary4326: shapely.Geometry | None) -> tuple[gpd.Ge
     if ways is None or len(ways) == 0:
         raise OSMError(f"{path}: holds no street network inside the requested area.")
     ways = _expand_tags(ways, STREET_TAGS)
+    steps("street network")
     nodes = osm.get_data_by_custom_criteria(
         custom_filter={t: True for t in NODE_TAGS}, filter_type="keep", keep_nodes=True, keep_ways=False, keep_relations=False
     )
     if nodes is not None:
         nodes = _expand_tags(nodes, NODE_TAGS)
+    steps("crossing nodes")
     feats = osm.get_data_by_custom_criteria(custom_filter={k: v for k, v in FEATURE_TAGS.items() if k != "building"}, filter_type="keep")
     keys = sorted({*FEATURE_TAGS, "name", "access", "wheelchair", "width", "bus", "tram", "train", "building:levels"})
     feats = _expand_tags(feats, keys) if feats is not None else None
+    steps("green, pois, water, land use")
     blds = osm.get_buildings()
     if blds is not None and len(blds):
         blds = _expand_tags(blds, ["building", "building:levels"])
+    steps("buildings")
     parts = [f for f in (feats, blds) if f is not None and len(f)]
     allf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326") if parts else None
     if allf is not None and {"id", "osm_type"} <= set(allf.columns):
@@ -793,7 +811,7 @@ def area_from_osm_file(
     b4326 = gpd.GeoSeries([shapely.union_all(wijken.geometry.values)], crs=CRS).to_crs(4326).iloc[0] if wijken is not None else None
     nm = name or re.sub(r"\.(osm\.pbf|pbf|osm|xml)$", "", p.name, flags=re.I)
     if low.endswith(".pbf"):
-        ways, nodes, feats, date = _read_pbf(p, b4326)
+        ways, nodes, feats, date = _read_pbf(p, b4326, progress)
         src = f"OpenStreetMap file {p.name} (pyrosm)"
     elif low.endswith((".osm", ".xml")):
         ways, nodes, feats = _read_osm_xml(p, b4326)

