@@ -200,14 +200,26 @@ def classify_lts(streets: gpd.GeoDataFrame, norms_dir: str | None = None) -> pd.
     )
 
 
-def segment_wijk(streets: gpd.GeoDataFrame, wijken: gpd.GeoDataFrame) -> np.ndarray:
-    """``wijk_code`` of each segment by its midpoint (None outside every wijk)."""
-    from spatial.aggregate import assign_wijk
+def segment_wijk(streets: gpd.GeoDataFrame, wijken: gpd.GeoDataFrame, max_gap_m: float = 50.0) -> np.ndarray:
+    """``wijk_code`` of each segment by its midpoint (None outside every wijk).
 
-    if len(streets) == 0:
-        return np.zeros(0, dtype=object)
-    mid = gpd.GeoSeries(shapely.line_interpolate_point(streets.geometry.values, 0.5, normalized=True), index=streets.index, crs=streets.crs)
-    return assign_wijk(mid, wijken)["wijk_code"].to_numpy()
+    Midpoints outside every polygon take the nearest wijk within ``max_gap_m`` (streets on the
+    city border); pass 0 for a plan polygon, where only segments inside count.
+    """
+    out = np.full(len(streets), None, dtype=object)
+    if len(streets) == 0 or len(wijken) == 0:
+        return out
+    mid = shapely.line_interpolate_point(streets.geometry.values, 0.5, normalized=True)
+    tree = shapely.STRtree(wijken.geometry.values)
+    codes = wijken["wijk_code"].astype("object").to_numpy()
+    pi, wi = tree.query(mid, predicate="intersects")
+    first = ~pd.Series(pi).duplicated().to_numpy()
+    out[pi[first]] = codes[wi[first]]
+    rest = np.flatnonzero(pd.isna(out))
+    if len(rest) and max_gap_m > 0:
+        (ri, rwi), _ = tree.query_nearest(mid[rest], max_distance=max_gap_m, return_distance=True, all_matches=False)
+        out[rest[ri]] = codes[rwi]
+    return out
 
 
 def fietsstraat_components(streets: gpd.GeoDataFrame) -> np.ndarray:

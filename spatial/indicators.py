@@ -257,7 +257,7 @@ def network_indicators(
         centre = default_centre(area.pois, area.wijken if len(area.wijken) else zones)
     schools = dests.geometry[dests["dest"].to_numpy() == "school"] if len(dests) else gpd.GeoSeries([], crs=CRS)
     reach = low_stress_reach(nets.bike, nets.low, h, centre, schools, norms_dir)
-    seg_w = segment_wijk(streets, zones)
+    seg_w = segment_wijk(streets, zones, max_gap_m=50.0 if zones is area.wijken else 0.0)
     t0 = tick("cycling", t0)
 
     # --- per home ----------------------------------------------------------------------------

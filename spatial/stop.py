@@ -128,7 +128,8 @@ def car_dominance(
 
     Returns
     -------
-    DataFrame (one row per polygon) with ``car_street_km``, ``street_gt50_share_length``,
+    DataFrame (one row per polygon) with ``car_street_km``, ``street_gt50_share_length`` (0 when
+    the polygon has no car street),
     ``parking_share``, ``stop_p_parking_known`` and ``stop_p``.
     """
     n = load_norms("stop", norms_dir)
@@ -146,7 +147,8 @@ def car_dominance(
         pi, li, ln = _clipped_lengths(lines, pg)
         car_km = np.bincount(pi, weights=ln, minlength=k) / 1000.0
         fast_km = np.bincount(pi, weights=ln * (speed[car][li] > above), minlength=k) / 1000.0
-    share_fast = np.where(car_km > 0, fast_km / np.where(car_km > 0, car_km, 1.0), np.nan)
+    # no car street at all is no car dominance: the speed part is 0 there (not unknown)
+    share_fast = np.where(car_km > 0, fast_km / np.where(car_km > 0, car_km, 1.0), 0.0)
     parking = np.zeros(k)
     if landuse is not None and len(landuse):
         lu = landuse[landuse["kind"].astype("object").fillna("").to_numpy() == "parking"]
