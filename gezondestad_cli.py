@@ -16,6 +16,7 @@ from typing import Callable
 
 COMMAND_MODULES: tuple[str, ...] = (
     "screening.cli_toets",
+    "screening.cli_screen",
     "spatial.cli_network",
     "layers.cli",
     "spatial.cli_climate",
