@@ -350,6 +350,8 @@ def read_aligned(
 ) -> np.ndarray:
     """Read band 1 of a raster file onto the land-cover grid (reprojected/resampled; NaN = no data).
 
+    Continuous data (``bilinear``) from a finer raster are averaged over each land-cover cell.
+
     Raises
     ------
     RasterError
@@ -367,6 +369,9 @@ def read_aligned(
             raise RasterError(f"{what} {p}: the raster has no CRS; assign one (e.g. EPSG:31370) and try again.")
         data = src.read(1).astype(np.float64)
         nodata = src.nodata
+        if resampling == Resampling.bilinear and src.crs.is_projected and max(abs(src.res[0]), abs(src.res[1])) < lc.resolution_m:
+            # GDAL widens the bilinear filter when coarsening; the cell average is what a coarser cell means
+            resampling = Resampling.average
         out = align_array(data, src.transform, src.crs, lc, resampling=resampling, src_nodata=nodata)
     if not np.isfinite(out[lc.classes != 0]).any():
         raise RasterError(

@@ -251,3 +251,22 @@ def test_mechelen_real_wijken_invariants(mechelen_dir):
     # the centre (most roads per km2) is warmer than the rural deelgemeenten
     centrum = per.loc[per["wijk_naam"] == "Centrum", "heat_index_mean"].iloc[0]
     assert centrum > per.loc[per["wijk_naam"].isin(["Leest", "Hombeek"]), "heat_index_mean"].max()
+
+
+def test_intensity_method_and_et0_raster(tmp_path):
+    import rasterio
+
+    lc = lc_from([[1, 2, 3, 4]])
+    m = heat_maps(lc, HeatParams.from_norms(biophysical=simple_table(), cc_method="intensity", t_air_average_radius_m=0.0))
+    np.testing.assert_allclose(m["cc"][0], [0.5, 1.0, 1.0, 1.0])  # CC = 1 - building_intensity
+    # an ET0 GeoTIFF at 5 m is resampled onto the 10 m grid; ETI = kc * ET0 / ETmax
+    et0 = np.kron(np.array([[2.0, 4.0, 4.0, 8.0]]), np.ones((2, 2)))
+    path = tmp_path / "et0.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=2, width=8, count=1, dtype="float32", crs=CRS,
+                       transform=Affine(5, 0, X0, 0, -5, Y1)) as dst:
+        dst.write(et0.astype("float32"), 1)
+    m = heat_maps(lc, HeatParams.from_norms(biophysical=simple_table(), t_air_average_radius_m=0.0), et0=str(path))
+    kc = np.array([0.5, 0.0, 0.8, 1.0])
+    np.testing.assert_allclose(m["eti"][0], kc * np.array([2.0, 4.0, 4.0, 8.0]) / 8.0, atol=1e-6)
+    with pytest.raises(ValueError, match="nope.tif: file not found"):
+        heat_maps(lc, et0=str(tmp_path / "nope.tif"))
