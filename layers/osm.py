@@ -577,6 +577,16 @@ def study_area_from_osm(
         themes["streets"] = finalize_streets(themes["streets"])
         steps("clip to boundary")
         themes["boundary"] = boundary
+        res_note = ""
+        b = themes["buildings"]
+        if len(b) and pd.to_numeric(wijken["residents"], errors="coerce").isna().all():
+            from spatial.aggregate import assign_wijk
+
+            wijken = wijken.copy()
+            codes = assign_wijk(gpd.GeoSeries(b.geometry.representative_point().values, crs=CRS), wijken)["wijk_code"].to_numpy()
+            per = pd.Series(pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy()).groupby(codes).sum()
+            wijken["residents"] = wijken["wijk_code"].map(per).fillna(0.0).to_numpy(dtype=float)
+            res_note = "Residents per wijk = sum of the estimated residents of its buildings (ESTIMATED from footprint x levels)."
         themes["wijken"] = wijken
         lc = rasterize_landcover(
             boundary,
@@ -604,7 +614,7 @@ def study_area_from_osm(
             info[t] = ThemeInfo(status="present" if n else "missing", source=source, date=date, count=n, repairs=rep, note=note).to_dict()
         info["boundary"] = ThemeInfo(status="present", source=wijken_info.source if (wijken_info and not bnote.startswith("Extent")) else source, date=date, count=len(boundary), note=bnote).to_dict()
         wi = wijken_info or ThemeInfo(source=source, date=date)
-        info["wijken"] = ThemeInfo(status="present" if not note_wijken else "partial", source=wi.source, date=wi.date, count=len(wijken), repairs=wi.repairs, note=note_wijken or wi.note).to_dict()
+        info["wijken"] = ThemeInfo(status="present" if not note_wijken else "partial", source=wi.source, date=wi.date, count=len(wijken), repairs=wi.repairs, note=" ".join(x for x in (note_wijken or wi.note, res_note) if x)).to_dict()
         area = StudyArea(
             name=name,
             themes=themes,

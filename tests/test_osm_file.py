@@ -136,6 +136,9 @@ def test_xml_green_pois_buildings(xml_area):
     assert len(b) == 1 and b["use"].iloc[0] == "house" and b["levels"].iloc[0] == 3
     # residents = footprint x levels / 45 m2 per resident (data/norms/population.toml)
     assert b["residents"].iloc[0] == pytest.approx(_lambert([50, 51, 52, 53]).area * 3 / 45.0, rel=1e-3)
+    # the one wijk (no wijken file) gets the buildings' residents, flagged as estimated
+    assert xml_area.wijken["residents"].sum() == pytest.approx(b["residents"].sum())
+    assert "ESTIMATED" in xml_area.manifest["themes"]["wijken"]["note"]
 
 
 def test_xml_manifest_and_landcover(xml_area, tmp_path):
