@@ -222,3 +222,16 @@ def test_mechelen_real_wijken_invariants(mechelen_dir):
     assert per["runoff_mm_mean"].idxmax() == "Centrum"
     # the Dijle and the canals cross the municipality: every wijk with water has flood-prone land
     assert (per["flood_prone_share"] > 0).sum() >= 10
+
+
+def test_flood_zone_raster_at_other_resolution(tmp_path):
+    lc = lc_from(np.full((20, 20), 3))
+    # 20 m raster: value 2 ('effectief overstromingsgevoelig') in its top-left 2 x 2 cells = 40 m x 40 m
+    z = np.zeros((10, 10), dtype="uint8")
+    z[:2, :2] = 2
+    path = tmp_path / "ovg.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=10, width=10, count=1, dtype="uint8", crs=CRS,
+                       transform=Affine(20, 0, X0, 0, -20, Y1), nodata=255) as dst:
+        dst.write(z, 1)
+    r = water_layer(lc, one_wijk(lc), flood_zones=str(path), params=WaterParams.from_norms(flood_buffer_m=0.0))
+    assert r.in_flood_zone[:4, :4].all() and r.in_flood_zone.sum() == 16
