@@ -338,17 +338,29 @@ def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tupl
     return gpd.GeoSeries(pts, crs=CRS), np.asarray(cats, dtype=object), np.asarray(wc, dtype=bool)
 
 
+def _subnet(full: Network, row_mask: np.ndarray) -> Network:
+    """The edges of ``full`` whose source row is in ``row_mask`` (same node ids).
+
+    Same result as ``build_network(streets, row_mask)`` without noding all lines again: the
+    missing-links search builds dozens of variants of one network.
+    """
+    keep = np.asarray(row_mask, dtype=bool)[full.edge_source]
+    if not keep.any():
+        raise NetworkError("No street edge passes the selection: the network is empty.")
+    return Network(full.node_xy, full.edge_u[keep], full.edge_v[keep], full.edge_length_m[keep], full.edge_geometry[keep], full.edge_source[keep])
+
+
 def _reach(
-    streets: gpd.GeoDataFrame, mask: np.ndarray, homes: gpd.GeoDataFrame, targets: gpd.GeoSeries, tcat: np.ndarray,
+    full: Network, mask: np.ndarray, homes: gpd.GeoDataFrame, targets: gpd.GeoSeries, tcat: np.ndarray,
     tsel: dict[str, np.ndarray], norms: dict[str, Norm],
 ) -> dict[str, np.ndarray]:
-    """Per target category: bool per home, reached within its distance over ``mask`` edges."""
+    """Per target category: bool per home, reached within its distance over the ``mask`` rows of ``full``."""
     snap = float(norms["snap_max_m"].value)
     out = {t: np.zeros(len(homes), dtype=bool) for t in TARGETS}
     if not np.any(mask) or len(homes) == 0 or len(targets) == 0:
         return out
     try:
-        net = build_network(streets, mask)
+        net = _subnet(full, mask)
     except NetworkError:
         return out
     router = build_router(net, homes.geometry, targets, max_snap_m=snap)
@@ -420,11 +432,12 @@ def accessibility_indicators(
     seg["wijk_code"] = assign_wijk(mid, area.wijken)["wijk_code"].to_numpy() if len(area.wijken) else None
     homes = home_points(area) if homes is None else homes.copy()
     walk = walkable_mask(streets)
-    walk_net = build_network(streets, walk)
+    full = build_network(streets)
+    walk_net = _subnet(full, walk)
     targets, tcat, twc = _targets(area, walk_net, norms)
 
     values: dict[str, np.ndarray] = {}
-    base = _reach(streets, walk, homes, targets, tcat, {}, norms)
+    base = _reach(full, walk, homes, targets, tcat, {}, norms)
     for t in TARGETS:
         values[f"walk_reach_{t}"] = base[t]
     n_rows = len(streets)
@@ -435,8 +448,8 @@ def accessibility_indicators(
         m_pass[seg["row"].to_numpy()[v == "pass"]] = True
         m_max = np.zeros(n_rows, dtype=bool)
         m_max[seg["row"].to_numpy()[v != "fail"]] = True
-        r = _reach(streets, m_pass, homes, targets, tcat, tsel, norms)
-        rmax = _reach(streets, m_max, homes, targets, tcat, tsel, norms)
+        r = _reach(full, m_pass, homes, targets, tcat, tsel, norms)
+        rmax = _reach(full, m_max, homes, targets, tcat, tsel, norms)
         for t in TARGETS:
             values[f"{p}_reach_{t}"] = r[t]
             values[f"{p}_reach_{t}_max"] = rmax[t]
@@ -464,7 +477,7 @@ def accessibility_indicators(
         per_wijk["n_segments"] = per_wijk["wijk_code"].map(df.groupby("wijk_code").size()).fillna(0).astype(int).to_numpy()
         per_wijk["network_km"] = (tot.fillna(0.0) / 1000.0).round(3).to_numpy()
     links = (
-        missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms)
+        missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms, full)
         if with_missing_links
         else _empty_links()
     )
@@ -493,6 +506,7 @@ def missing_links(
     twc: np.ndarray,
     profiles: tuple[str, ...],
     norms: dict[str, Norm],
+    full: Network | None = None,
 ) -> gpd.GeoDataFrame:
     """Short failing segments whose repair would let the most residents reach a destination.
 
@@ -526,6 +540,7 @@ def missing_links(
         res = np.ones(len(homes))
     out = []
     rows = seg["row"].to_numpy()
+    full_net = build_network(streets) if full is None else full  # all edges; node ids shared by every subset
     for p in profiles:
         v = seg[f"verdict_{p}"].to_numpy()
         cand = np.flatnonzero((v == "fail") & (seg["length_m"].to_numpy(dtype=float) <= max_len))
@@ -536,7 +551,7 @@ def missing_links(
         if not m_pass.any():
             continue
         tsel = {"toilet": (tcat == "toilet") & twc} if p == "wheelchair" else {}
-        net = build_network(streets, m_pass)  # node ids are those of all streets
+        net = _subnet(full_net, m_pass)
         labels = component_labels(net)
         sh = snap_points(net, homes.geometry, snap)
         hcomp = np.where(sh.ok, labels[net.edge_u[np.maximum(sh.edge, 0)]], -1)
@@ -555,7 +570,6 @@ def missing_links(
             h[tcomp[sel & (tcomp >= 0)]] = True
             has[t] = h
         # end nodes of candidates in the all-street node numbering
-        full_net = build_network(streets)  # same node ids, all edges
         pos_in_full = np.full(len(streets), -1, dtype=np.int64)
         pos_in_full[full_net.edge_source] = np.arange(full_net.n_edges)
         ce = pos_in_full[rows[cand]]
@@ -575,7 +589,7 @@ def missing_links(
         for j in order[:top_k]:
             m2 = m_pass.copy()
             m2[rows[cand[j]]] = True
-            r2 = _reach(streets, m2, homes, targets, tcat, tsel, norms)
+            r2 = _reach(full_net, m2, homes, targets, tcat, tsel, norms)
             new_any = np.zeros(len(homes), dtype=bool)
             pairs = 0.0
             for t in TARGETS:
