@@ -604,7 +604,8 @@ def missing_links(
         df["heuristic_gain"] = np.round(heur, 1)
         df["gain_residents"] = np.round(exact_r, 1)
         df["gain_pairs"] = np.round(exact_p, 1)
-        df = df[(df["heuristic_gain"] > 0) | (df["gain_residents"] > 0)]
+        # keep verified gains, and unverified candidates with a positive heuristic (beyond the top K)
+        df = df[(df["gain_residents"] > 0) | (df["gain_residents"].isna() & (df["heuristic_gain"] > 0))]
         df = df.sort_values(["gain_residents", "heuristic_gain"], ascending=[False, False], na_position="last")
         df["rank"] = np.arange(1, len(df) + 1)
         out.append(df)
