@@ -18,9 +18,12 @@ Every limit is read from ``data/norms/accessibility.toml`` with its source (the 
 gewestelijke stedenbouwkundige verordening toegankelijkheid, BVR 5 juni 2009, and the
 vademecum Toegankelijk publiek domein); the output carries the source per rule.
 
-Why an "overlasttoets" is not here: see the module note in ``screening/cli_toets.py``'s
-report section and the project report - no quantified Flemish norm for nuisance from
-public-space elements was found that a design check could apply.
+Why there is no "overlasttoets" (nuisance check) next to it: nuisance from public-space
+elements (a terrace, a playground, a bench, a dog run, an event square next to homes) has no
+quantified Flemish limit that applies to a *design*: VLAREM II noise limits apply to classified
+installations and music in establishments, not to public-space use, and local police
+regulations (politiereglementen) are behaviour rules, not design dimensions. A check with
+invented distances would give planners false certainty, so none is offered.
 """
 
 from __future__ import annotations
@@ -638,9 +641,10 @@ def check_design(
 
 
 def element_verdicts(result: pd.DataFrame) -> pd.DataFrame:
-    """One row per element: worst verdict over its rules (fail > unknown > pass) and counts."""
+    """One row per element: worst verdict over its rules (fail > unknown > pass), counts, and the
+    attributes it misses (what the designer has to add before the element can be judged)."""
     if len(result) == 0:
-        return pd.DataFrame(columns=["id", "element", "verdict", "n_pass", "n_fail", "n_unknown", "failed_rules", "unknown_rules"])
+        return pd.DataFrame(columns=["id", "element", "verdict", "n_pass", "n_fail", "n_unknown", "failed_rules", "unknown_rules", "missing"])
     rank = result["verdict"].map({"pass": 0, "unknown": 1, "fail": 2})
     df = result.assign(_r=rank)
     g = df.groupby(["id", "element"], dropna=False, sort=False)
@@ -649,6 +653,10 @@ def element_verdicts(result: pd.DataFrame) -> pd.DataFrame:
         out[f"n_{v}"] = g["verdict"].apply(lambda s, v=v: int((s == v).sum())).to_numpy()
     out["failed_rules"] = g.apply(lambda d: ", ".join(d.loc[d["verdict"] == "fail", "rule"]), include_groups=False).to_numpy()
     out["unknown_rules"] = g.apply(lambda d: ", ".join(d.loc[d["verdict"] == "unknown", "rule"]), include_groups=False).to_numpy()
+    out["missing"] = g.apply(
+        lambda d: ", ".join(dict.fromkeys(m.strip() for v in d["missing"].fillna("") for m in str(v).split(",") if m.strip())),
+        include_groups=False,
+    ).to_numpy()
     if isinstance(result, gpd.GeoDataFrame):
         geom = g["geometry"].first().to_numpy()
         out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geom, crs=result.crs))

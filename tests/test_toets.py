@@ -171,6 +171,8 @@ def test_example_design_file_and_verdicts():
     assert per.loc["R1", "verdict"] == "pass"
     assert per.loc["R2", "failed_rules"] == "ramp_slope, ramp_length, ramp_width"
     assert per.loc["C3", "verdict"] == "unknown" and per.loc["C3", "n_unknown"] == 2
+    assert per.loc["C3", "missing"] == "kerb_height_cm, tactile"
+    assert per.loc["P1", "missing"] == ""
     assert per.loc["X1", "unknown_rules"] == "element_type"
     assert per.loc["PK2", "failed_rules"] == "parking_length"
     # the committed file is what example_design() generates
