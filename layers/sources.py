@@ -40,7 +40,7 @@ to the TOML file's folder. Example (the real one is ``tests/real/mechelen.toml``
 
 Every theme keys: ``file``, ``layer``, ``columns`` (model column = file column), ``filter``
 (column = [values]), ``constants`` (model column = value), ``category_column`` /
-``category_map`` (pois), ``kind_column`` / ``kind_map`` (green, water, landuse), ``assume_crs``,
+``category_map`` (pois), ``kind_column`` / ``kind_map`` (green, water, landuse), ``assume_crs``, ``force_crs``,
 ``fix_swapped``, ``status`` (present/partial/missing; default by count), ``note``, ``source``,
 ``date``, ``licence``.
 """
@@ -76,7 +76,7 @@ STATUSES = ("present", "partial", "missing")
 THEME_KEYS = frozenset(
     {
         "file", "layer", "columns", "filter", "constants", "category_column", "category_map", "kind_column", "kind_map",
-        "assume_crs", "fix_swapped", "status", "note", "source", "date", "licence", "split", "drop_unmapped",
+        "assume_crs", "force_crs", "fix_swapped", "status", "note", "source", "date", "licence", "split", "drop_unmapped",
     }
 )
 ID_COLUMNS = {"buildings": "building_id", "green": "green_id", "pois": "poi_id", "water": "water_id", "landuse": "landuse_id"}
@@ -153,7 +153,7 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[g
     expected += list(spec.get("filter", {}).keys())
     if theme == "streets":
         expected += ["highway"]
-    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), fix_swapped=bool(spec.get("fix_swapped", False)))
+    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), force_crs=spec.get("force_crs"), fix_swapped=bool(spec.get("fix_swapped", False)))
     g = v.gdf
     label = f"{path.name}" + (f" [{spec['layer']}]" if spec.get("layer") else "")
     for col, values in spec.get("filter", {}).items():

@@ -216,7 +216,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, fix_swapped: bool = Fals
     label = crs.to_string()
     if crs.is_geographic:
         if not looks_degrees:
-            hint = " They look like Belgian Lambert 72 metres: declare EPSG:31370." if _in(x, (0, 320_000)) and _in(y, (0, 320_000)) else ""
+            hint = " They look like Belgian Lambert 72 metres: declare EPSG:31370 (force_crs='EPSG:31370'; in a sources TOML force_crs = "EPSG:31370"), since a GeoJSON without CRS is read as EPSG:4326." if _in(x, (0, 320_000)) and _in(y, (0, 320_000)) else ""
             raise InputError(
                 f"{name}: CRS is {label} (degrees) but coordinates reach ({x.max():.0f}, {y.max():.0f}), which are not degrees.{hint}"
             )
@@ -225,7 +225,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, fix_swapped: bool = Fals
                 raise InputError(
                     f"{name}: longitude and latitude look swapped (x values {x.min():.2f}..{x.max():.2f} are Belgian "
                     f"latitudes, y values {y.min():.2f}..{y.max():.2f} Belgian longitudes). Fix the file, or accept the "
-                    "automatic fix (fix_swapped=True / --fix-swapped)."
+                    "automatic fix (fix_swapped=True; in a sources TOML fix_swapped = true)."
                 )
             swapped = gdf.copy()
             swapped.geometry = gpd.GeoSeries(shapely.transform(gdf.geometry.values, lambda c: c[:, ::-1]), index=gdf.index, crs=gdf.crs)
@@ -234,7 +234,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, fix_swapped: bool = Fals
         if looks_degrees:
             raise InputError(
                 f"{name}: CRS is {label} (metres) but all coordinates lie within ±180/±90: they look like "
-                "longitude/latitude degrees. Declare EPSG:4326 (assume_crs / set the .prj) instead."
+                "longitude/latitude degrees. Declare EPSG:4326 instead (fix the .prj, or force_crs='EPSG:4326')."
             )
     return gdf, 0
 
@@ -284,6 +284,7 @@ def read_vector(
     *,
     expected_columns: Iterable[str] | None = None,
     assume_crs: str | None = None,
+    force_crs: str | None = None,
     fix_swapped: bool = False,
     target_crs: str | None = CRS,
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES,
@@ -301,6 +302,9 @@ def read_vector(
         Attribute columns of which at least one must be present.
     assume_crs : str, optional
         CRS to use when the file declares none (e.g. ``"EPSG:31370"``); counted as ``crs_assumed``.
+    force_crs : str, optional
+        CRS that replaces a wrongly declared one (a GeoJSON in Lambert 72 is read as EPSG:4326
+        because GeoJSON has no CRS member); counted as ``crs_overridden``.
     fix_swapped : bool
         Swap lon/lat back when the values only make sense swapped (else raise).
     target_crs : str or None
@@ -340,6 +344,7 @@ def read_vector(
         name=p.name,
         expected_columns=expected_columns,
         assume_crs=assume_crs,
+        force_crs=force_crs,
         fix_swapped=fix_swapped,
         target_crs=target_crs,
         path=p,
@@ -376,12 +381,17 @@ def validate_frame(
     fix_swapped: bool = False,
     target_crs: str | None = CRS,
     path: Path | None = None,
+    force_crs: str | None = None,
     layer: str | None = None,
 ) -> VectorLayer:
     """The checks and repairs of :func:`read_vector` on a GeoDataFrame already in memory."""
     repairs: dict[str, int] = {}
     if expected_columns is not None:
         check_columns(gdf.columns, expected_columns, name)
+    if force_crs:
+        if gdf.crs is None or not ProjCRS.from_user_input(gdf.crs).equals(ProjCRS.from_user_input(force_crs)):
+            repairs["crs_overridden"] = 1
+        gdf = gdf.set_crs(force_crs, allow_override=True)
     if gdf.crs is None:
         if not assume_crs:
             raise InputError(

@@ -174,3 +174,18 @@ def test_zip_without_vector_file(tmp_path):
         zf.writestr("readme.txt", "no data")
     with pytest.raises(InputError, match="holds no vector file"):
         read_vector(z)
+
+
+def test_geojson_in_lambert_needs_force_crs(tmp_path):
+    # GeoJSON has no CRS member: GDAL reads it as EPSG:4326 although the numbers are Lambert 72
+    p = tmp_path / "lambert.geojson"
+    p.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "a"}, '
+        '"geometry": {"type": "Point", "coordinates": [157755.0, 190863.0]}}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match="look like Belgian Lambert 72 metres.*force_crs"):
+        read_vector(p)
+    res = read_vector(p, force_crs="EPSG:31370")
+    assert res.repairs["crs_overridden"] == 1
+    assert (res.gdf.geometry.iloc[0].x, res.gdf.geometry.iloc[0].y) == (157755.0, 190863.0)
