@@ -216,7 +216,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, fix_swapped: bool = Fals
     label = crs.to_string()
     if crs.is_geographic:
         if not looks_degrees:
-            hint = " They look like Belgian Lambert 72 metres: declare EPSG:31370 (force_crs='EPSG:31370'; in a sources TOML force_crs = "EPSG:31370"), since a GeoJSON without CRS is read as EPSG:4326." if _in(x, (0, 320_000)) and _in(y, (0, 320_000)) else ""
+            hint = " They look like Belgian Lambert 72 metres: declare EPSG:31370 (force_crs='EPSG:31370'; in a sources TOML force_crs = 'EPSG:31370'), since a GeoJSON without CRS is read as EPSG:4326." if _in(x, (0, 320_000)) and _in(y, (0, 320_000)) else ""
             raise InputError(
                 f"{name}: CRS is {label} (degrees) but coordinates reach ({x.max():.0f}, {y.max():.0f}), which are not degrees.{hint}"
             )
