@@ -387,7 +387,8 @@ class AccessibilityResult:
         passable segments) and ``<p>_reach_<target>_max`` (if unknown segments passed);
         ``walk_reach_<target>`` (all walkable segments); ``assumed_flat_share``,
         ``assumed_paved_share``, ``assumed_width_share`` (share of walkable length where a
-        default was assumed) and ``n_segments``.
+        default was assumed), ``n_assumed_flat`` / ``n_assumed_paved`` / ``n_assumed_width``
+        (number of segments), ``n_segments`` and ``network_km``.
     missing_links : GeoDataFrame
         See :func:`missing_links`.
     homes : GeoDataFrame
@@ -475,6 +476,9 @@ def accessibility_indicators(
         for c in cols:
             per_wijk[c] = (per_wijk["wijk_code"].map(g[c]) / tot.where(tot > 0)).to_numpy(dtype=float)
         per_wijk["n_segments"] = per_wijk["wijk_code"].map(df.groupby("wijk_code").size()).fillna(0).astype(int).to_numpy()
+        for k in ("assumed_flat", "assumed_paved", "assumed_width"):
+            cnt = pd.Series(seg[k].to_numpy(dtype=int)).groupby(codes).sum()
+            per_wijk[f"n_{k}"] = per_wijk["wijk_code"].map(cnt).fillna(0).astype(int).to_numpy()
         per_wijk["network_km"] = (tot.fillna(0.0) / 1000.0).round(3).to_numpy()
     links = (
         missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms, full)

@@ -139,6 +139,7 @@ def test_unknown_segment_is_not_passable_but_counts_in_upper_bound():
     assert w["wheelchair_reach_bus_stop"] == 0.0
     assert w["wheelchair_reach_bus_stop_max"] == 1.0
     assert w["wheelchair_unknown_share"] == pytest.approx(20 / 220)
+    assert w["n_segments"] == 3 and w["n_assumed_flat"] == 3 and w["n_assumed_width"] == 3 and w["n_assumed_paved"] == 0
 
 
 def test_reach_respects_distance_norm():
