@@ -170,6 +170,11 @@ def rasterize_landcover(
         widths = street_width_m(s)
         buf = s.geometry.buffer(widths / 2.0, cap_style="flat")
         shapes += [(geom, PAVED) for geom in buf if not geom.is_empty]
+        # A carriageway narrower than two cells can fall between cell centres (a street on a cell
+        # edge would vanish): burn its centre line too, which marks the cells it runs through.
+        # Only for widths >= half a cell, so 2.5 m footpaths do not become 10 m of pavement.
+        wide = widths >= resolution_m / 2.0
+        shapes += [(geom, PAVED) for geom in s.geometry.values[wide]]
     if paved is not None:
         shapes += [(geom, PAVED) for geom in polys(paved).geometry]
     if water is not None and len(water):
