@@ -1,0 +1,145 @@
+"""Before/after screening (screening.compare) and the checklist (screening.checklist) on the demo town."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from rasterio import features as rfeatures
+from shapely.geometry import box
+
+from layers.demo import X0, Y0
+from layers.studyarea import CRS
+from screening.checklist import ChecklistError, build_checklist, load_checklist
+from screening.compare import ZONES, compute_situation, direction, load_or_compute_baseline, make_zones, screen
+from screening.plan import plan_from_frame
+
+PARK = box(X0 + 1357, Y0 + 1100, X0 + 1560, Y0 + 1193)  # 1.9 ha on the brownfield, along two streets
+
+
+def _plan(rows: list[dict], area):
+    return plan_from_frame(gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS), area=area)
+
+
+@pytest.fixture(scope="module")
+def baseline(demo_area):
+    return compute_situation(demo_area, ("network", "heat", "water"))
+
+
+@pytest.fixture(scope="module")
+def park_result(demo_area, baseline):
+    plan = _plan([{"feature_type": "green", "public": True, "kind": "park", "trees": 0.6, "name": "Testpark", "geometry": PARK}], demo_area)
+    return screen(demo_area, plan, before=baseline)
+
+
+def test_direction_rules():
+    assert direction(0.5, 0.6, True) == "better"
+    assert direction(0.5, 0.6, False) == "worse"
+    assert direction(0.5, 0.5001, True) == "neutral"  # within 0.5 % of the before value
+    assert direction(0.5, 0.6, None) == "neutral"
+    assert direction(float("nan"), 0.6, True) == "na"
+
+
+def test_public_park_serves_unserved_homes_nearby(park_result):
+    r = park_result
+    hb = r.before.families["network"].homes
+    ha = r.after.families["network"].homes
+    # homes within 150 m straight line of the new park that were not served before
+    near = r.before.homes.geometry.distance(PARK).to_numpy() < 150
+    unserved = near & ~hb["green_300m_05ha"].astype(bool).to_numpy()
+    assert unserved.sum() > 0
+    # the plan adds no homes, so before/after homes are the same rows
+    assert len(r.before.homes) == len(r.after.homes)
+    assert ha["green_300m_05ha"].astype(bool).to_numpy()[unserved].all()
+    row = r.row("green_300m_05ha_share", "omgeving")
+    assert row["direction"] == "better" and row["after"] > row["before"]
+    assert row["residents_improved"] > 0 and row["residents_worsened"] == 0
+    # exact: the share over all homes = served residents / residents
+    res = r.after.homes["residents"].to_numpy()
+    served = ha["green_300m_05ha"].astype(bool).to_numpy()
+    assert r.value("green_300m_05ha_share", "stad") == pytest.approx(res[served].sum() / res.sum())
+
+
+def test_public_park_lowers_heat_index_nearby(park_result):
+    r = park_result
+    hb, ha = r.before.families["heat"], r.after.families["heat"]
+    grid = ha.grid
+    near = rfeatures.rasterize([(PARK.buffer(100), 1)], out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8").astype(bool)
+    before, after = hb.cells["heat_index"][near], ha.cells["heat_index"][near]
+    assert np.nanmean(after) < np.nanmean(before)
+    assert r.row("heat_index_mean", "plan")["direction"] == "better"
+    # far away (> 3 km) nothing changes at all
+    far = ~rfeatures.rasterize([(PARK.buffer(3000), 1)], out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8").astype(bool)
+    if far.any():
+        assert np.allclose(hb.cells["heat_index"][far], ha.cells["heat_index"][far], equal_nan=True, atol=1e-3)
+
+
+def test_paving_a_park_raises_runoff(demo_area, baseline):
+    begijnhof = demo_area.green[demo_area.green["name"] == "Begijnhofpark"].geometry.iloc[0]
+    plan = _plan([{"feature_type": "parking", "paved": True, "name": "Parking Begijnhof", "geometry": begijnhof}], demo_area)
+    r = screen(demo_area, plan, before=baseline)
+    row = r.row("runoff_mm_mean", "plan")
+    assert row["after"] > row["before"] and row["direction"] == "worse"
+    assert r.row("impervious_share", "plan")["after"] == pytest.approx(1.0, abs=0.05)
+    # the park is gone from the green theme, so green access cannot improve
+    assert r.applied["green_removed_m2"] == pytest.approx(begijnhof.area, rel=0.01)
+    assert r.row("green_300m_05ha_share", "omgeving")["direction"] in ("worse", "neutral")
+
+
+def test_local_recompute_matches_full(demo_area, baseline, park_result):
+    plan = park_result.plan
+    rl = screen(demo_area, plan, before=baseline, local=True)
+    m = park_result.deltas.merge(rl.deltas, on=["key", "zone"], suffixes=("_full", "_local"))
+    net = m["family_full"] == "network"
+    a, b = m.loc[net, "after_full"].to_numpy(float), m.loc[net, "after_local"].to_numpy(float)
+    assert np.allclose(a, b, equal_nan=True, atol=1e-9)
+    heat = m["family_full"] == "heat"
+    a, b = m.loc[heat, "after_full"].to_numpy(float), m.loc[heat, "after_local"].to_numpy(float)
+    assert np.allclose(a, b, equal_nan=True, atol=1e-3)
+    assert rl.mode == "local"
+
+
+def test_zones_cover_plan_surroundings_city(demo_area, park_result):
+    z = make_zones(demo_area, park_result.plan)
+    assert z.plan.within(z.omgeving.buffer(1e-6)) and z.omgeving.within(z.stad.buffer(1e-6))
+    assert "DEMO02" in z.plan_codes and "DEMO02" in z.omgeving_codes
+    # a 1 m buffer only reaches the wijk the plan lies in
+    z1 = make_zones(demo_area, park_result.plan, buffer_m=1.0)
+    assert z1.omgeving_codes == ["DEMO02"]
+    assert set(park_result.deltas["zone"]) == set(ZONES)
+
+
+def test_baseline_cache_round_trip(tmp_path, demo_area):
+    s1 = load_or_compute_baseline(demo_area, tmp_path, families=("water",))
+    files = list((tmp_path / ".screening").glob("baseline-*.pkl"))
+    assert len(files) == 1
+    s2 = load_or_compute_baseline(demo_area, tmp_path, families=("water",))
+    assert s2.area is demo_area
+    assert np.array_equal(s1.families["water"].cells["runoff_mm"], s2.families["water"].cells["runoff_mm"], equal_nan=True)
+
+
+def test_checklist_computed_and_answered(park_result):
+    items = {i.id: i for i in build_checklist(park_result, {"ontmoeting": "ja", "spelen": {"answer": "deels", "toelichting": "speelweide"}})}
+    assert set(items) == set(load_checklist())
+    assert items["groen"].score == "+" and "→" in items["groen"].evidence
+    assert items["hitte"].score == "+"
+    assert items["ontmoeting"].score == "+" and items["spelen"].score == "0" and "speelweide" in items["spelen"].evidence
+    assert items["woningmix"].score == "?"
+    assert items["luchtkwaliteit"].score == "0"  # no residents added
+    assert all(i.source for i in items.values()) and all(i.recommendation for i in items.values())
+    with pytest.raises(ChecklistError, match="unknown checklist items"):
+        build_checklist(park_result, {"nonsense": "ja"})
+    with pytest.raises(ChecklistError, match="ja, deels, nee"):
+        build_checklist(park_result, {"spelen": "misschien"})
+
+
+def test_housing_next_to_ring_road_scores_negative_on_air_and_noise(demo_area, baseline):
+    # a block right next to the 70 km/h Zuidelijke Ring (y = 0)
+    plan = _plan([{"feature_type": "building", "dwellings": 20, "levels": 4, "geometry": box(X0 + 620, Y0 + 8, X0 + 700, Y0 + 20)}], demo_area)
+    r = screen(demo_area, plan, before=baseline)
+    items = {i.id: i for i in build_checklist(r)}
+    assert items["luchtkwaliteit"].score == "-" and items["geluid"].score == "-"
+    assert "46 van 46" in items["geluid"].evidence  # 20 dwellings x 2.3 residents
+    df = pd.DataFrame([i.to_dict() for i in items.values()])
+    assert set(df["score"]) <= {"+", "0", "-", "?"}
