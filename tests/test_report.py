@@ -1,0 +1,99 @@
+"""The screening report (HTML + JSON) and the ``gezondestad screen`` command."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from layers.demo import X0, Y0
+from layers.studyarea import CRS
+from screening.checklist import build_checklist, load_checklist
+from screening.compare import compute_situation, screen
+from screening.example_plan import EXAMPLE_PLAN_PATH
+from screening.plan import plan_from_frame, read_plan
+from screening.report import fmt_delta, fmt_value, render_html, write_report
+
+EVIL = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def example_result(demo_area):
+    before = compute_situation(demo_area)
+    plan = read_plan(EXAMPLE_PLAN_PATH, area=demo_area)
+    return screen(demo_area, plan, before=before)
+
+
+def test_number_formatting():
+    assert fmt_value(0.3781, "%") == "37,8 %"
+    assert fmt_value(float("nan"), "%") == "–"
+    assert fmt_value(1.0, "ja/nee") == "ja"
+    assert fmt_delta(0.08, "%") == "+8,0 %-punt"
+    assert fmt_delta(-0.0054, "index") == "−0,01"
+
+
+def test_report_has_summary_maps_deltas_checklist_norms(tmp_path, example_result):
+    items = build_checklist(example_result, {"woningmix": "ja"})
+    html_path, json_path = write_report(example_result, items, tmp_path / "rapport.html")
+    html = html_path.read_text(encoding="utf-8")
+    assert "Managementsamenvatting" in html
+    assert html.count("data:image/png;base64,") >= 3  # plan, heat difference, green access
+    for it in load_checklist().values():
+        assert it["theme"] in html
+    assert "WHO Regional Office for Europe (2016)" in html  # a norm source
+    assert "Bewoners met publiek groen" in html and "Omliggende wijken" in html
+    assert "synthetisch" in html  # data-quality: demo town
+    assert "@media print" in html
+    assert "<script" not in html  # self-contained, no scripts at all
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert json_path.name == "rapport.json"
+    keys = {(d["key"], d["zone"]) for d in data["deltas"]}
+    assert ("green_300m_05ha_share", "omgeving") in keys and ("heat_index_mean", "plan") in keys
+    assert len(data["deltas"]) == len(example_result.deltas)
+    assert {c["id"] for c in data["checklist"]} == set(load_checklist())
+    assert next(c for c in data["checklist"] if c["id"] == "woningmix")["score"] == "+"
+    assert data["applied"]["dwellings_added"] == 430
+
+
+def test_report_escapes_malicious_names(demo_area):
+    plan = plan_from_frame(
+        gpd.GeoDataFrame(
+            [{"feature_type": "green", "public": True, "name": EVIL, "geometry": box(X0 + 1400, Y0 + 950, X0 + 1500, Y0 + 1050)}],
+            geometry="geometry",
+            crs=CRS,
+        ),
+        name=EVIL,
+        area=demo_area,
+    )
+    r = screen(demo_area, plan, families=("water",))
+    html = render_html(r, build_checklist(r, {"spelen": {"answer": "ja", "toelichting": EVIL}}), with_maps=False)
+    assert EVIL not in html
+    assert "&lt;script&gt;" in html
+    assert "<script" not in html
+
+
+def test_cli_screen_writes_report_and_json(tmp_path, demo_dir):
+    from gezondestad_cli import main
+
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"ontmoeting": "ja", "voeding": "nee"}), encoding="utf-8")
+    out = tmp_path / "out" / "report.html"
+    rc = main(["screen", "--area", str(demo_dir), "--plan", str(EXAMPLE_PLAN_PATH), "--out", str(out), "--answers", str(answers), "--local", "--no-maps"])
+    assert rc == 0
+    assert out.is_file() and out.with_suffix(".json").is_file()
+    data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert data["mode"] == "local"
+    assert next(c for c in data["checklist"] if c["id"] == "voeding")["score"] == "-"
+
+
+def test_cli_screen_plan_outside_area_fails_cleanly(tmp_path, demo_dir, capsys):
+    from gezondestad_cli import main
+
+    far = gpd.GeoDataFrame({"feature_type": ["green"]}, geometry=[box(X0 + 90_000, Y0, X0 + 90_100, Y0 + 100)], crs=CRS)
+    p = tmp_path / "far.geojson"
+    far.to_file(p, driver="GeoJSON")
+    rc = main(["screen", "--area", str(demo_dir), "--plan", str(p), "--out", str(tmp_path / "r.html"), "--no-cache"])
+    assert rc == 2
+    assert "outside the study area" in capsys.readouterr().err
