@@ -37,7 +37,7 @@ from spatial.green import (
     park_access_points,
     public_green_spaces,
 )
-from spatial.network import Network, NetworkError, build_network, build_router, router_nearest
+from spatial.network import Network, NetworkError, build_network, build_router, largest_component_share, router_nearest
 from spatial.norms import load_norms
 from spatial.profiles import walkable_mask
 from spatial.stop import S_CATEGORIES, car_dominance, destination_points, o_home_flags, s_home_score, stop_scores
@@ -216,6 +216,16 @@ def network_indicators(
     gn = load_norms("green", norms_dir)
     targets = np.concatenate([np.asarray(points.geometry.values, dtype=object), np.asarray(dests.geometry.values, dtype=object)])
     router = build_router(nets.walk, h.geometry, targets, float(gn["home_max_snap_m"].value)) if len(targets) else None
+    if router is not None and (~router.target_snapped).any():
+        kinds = np.concatenate([np.full(len(points), "park access point", dtype=object), dests["dest"].to_numpy(dtype=object)])
+        lost = pd.Series(kinds[~router.target_snapped]).value_counts()
+        notes.append(
+            f"Destinations farther than {float(gn['home_max_snap_m'].value):g} m from any walkable street are ignored: "
+            + ", ".join(f"{n} {k}" for k, n in lost.items())
+        )
+    share = largest_component_share(nets.walk)
+    if share < 0.95:
+        notes.append(f"The walking network has disconnected parts: the largest holds {100 * share:.0f} % of its length; homes on the other parts reach fewer destinations.")
     t0 = tick("snap", t0)
     ga: GreenAccess = green_access(nets.walk, h, area.green, norms_dir, router=router, access=(spaces, points), target_offset=0)
     if green_status == "missing":
@@ -289,6 +299,7 @@ def network_indicators(
     how = {k: "mean" for k in values}
     how["homes_unsnapped_n"] = "count"
     per = aggregate_per_wijk(out, values, zones, how=how)
+    per["homes_unsnapped_n"] = per["homes_unsnapped_n"].astype(int)
     lw = lts_per_wijk(streets, nets.lts, zones, seg_w, norms_dir)
     fw = fietsstraten_per_wijk(streets, zones, seg_w)
     per = per.merge(lw, on="wijk_code", how="left").merge(fw, on="wijk_code", how="left")

@@ -114,3 +114,22 @@ def test_green_area_per_polygon_and_canopy_by_hand():
     # 2 tree cells of 3 valid cells; right column: 1 low-green cell and 1 nodata -> 0
     assert canopy_share(lc, whole) == pytest.approx([2 / 3, 0.0])
     assert np.isnan(canopy_share(None, whole)).all()
+
+
+def test_router_gives_the_same_distances_as_nearest_target_distance():
+    from spatial.network import build_router, nearest_target_distance, router_nearest
+
+    net = build_network(_streets())
+    rng = np.random.default_rng(3)
+    origins = rng.uniform([-50, -60], [1050, 300], size=(200, 2))
+    targets = rng.uniform([-50, -60], [1050, 300], size=(30, 2))
+    r = build_router(net, origins, targets, max_snap_m=100.0)
+    pick = np.arange(30) % 3 == 0
+    for mask in (None, pick):
+        want = nearest_target_distance(net, origins, targets if mask is None else targets[mask], max_snap_m=100.0)
+        got = router_nearest(r, mask)
+        assert got.distance_m == pytest.approx(want.distance_m)
+        tw = np.where(want.target >= 0, (np.flatnonzero(mask) if mask is not None else np.arange(30))[np.maximum(want.target, 0)], -1)
+        assert (got.target == tw).all()
+    lim = router_nearest(r, max_dist_m=100.0).distance_m
+    assert (lim[np.isfinite(lim)] <= 100.0).all()
