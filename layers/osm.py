@@ -290,10 +290,11 @@ def transfer_node_tags(streets: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, preci
     xy = shapely.get_coordinates(nd.geometry.values)
     keys = [tuple(k) for k in np.round(xy / precision_m).astype(np.int64)]
     node_tags: dict[tuple[int, int], dict[str, str]] = {}
+    vals = {t: _tag(nd, t) for t in NODE_TAGS}
     for i, k in enumerate(keys):
         d = node_tags.setdefault(k, {})
         for t in NODE_TAGS:
-            v = _s(nd[t].iloc[i]) if t in nd.columns else None
+            v = vals[t][i]
             if v is not None and t not in d:
                 d[t] = v
     out = streets.copy()
