@@ -274,8 +274,9 @@ def network_indicators(
     out = h.copy()
     for c in ga.distances.columns:
         out[c] = ga.distances[c].to_numpy()
-    for c in ("shop", "school", "gp_pharmacy", "bus_stop", "o_train"):
+    for c in ("shop", "school", "gp_pharmacy", "bus_stop"):
         out[f"walk_d_{c}_m"] = dist[c]
+    out["walk_d_train_m"] = dist["o_train"]
     out["stop_s_home"] = s_home
     out["bus_400m"] = bus_ok
     out["train_800m"] = train_ok
@@ -360,6 +361,6 @@ PER_HOME_LAYERS: dict[str, tuple[str, ...]] = {
     "green_access": ("green_d_any_m", "green_d_05ha_m", "green_d_1ha_m", "green_300m_05ha", "green_300m_1ha", "green_3_30_300"),
     "groennormen": ("green_d_any_m", "green_d_1ha_m", "green_d_10ha_m", "green_d_30ha_m", "green_d_60ha_m", "groen_woongroen", "groen_buurtgroen", "groen_wijkgroen", "groen_stadsdeelgroen", "groen_stadsgroen"),
     "cycling_low_stress": ("bike_d_centre_m", "lts12_d_centre_m", "centre_lts12", "bike_d_school_m", "lts12_d_school_m", "school_lts12"),
-    "stop_walk": ("walk_d_shop_m", "walk_d_school_m", "walk_d_gp_pharmacy_m", "green_d_any_m", "walk_d_bus_stop_m", "walk_d_o_train_m", "stop_s_home", "bus_400m", "train_800m"),
+    "stop_walk": ("walk_d_shop_m", "walk_d_school_m", "walk_d_gp_pharmacy_m", "green_d_any_m", "walk_d_bus_stop_m", "walk_d_train_m", "stop_s_home", "bus_400m", "train_800m"),
 }
 """Per-home layers written by ``gezondestad indicators`` (layer name -> columns besides the home id/wijk)."""
