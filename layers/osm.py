@@ -580,14 +580,25 @@ def study_area_from_osm(
         themes["boundary"] = boundary
         res_note = ""
         b = themes["buildings"]
-        if len(b) and pd.to_numeric(wijken["residents"], errors="coerce").isna().all():
+        wres = pd.to_numeric(wijken["residents"], errors="coerce") if "residents" in wijken.columns else pd.Series(np.nan, index=wijken.index)
+        if len(b):
             from spatial.aggregate import assign_wijk
+            from spatial.population import scale_to_totals
 
             wijken = wijken.copy()
             codes = assign_wijk(gpd.GeoSeries(b.geometry.representative_point().values, crs=CRS), wijken)["wijk_code"].to_numpy()
-            per = pd.Series(pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy()).groupby(codes).sum()
-            wijken["residents"] = wijken["wijk_code"].map(per).fillna(0.0).to_numpy(dtype=float)
-            res_note = "Residents per wijk = sum of the estimated residents of its buildings (ESTIMATED from footprint x levels)."
+            res = pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy()
+            if wres.isna().all():
+                per = pd.Series(res).groupby(codes).sum()
+                wijken["residents"] = wijken["wijk_code"].map(per).fillna(0.0).to_numpy(dtype=float)
+                res_note = "Residents per wijk = sum of the estimated residents of its buildings (ESTIMATED from footprint x levels)."
+            else:
+                # the wijken file gives counted residents: buildings share them by floor area
+                totals = {c: float(v) for c, v in zip(wijken["wijk_code"], wres) if np.isfinite(v)}
+                b = b.copy()
+                b["residents"] = scale_to_totals(res, codes, totals)
+                themes["buildings"] = b
+                res_note = "Building residents scaled so that each wijk adds up to the residents of the wijken file."
         themes["wijken"] = wijken
         lc = rasterize_landcover(
             boundary,

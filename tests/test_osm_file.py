@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import LineString, Polygon
 
 from layers import osm
@@ -154,12 +155,15 @@ def test_xml_manifest_and_landcover(xml_area, tmp_path):
 
 def test_xml_clipped_to_wijken(tmp_path):
     p = write_osm_xml(tmp_path / "k.osm")
-    # a wijk covering only the west part (x up to node 2 + a bit): the park (east) drops out
-    poly = _lambert([40, 2, 4, 43]).buffer(15)
-    w = gpd.GeoDataFrame({"wijk_code": ["W1"], "wijk_naam": ["West"]}, geometry=[poly], crs=31370)
+    # a wijk covering only the west part (up to node 2 + 15 m) and the house: the park (east) drops out
+    poly = shapely.union_all([_lambert([40, 2, 4, 43]), _lambert([50, 51, 52, 53])]).convex_hull.buffer(15)
+    w = gpd.GeoDataFrame({"wijk_code": ["W1"], "wijk_naam": ["West"], "residents": [12.0]}, geometry=[poly], crs=31370)
     w.to_file(tmp_path / "w.gpkg")
     a = area_from_osm_file(p, tmp_path / "w.gpkg")
     assert list(a.wijken["wijk_code"]) == ["W1"]
+    # the house lies in the wijk: its estimated residents are scaled to the wijk's 12 residents
+    assert a.buildings["residents"].sum() == pytest.approx(12.0)
+    assert "scaled" in a.manifest["themes"]["wijken"]["note"]
     assert "Kapucijnenpark" not in set(a.green["name"])
     assert a.boundary.geometry.iloc[0].equals(poly)
 
