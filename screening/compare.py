@@ -259,6 +259,7 @@ class Situation:
     families: dict[str, FamilyOutput]
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    keys: np.ndarray | None = None
 
 
 def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None) -> Situation:
@@ -387,6 +388,46 @@ def _crop(lc: LandCover, bounds: tuple[float, float, float, float]) -> tuple[Lan
     return LandCover(lc.classes[r0:r1, c0:c1].copy(), tr, lc.resolution_m), (r0, r1, c0, c1)
 
 
+def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gpd.GeoDataFrame:
+    """Home points after the plan.
+
+    With buildings: :func:`spatial.aggregate.home_points` of the new area. Without buildings
+    (homes estimated along streets, e.g. the offline Mechelen files) the estimated homes of the
+    baseline are kept as they were (minus those inside demolitions) and the plan's buildings
+    are added as homes with their own residents; recomputing the estimate would spread the
+    new residents over the whole wijk and count them twice.
+    """
+    bh = before.homes
+    est = bh["estimated"].astype(bool).to_numpy() if "estimated" in bh else np.zeros(len(bh), bool)
+    if not est.any():
+        return home_points(after_area)
+    keep = np.ones(len(bh), dtype=bool)
+    demo = plan.of_type("demolition")
+    if len(demo):
+        keep = ~shapely.within(np.asarray(bh.geometry.values, dtype=object), shapely.union_all(demo.geometry.values))
+    b = after_area.buildings
+    new = b[b["plan_fid"].notna()] if "plan_fid" in b.columns else b.iloc[0:0]
+    res = pd.to_numeric(new["residents"], errors="coerce").fillna(0.0)
+    new = new[res.to_numpy() > 0]
+    from spatial.aggregate import assign_wijk
+
+    nh = gpd.GeoDataFrame(
+        {
+            "building_id": new["building_id"].to_numpy(),
+            "residents": pd.to_numeric(new["residents"], errors="coerce").fillna(0.0).to_numpy(),
+            "estimated": np.zeros(len(new), dtype=bool),
+        },
+        geometry=new.geometry.representative_point().values,
+        crs=CRS,
+    )
+    wk = assign_wijk(nh, after_area.wijken)
+    nh["wijk_code"] = wk["wijk_code"].to_numpy()
+    nh["wijk_naam"] = wk["wijk_naam"].to_numpy()
+    out = pd.concat([bh[keep], nh], ignore_index=True)
+    out["home_id"] = np.arange(len(out), dtype=np.int64)
+    return gpd.GeoDataFrame(out[bh.columns], geometry="geometry", crs=CRS)
+
+
 def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) -> Situation:
     """The "after" situation recomputed only near the plan (see module docstring).
 
@@ -398,7 +439,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
     cheap); per-wijk tables are therefore only used for indicators without finer data.
     """
     t0 = time.perf_counter()
-    homes_after = home_points(after_area)
+    homes_after = homes_after_plan(before, after_area, plan)
     fp = plan.footprint
     reach = local_reach_m()
     near = shapely.dwithin(np.asarray(homes_after.geometry.values, dtype=object), fp, reach)
@@ -446,15 +487,26 @@ def _within_mask(lc: LandCover, geom: shapely.Geometry, dist_m: float) -> np.nda
 def _home_keys(homes: gpd.GeoDataFrame) -> np.ndarray:
     """Stable key per home across before/after: building id when known, else rounded coordinates."""
     xy = np.round(shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object)), 1)
-    bid = homes["building_id"].to_numpy() if "building_id" in homes else np.full(len(homes), None)
-    return np.array([f"b{b}" if b is not None and not (isinstance(b, float) and np.isnan(b)) else f"p{x:.1f},{y:.1f}" for b, (x, y) in zip(bid, xy)], dtype=object)
+    pos = pd.Series(xy[:, 0]).map("p{:.1f}".format) + pd.Series(xy[:, 1]).map(",{:.1f}".format)
+    if "building_id" in homes:
+        bid = pd.to_numeric(homes["building_id"], errors="coerce").reset_index(drop=True)
+        has = bid.notna()
+        pos[has] = "b" + bid[has].astype(np.int64).astype(str)
+    return pos.to_numpy(dtype=object)
+
+
+def situation_keys(sit: Situation) -> np.ndarray:
+    """:func:`_home_keys` of ``sit.homes``, computed once per situation."""
+    if sit.keys is None or len(sit.keys) != len(sit.homes):
+        sit.keys = _home_keys(sit.homes)
+    return sit.keys
 
 
 def _patch_homes(before: Situation, bfam: FamilyOutput, homes_after: gpd.GeoDataFrame, near: np.ndarray, lo: FamilyOutput) -> pd.DataFrame | None:
     """Per-home values after: the local run's for ``near`` homes, the baseline's for the others."""
     if bfam.homes is None or lo.homes is None:
         return None
-    kb = pd.Series(np.arange(len(before.homes)), index=_home_keys(before.homes))
+    kb = pd.Series(np.arange(len(before.homes)), index=situation_keys(before))
     kb = kb[~kb.index.duplicated()]
     ka = _home_keys(homes_after)
     pos = kb.reindex(ka).to_numpy()
@@ -774,9 +826,9 @@ def _affected(before: Situation, after: Situation, sp: IndicatorSpec, zone_mask_
     col = sp.home_col
     if col not in bf.homes.columns or col not in af.homes.columns:
         return float("nan"), float("nan")
-    kb = pd.Series(pd.to_numeric(bf.homes[col], errors="coerce").to_numpy(dtype=float), index=_home_keys(before.homes))
+    kb = pd.Series(pd.to_numeric(bf.homes[col], errors="coerce").to_numpy(dtype=float), index=situation_keys(before))
     kb = kb[~kb.index.duplicated()]
-    vb = kb.reindex(_home_keys(after.homes)).to_numpy()
+    vb = kb.reindex(situation_keys(after)).to_numpy()
     va = pd.to_numeric(af.homes[col], errors="coerce").to_numpy(dtype=float)
     res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0).to_numpy()
     ok = np.isfinite(vb) & np.isfinite(va) & zone_mask_after
@@ -883,7 +935,10 @@ def screen(
     after_area = apply_plan(area, plan)
     sec["apply"] = time.perf_counter() - t
     t = time.perf_counter()
-    after = compute_after_local(before, after_area, plan) if local else compute_situation(after_area, tuple(before.families) or families)
+    if local:
+        after = compute_after_local(before, after_area, plan)
+    else:
+        after = compute_situation(after_area, tuple(before.families) or families, homes=homes_after_plan(before, after_area, plan))
     sec["after"] = time.perf_counter() - t
     t = time.perf_counter()
     zones = make_zones(after_area, plan, buffer_m)
