@@ -260,6 +260,7 @@ class Situation:
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     keys: np.ndarray | None = None
+    zone_cache: dict[str, Any] = field(default_factory=dict)
 
 
 def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None) -> Situation:
@@ -462,7 +463,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
                     blk[inner] = lo.cells[k][inner]
                 cells[k] = full
             hv = _patch_homes(before, bfam, homes_after, near, lo)
-            sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, lo.per_wijk, lo.raw)
+            sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, pd.DataFrame({"wijk_code": []}), lo.raw)
             if name == "heat":
                 # per-home heat values outside the window's inner part are the baseline's; inside, sample the patched raster
                 from spatial.raster import sample_at_points
@@ -474,7 +475,8 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
             sub_homes = homes_after[near].copy()
             lo = FAMILIES[name](after_area, sub_homes)
             hv = _patch_homes(before, bfam, homes_after, near, lo)
-            sit.families[name] = FamilyOutput(hv, lo.segments, {}, None, lo.per_wijk, lo.raw)
+            # the local run's per-wijk table covers only the homes near the plan: not used
+            sit.families[name] = FamilyOutput(hv, lo.segments, {}, None, pd.DataFrame({"wijk_code": []}), lo.raw)
         sit.seconds[name] = time.perf_counter() - t
     return sit
 
@@ -675,7 +677,15 @@ ZONE_FUNCTIONS: dict[str, Callable[..., dict[str, dict[str, float]]]] = {
 
 
 def zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...] = INDICATORS) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
-    """Value of every indicator in every zone, and the level it was computed at."""
+    """Value of every indicator in every zone, and the level it was computed at (cached per situation and zones)."""
+    ck = hashlib.sha256(b"".join(shapely.to_wkb(zones.geom(z)) for z in ZONES) + repr([sp.key for sp in specs]).encode()).hexdigest()
+    if ck not in sit.zone_cache:
+        sit.zone_cache.clear()  # keep one entry: a baseline is screened against one plan area at a time
+        sit.zone_cache[ck] = _zone_values(sit, zones, specs)
+    return sit.zone_cache[ck]
+
+
+def _zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...]) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
     out: dict[tuple[str, str], float] = {}
     level: dict[str, str] = {}
     hmask = _home_zone_masks(sit.homes, zones)

@@ -92,6 +92,7 @@ class Plan:
     features: gpd.GeoDataFrame
     source: str = "in memory"
     repairs: dict[str, int] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def of_type(self, *types: str) -> gpd.GeoDataFrame:
         """Features whose ``feature_type`` is one of ``types``."""
@@ -101,6 +102,11 @@ class Plan:
     def footprint(self) -> shapely.Geometry:
         """Union of all plan features (lines buffered by their street width)."""
         return plan_footprint(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["_cache"] = {}
+        return d
 
     def counts(self) -> dict[str, int]:
         """Number of features per ``feature_type``."""
@@ -303,7 +309,17 @@ def check_plan_in_area(plan: Plan, area: StudyArea) -> None:
 
 
 def plan_streets(plan: Plan) -> gpd.GeoDataFrame:
-    """Street/path plan features as street edges with model tags (defaults from mode and norms)."""
+    """Street/path plan features as street edges with model tags (defaults from mode and norms).
+
+    Computed once per plan (the plan's features are not meant to be edited in place; build a
+    new :class:`Plan` with :func:`plan_from_frame` instead).
+    """
+    if "streets" not in plan._cache:
+        plan._cache["streets"] = _plan_streets(plan)
+    return plan._cache["streets"].copy()
+
+
+def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     norms = _norms()
     s = plan.of_type("street", "path").copy()
     if len(s) == 0:
@@ -344,7 +360,13 @@ def _tagstr(v: object) -> str | None:
 
 
 def plan_footprint(plan: Plan) -> shapely.Geometry:
-    """Union of the plan's polygons and its street/path lines buffered by their paved width."""
+    """Union of the plan's polygons and its street/path lines buffered by their paved width (cached per plan)."""
+    if "footprint" not in plan._cache:
+        plan._cache["footprint"] = _plan_footprint(plan)
+    return plan._cache["footprint"]
+
+
+def _plan_footprint(plan: Plan) -> shapely.Geometry:
     polys = plan.features[plan.features.geom_type.isin(list(_POLY))].geometry.values
     lines = plan.features[plan.features.geom_type.isin(list(_LINE))]
     parts = list(polys)
