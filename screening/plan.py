@@ -18,6 +18,10 @@ water / wadi  polygon     ``name``; a wadi is a vegetated infiltration basin
 demolition    polygon     removes the buildings, streets, green and pavement it covers
 ============  ==========  ==========================================================================
 
+Existing buildings covered for at least ``demolition_cover_share`` by a plan building, green,
+parking, water, wadi or demolition feature are replaced (removed); existing green under a plan
+building, parking or demolition is cut away; street edges covered by a demolition are removed.
+
 ``name`` is allowed on every feature; a ``plan_name`` column (first non-empty value) names
 the plan, otherwise the file name does.
 

@@ -143,3 +143,33 @@ def test_housing_next_to_ring_road_scores_negative_on_air_and_noise(demo_area, b
     assert "46 van 46" in items["geluid"].evidence  # 20 dwellings x 2.3 residents
     df = pd.DataFrame([i.to_dict() for i in items.values()])
     assert set(df["score"]) <= {"+", "0", "-", "?"}
+
+
+def test_area_without_buildings_keeps_estimated_homes_and_counts_vulnerable(demo_area):
+    from layers.studyarea import empty_theme
+
+    a = demo_area.copy()
+    a.themes["buildings"] = empty_theme("buildings")
+    w = a.themes["wijken"]
+    w["residents_65plus"] = 0.2 * w["residents"]
+    w["residents_0_5"] = 0.05 * w["residents"]
+    before = compute_situation(a, ("network",))
+    assert before.homes["estimated"].all()
+    plan = _plan(
+        [
+            {"feature_type": "building", "dwellings": 10, "levels": 3, "geometry": box(X0 + 1370, Y0 + 915, X0 + 1450, Y0 + 950)},
+            {"feature_type": "green", "public": True, "geometry": PARK},
+        ],
+        a,
+    )
+    r = screen(a, plan, before=before)
+    assert len(r.after.homes) == len(before.homes) + 1
+    assert r.after.homes["residents"].sum() == pytest.approx(before.homes["residents"].sum() + 23.0)
+    row = r.row("green_300m_05ha_share", "omgeving")
+    affected = row["residents_improved"] + row["residents_worsened"]
+    assert affected > 0
+    aw = r.after.area.wijken
+    sel = aw["wijk_code"].astype(str).isin(r.zones.omgeving_codes)
+    share65 = aw.loc[sel, "residents_65plus"].sum() / aw.loc[sel, "residents"].sum()
+    assert row["residents_65plus"] == pytest.approx(affected * share65)
+    assert row["residents_0_5"] == pytest.approx(affected * share65 / 4)
