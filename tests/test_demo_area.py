@@ -50,3 +50,21 @@ def test_cache_round_trip_keeps_counts(demo_area, demo_dir):
     for t in VECTOR_THEMES:
         assert len(again.themes[t]) == len(demo_area.themes[t])
     assert again.wijken["residents"].sum() == demo_area.wijken["residents"].sum()
+
+
+def test_cache_prefers_parquet_and_falls_back_to_an_edited_geopackage(demo_area, tmp_path):
+    import os
+    import time
+
+    import pyogrio
+
+    from layers.studyarea import GPKG_NAME, PARQUET_DIR, save_study_area
+
+    d = save_study_area(demo_area, tmp_path / "a")
+    assert (d / PARQUET_DIR / "streets.parquet").is_file()
+    # a GIS user deletes half the wijken in QGIS after saving: the GeoPackage must win
+    w = pyogrio.read_dataframe(d / GPKG_NAME, layer="wijken").iloc[:2]
+    pyogrio.write_dataframe(w, d / GPKG_NAME, layer="wijken", driver="GPKG")
+    later = time.time() + 5
+    os.utime(d / GPKG_NAME, (later, later))
+    assert len(load_study_area(d).wijken) == 2
