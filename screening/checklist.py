@@ -112,15 +112,10 @@ def read_answers(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _fmt(v: float, unit: str) -> str:
-    if not np.isfinite(v):
-        return "–"
-    if unit == "%":
-        return f"{100 * v:.1f} %"
-    if unit == "ja/nee":
-        return "ja" if v >= 0.5 else "nee"
-    if abs(v) >= 100:
-        return f"{v:,.0f} {unit}".replace(",", " ")
-    return f"{v:.2f} {unit}".strip()
+    """Dutch formatting (decimal comma), shares as percent (same as the report's tables)."""
+    from screening.report import fmt_value
+
+    return fmt_value(v, unit)
 
 
 def _delta_evidence(result: Any, keys: list[str], zone: str) -> tuple[list[str], list[str]]:
@@ -189,7 +184,7 @@ def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: 
             if vals:
                 ok = all((v >= thr - 1e-9) if rule == "min_after" else (v <= thr + 1e-9) for v in vals)
                 score = "+" if ok else ("-" if "worse" in dirs or all(d == "na" for d in dirs) else "0")
-            evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, '%' if thr <= 1 else item.get('unit', ''))})" if ev else "Niet berekend (indicator ontbreekt).")
+            evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, '%' if thr <= 1 else str(item.get('unit', '')))})" if ev else "Niet berekend (indicator ontbreekt).")
         # a planner's answer on a computed item is added as context, never overrides the numbers
         ans = answers.get(item_id)
         if ans is not None:
