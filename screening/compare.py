@@ -302,33 +302,66 @@ def baseline_key(area: StudyArea, families: tuple[str, ...] | None = None) -> st
     return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def _cache_secret() -> bytes:
+    """Per-user secret that signs baseline cache files (created once, readable by the user only).
+
+    The cache is a pickle; signing it means a cache file written by someone else (a study-area
+    folder received from elsewhere) is never unpickled, only recomputed.
+    """
+    import os
+
+    d = Path.home() / ".cache" / "gezondestad"
+    f = d / "screening-cache.key"
+    try:
+        if f.is_file() and f.stat().st_size == 32:
+            return f.read_bytes()
+        d.mkdir(parents=True, exist_ok=True)
+        key = os.urandom(32)
+        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+    except OSError:
+        return b""
+
+
 def load_or_compute_baseline(area: StudyArea, directory: str | Path | None = None, families: tuple[str, ...] | None = None) -> Situation:
-    """The "before" situation, read from ``directory/.screening/<key>.pkl`` when cached, else computed and cached.
+    """The "before" situation, read from ``directory/.screening/baseline-<key>.pkl`` when cached, else computed and cached.
 
     The key changes with the study area (save time, counts, raster), the families and every
-    norm file, so a stale cache is never used. Without ``directory`` nothing is cached.
+    norm file, so a stale cache is never used. Cache files are signed (HMAC-SHA256 with a
+    per-user secret in ``~/.cache/gezondestad``); an unsigned, foreign or damaged file is
+    ignored and recomputed. Without ``directory`` (or without a writable home) nothing is cached.
     """
+    import hmac
+
     if directory is None:
+        return compute_situation(area, families)
+    secret = _cache_secret()
+    if not secret:
         return compute_situation(area, families)
     key = baseline_key(area, families)
     cdir = Path(directory) / ".screening"
     f = cdir / f"baseline-{key}.pkl"
     if f.is_file():
         try:
-            with f.open("rb") as fh:
-                sit = pickle.load(fh)
-            sit.area = area
-            return sit
+            blob = f.read_bytes()
+            sig, payload = blob[:32], blob[32:]
+            if hmac.compare_digest(sig, hmac.new(secret, payload, "sha256").digest()):
+                sit = pickle.loads(payload)
+                sit.area = area
+                return sit
         except Exception:  # a damaged cache file is recomputed, never trusted
-            f.unlink(missing_ok=True)
+            pass
     sit = compute_situation(area, families)
     try:
         cdir.mkdir(exist_ok=True)
         tmp = f.with_suffix(".tmp")
-        area_ref, sit.area = sit.area, None  # the area itself is on disk already
-        with tmp.open("wb") as fh:
-            pickle.dump(sit, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        sit.area = area_ref
+        # the area is on disk already; raster families' own result objects are not needed later
+        slim = Situation(None, sit.homes, {k: FamilyOutput(v.homes, v.segments, v.cells, v.grid, v.per_wijk, None if v.cells else v.raw) for k, v in sit.families.items()},
+                         sit.errors, sit.seconds)  # type: ignore[arg-type]
+        payload = pickle.dumps(slim, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_bytes(hmac.new(secret, payload, "sha256").digest() + payload)
         tmp.replace(f)
     except OSError:
         pass  # a read-only study-area folder just means no cache

@@ -173,3 +173,13 @@ def test_area_without_buildings_keeps_estimated_homes_and_counts_vulnerable(demo
     share65 = aw.loc[sel, "residents_65plus"].sum() / aw.loc[sel, "residents"].sum()
     assert row["residents_65plus"] == pytest.approx(affected * share65)
     assert row["residents_0_5"] == pytest.approx(affected * share65 / 4)
+
+
+def test_foreign_baseline_cache_is_not_unpickled(tmp_path, demo_area):
+    s1 = load_or_compute_baseline(demo_area, tmp_path, families=("water",))
+    f = next((tmp_path / ".screening").glob("baseline-*.pkl"))
+    blob = f.read_bytes()
+    f.write_bytes(b"\0" * 32 + blob[32:])  # same payload, wrong signature
+    s2 = load_or_compute_baseline(demo_area, tmp_path, families=("water",))
+    assert s2 is not s1 and s2.seconds != {} and s2.keys is None
+    assert f.read_bytes()[:32] != b"\0" * 32  # recomputed and re-signed
