@@ -188,3 +188,23 @@ def test_too_many_features_is_refused():
     g = gpd.GeoDataFrame({"feature_type": ["green"] * n}, geometry=pts, crs=CRS)
     with pytest.raises(PlanError, match="more than the"):
         plan_from_frame(g)
+
+
+def test_geopackage_plan_and_path_defaults(tmp_path: Path, demo_area):
+    from screening.plan import plan_streets
+
+    p = tmp_path / "plan.gpkg"
+    example_plan_frame().to_file(p, driver="GPKG", layer="plan")
+    plan = read_plan(p, area=demo_area)
+    assert plan.name == PLAN_NAME and len(plan.features) == 15
+    st = plan_streets(plan).set_index("name")
+    assert st.loc["Tuinpad", "highway"] == "footway"  # mode walk
+    assert st.loc["Parkpad", "highway"] == "path"  # mode bike+walk
+    assert st.loc["Parkpad", "foot"] == "designated" and st.loc["Parkpad", "bicycle"] == "designated"
+    assert st.loc["Fietsstraat Stationsveld", "cyclestreet"] == "yes"
+    after = apply_plan(demo_area, plan)
+    s = after.streets
+    line = plan.features.loc[plan.features["name"] == "Parkpad"].geometry.iloc[0]
+    on = s.geometry.within(line.buffer(0.5)).to_numpy()
+    assert s.loc[on, "length_m"].sum() == pytest.approx(line.length)
+    assert (s.loc[on, "highway"] == "path").all() and (s.loc[on, "name"] == "Parkpad").all()
