@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import shapely
 from shapely import affinity
@@ -96,7 +94,6 @@ def main() -> int:
     f["plan_name"] = "Voorbeeldplan verplaatst naar Mechelen-station (synthetisch)"
     mplan = plan_from_frame(f, area=mech)
     _bench(mech, mplan, "Mechelen (echte open data, partieel) + verplaatst voorbeeldplan")
-    _ = np, tempfile
     return 0
 
 

@@ -51,7 +51,7 @@ from rasterio import windows as rwindows
 from shapely.ops import substring
 
 from layers.osm_tags import finalize_streets, node_at_intersections
-from layers.studyarea import CRS, STREET_TAGS, LandCover, StudyArea, StudyAreaError, conform_theme
+from layers.studyarea import CRS, STREET_TAGS, LandCover, StudyArea, conform_theme
 from layers.validate import InputError, validate_frame
 from spatial import landcover as lcm
 from spatial.norms import load_norms
@@ -789,7 +789,6 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
         return 0
     window = rwindows.Window(col0, row0, col1 - col0, row1 - row0)
     tr = rwindows.transform(window, lc.transform)
-    shape = (row1 - row0, col1 - col0)
     old = lc.classes[row0:row1, col0:col1].copy()
     arr = old.copy()
     shapes: list[tuple[object, int]] = []
@@ -819,7 +818,6 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     arr[old == lcm.NODATA] = lcm.NODATA  # never burn outside the study area
     lc.classes[row0:row1, col0:col1] = arr
     out.landcover = LandCover(lc.classes, lc.transform, lc.resolution_m)
-    _ = shape
     return int((arr != old).sum())
 
 
@@ -843,4 +841,3 @@ __all__ = [
     "plan_footprint",
     "plan_area",
 ]
-_ = StudyAreaError

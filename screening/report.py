@@ -164,6 +164,10 @@ def map_heat_difference(result: ScreeningResult, margin_m: float = 600.0) -> str
     vmax = vmax if vmax > 0 else 0.01
     fig, ax = plt.subplots(figsize=(7.5, 6))
     im = ax.imshow(sub, extent=ext, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
+    s = result.after.area.streets
+    s = s[s.intersects(shapely.box(x0, y0, x1, y1))] if len(s) else s
+    if len(s):
+        s.plot(ax=ax, color="#555555", linewidth=0.4, alpha=0.6)
     result.zones.frame().iloc[[0]].boundary.plot(ax=ax, color="black", linestyle="--", linewidth=1)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
