@@ -423,28 +423,32 @@ def _crop(lc: LandCover, bounds: tuple[float, float, float, float]) -> tuple[Lan
 
 
 def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gpd.GeoDataFrame:
-    """Home points after the plan.
+    """Home points after the plan: the baseline's homes that still exist plus the plan's new homes.
 
-    With buildings: :func:`spatial.aggregate.home_points` of the new area. Without buildings
-    (homes estimated along streets, e.g. the offline Mechelen files) the estimated homes of the
-    baseline are kept as they were (minus those inside demolitions) and the plan's buildings
-    are added as homes with their own residents; recomputing the estimate would spread the
-    new residents over the whole wijk and count them twice.
+    Same selection as :func:`spatial.aggregate.home_points` (residential buildings or buildings
+    with residents), without recomputing the homes that did not change. Where the baseline's
+    homes are *estimated* along streets (no buildings, e.g. the offline Mechelen files) they are
+    kept as they were (minus those inside demolitions): recomputing the estimate would spread
+    the plan's new residents over the whole wijk and count them twice.
     """
+    from spatial.aggregate import assign_wijk
+    from spatial.population import RESIDENTIAL_USES
+
     bh = before.homes
     est = bh["estimated"].astype(bool).to_numpy() if "estimated" in bh else np.zeros(len(bh), bool)
-    if not est.any():
-        return home_points(after_area)
-    keep = np.ones(len(bh), dtype=bool)
-    demo = plan.of_type("demolition")
-    if len(demo):
-        keep = ~shapely.within(np.asarray(bh.geometry.values, dtype=object), shapely.union_all(demo.geometry.values))
     b = after_area.buildings
+    keep = np.ones(len(bh), dtype=bool)
+    if (~est).any():
+        ids = pd.to_numeric(b["building_id"], errors="coerce").dropna().to_numpy()
+        bid = pd.to_numeric(bh["building_id"], errors="coerce").to_numpy(dtype=float)
+        keep &= est | np.isin(bid, ids)
+    demo = plan.of_type("demolition")
+    if est.any() and len(demo):
+        keep &= ~(est & shapely.within(np.asarray(bh.geometry.values, dtype=object), shapely.union_all(demo.geometry.values)))
     new = b[b["plan_fid"].notna()] if "plan_fid" in b.columns else b.iloc[0:0]
     res = pd.to_numeric(new["residents"], errors="coerce").fillna(0.0)
-    new = new[res.to_numpy() > 0]
-    from spatial.aggregate import assign_wijk
-
+    use = new["use"].astype("object").fillna("yes").astype(str).str.lower()
+    new = new[((res > 0) | use.isin(RESIDENTIAL_USES)).to_numpy()]
     nh = gpd.GeoDataFrame(
         {
             "building_id": new["building_id"].to_numpy(),
@@ -478,6 +482,8 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
     reach = local_reach_m()
     near = shapely.dwithin(np.asarray(homes_after.geometry.values, dtype=object), fp, reach)
     sit = Situation(after_area, homes_after, {}, dict(before.errors), {"homes": time.perf_counter() - t0})
+    sit.keys = _home_keys(homes_after)
+    pos = before_positions(before, homes_after, sit.keys)
     for name, bfam in before.families.items():
         t = time.perf_counter()
         if bfam.cells:
@@ -495,7 +501,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
                     blk = full[r0:r1, c0:c1]
                     blk[inner] = lo.cells[k][inner]
                 cells[k] = full
-            hv = _patch_homes(before, bfam, homes_after, near, lo)
+            hv = _patch_homes(bfam, homes_after, near, lo, pos)
             sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, pd.DataFrame({"wijk_code": []}), lo.raw)
             if name == "heat":
                 # per-home heat values outside the window's inner part are the baseline's; inside, sample the patched raster
@@ -507,7 +513,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
         else:
             sub_homes = homes_after[near].copy()
             lo = FAMILIES[name](after_area, sub_homes)
-            hv = _patch_homes(before, bfam, homes_after, near, lo)
+            hv = _patch_homes(bfam, homes_after, near, lo, pos)
             # the local run's per-wijk table covers only the homes near the plan: not used
             sit.families[name] = FamilyOutput(hv, lo.segments, {}, None, pd.DataFrame({"wijk_code": []}), lo.raw)
         sit.seconds[name] = time.perf_counter() - t
@@ -537,24 +543,46 @@ def situation_keys(sit: Situation) -> np.ndarray:
     return sit.keys
 
 
-def _patch_homes(before: Situation, bfam: FamilyOutput, homes_after: gpd.GeoDataFrame, near: np.ndarray, lo: FamilyOutput) -> pd.DataFrame | None:
-    """Per-home values after: the local run's for ``near`` homes, the baseline's for the others."""
-    if bfam.homes is None or lo.homes is None:
-        return None
+def before_positions(before: Situation, homes_after: gpd.GeoDataFrame, keys_after: np.ndarray | None = None) -> np.ndarray:
+    """Row of each after-home in ``before.homes`` (-1 for new homes), matched on :func:`_home_keys`."""
     kb = pd.Series(np.arange(len(before.homes)), index=situation_keys(before))
     kb = kb[~kb.index.duplicated()]
-    ka = _home_keys(homes_after)
-    pos = kb.reindex(ka).to_numpy()
-    cols = list(dict.fromkeys([*bfam.homes.columns, *lo.homes.columns]))
-    out = pd.DataFrame(index=homes_after.index, columns=cols, dtype=object)
-    far = ~near & np.isfinite(pos)
-    src = bfam.homes.reindex(columns=cols)
-    out.iloc[np.flatnonzero(far)] = src.iloc[pos[far].astype(int)].to_numpy()
-    nl = lo.homes.reindex(columns=cols)
-    out.iloc[np.flatnonzero(near)] = nl.to_numpy()
+    ka = _home_keys(homes_after) if keys_after is None else keys_after
+    return kb.reindex(ka).fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _home_value_columns() -> set[str]:
+    """Per-home columns the comparison reads (indicator columns and the STOP zone shares)."""
+    return {sp.home_col for sp in INDICATORS if sp.home_col} | {"stop_s_home", "centre_lts12", "school_lts12", "bus_400m", "train_800m", "heat_index"}
+
+
+def _as_float(df: pd.DataFrame, col: str, n: int) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(n, np.nan)
+    v = df[col]
+    if v.dtype == object:
+        v = pd.to_numeric(v, errors="coerce")
+    return v.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _patch_homes(bfam: FamilyOutput, homes_after: gpd.GeoDataFrame, near: np.ndarray, lo: FamilyOutput, pos: np.ndarray) -> pd.DataFrame | None:
+    """Per-home values after: the local run's for ``near`` homes, the baseline's for the others.
+
+    Only the columns the comparison reads (:func:`_home_value_columns`) are carried.
+    """
+    if bfam.homes is None or lo.homes is None:
+        return None
+    cols = [c for c in dict.fromkeys([*bfam.homes.columns, *lo.homes.columns]) if c in _home_value_columns()]
+    n = len(homes_after)
+    far = ~near & (pos >= 0)
+    out = {}
     for c in cols:
-        out[c] = pd.to_numeric(out[c], errors="coerce") if c not in ("wijk_code", "wijk_naam") else out[c]
-    return out
+        b = _as_float(bfam.homes, c, len(bfam.homes))
+        v = np.full(n, np.nan)
+        v[far] = b[pos[far]]
+        v[near] = _as_float(lo.homes, c, len(lo.homes))
+        out[c] = v
+    return pd.DataFrame(out, index=homes_after.index)
 
 
 # --------------------------------------------------------------------------------------------
@@ -861,18 +889,17 @@ def _vulnerable_share(area: StudyArea, codes: list[str]) -> dict[str, float]:
     return out
 
 
-def _affected(before: Situation, after: Situation, sp: IndicatorSpec, zone_mask_after: np.ndarray) -> tuple[float, float]:
-    """Residents (after) in the zone whose per-home value improved / worsened."""
+def _affected(before: Situation, after: Situation, sp: IndicatorSpec, zone_mask_after: np.ndarray, pos: np.ndarray) -> tuple[float, float]:
+    """Residents (after) in the zone whose per-home value improved / worsened (``pos``: :func:`before_positions`)."""
     bf, af = before.families.get(sp.family), after.families.get(sp.family)
     if bf is None or af is None or bf.homes is None or af.homes is None or not sp.home_col:
         return float("nan"), float("nan")
     col = sp.home_col
     if col not in bf.homes.columns or col not in af.homes.columns:
         return float("nan"), float("nan")
-    kb = pd.Series(pd.to_numeric(bf.homes[col], errors="coerce").to_numpy(dtype=float), index=situation_keys(before))
-    kb = kb[~kb.index.duplicated()]
-    vb = kb.reindex(situation_keys(after)).to_numpy()
-    va = pd.to_numeric(af.homes[col], errors="coerce").to_numpy(dtype=float)
+    b = _as_float(bf.homes, col, len(bf.homes))
+    vb = np.where(pos >= 0, b[np.maximum(pos, 0)], np.nan)
+    va = _as_float(af.homes, col, len(af.homes))
     res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0).to_numpy()
     ok = np.isfinite(vb) & np.isfinite(va) & zone_mask_after
     up = ok & (va > vb + 1e-9)
@@ -888,6 +915,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
     va, la = zone_values(after, zones, specs)
     hmask = _home_zone_masks(after.homes, zones)
     res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    pos = before_positions(before, after.homes, situation_keys(after))
     vuln = {z: _vulnerable_share(after.area, zones.omgeving_codes if z == "omgeving" else (zones.plan_codes if z == "plan" else [])) for z in ZONES}
     missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
     rows = []
@@ -907,7 +935,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
             b = vb.get((sp.key, z), float("nan"))
             a = va.get((sp.key, z), float("nan"))
             d = direction(b, a, sp.higher_is_better)
-            up, down = _affected(before, after, sp, hmask[z])
+            up, down = _affected(before, after, sp, hmask[z], pos)
             zres = float(res[hmask[z]].sum())
             affected = (up + down) if np.isfinite(up) else zres
             rows.append(

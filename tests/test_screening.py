@@ -183,3 +183,18 @@ def test_foreign_baseline_cache_is_not_unpickled(tmp_path, demo_area):
     s2 = load_or_compute_baseline(demo_area, tmp_path, families=("water",))
     assert s2 is not s1 and s2.seconds != {} and s2.keys is None
     assert f.read_bytes()[:32] != b"\0" * 32  # recomputed and re-signed
+
+
+def test_homes_after_plan_match_home_points(demo_area, baseline):
+    from screening.compare import homes_after_plan
+    from screening.example_plan import EXAMPLE_PLAN_PATH
+    from screening.plan import apply_plan, read_plan
+    from spatial.aggregate import home_points
+
+    plan = read_plan(EXAMPLE_PLAN_PATH, area=demo_area)
+    after = apply_plan(demo_area, plan)
+    fast = homes_after_plan(baseline, after, plan)
+    ref = home_points(after)
+    assert sorted(fast["building_id"].astype(int)) == sorted(ref["building_id"].astype(int))
+    assert fast["residents"].sum() == pytest.approx(ref["residents"].sum())
+    assert (fast.set_index("building_id")["wijk_code"].sort_index() == ref.set_index("building_id")["wijk_code"].sort_index()).all()
