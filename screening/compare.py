@@ -374,21 +374,28 @@ def load_or_compute_baseline(area: StudyArea, directory: str | Path | None = Non
 
 
 def local_reach_m() -> float:
-    """Distance from the plan beyond which per-home indicator values cannot change.
+    """Distance from the plan beyond which distance-limited per-home values cannot change.
 
-    The largest search distance among the reported per-home indicators (green access WHO
-    distance, STOP reach distances when the stop norms exist) plus ``local_margin_m``.
+    The largest search distance of the per-home indicators: green access (WHO distance), the
+    STOP S walking limit (walk speed x minutes), the STOP O bus/train distances and the reach
+    distances of the accessibility profiles, plus ``local_margin_m``. (Homes farther than that
+    from every plan feature cannot gain or lose a destination within its limit.)
     """
-    s = load_norms("screening")
-    dists = [float(load_norms("green")["who_distance_m"].value)]
-    for fam in ("stop", "accessibility", "cycling", "lts"):
-        try:
-            for k, n in load_norms(fam).items():
-                if k.endswith("_m") and ("dist" in k or "reach" in k or "max" in k) and isinstance(n.value, (int, float)):
-                    dists.append(float(n.value))
-        except KeyError:
-            continue
-    return max(dists) + float(s["local_margin_m"].value)
+    st = load_norms("stop")
+    dists = [
+        float(load_norms("green")["who_distance_m"].value),
+        float(st["walk_speed_m_s"].value) * float(st["walk_minutes"].value) * 60.0,
+        float(st["o_bus_distance_m"].value),
+        float(st["o_train_distance_m"].value),
+    ]
+    dists += [float(n.value) for k, n in load_norms("accessibility").items() if k.startswith("reach_") and k.endswith("_m")]
+    return max(dists) + float(load_norms("screening")["local_margin_m"].value)
+
+
+def plan_changes_network(after_area: StudyArea) -> bool:
+    """True when applying the plan added, changed or removed street edges (from the manifest)."""
+    eff = after_area.manifest.get("plan", {}).get("effects", {})
+    return bool(eff.get("street_edges_changed") or eff.get("street_edges_removed") or eff.get("street_length_added_m"))
 
 
 def heat_influence_m() -> float:
@@ -470,7 +477,9 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
     """The "after" situation recomputed only near the plan (see module docstring).
 
     Per-home families run on the homes within :func:`local_reach_m` of the plan (plus the new
-    homes); their values replace the baseline's, homes removed by the plan are dropped. Raster
+    homes); their values replace the baseline's, homes removed by the plan are dropped. When
+    the plan changes the street network, the network family runs for all homes (its cycling
+    reach to the centre is not distance-limited). Raster
     families run on a window of plan bounds + 2 x :func:`heat_influence_m`; cells within one
     influence distance of the plan replace the baseline's. Per-segment outputs and per-wijk
     tables come from the local run (segments are recomputed for the whole network, which is
@@ -510,6 +519,13 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
                 hi = sample_at_points(cells["heat_index"], after_area.landcover, homes_after) if len(homes_after) else np.zeros(0)
                 breaks = np.asarray(lo.raw.params.heat_class_breaks, dtype=float)
                 sit.families[name].homes = pd.DataFrame({"heat_index": hi, "hot": np.where(np.isfinite(hi), hi >= breaks[-1], np.nan)}, index=homes_after.index)
+        elif name == "network" and plan_changes_network(after_area):
+            # the stress-free cycling reach to the centre and schools (STOP T) is not limited by a
+            # distance: a new or changed street can change it for any home, so run all homes
+            lo = FAMILIES[name](after_area, homes_after)
+            sit.families[name] = FamilyOutput(lo.homes, lo.segments, {}, None, lo.per_wijk, lo.raw)
+            sit.seconds[name] = time.perf_counter() - t
+            continue
         else:
             sub_homes = homes_after[near].copy()
             lo = FAMILIES[name](after_area, sub_homes)

@@ -244,7 +244,8 @@ def data_quality_notes(result: ScreeningResult) -> list[str]:
     for n in getattr(getattr(net, "raw", None), "notes", []) or []:
         notes.append(f"Netwerkindicatoren: {n}")
     if result.mode == "local":
-        notes.append("Snelle (lokale) herberekening: alleen woningen en rastercellen nabij het plan zijn herberekend, de rest komt uit de voor-toestand.")
+        notes.append("Snelle (lokale) herberekening: alleen woningen en rastercellen nabij het plan zijn herberekend, de rest komt uit de voor-toestand"
+                     + (" (de netwerkindicatoren zijn voor alle woningen herberekend omdat het plan het stratennet wijzigt)." if result.applied.get("street_edges_changed") or result.applied.get("street_length_added_m") or result.applied.get("street_edges_removed") else "."))
     if "residents_65plus" not in result.before.area.wijken.columns:
         notes.append("De wijken hebben geen leeftijdsgegevens: het aantal getroffen 65-plussers en 0-5-jarigen is onbekend.")
     return notes

@@ -198,3 +198,16 @@ def test_homes_after_plan_match_home_points(demo_area, baseline):
     assert sorted(fast["building_id"].astype(int)) == sorted(ref["building_id"].astype(int))
     assert fast["residents"].sum() == pytest.approx(ref["residents"].sum())
     assert (fast.set_index("building_id")["wijk_code"].sort_index() == ref.set_index("building_id")["wijk_code"].sort_index()).all()
+
+
+def test_local_recompute_with_street_edits_matches_full(demo_area, baseline):
+    from screening.example_plan import EXAMPLE_PLAN_PATH
+    from screening.plan import read_plan
+
+    plan = read_plan(EXAMPLE_PLAN_PATH, area=demo_area)
+    full = screen(demo_area, plan, before=baseline, families=("network",))
+    loc = screen(demo_area, plan, before=baseline, local=True)
+    m = full.deltas.merge(loc.deltas, on=["key", "zone"], suffixes=("_f", "_l"))
+    m = m[m["family_f"].isin(["network", "water"])]
+    assert len(m) > 0
+    assert np.allclose(m["after_f"].to_numpy(float), m["after_l"].to_numpy(float), equal_nan=True, atol=1e-9)
