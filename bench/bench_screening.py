@@ -112,6 +112,8 @@ def main() -> int:
     dense.themes["buildings"] = b
     dense = StudyArea(dense.name + " (+ synthetische gebouwen)", dense.themes, dense.landcover, dense.manifest)
     _bench(dense, plan_from_frame(f, area=dense), f"Mechelen-straten + {len(b)} synthetische gebouwen + verplaatst voorbeeldplan")
+    no_streets = f[~f["feature_type"].isin(["street", "path"])]
+    _bench(dense, plan_from_frame(no_streets, area=dense), f"Mechelen-straten + {len(b)} synthetische gebouwen + voorbeeldplan zonder straten")
     return 0
 
 
