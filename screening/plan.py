@@ -379,8 +379,15 @@ def _plan_footprint(plan: Plan) -> shapely.Geometry:
         if st is not None and len(st):
             parts += list(st.geometry.buffer(lcm.street_width_m(st) / 2.0, cap_style="flat").values)
         water_lines = lines[~lines["feature_type"].isin(list(LINE_TYPES))]
-        parts += list(water_lines.geometry.buffer(2.5).values)
+        parts += list(water_lines.geometry.buffer(_water_line_width_m(water_lines) / 2.0).values)
     return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _water_line_width_m(water: gpd.GeoDataFrame) -> np.ndarray:
+    """Width of plan water lines: the numeric ``width`` attribute, else ``plan_water_line_width_m``."""
+    default = float(_norms()["plan_water_line_width_m"])
+    w = np.array([lcm._parse_width(v) for v in water["width"]], dtype=float) if "width" in water else np.full(len(water), np.nan)
+    return np.where(np.isfinite(w) & (w > 0), w, default)
 
 
 def _covered_share(geoms: np.ndarray, cover: shapely.Geometry) -> np.ndarray:
@@ -804,12 +811,19 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     # a wadi is a vegetated basin: low green, except its permanent water is drawn as water
     shapes += [(g, lcm.LOW_GREEN) for g in wadi.geometry.values]
     st = plan_streets(plan)
+    res_m = lc.resolution_m
     if len(st):
-        shapes += [(g, lcm.PAVED) for g in st.geometry.buffer(lcm.street_width_m(st) / 2.0, cap_style="flat").values]
+        sw = lcm.street_width_m(st)
+        shapes += [(g, lcm.PAVED) for g in st.geometry.buffer(sw / 2.0, cap_style="flat").values]
+        # as spatial.landcover.rasterize_landcover: streets of at least half a cell wide also burn
+        # their centre line, so a street on a cell edge does not vanish
+        shapes += [(g, lcm.PAVED) for g in st.geometry.values[sw >= res_m / 2.0]]
     park = plan.of_type("parking")
     shapes += [(g, lcm.PAVED if p else lcm.BARE) for g, p in zip(park.geometry.values, park["paved"])]
     wat = plan.of_type("water")
-    shapes += [(g if g.geom_type in _POLY else g.buffer(2.5), lcm.WATER) for g in wat.geometry.values]
+    wat_w = _water_line_width_m(wat)
+    shapes += [(g if g.geom_type in _POLY else g.buffer(w / 2.0), lcm.WATER) for g, w in zip(wat.geometry.values, wat_w)]
+    shapes += [(g, lcm.WATER) for g, w in zip(wat.geometry.values, wat_w) if g.geom_type in _LINE and w >= res_m / 2.0]
     shapes += [(g, lcm.BUILDING) for g in plan.of_type("building").geometry.values]
     shapes = [(g, int(c)) for g, c in shapes if g is not None and not g.is_empty]
     if not shapes:
