@@ -47,7 +47,9 @@ def test_report_has_summary_maps_deltas_checklist_norms(tmp_path, example_result
     assert "synthetisch" in html  # data-quality: demo town
     assert "@media print" in html
     assert "<script" not in html  # self-contained, no scripts at all
-    data = json.loads(json_path.read_text(encoding="utf-8"))
+    text = json_path.read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text  # strict JSON: missing values are null
+    data = json.loads(text)
     assert json_path.name == "rapport.json"
     keys = {(d["key"], d["zone"]) for d in data["deltas"]}
     assert ("green_300m_05ha_share", "omgeving") in keys and ("heat_index_mean", "plan") in keys

@@ -211,3 +211,37 @@ def test_local_recompute_with_street_edits_matches_full(demo_area, baseline):
     m = m[m["family_f"].isin(["network", "water"])]
     assert len(m) > 0
     assert np.allclose(m["after_f"].to_numpy(float), m["after_l"].to_numpy(float), equal_nan=True, atol=1e-9)
+
+
+@pytest.mark.real
+def test_real_mechelen_screening_invariants(mechelen_dir):
+    import shapely
+    from shapely import affinity
+
+    from layers.prepare import prepare_from_args
+    from screening.example_plan import example_plan_frame
+
+    from pathlib import Path
+
+    assert mechelen_dir.is_dir()
+    area = prepare_from_args(sources_toml=Path(__file__).resolve().parent / "real" / "mechelen.toml")
+    st = area.pois[area.pois["category"] == "train_station"]
+    anchor = st.geometry.iloc[0]
+    f = example_plan_frame()
+    c = shapely.centroid(shapely.union_all(f.geometry.values))
+    f["geometry"] = [affinity.translate(g, anchor.x + 300 - c.x, anchor.y + 200 - c.y) for g in f.geometry]
+    plan = plan_from_frame(f, area=area)
+    before = compute_situation(area, ("network", "water"))
+    r = screen(area, plan, before=before)
+    # no buildings in the open Mechelen files: estimated homes kept, the 5 plan blocks added
+    assert before.homes["estimated"].all()
+    assert len(r.after.homes) == len(before.homes) + 5
+    assert r.after.homes["residents"].sum() == pytest.approx(before.homes["residents"].sum() + 989.0)
+    # the age groups of the wijken give affected 65+ and 0-5 counts
+    row = r.row("green_300m_05ha_share", "omgeving")
+    assert row["residents_improved"] > 0 and 0 < row["residents_65plus"] < row["residents_improved"]
+    # impervious share of the plan area rises (buildings, streets, parking on former land)
+    assert r.row("impervious_share", "plan")["direction"] == "worse"
+    loc = screen(area, plan, before=before, local=True)
+    m = r.deltas.merge(loc.deltas, on=["key", "zone"], suffixes=("_f", "_l"))
+    assert np.allclose(m["after_f"].to_numpy(float), m["after_l"].to_numpy(float), equal_nan=True, atol=1e-9)
