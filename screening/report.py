@@ -326,7 +326,11 @@ def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: 
             maps.append({"title": "Toegang tot groen", "src": g, "caption": "Woningen met (groen) en zonder (rood) publiek groen ≥ 0,5 ha binnen 300 m wandelen (WHO 2016), voor en na."})
     counts = {s: sum(1 for i in items if i.score == s) for s in ("+", "0", "-", "?")}
     nt = norms_table()
-    key_rows = [r for r in delta_rows(result) if r["zone"] in ("plan", "omgeving")]
+    headline = [("green_300m_05ha_share", "omgeving"), ("green_300m_05ha_share", "plan"), ("heat_index_mean", "plan"),
+                ("runoff_mm_mean", "plan"), ("impervious_share", "plan"), ("lts12_share_length", "omgeving"),
+                ("fietsstraat_km", "omgeving"), ("stop_order_ok", "omgeving"), ("wheelchair_reach_bus_stop", "omgeving")]
+    by_key = {(r["key"], r["zone"]): r for r in delta_rows(result)}
+    key_rows = [by_key[k] for k in headline if k in by_key]
     tpl = env.get_template("report.html.j2")
     return tpl.render(
         plan=result.plan,
