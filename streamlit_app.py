@@ -41,6 +41,8 @@ from typing import Any, Callable
 
 import folium
 import geopandas as gpd
+from branca.element import MacroElement
+from jinja2 import Template
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -469,11 +471,59 @@ LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
 # internet; without it the layers are drawn on a plain background).
 
 
-def make_map(bounds: list[list[float]], tiles: bool = True) -> folium.Map:
-    """A folium map that loads only the app's own Leaflet (no CDN plugins, no awesome-markers)."""
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+def _js_string(text: str) -> str:
+    """A JavaScript string literal of ``text`` that is safe inside an inline <script>."""
+    return json.dumps(text).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class SafePopup(MacroElement):
+    """A Leaflet popup whose (already escaped) HTML travels as a JSON string literal.
+
+    folium's own Popup pastes HTML into a JavaScript template literal and needs jQuery; with user
+    text that is both an injection risk (backticks, ``${``) and a CDN dependency.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.content }}, {{ this.options }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, html_content: str, max_width_px: int = 320) -> None:
+        super().__init__()
+        self._name = "SafePopup"
+        self.content = _js_string(html_content)
+        self.options = json.dumps({"maxWidth": int(max_width_px)})
+
+
+class SafeTooltip(MacroElement):
+    """A Leaflet tooltip with plain text (escaped here), passed as a JSON string literal."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindTooltip({{ this.content }}, {"sticky": true});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "SafeTooltip"
+        self.content = _js_string(html.escape(str(text)))
+
+
+MAP_CSS = "<style>.leaflet-container { background: #f4f3ee; }</style>"
+
+
+def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True) -> folium.Map:
+    """A folium map that loads only the app's own Leaflet (no CDN plugins, no awesome-markers).
+
+    ``canvas`` draws vectors on one canvas (fast for many features); without it every feature
+    is an SVG element (markers that can be found and clicked individually).
+    """
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=canvas, zoom_snap=0.25, zoom_delta=0.5)
     m.default_js = [("leaflet", LEAFLET_JS)]
     m.default_css = [("leaflet_css", LEAFLET_CSS)]
+    m.get_root().header.add_child(folium.Element(MAP_CSS))
     if tiles:
         folium.TileLayer("OpenStreetMap", name="Achtergrond (OpenStreetMap, internet nodig)", control=True).add_to(m)
     m.fit_bounds(bounds)
@@ -481,34 +531,378 @@ def make_map(bounds: list[list[float]], tiles: bool = True) -> folium.Map:
 
 
 # ---------------------------------------------------------------------------------------------
-# indicator layers: each computed by a library module written alongside the app
+# indicators: computed by the library, cached per study-area folder (+ manifest time)
 # ---------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Woningen en inwoners bepalen…", max_entries=4)
+def cached_homes(folder: str, stamp: float) -> gpd.GeoDataFrame:
+    from spatial.aggregate import home_points
+
+    return home_points(load_area(folder, stamp))
+
+
+@st.cache_resource(show_spinner="Groen, fietsen en STOP berekenen (netwerkanalyse)…", max_entries=4)
+def cached_network(folder: str, stamp: float) -> Any:
+    from spatial.indicators import network_indicators
+
+    return network_indicators(load_area(folder, stamp), homes=cached_homes(folder, stamp))
+
+
+@st.cache_resource(show_spinner="Toegankelijkheid van looproutes berekenen…", max_entries=4)
+def cached_accessibility(folder: str, stamp: float) -> Any:
+    from spatial.accessibility import accessibility_indicators
+
+    return accessibility_indicators(load_area(folder, stamp), homes=cached_homes(folder, stamp))
+
+
+def _need_landcover(area: Any) -> None:
+    if area.landcover is None:
+        from layers.studyarea import StudyAreaError
+
+        raise StudyAreaError(f"Study area '{area.name}' has no land-cover raster; prepare it again to derive one.")
+
+
+@st.cache_resource(show_spinner="Hittekaart berekenen (InVEST Urban Cooling)…", max_entries=4)
+def cached_heat(folder: str, stamp: float) -> Any:
+    from spatial.heat import heat_layer
+
+    area = load_area(folder, stamp)
+    _need_landcover(area)
+    return heat_layer(area.landcover, area.wijken, homes=cached_homes(folder, stamp))
+
+
+@st.cache_resource(show_spinner="Waterkaart berekenen (afstroming, overstromingsgevoelig)…", max_entries=4)
+def cached_water(folder: str, stamp: float) -> Any:
+    from spatial.water import water_layer
+
+    area = load_area(folder, stamp)
+    _need_landcover(area)
+    return water_layer(area.landcover, area.wijken, water=area.water if area.has("water") else None,
+                       homes=cached_homes(folder, stamp))
+
+
+@dataclass(frozen=True)
+class Family:
+    key: str
+    label: str
+    module: str
+    compute: Callable[[str, float], Any]
+
+
+FAMILIES: dict[str, Family] = {
+    "network": Family("network", "Groen, fietsen en STOP", "spatial.indicators", cached_network),
+    "accessibility": Family("accessibility", "Toegankelijkheid", "spatial.accessibility", cached_accessibility),
+    "heat": Family("heat", "Hitte", "spatial.heat", cached_heat),
+    "water": Family("water", "Water", "spatial.water", cached_water),
+}
+
+
+def family_result(key: str, folder: str, stamp: float, quiet: bool = False) -> Any | None:
+    """The cached result of one indicator family, or None (with a Dutch message) when unavailable."""
+    fam = FAMILIES[key]
+    if not module_present(fam.module):
+        if not quiet:
+            not_available(fam.label, fam.module)
+        return None
+    try:
+        return fam.compute(folder, stamp)
+    except Exception as exc:  # missing themes etc.: a message, the rest of the page keeps working
+        if not quiet:
+            show_error(f"{fam.label} kon niet berekend worden voor dit studiegebied", exc)
+        return None
+
+
+@dataclass(frozen=True)
+class WijkIndicator:
+    """One per-wijk number on the wijk card and in the comparison chart."""
+
+    family: str
+    column: str
+    label: str
+    unit: str  # "%", "m²", "km", "/100", "°C", "mm", "index"
+    explain: str
+    norm: tuple[str, str] | None = None
+
+
+WIJK_INDICATORS: tuple[WijkIndicator, ...] = (
+    WijkIndicator("network", "green_300m_05ha_share", "Inwoners met publiek groen (≥ 0,5 ha) binnen 300 m wandelen", "%",
+                  "Deel van de inwoners dat langs straten en paden binnen 300 m een publieke groene ruimte van minstens "
+                  "0,5 ha bereikt (WHO-richtlijn).", ("green", "who_distance_m")),
+    WijkIndicator("network", "green_per_resident_m2", "Publiek groen per inwoner", "m²",
+                  "Oppervlakte publiek toegankelijk groen in de wijk, gedeeld door het aantal inwoners.",
+                  ("green", "public_green_kinds")),
+    WijkIndicator("network", "canopy_share", "Boomkroonbedekking", "%",
+                  "Deel van de wijk onder bomen volgens de bodembedekkingskaart (enkel gekarteerde bossen en bomenrijen; "
+                  "straat- en tuinbomen ontbreken vaak). De 3-30-300-regel vraagt 30 %.",
+                  ("green", "rule_3_30_300_canopy_share")),
+    WijkIndicator("network", "lts12_share_length", "Fietsbare straten met lage stress (LTS 1–2)", "%",
+                  "Deel van de fietsbare straatlengte waar een gewone volwassene zich veilig voelt (Level of Traffic "
+                  "Stress 1 of 2, uit snelheid, rijstroken en fietsinfrastructuur).", ("lts", "low_stress_max_lts")),
+    WijkIndicator("network", "centre_lts12_share", "Inwoners die het centrum met lage fietsstress bereiken", "%",
+                  "Deel van de inwoners dat het centrum per fiets bereikt over straten met LTS 1–2, met beperkte omweg.",
+                  ("lts", "max_detour_ratio")),
+    WijkIndicator("network", "fietsstraat_km", "Fietsstraten", "km",
+                  "Lengte aan fietsstraten in de wijk (auto's mogen fietsers niet inhalen, maximaal 30 km/u).",
+                  ("screening", "fietsstraat_maxspeed")),
+    WijkIndicator("network", "stop_s", "STOP – Stappers (S)", "/100",
+                  "Hoeveel van de dagelijkse bestemmingen (winkel, school, huisarts/apotheek, park, bushalte) inwoners "
+                  "binnen 10 minuten wandelen bereiken.", ("stop", "walk_minutes")),
+    WijkIndicator("network", "stop_t", "STOP – Trappers (T)", "/100",
+                  "Bereikbaarheid van centrum en school met lage fietsstress, en het aandeel laag-stress straten.",
+                  ("stop", "t_weight_centre")),
+    WijkIndicator("network", "stop_o", "STOP – Openbaar vervoer (O)", "/100",
+                  "Inwoners binnen 400 m wandelen van een bus- of tramhalte en binnen 800 m van een station.",
+                  ("stop", "o_bus_distance_m")),
+    WijkIndicator("network", "stop_p", "STOP – Privé-auto (P; hoger = meer autodominantie)", "/100",
+                  "Aandeel straten waar sneller dan 50 km/u mag en oppervlakte parkeren. Volgens het STOP-principe "
+                  "hoort P het laagst te scoren.", ("stop", "p_speed_above_kmh")),
+    WijkIndicator("accessibility", "wheelchair_pass_share", "Looproutes die voldoen voor een rolstoel", "%",
+                  "Deel van de wandelbare lengte waar breedte, helling, verharding en boordstenen volgens de gegevens "
+                  "voldoen.", ("accessibility", "network_min_width_m")),
+    WijkIndicator("accessibility", "wheelchair_unknown_share", "Looproutes zonder oordeel (gegevens ontbreken)", "%",
+                  "Deel van de wandelbare lengte waarvoor breedte, helling of verharding niet gekend is.",
+                  ("accessibility", "network_min_width_m")),
+    WijkIndicator("accessibility", "wheelchair_reach_bus_stop", "Inwoners die een bushalte bereiken met de rolstoel", "%",
+                  "Deel van de inwoners dat een bushalte bereikt over looproutes die voldoen voor een rolstoel.",
+                  ("accessibility", "reach_bus_stop_m")),
+    WijkIndicator("heat", "heat_index_mean", "Hitte-index (gemiddeld, 0 = koel, 1 = heet)", "index",
+                  "Uit schaduw, weerkaatsing (albedo) en verdamping van de bodembedekking en de koeling door grote "
+                  "parken (InVEST Urban Cooling-model).", ("heat", "cc_weight_shade")),
+    WijkIndicator("heat", "t_air_mean", "Geschatte luchttemperatuur op een hittedag", "°C",
+                  "Referentietemperatuur plus het berekende hitte-eilandeffect.", ("heat", "t_ref_c")),
+    WijkIndicator("heat", "residents_hot_share", "Inwoners in de heetste klasse", "%",
+                  "Deel van de inwoners dat woont in cellen van de heetste hitteklasse.", ("heat", "heat_class_breaks")),
+    WijkIndicator("water", "runoff_mm_mean", "Afstroming bij een zware bui", "mm",
+                  "Gemiddelde neerslag die niet in de bodem dringt maar afstroomt bij de ontwerpbui (SCS-curvenummer).",
+                  ("water", "design_storm_depth_mm")),
+    WijkIndicator("water", "impervious_share", "Verharde oppervlakte", "%",
+                  "Deel van de wijk bebouwd of verhard (volgens de bodembedekkingskaart).", ("water", "impervious_classes")),
+    WijkIndicator("water", "residents_flood_prone_share", "Inwoners in een overstromingsgevoelige zone", "%",
+                  "Deel van de inwoners dat woont langs waterlopen of in lage, overstromingsgevoelige delen.",
+                  ("water", "flood_buffer_m")),
+)
+
+
+def fmt_value(v: Any, unit: str) -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "onbekend"
+    if not np.isfinite(f):
+        return "onbekend"
+    if unit == "%":
+        return f"{100 * f:.0f} %"
+    if unit == "/100":
+        return f"{f:.0f} / 100"
+    if unit == "index":
+        return f"{f:.2f}"
+    if unit in ("km",):
+        return f"{f:.1f} km"
+    if unit == "°C":
+        return f"{f:.1f} °C"
+    return f"{f:.0f} {unit}"
+
+
+def per_wijk_tables(folder: str, stamp: float) -> dict[str, pd.DataFrame]:
+    """The per-wijk table of every family that is available (quietly skipping the others)."""
+    out = {}
+    for key in FAMILIES:
+        res = family_result(key, folder, stamp, quiet=True)
+        if res is not None and isinstance(getattr(res, "per_wijk", None), pd.DataFrame) and len(res.per_wijk):
+            out[key] = res.per_wijk
+    return out
+
+
+def indicator_table(folder: str, stamp: float, base: pd.DataFrame) -> tuple[pd.DataFrame, list[WijkIndicator]]:
+    """Base facts + every available per-wijk indicator, one row per wijk."""
+    tables = per_wijk_tables(folder, stamp)
+    out = base.copy()
+    avail: list[WijkIndicator] = []
+    for ind in WIJK_INDICATORS:
+        t = tables.get(ind.family)
+        if t is None or ind.column not in t.columns:
+            continue
+        out[ind.column] = out["wijk_code"].map(dict(zip(t["wijk_code"].astype(str), t[ind.column])))
+        avail.append(ind)
+    return out, avail
+
+
+# --- map layers of the indicators --------------------------------------------------------------
+
+LTS_COLORS = {1: "#1a9850", 2: "#a6d96a", 3: "#fdae61", 4: "#d73027"}
+VERDICT_COLORS = {"pass": "#1a9850", "unknown": "#9e9e9e", "fail": "#d73027"}
+HEAT_COLORS = {1: (255, 255, 178), 2: (254, 204, 92), 3: (253, 141, 60), 4: (227, 26, 28)}
+PROFILE_CHOICES = {"wheelchair": "rolstoel", "walker": "rollator / kinderwagen", "blind": "blind / slechtziend"}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def green_homes_geojson(folder: str, stamp: float) -> str:
+    res = cached_network(folder, stamp)
+    h = res.homes[["green_300m_05ha", "geometry"]].copy()
+    h["ok"] = h["green_300m_05ha"].astype(float).fillna(-1).astype(int)
+    return h[["ok", "geometry"]].to_crs(WGS84).to_json(drop_id=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lts_geojson(folder: str, stamp: float, only_fietsstraat: bool) -> str:
+    seg = cached_network(folder, stamp).segments
+    if only_fietsstraat:
+        seg = seg[seg["fietsstraat"].astype(bool)]
+    g = seg[["name", "highway", "lts", "maxspeed_kmh", "geometry"]].copy()
+    g["lts"] = g["lts"].astype(float).fillna(0).astype(int)
+    g["maxspeed_kmh"] = g["maxspeed_kmh"].astype(float).round(0)
+    g = _escape_columns(g, ["name", "highway"])
+    return g.to_crs(WGS84).to_json(drop_id=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def stop_choropleth_geojson(folder: str, stamp: float, column: str) -> str:
+    area = load_area(folder, stamp)
+    per = cached_network(folder, stamp).per_wijk
+    w = area.wijken[["wijk_code", "wijk_naam", "geometry"]].copy()
+    w["score"] = w["wijk_code"].astype(str).map(dict(zip(per["wijk_code"].astype(str), per[column]))).astype(float).round(0)
+    w = _escape_columns(w, ["wijk_code", "wijk_naam"])
+    return w.to_crs(WGS84).to_json(drop_id=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def access_geojson(folder: str, stamp: float, profile: str) -> str:
+    seg = cached_accessibility(folder, stamp).segments
+    g = seg[["name", "highway", f"verdict_{profile}", f"reason_{profile}", "geometry"]].rename(
+        columns={f"verdict_{profile}": "verdict", f"reason_{profile}": "reason"})
+    g = _escape_columns(g, ["name", "highway", "reason"])
+    g["oordeel"] = g["verdict"].map({"pass": "voldoet", "fail": "voldoet niet", "unknown": "onbekend"})
+    return g.to_crs(WGS84).to_json(drop_id=True)
+
+
+def _ramp(value: float, lo: float, hi: float, reverse: bool = False) -> str:
+    """Colour of a 0-100 style score on a red-yellow-green ramp (display only)."""
+    import matplotlib
+
+    if not np.isfinite(value):
+        return "#bdbdbd"
+    t = (value - lo) / (hi - lo) if hi > lo else 0.5
+    t = float(np.clip(1 - t if reverse else t, 0, 1))
+    return matplotlib.colors.to_hex(matplotlib.colormaps["RdYlGn"](t))
+
+
+@st.cache_data(show_spinner="Hittekaart tekenen…", max_entries=8)
+def heat_overlay(folder: str, stamp: float) -> tuple[np.ndarray, list[list[float]], list[float]]:
+    res = cached_heat(folder, stamp)
+    img, bnds = raster_rgba_wgs84(res.heat_class.astype(np.uint8), res.landcover.transform, HEAT_COLORS, alpha=150)
+    return img, bnds, [float(b) for b in res.params.heat_class_breaks]
+
+
+@st.cache_data(show_spinner="Waterkaart tekenen…", max_entries=8)
+def water_overlay(folder: str, stamp: float) -> tuple[np.ndarray, list[list[float]], float]:
+    """Runoff depth as 5 equal shares of the design storm (display classes) and flood-prone cells on top."""
+    res = cached_water(folder, stamp)
+    p_mm = float(res.params.design_storm_depth_mm)
+    q = np.nan_to_num(res.runoff_mm, nan=-1.0)
+    cls = np.where(q < 0, 0, np.clip(np.floor(q / p_mm * 5), 0, 4) + 1).astype(np.uint8)
+    cls[np.asarray(res.flood_prone, dtype=bool)] = 6
+    colors = {1: (239, 243, 255), 2: (189, 215, 231), 3: (107, 174, 214), 4: (49, 130, 189), 5: (8, 81, 156),
+              6: (120, 40, 140)}
+    img, bnds = raster_rgba_wgs84(cls, res.landcover.transform, colors, alpha=160)
+    return img, bnds, p_mm
+
+
+def add_indicator_layer(key: str, folder: str, stamp: float, m: folium.Map, options: dict[str, str]) -> str | None:
+    """Add one indicator layer to the map; return its legend HTML."""
+    if key == "green_homes":
+        folium.GeoJson(
+            green_homes_geojson(folder, stamp), name="Groen op wandelafstand (woningen)",
+            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+            style_function=lambda f: {"fillColor": {1: "#1a9850", 0: "#d73027"}.get(f["properties"]["ok"], "#9e9e9e")},
+        ).add_to(m)
+        src = norm_source("green", "who_distance_m")
+        return legend_html("Woningen: publiek groen ≥ 0,5 ha binnen 300 m", [
+            ("#1a9850", "ja"), ("#d73027", "nee"), ("#9e9e9e", "onbekend")]) + _src_html(src)
+    if key in ("lts", "fietsstraten"):
+        fiets = key == "fietsstraten"
+        folium.GeoJson(
+            lts_geojson(folder, stamp, fiets), name="Fietsstraten" if fiets else "Fietsstress (LTS)",
+            style_function=(lambda f: {"color": "#6a1b9a", "weight": 6, "opacity": 0.9}) if fiets else
+            (lambda f: {"color": LTS_COLORS.get(f["properties"]["lts"], "#bdbdbd"), "weight": 3, "opacity": 0.9}),
+            tooltip=folium.GeoJsonTooltip(fields=["name", "highway", "lts", "maxspeed_kmh"],
+                                          aliases=["Straat", "Type", "LTS", "km/u"]),
+        ).add_to(m)
+        if fiets:
+            return legend_html("Fietsstraten", [("#6a1b9a", "fietsstraat")])
+        return legend_html("Fietsstress (Level of Traffic Stress)", [
+            (LTS_COLORS[1], "LTS 1 – voor iedereen, ook kinderen"), (LTS_COLORS[2], "LTS 2 – voor de meeste volwassenen"),
+            (LTS_COLORS[3], "LTS 3 – enkel zelfzekere fietsers"), (LTS_COLORS[4], "LTS 4 – zeer stresserend"),
+            ("#bdbdbd", "niet fietsbaar")]) + _src_html(norm_source("lts", "low_stress_max_lts"))
+    if key == "stop":
+        col = options.get("stop", "stop_s")
+        reverse = col == "stop_p"
+        folium.GeoJson(
+            stop_choropleth_geojson(folder, stamp, col), name="STOP per wijk",
+            style_function=lambda f: {"color": "#333", "weight": 1, "fillOpacity": 0.6,
+                                      "fillColor": _ramp(float(f["properties"]["score"] if f["properties"]["score"] is not None else np.nan), 0, 100, reverse)},
+            tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "score"], aliases=["Wijk", "Score (0–100)"]),
+        ).add_to(m)
+        lo, hi = ("slecht", "goed")
+        return legend_html(f"STOP per wijk: {STOP_LABELS[col]}", [
+            (_ramp(0, 0, 100, reverse), "0" + (" (weinig auto)" if reverse else f" ({lo})")),
+            (_ramp(50, 0, 100, reverse), "50"),
+            (_ramp(100, 0, 100, reverse), "100" + (" (autodominant)" if reverse else f" ({hi})"))])
+    if key == "accessibility":
+        prof = options.get("profile", "wheelchair")
+        folium.GeoJson(
+            access_geojson(folder, stamp, prof), name=f"Toegankelijkheid ({PROFILE_CHOICES[prof]})",
+            style_function=lambda f: {"color": VERDICT_COLORS.get(f["properties"]["verdict"], "#9e9e9e"), "weight": 3},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "oordeel", "reason"], aliases=["Straat/pad", "Oordeel", "Reden"]),
+        ).add_to(m)
+        return legend_html(f"Looproutes voor {PROFILE_CHOICES[prof]}", [
+            (VERDICT_COLORS["pass"], "voldoet"), (VERDICT_COLORS["fail"], "voldoet niet"),
+            (VERDICT_COLORS["unknown"], "onbekend (gegevens ontbreken)")]) + _src_html(
+            norm_source("accessibility", "network_min_width_m"))
+    if key == "heat":
+        img, bnds, breaks = heat_overlay(folder, stamp)
+        folium.raster_layers.ImageOverlay(img, bounds=bnds, name="Hitte", opacity=0.75).add_to(m)
+        edges = [0.0] + breaks + [1.0]
+        labels = [f"hitte-index {edges[i]:.2f}–{edges[i + 1]:.2f}" for i in range(len(edges) - 1)]
+        return legend_html("Hitte op een zomerdag (klasse)", [
+            ("#%02x%02x%02x" % HEAT_COLORS[i + 1], labels[i]) for i in range(min(4, len(labels)))]) + _src_html(
+            norm_source("heat", "heat_class_breaks"))
+    if key == "water":
+        img, bnds, p_mm = water_overlay(folder, stamp)
+        folium.raster_layers.ImageOverlay(img, bounds=bnds, name="Water", opacity=0.75).add_to(m)
+        step = p_mm / 5
+        items = [("#%02x%02x%02x" % c, f"afstroming {i * step:.0f}–{(i + 1) * step:.0f} mm")
+                 for i, c in enumerate([(239, 243, 255), (189, 215, 231), (107, 174, 214), (49, 130, 189), (8, 81, 156)])]
+        items.append(("#78288c", "overstromingsgevoelig"))
+        return legend_html(f"Water bij een bui van {p_mm:.0f} mm", items) + _src_html(
+            norm_source("water", "design_storm_depth_mm"))
+    return None
+
+
+STOP_LABELS = {"stop_s": "S – stappers", "stop_t": "T – trappers", "stop_o": "O – openbaar vervoer",
+               "stop_p": "P – privé-auto (hoger = slechter)"}
+
+
+def _src_html(src: str) -> str:
+    return f'<div style="font-size:12px;color:#555;margin:-4px 0 10px 0">Norm: {html.escape(src)}</div>' if src else ""
 
 
 @dataclass(frozen=True)
 class IndicatorLayer:
     key: str
     label: str
-    module: str
+    family: str
 
 
 INDICATOR_LAYERS: tuple[IndicatorLayer, ...] = (
-    IndicatorLayer("green_homes", "Groen op wandelafstand (woningen)", "spatial.indicators"),
-    IndicatorLayer("lts", "Fietsstress (LTS) per segment", "spatial.indicators"),
-    IndicatorLayer("fietsstraten", "Fietsstraten", "spatial.indicators"),
-    IndicatorLayer("stop", "STOP-principe per wijk", "spatial.indicators"),
-    IndicatorLayer("accessibility", "Toegankelijkheid van stoepen en paden", "spatial.accessibility"),
-    IndicatorLayer("heat", "Hitte (koelcapaciteit)", "spatial.heat"),
-    IndicatorLayer("water", "Water (afstroming / overstroming)", "spatial.water"),
+    IndicatorLayer("green_homes", "Groen op wandelafstand (woningen)", "network"),
+    IndicatorLayer("lts", "Fietsstress (LTS) per straat", "network"),
+    IndicatorLayer("fietsstraten", "Fietsstraten", "network"),
+    IndicatorLayer("stop", "STOP per wijk", "network"),
+    IndicatorLayer("accessibility", "Toegankelijkheid looproutes", "accessibility"),
+    IndicatorLayer("heat", "Hitte op een zomerdag", "heat"),
+    IndicatorLayer("water", "Afstroming en wateroverlast", "water"),
 )
-
-
-def indicator_builders() -> dict[str, Callable[[str, float, folium.Map], str | None]]:
-    """Map-layer builders per indicator key, wired when the library module exists.
-
-    Each builder adds its layer to the map and returns the legend HTML (or None).
-    """
-    return {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -518,9 +912,7 @@ def indicator_builders() -> dict[str, Callable[[str, float, folium.Map], str | N
 
 @st.cache_data(show_spinner="Kerncijfers per wijk berekenen…", max_entries=16)
 def wijk_base_table(folder: str, stamp: float) -> pd.DataFrame:
-    """Base facts per wijk: area, residents, estimated homes (through spatial.aggregate)."""
-    from spatial.aggregate import home_points
-
+    """Base facts per wijk: area, residents, estimated homes (homes from spatial.aggregate)."""
     area = load_area(folder, stamp)
     w = area.wijken
     out = pd.DataFrame(
@@ -532,7 +924,7 @@ def wijk_base_table(folder: str, stamp: float) -> pd.DataFrame:
         }
     )
     try:
-        homes = home_points(area)
+        homes = cached_homes(folder, stamp)
         out["woningen"] = out["wijk_code"].map(homes["wijk_code"].astype(str).value_counts()).fillna(0).astype(int)
         out["woningen_geschat"] = bool(homes["estimated"].any()) if "estimated" in homes else False
     except Exception:  # no buildings and no streets: no homes to count
@@ -549,28 +941,43 @@ def norm_source(family: str, key: str) -> str:
         n = load_norms(family)[key]
     except Exception:
         return ""
-    return f"{n.value} {n.unit} — {n.source}"
+    v = n.value
+    if isinstance(v, (list, dict)):
+        v = json.dumps(v, ensure_ascii=False)[:60]
+    return f"{v} {n.unit} — {n.source}".strip()
 
 
-def wijk_card(row: pd.Series, area: Any) -> None:
+def short_source(src: str, max_chars: int = 110) -> str:
+    """The citation part of :func:`norm_source`, shortened for a caption (full text in the tooltip)."""
+    text = src.split(" — ", 1)[-1]
+    return text if len(text) <= max_chars else text[: max_chars - 1].rsplit(" ", 1)[0] + " …"
+
+
+def wijk_card(row: pd.Series, indicators: list[WijkIndicator]) -> None:
     st.markdown(f"### {html.escape(str(row['wijk_naam']))} ({html.escape(str(row['wijk_code']))})")
     c1, c2, c3 = st.columns(3)
     c1.metric("Oppervlakte", f"{row['oppervlakte_ha']:.0f} ha")
     c2.metric("Inwoners", "onbekend" if pd.isna(row["inwoners"]) else f"{row['inwoners']:.0f}")
     c3.metric("Woningen", "onbekend" if pd.isna(row.get("woningen", np.nan)) else f"{int(row['woningen'])}")
-    src = norm_source("population", "floor_area_m2_per_resident")
-    expl = (
-        "**Inwoners** worden per gebouw geschat uit het vloeroppervlak (grondoppervlak × bouwlagen) "
-        "en, als er een officieel totaal per wijk is, daarop afgestemd."
-    )
-    if src:
-        expl += f" Norm: {src}."
+    expl = "Inwoners zijn per gebouw geschat uit het vloeroppervlak en afgestemd op een officieel wijktotaal als dat er is."
     if bool(row.get("woningen_geschat", False)):
-        expl += (
-            " **Woningen** zijn hier geschat langs woonstraten omdat gebouwen ontbreken "
-            f"({norm_source('population', 'home_spacing_m')})."
-        )
-    st.markdown(expl)
+        expl += " Woningen zijn geschat langs woonstraten omdat gebouwen ontbreken."
+    st.caption(expl + f" Norm: {norm_source('population', 'floor_area_m2_per_resident')}")
+    by_family: dict[str, list[WijkIndicator]] = {}
+    for ind in indicators:
+        by_family.setdefault(ind.family, []).append(ind)
+    for fam_key, fam in FAMILIES.items():
+        inds = by_family.get(fam_key)
+        with st.expander(fam.label, expanded=fam_key == "network"):
+            if not inds:
+                st.caption(f"{NOT_AVAILABLE} voor dit studiegebied." if not module_present(fam.module)
+                           else "Niet berekend voor dit studiegebied (zie de melding bij de kaartlagen).")
+                continue
+            for ind in inds:
+                src = norm_source(*ind.norm) if ind.norm else ""
+                st.markdown(f"**{fmt_value(row.get(ind.column), ind.unit)}** — {ind.label}",
+                            help=f"Norm en bron: {src}" if src else None)
+                st.caption(ind.explain + (f" Bron: {short_source(src)}" if src else ""))
 
 
 def page_kaart() -> None:
@@ -582,31 +989,35 @@ def page_kaart() -> None:
     if len(area.wijken) == 0:
         st.error("Dit studiegebied heeft geen wijken; kies een ander studiegebied of voeg een wijkenbestand toe.")
         return
-    table = wijk_base_table(folder, stamp)
+    base = wijk_base_table(folder, stamp)
+
+    base_layers = {"Groen": "green", "Waterlopen": "water", "Straten en paden": "streets", "Haltes": "stops",
+                   "Bodembedekking": "landcover"}
+    ind_labels = {}
+    missing = []
+    for lyr in INDICATOR_LAYERS:
+        if module_present(FAMILIES[lyr.family].module):
+            ind_labels[lyr.label] = lyr.key
+        else:
+            missing.append(lyr.label)
+    chosen = st.pills("Kaartlagen", list(base_layers) + list(ind_labels), selection_mode="multi",
+                      default=["Groen", "Waterlopen"], key="kaart_lagen")
+    if missing:
+        st.caption("Nog niet beschikbaar: " + ", ".join(missing) + ".")
+    show = {v: (k in chosen) for k, v in base_layers.items()}
+    chosen_ind = [ind_labels[k] for k in chosen if k in ind_labels]
+    options: dict[str, str] = {}
+    if "stop" in chosen_ind or "accessibility" in chosen_ind:
+        oc1, oc2 = st.columns(2)
+        if "stop" in chosen_ind:
+            options["stop"] = oc1.selectbox("STOP-score op de kaart", list(STOP_LABELS), format_func=STOP_LABELS.get,
+                                            key="kaart_stop_col")
+        if "accessibility" in chosen_ind:
+            options["profile"] = oc2.selectbox("Toegankelijkheid voor", list(PROFILE_CHOICES),
+                                               format_func=PROFILE_CHOICES.get, key="kaart_profile")
 
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.markdown("**Lagen**")
-        lc1, lc2 = st.columns(2)
-        show = {
-            "green": lc1.checkbox("Groen", value=True, key="lyr_green"),
-            "water": lc1.checkbox("Water", value=True, key="lyr_water"),
-            "streets": lc2.checkbox("Straten en paden", value=False, key="lyr_streets"),
-            "stops": lc2.checkbox("Haltes openbaar vervoer", value=False, key="lyr_stops"),
-            "landcover": lc1.checkbox("Bodembedekking (raster)", value=False, key="lyr_landcover"),
-        }
-        builders = indicator_builders()
-        chosen_ind: list[str] = []
-        with st.expander("Indicatorlagen", expanded=True):
-            for lyr in INDICATOR_LAYERS:
-                if not module_present(lyr.module):
-                    st.checkbox(f"{lyr.label} — {NOT_AVAILABLE}", value=False, disabled=True, key=f"ind_{lyr.key}")
-                elif lyr.key not in builders:
-                    st.checkbox(f"{lyr.label} — nog niet gekoppeld in de app", value=False, disabled=True,
-                                key=f"ind_{lyr.key}")
-                elif st.checkbox(lyr.label, value=False, key=f"ind_{lyr.key}"):
-                    chosen_ind.append(lyr.key)
-
         m = make_map(area_bounds_wgs84(folder, stamp))
         legends: list[str] = []
         if show["landcover"]:
@@ -620,14 +1031,6 @@ def page_kaart() -> None:
                     ("#%02x%02x%02x" % LANDCOVER_COLORS[c], LANDCOVER_LABELS_NL[c]) for c in LANDCOVER_COLORS]))
             else:
                 st.info("Dit studiegebied heeft geen bodembedekkingsraster.")
-        wj = theme_geojson(folder, stamp, "wijken", ("wijk_code", "wijk_naam"))
-        folium.GeoJson(
-            wj,
-            name="Wijken",
-            style_function=lambda f: {"color": "#333", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.15},
-            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.35},
-            tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"], aliases=["Wijk", "Code"]),
-        ).add_to(m)
         if show["green"] and area.has("green"):
             folium.GeoJson(
                 theme_geojson(folder, stamp, "green", ("name", "kind", "area_m2")),
@@ -646,50 +1049,69 @@ def page_kaart() -> None:
             folium.GeoJson(
                 theme_geojson(folder, stamp, "streets", ("name", "highway")),
                 name="Straten en paden",
-                style_function=lambda f: {"color": "#666", "weight": 1.5},
+                style_function=lambda f: {"color": "#555", "weight": 1.5},
                 tooltip=folium.GeoJsonTooltip(fields=["name", "highway"], aliases=["Straat", "Type"]),
             ).add_to(m)
+        for key in chosen_ind:
+            fam = next(lyr.family for lyr in INDICATOR_LAYERS if lyr.key == key)
+            if family_result(fam, folder, stamp) is None:
+                continue
+            try:
+                leg = add_indicator_layer(key, folder, stamp, m, options)
+                if leg:
+                    legends.append(leg)
+            except Exception as exc:
+                show_error(f"De laag ‘{key}’ kon niet getekend worden", exc)
+        folium.GeoJson(
+            theme_geojson(folder, stamp, "wijken", ("wijk_code", "wijk_naam")),
+            name="Wijken",
+            style_function=lambda f: {"color": "#222", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.0},
+            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.15},
+            tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"], aliases=["Wijk", "Code"]),
+        ).add_to(m)
         if show["stops"] and area.has("pois"):
             stops = stops_geojson(folder, stamp)
             if stops:
                 folium.GeoJson(
                     stops,
                     name="Haltes",
-                    marker=folium.CircleMarker(radius=5, color="#000", fill=True, fill_color="#ffd400", fill_opacity=1),
+                    marker=folium.CircleMarker(radius=5, color="#000", weight=1, fill=True, fill_color="#ffd400",
+                                               fill_opacity=1),
                     tooltip=folium.GeoJsonTooltip(fields=["name", "category"], aliases=["Halte", "Soort"]),
                 ).add_to(m)
                 legends.append(legend_html("Openbaar vervoer", [("#ffd400", "halte of station")]))
-        for key in chosen_ind:
-            try:
-                leg = builders[key](folder, stamp, m)
-                if leg:
-                    legends.append(leg)
-            except Exception as exc:
-                show_error(f"De laag ‘{key}’ kon niet berekend worden", exc)
-        folium.LayerControl(collapsed=False).add_to(m)
-        out = st_folium(m, key=f"kaart_{_slug(folder)}", height=560, use_container_width=True,
+        folium.LayerControl(collapsed=True).add_to(m)
+        out = st_folium(m, key=f"kaart_{_slug(folder)}", height=640, use_container_width=True,
                         returned_objects=["last_active_drawing"])
         if legends:
-            st.html("".join(legends))
-        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}).get("wijk_code")
-        if clicked and clicked != st.session_state.get("_kaart_last_click"):
-            st.session_state["_kaart_last_click"] = clicked
-            codes = list(table["wijk_code"])
-            if html.unescape(clicked) in codes:
-                st.session_state["kaart_wijk"] = html.unescape(clicked)
+            st.html('<div style="display:flex;flex-wrap:wrap;gap:8px 28px">' + "".join(
+                f"<div>{lg}</div>" for lg in legends) + "</div>")
+        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}) or {}
+        code_clicked = html.unescape(str(clicked.get("wijk_code", ""))) if "wijk_naam" in clicked else ""
+        if code_clicked and code_clicked != st.session_state.get("_kaart_last_click"):
+            st.session_state["_kaart_last_click"] = code_clicked
+            if code_clicked in set(base["wijk_code"]):
+                st.session_state["kaart_wijk"] = code_clicked
+                st.rerun()
 
+    table, avail = indicator_table(folder, stamp, base)
     with right:
         codes = list(table["wijk_code"])
         names = dict(zip(table["wijk_code"], table["wijk_naam"]))
-        code = st.selectbox("Wijk (of klik op de kaart)", codes, format_func=lambda c: f"{names[c]} ({c})",
+        code = st.selectbox("Wijk (of klik op een wijk op de kaart)", codes, format_func=lambda c: f"{names[c]} ({c})",
                             key="kaart_wijk")
-        wijk_card(table[table["wijk_code"] == code].iloc[0], area)
-        st.markdown("#### Wijken vergelijken")
-        metrics = {"Inwoners": "inwoners", "Oppervlakte (ha)": "oppervlakte_ha", "Woningen": "woningen"}
-        metrics = {k: v for k, v in metrics.items() if table[v].notna().any()}
-        label = st.selectbox("Indicator", list(metrics), key="kaart_vergelijk")
-        chart = table[["wijk_naam", metrics[label]]].rename(columns={"wijk_naam": "Wijk", metrics[label]: label})
-        st.bar_chart(chart, x="Wijk", y=label, horizontal=True, height=60 + 40 * len(chart))
+        wijk_card(table[table["wijk_code"] == code].iloc[0], avail)
+
+    st.markdown("#### Wijken vergelijken")
+    metrics: dict[str, tuple[str, str]] = {"Inwoners": ("inwoners", ""), "Oppervlakte (ha)": ("oppervlakte_ha", "")}
+    for ind in avail:
+        metrics[f"{ind.label} ({ind.unit})"] = (ind.column, ind.unit)
+    metrics = {k: v for k, v in metrics.items() if table[v[0]].notna().any()}
+    label = st.selectbox("Indicator", list(metrics), key="kaart_vergelijk")
+    col, unit = metrics[label]
+    vals = pd.to_numeric(table[col], errors="coerce") * (100 if unit == "%" else 1)
+    chart = pd.DataFrame({"Wijk": table["wijk_naam"], label: vals.round(2)})
+    st.bar_chart(chart, x="Wijk", y=label, horizontal=True, height=80 + 36 * len(chart), color="#1b7f4b")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -713,7 +1135,7 @@ PARTICIPATION_CSS = """
 [data-testid="stMain"] [data-testid="stCaptionContainer"] p,
 [data-testid="stMain"] [data-testid="stRadio"] label p,
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; }
-[data-testid="stMain"] [data-baseweb="select"] div { font-size: 1.2rem !important; }
+[data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
 [data-testid="stMain"] [data-testid="stTextArea"] textarea { font-size: 1.25rem !important; }
 [data-testid="stMain"] [data-testid="stFormSubmitButton"] button { padding: 0.7rem 1.8rem !important; }
 [data-testid="stMain"] [data-testid="stFormSubmitButton"] button p { font-size: 1.35rem !important; }
@@ -753,6 +1175,30 @@ def wijk_geojson_and_bounds(folder: str, stamp: float, code: str) -> tuple[str, 
     return w.to_json(drop_id=True), [[float(y0), float(x0)], [float(y1), float(x1)]]
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def wijk_context_geojson(folder: str, stamp: float, code: str) -> dict[str, str]:
+    """Streets, buildings, green and water around one wijk (WGS84 GeoJSON, text escaped)."""
+    area = load_area(folder, stamp)
+    w = area.wijken[area.wijken["wijk_code"].astype(str) == code]
+    if len(w) == 0:
+        return {}
+    x0, y0, x1, y1 = w.total_bounds
+    margin_m = 0.05 * max(x1 - x0, y1 - y0)  # a little context beyond the wijk edge (display only)
+    out = {}
+    for theme, cols in (("green", ["name"]), ("water", ["name"]), ("buildings", []), ("streets", ["name"])):
+        g = area.themes[theme]
+        if len(g) == 0:
+            continue
+        g = g.cx[x0 - margin_m: x1 + margin_m, y0 - margin_m: y1 + margin_m][cols + ["geometry"]]
+        if len(g) == 0:
+            continue
+        g = _escape_columns(g, cols)
+        if "name" in g:
+            g["name"] = g["name"].replace("", "(zonder naam)")
+        out[theme] = g.to_crs(WGS84).to_json(drop_id=True)
+    return out
+
+
 def page_participatie() -> None:
     from layers import participation as pt
 
@@ -776,28 +1222,43 @@ def page_participatie() -> None:
 
     st.markdown("**1. Klik op de kaart op de plek waarover u iets wilt zeggen.**")
     gj, bnds = wijk_geojson_and_bounds(folder, stamp, code)
-    m = make_map(bnds)
-    folium.GeoJson(gj, name="Wijk", style_function=lambda f: {"color": "#1b7f4b", "weight": 3, "fillOpacity": 0.05},
+    m = make_map(bnds, canvas=False)
+    ctx = wijk_context_geojson(folder, stamp, code)
+    # the wijk's own streets, buildings, green and water: the map reads without internet tiles too
+    if "green" in ctx:
+        folium.GeoJson(ctx["green"], name="Groen", interactive=False,
+                       style_function=lambda f: {"color": "#4caf50", "weight": 1, "fillColor": "#a5d6a7", "fillOpacity": 0.8}).add_to(m)
+    if "water" in ctx:
+        folium.GeoJson(ctx["water"], name="Water", interactive=False,
+                       style_function=lambda f: {"color": "#5b9bd5", "weight": 3, "fillColor": "#9ecae1", "fillOpacity": 0.9}).add_to(m)
+    if "buildings" in ctx:
+        folium.GeoJson(ctx["buildings"], name="Gebouwen", interactive=False,
+                       style_function=lambda f: {"color": "#9e9e9e", "weight": 0.5, "fillColor": "#cfcfcf", "fillOpacity": 0.9}).add_to(m)
+    if "streets" in ctx:
+        folium.GeoJson(ctx["streets"], name="Straten",
+                       style_function=lambda f: {"color": "#757575", "weight": 2},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Straat"])).add_to(m)
+    folium.GeoJson(gj, name="Wijk", style_function=lambda f: {"color": "#1b7f4b", "weight": 4, "fillOpacity": 0.0},
                    interactive=False).add_to(m)
     for _, r in remarks.iterrows():
         lon, lat = _to_lonlat(float(r["x_31370"]), float(r["y_31370"]))
         folium.CircleMarker(
             [lat, lon],
+            class_name="opmerking-marker",
             radius=11,
             color="#222",
             weight=2,
             fill=True,
             fill_color=CATEGORY_COLORS.get(r["category"], "#777"),
             fill_opacity=0.9,
-            popup=folium.Popup(pt.remark_popup_html(r["category"], r["text"], r["created_at"]), max_width=320),
-            tooltip=html.escape(str(r["category"])),
-        ).add_to(m)
+        ).add_child(SafePopup(pt.remark_popup_html(r["category"], r["text"], r["created_at"]))).add_child(
+            SafeTooltip(str(r["category"]))).add_to(m)
     pin_key = f"pin_{code}"
     pin = st.session_state.get(pin_key)
     fg = folium.FeatureGroup(name="Uw punt")
     if pin:
         folium.CircleMarker([pin[0], pin[1]], radius=14, color="#000", weight=4, fill=True, fill_color="#ffeb3b",
-                            fill_opacity=1.0, tooltip="Uw punt").add_to(fg)
+                            fill_opacity=1.0).add_child(SafeTooltip("Uw punt")).add_to(fg)
     out = st_folium(m, key=f"part_map_{_slug(folder)}_{code}", height=620, use_container_width=True,
                     returned_objects=["last_clicked"], feature_group_to_add=fg)
     clicked = (out or {}).get("last_clicked")
@@ -956,24 +1417,125 @@ def page_toets() -> None:
     synthetic_banner(area)
     st.title("Toegankelijkheidstoets van een ontwerp")
     st.markdown(
-        "Laad een ontwerp (stoepen, oversteken, hellingen) en toets elk element aan de regels voor "
-        "toegankelijkheid: groen = voldoet, rood = voldoet niet, grijs = niet te beoordelen."
+        "Laad een ontwerp (paden, hellingen, oversteken, trappen, banken, toiletten, parkeerplaatsen) en toets elk "
+        "element aan de regels voor toegankelijk publiek domein: **groen** = voldoet, **rood** = voldoet niet, "
+        "**grijs** = kan niet beoordeeld worden (gegevens ontbreken)."
     )
-    up = st.file_uploader(
-        f"Ontwerp uploaden (GeoPackage, GeoJSON of gezipte shapefile; max. {MAX_VECTOR_UPLOAD_MB} MB)",
-        key="toets_upload", max_upload_size=MAX_VECTOR_UPLOAD_MB,
-    )
-    design = None
-    if up is not None:
-        design = read_uploaded_vector(up)
-        if design is not None:
-            st.success(f"Ontwerp gelezen: {len(design)} elementen, kolommen: {', '.join(map(str, design.columns[:12]))}.")
-            preview_vector(design, "Ontwerp", key="toets_preview")
     toets = lazy_import("screening.toets")
     if toets is None:
         not_available("Toegankelijkheidstoets", "screening.toets")
         return
-    st.info("De toetsmodule is aanwezig maar nog niet gekoppeld in de app.")
+    src = st.radio("Ontwerp", ["Eigen bestand uploaden", "Voorbeeldontwerp (demostad, Stationsveld)"],
+                   key="toets_bron", horizontal=True)
+    design: gpd.GeoDataFrame | None = None
+    name = ""
+    if src.startswith("Eigen"):
+        up = st.file_uploader(
+            f"Ontwerp (GeoPackage, GeoJSON of gezipte shapefile; max. {MAX_VECTOR_UPLOAD_MB} MB)",
+            key="toets_upload", max_upload_size=MAX_VECTOR_UPLOAD_MB,
+        )
+        if up is not None:
+            design = read_uploaded_vector(up)
+            name = up.name
+    else:
+        design = toets.example_design()
+        name = "voorbeeldontwerp"
+    if design is None:
+        with st.expander("Welke kolommen verwacht de toets?"):
+            st.markdown(
+                "Eén rij per element met een kolom **element** (path/pad, ramp/helling, crossing/oversteek, kerb/boordsteen, "
+                "stairs/trap, bench/bank, toilet, parking/parkeerplaats) en waar van toepassing: "
+                + ", ".join(f"`{c}`" for c in toets.SCHEMA if c not in ("id", "element")) + "."
+            )
+            st.dataframe(toets.rules_table(), hide_index=True, width="stretch")
+        return
+    st.success(f"‘{name}’: {len(design)} elementen.")
+    cols = [c for c in design.columns if c != design.geometry.name]
+    none = "(niet gebruiken)"
+    with st.expander("Kolommen koppelen aan de toets", expanded=not any(c == "element" for c in cols)):
+        st.caption("Koppel elke kolom van uw bestand aan een kenmerk van de toets. Kolommen met de juiste naam zijn al gekoppeld.")
+        mapping: dict[str, str] = {}
+        grid = st.columns(3)
+        for i, c in enumerate(cols):
+            opts = [none] + list(toets.SCHEMA)
+            default = opts.index(str(c)) if str(c) in toets.SCHEMA else 0
+            target = grid[i % 3].selectbox(str(c), opts, index=default, key=f"toets_map_{_slug(name)}_{c}")
+            if target != none and target != c:
+                mapping[str(c)] = target
+    try:
+        result = toets.check_design(design, column_map=mapping or None)
+    except Exception as exc:
+        show_error("Het ontwerp kan niet getoetst worden", exc)
+        return
+    per_el = toets.element_verdicts(result)
+    n = per_el["verdict"].value_counts()
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Voldoet", int(n.get("pass", 0)))
+    c2.metric("Voldoet niet", int(n.get("fail", 0)))
+    c3.metric("Kan niet beoordeeld worden", int(n.get("unknown", 0)))
+    has_geom = isinstance(per_el, gpd.GeoDataFrame) and (~per_el.geometry.is_empty & per_el.geometry.notna()).any()
+    if has_geom:
+        toets_map(result, per_el)
+    else:
+        st.info("Het ontwerp heeft geen geometrie: enkel de tabel wordt getoond.")
+    st.markdown("#### Resultaat per regel")
+    show_cols = ["id", "element", "rule_text", "oordeel", "value", "limit", "unit", "missing", "fix", "source"]
+    table = pd.DataFrame(result[show_cols])
+    for c in ("id", "value", "limit"):  # mixed numbers and words: show as text
+        table[c] = table[c].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    st.dataframe(
+        table.rename(columns={
+            "rule_text": "regel", "value": "waarde", "limit": "grens", "unit": "eenheid", "missing": "ontbreekt",
+            "fix": "oplossing", "source": "bron"}),
+        hide_index=True, width="stretch",
+    )
+    export = lazy_import("layers.export")
+    d1, d2 = st.columns(2)
+    res_gdf = gpd.GeoDataFrame(result, geometry="geometry", crs=result.crs)
+    if export is not None and has_geom:
+        d1.download_button("Download resultaat (GeoPackage)", data=lambda: export.layer_to_bytes(
+            res_gdf[res_gdf.geometry.notna()], "gpkg", layer="toets"), file_name="toegankelijkheidstoets.gpkg",
+            mime="application/geopackage+sqlite3", on_click="ignore", key="toets_dl_gpkg")
+    d2.download_button("Download resultaat (CSV)", data=lambda: pd.DataFrame(result.drop(columns="geometry")).to_csv(
+        index=False).encode("utf-8"), file_name="toegankelijkheidstoets.csv", mime="text/csv", on_click="ignore",
+        key="toets_dl_csv")
+
+
+def toets_map(result: gpd.GeoDataFrame, per_el: gpd.GeoDataFrame) -> None:
+    """Elements coloured by their worst verdict; a click shows every rule (escaped)."""
+    from layers.participation import escape_text as esc
+    g = per_el[per_el.geometry.notna() & ~per_el.geometry.is_empty].to_crs(WGS84)
+    x0, y0, x1, y1 = g.total_bounds
+    pad = max(x1 - x0, y1 - y0) * 0.1 + 1e-4
+    m = make_map([[y0 - pad, x0 - pad], [y1 + pad, x1 + pad]])
+    by_id = {str(k): d for k, d in result.groupby(result["id"].astype(str), sort=False)}
+    for _, r in g.iterrows():
+        rules = by_id.get(str(r["id"]))
+        rows = ""
+        if rules is not None:
+            for _, rr in rules.iterrows():
+                rows += (f"<li><b style='color:{VERDICT_COLORS.get(rr['verdict'], '#999')}'>{esc(rr['oordeel'])}</b>: "
+                         f"{esc(rr['rule_text'])}"
+                         + (f" (waarde {esc(rr['value'])}, grens {esc(rr['limit'])} {esc(rr['unit'] or '')})"
+                            if rr["value"] is not None else "")
+                         + (f"<br><i>{esc(rr['fix'])}</i>" if rr["fix"] else "") + "</li>")
+        popup = (f"<div style='font-size:13px;max-width:360px'><b>{esc(r['id'])} — "
+                 f"{esc(r['element'])}</b><ul style='padding-left:16px'>{rows}</ul></div>")
+        color = VERDICT_COLORS.get(r["verdict"], "#9e9e9e")
+        geom = r.geometry
+        if geom.geom_type == "Point":
+            folium.CircleMarker([geom.y, geom.x], radius=8, color="#222", weight=1, fill=True, fill_color=color,
+                                fill_opacity=0.95).add_child(SafePopup(popup, 380)).add_child(
+                SafeTooltip(str(r["id"]))).add_to(m)
+        else:
+            folium.GeoJson(
+                gpd.GeoSeries([geom], crs=WGS84).to_json(),
+                style_function=lambda f, c=color: {"color": c, "weight": 6, "fillColor": c, "fillOpacity": 0.7},
+            ).add_child(SafePopup(popup, 380)).add_child(SafeTooltip(str(r["id"]))).add_to(m)
+    st_folium(m, key="toets_map", height=480, use_container_width=True, returned_objects=[])
+    st.html(legend_html("Oordeel per element (slechtste regel telt)", [
+        (VERDICT_COLORS["pass"], "voldoet"), (VERDICT_COLORS["fail"], "voldoet niet"),
+        (VERDICT_COLORS["unknown"], "kan niet beoordeeld worden")]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -981,16 +1543,115 @@ def page_toets() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExportLayer:
+    key: str
+    label: str
+    kind: str  # "vector" | "raster"
+    family: str | None  # None: a theme of the study area
+
+
+def export_layers(area: Any) -> list[ExportLayer]:
+    """Every layer the Export page offers for this study area (themes first, then indicators)."""
+    out = [ExportLayer(f"theme:{t}", f"Thema – {THEME_NL.get(t, t)}", "vector", None)
+           for t in area.themes if area.has(t)]
+    if area.landcover is not None:
+        out.append(ExportLayer("landcover", "Raster – Bodembedekking", "raster", None))
+    out += [
+        ExportLayer("per_wijk", "Indicatoren per wijk (alle beschikbare)", "vector", "any"),
+        ExportLayer("net:homes", "Woningen met groen-, fiets- en STOP-indicatoren", "vector", "network"),
+        ExportLayer("net:unserved", "Woningen zonder publiek groen ≥ 0,5 ha binnen 300 m", "vector", "network"),
+        ExportLayer("net:segments", "Straten met fietsstress (LTS) en fietsstraten", "vector", "network"),
+        ExportLayer("net:green_spaces", "Publieke groene ruimten (grootte, toegangen)", "vector", "network"),
+        ExportLayer("acc:segments", "Looproutes met toegankelijkheidsoordeel", "vector", "accessibility"),
+        ExportLayer("acc:missing_links", "Ontbrekende schakels voor toegankelijkheid", "vector", "accessibility"),
+        ExportLayer("heat:heat_index", "Raster – Hitte-index (0–1)", "raster", "heat"),
+        ExportLayer("heat:t_air_c", "Raster – Luchttemperatuur op een hittedag (°C)", "raster", "heat"),
+        ExportLayer("water:runoff_mm", "Raster – Afstroming bij de ontwerpbui (mm)", "raster", "water"),
+        ExportLayer("water:flood_prone", "Raster – Overstromingsgevoelig (1 = ja)", "raster", "water"),
+    ]
+    return [lyr for lyr in out if lyr.family in (None, "any") or module_present(FAMILIES[lyr.family].module)]
+
+
+def per_wijk_gdf(folder: str, stamp: float) -> gpd.GeoDataFrame:
+    """Wijken with the base facts and every available per-wijk indicator (columns prefixed by family)."""
+    area = load_area(folder, stamp)
+    g = area.wijken[["wijk_code", "wijk_naam", "geometry"]].copy()
+    g["wijk_code"] = g["wijk_code"].astype(str)
+    base = wijk_base_table(folder, stamp).drop(columns=["wijk_naam"])
+    g = g.merge(base, on="wijk_code", how="left")
+    for fam, t in per_wijk_tables(folder, stamp).items():
+        t = t.copy()
+        t["wijk_code"] = t["wijk_code"].astype(str)
+        t = t.drop(columns=[c for c in ("wijk_naam", "geometry") if c in t.columns])
+        t = t.rename(columns={c: f"{fam}_{c}" for c in t.columns if c != "wijk_code"})
+        g = g.merge(t, on="wijk_code", how="left")
+    return gpd.GeoDataFrame(g, geometry="geometry", crs=area.wijken.crs)
+
+
+def export_object(key: str, folder: str, stamp: float) -> Any:
+    """The GeoDataFrame or raster of an export layer (computed through the cached families)."""
+    export = importlib.import_module("layers.export")
+    area = load_area(folder, stamp)
+    if key.startswith("theme:"):
+        return area.themes[key.split(":", 1)[1]]
+    if key == "landcover":
+        return area.landcover
+    if key == "per_wijk":
+        return per_wijk_gdf(folder, stamp)
+    fam, part = key.split(":", 1)
+    res = FAMILIES[{"net": "network", "acc": "accessibility", "heat": "heat", "water": "water"}[fam]].compute(folder, stamp)
+    if fam in ("net", "acc"):
+        return getattr(res, part)
+    band = res.bands()[part]
+    return export.Raster(np.asarray(band, dtype="float32"), res.landcover.transform, "EPSG:31370", None)
+
+
 def page_export() -> None:
     folder, stamp, area = current_area()
     synthetic_banner(area)
     st.title("Export")
-    st.markdown("Download een laag van het studiegebied als GeoPackage, GeoJSON, GeoTIFF (raster) of CSV (attributen).")
+    st.markdown(
+        "Download een laag van het studiegebied of een berekende indicator als **GeoPackage**, **GeoJSON**, "
+        "**CSV** (attributen) of **GeoTIFF** (rasters), in Lambert 72 (EPSG:31370) of WGS84 (EPSG:4326)."
+    )
     export = lazy_import("layers.export")
     if export is None:
         not_available("Export", "layers.export")
         return
-    st.info("De exportmodule is aanwezig maar nog niet gekoppeld in de app.")
+    layers = export_layers(area)
+    by_label = {lyr.label: lyr for lyr in layers}
+    label = st.selectbox("Laag", list(by_label), key="export_layer")
+    lyr = by_label[label]
+    fmts = {"GeoPackage (.gpkg)": "gpkg", "GeoJSON (.geojson, altijd WGS84)": "geojson", "CSV (attributen)": "csv"} \
+        if lyr.kind == "vector" else {"GeoTIFF (.tif)": "geotiff"}
+    c1, c2 = st.columns(2)
+    fmt_label = c1.radio("Formaat", list(fmts), key=f"export_fmt_{lyr.kind}")
+    fmt = fmts[fmt_label]
+    crs = c2.radio("Coördinatenstelsel", list(export.EXPORT_CRS), key="export_crs",
+                   format_func=lambda c: {"EPSG:31370": "Lambert 72 (EPSG:31370)", "EPSG:4326": "WGS84 (EPSG:4326)"}.get(c, c),
+                   disabled=fmt == "geojson")
+    if lyr.family not in (None, "any"):
+        if family_result(lyr.family, folder, stamp) is None:
+            return
+    try:
+        obj = export_object(lyr.key, folder, stamp)
+    except Exception as exc:
+        show_error(f"De laag ‘{label}’ kon niet klaargezet worden", exc)
+        return
+    if isinstance(obj, gpd.GeoDataFrame):
+        st.caption(f"{len(obj)} objecten, {len(obj.columns) - 1} kolommen.")
+        if len(obj) == 0:
+            st.info("Deze laag is leeg in dit studiegebied.")
+    name = re.sub(r"[^a-z0-9]+", "_", f"{area.name}_{lyr.key}".lower()).strip("_")
+    layer_name = re.sub(r"[^a-z0-9]+", "_", lyr.key.lower()).strip("_")
+
+    def make_bytes() -> bytes:
+        return export.layer_to_bytes(obj, fmt, crs, layer=layer_name)
+
+    st.download_button(f"Download {fmt_label.split(' ')[0]}", data=make_bytes,
+                       file_name=f"{name}{export.SUFFIX[fmt]}", mime=export.MIME[fmt], on_click="ignore",
+                       type="primary", key="export_download")
 
 
 # ---------------------------------------------------------------------------------------------

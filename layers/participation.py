@@ -412,15 +412,32 @@ def export_remarks(
         return out.read_bytes()
 
 
+_JS_TEMPLATE_CHARS = {"`": "&#96;", "$": "&#36;", "\\": "&#92;"}
+
+
+def escape_text(text: object) -> str:
+    """Escape user text for HTML *and* for JavaScript template literals.
+
+    :func:`html.escape` makes ``< > & " '`` harmless in HTML. Map libraries sometimes paste HTML
+    into a JavaScript template literal (folium's popups do), where a backtick, ``${`` or a
+    backslash would still be code; those become HTML entities too, which a browser shows as the
+    same characters.
+    """
+    out = html.escape(str(text), quote=True)
+    for ch, ent in _JS_TEMPLATE_CHARS.items():
+        out = out.replace(ch, ent)
+    return out
+
+
 def remark_popup_html(category: str, text: str, created_at: str = "") -> str:
-    """HTML for a remark's map popup, with every user-supplied part escaped.
+    """HTML for a remark's map popup, with every user-supplied part escaped (:func:`escape_text`).
 
     Nothing from a remark can run as HTML or script: ``<script>`` becomes ``&lt;script&gt;``.
     Newlines become ``<br>`` *after* escaping.
     """
-    body = html.escape(str(text), quote=True).replace("\n", "<br>")
-    head = html.escape(str(category), quote=True)
-    when = html.escape(str(created_at)[:16].replace("T", " "), quote=True)
+    body = escape_text(text).replace("\n", "<br>")
+    head = escape_text(category)
+    when = escape_text(str(created_at)[:16].replace("T", " "))
     return (
         f'<div style="font-size:16px;max-width:280px"><b>{head}</b><br>{body}'
         + (f'<br><span style="color:#666;font-size:12px">{when}</span>' if when else "")
@@ -438,6 +455,7 @@ __all__ = [
     "clean_text",
     "count_remarks",
     "default_db_path",
+    "escape_text",
     "export_remarks",
     "init_db",
     "list_remarks",

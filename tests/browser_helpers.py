@@ -127,8 +127,18 @@ def wait_idle(page, timeout_ms: int = 45_000) -> None:
     page.wait_for_timeout(300)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, max_height_px: int = 4000) -> Path:
+    """Screenshot of the whole page: Streamlit scrolls inside its main container, so the viewport
+    is stretched to the content height first (and restored afterwards)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     p = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(p), full_page=True)
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    h = page.evaluate(
+        """() => { const m = document.querySelector('[data-testid="stMain"]');
+                   return m ? m.scrollHeight : document.body.scrollHeight; }"""
+    )
+    page.set_viewport_size({"width": size["width"], "height": int(min(max(h, size["height"]), max_height_px))})
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(p))
+    page.set_viewport_size(size)
     return p

@@ -133,6 +133,11 @@ def test_script_is_stored_verbatim_and_rendered_escaped(tmp_path: Path) -> None:
     assert out.count("<br>") == 3  # after the category, the newline, before the date
     assert "2026-11-24 20:00" in out
     assert "&lt;b&gt;" in pt.remark_popup_html("<b>", "x")
+    # characters that are code inside a JavaScript template literal become entities too
+    js = pt.remark_popup_html("andere", "a`b ${alert(3)} c\\`d")
+    assert "`" not in js and "${" not in js and "\\" not in js
+    assert "a&#96;b &#36;{alert(3)} c&#92;&#96;d" in js
+    assert pt.escape_text("5 $ & <i>") == "5 &#36; &amp; &lt;i&gt;"
 
 
 def test_export_gpkg_and_csv(tmp_path: Path) -> None:
