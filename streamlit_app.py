@@ -839,7 +839,7 @@ def add_indicator_layer(key: str, folder: str, stamp: float, m: folium.Map, opti
         reverse = col == "stop_p"
         folium.GeoJson(
             stop_choropleth_geojson(folder, stamp, col), name="STOP per wijk",
-            style_function=lambda f: {"color": "#333", "weight": 1, "fillOpacity": 0.6,
+            style_function=lambda f: {"color": "#333", "weight": 1, "fillOpacity": 0.45,
                                       "fillColor": _ramp(float(f["properties"]["score"] if f["properties"]["score"] is not None else np.nan), 0, 100, reverse)},
             tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "score"], aliases=["Wijk", "Score (0–100)"]),
         ).add_to(m)
@@ -1508,6 +1508,15 @@ def toets_map(result: gpd.GeoDataFrame, per_el: gpd.GeoDataFrame) -> None:
     x0, y0, x1, y1 = g.total_bounds
     pad = max(x1 - x0, y1 - y0) * 0.1 + 1e-4
     m = make_map([[y0 - pad, x0 - pad], [y1 + pad, x1 + pad]])
+    try:  # the active study area's streets around the design, for orientation without internet tiles
+        folder, stamp, area = current_area()
+        bx0, by0, bx1, by1 = per_el.total_bounds
+        near = area.streets.cx[bx0 - 100: bx1 + 100, by0 - 100: by1 + 100]
+        if len(near):
+            folium.GeoJson(near[["geometry"]].to_crs(WGS84).to_json(drop_id=True), name="Straten", interactive=False,
+                           style_function=lambda f: {"color": "#9e9e9e", "weight": 2}).add_to(m)
+    except Exception:  # context only; the check itself does not depend on it
+        pass
     by_id = {str(k): d for k, d in result.groupby(result["id"].astype(str), sort=False)}
     for _, r in g.iterrows():
         rules = by_id.get(str(r["id"]))
