@@ -25,6 +25,7 @@ while one of them is absent; a page then says "nog niet beschikbaar" for exactly
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -1369,29 +1370,155 @@ def facilitator_section(area: Any, db: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@st.cache_resource(show_spinner="Voor-toestand van alle indicatoren berekenen (eenmalig per studiegebied)…", max_entries=2)
+def cached_baseline(folder: str, stamp: float) -> Any:
+    from screening.compare import load_or_compute_baseline
+
+    return load_or_compute_baseline(load_area(folder, stamp), folder)
+
+
+SCREENING_ANSWERS_NL = ("onbekend", "ja", "deels", "nee")
+SCORE_NL = {"+": ":green[● gunstig]", "0": ":orange[● neutraal]", "-": ":red[● ongunstig]", "?": ":gray[● onbekend]"}
+
+
+def _plan_source(area: Any) -> tuple[gpd.GeoDataFrame | None, str, str]:
+    """The plan features chosen on the page (upload or the example), its name and an identity key."""
+    from screening.example_plan import EXAMPLE_PLAN_PATH
+
+    src = st.radio("Plan", ["Voorbeeldplan (demostad: Stationsveld, Ragheno-achtig)", "Eigen plan uploaden"],
+                   key="screening_bron", horizontal=True)
+    if src.startswith("Voorbeeld"):
+        if not area.manifest.get("synthetic"):
+            st.warning("Het voorbeeldplan ligt in de demostad; voor dit studiegebied laadt u best een eigen plan.")
+        return gpd.read_file(EXAMPLE_PLAN_PATH), "Voorbeeldplan Stationsveld", "example"
+    up = st.file_uploader(
+        f"Plan uploaden (GeoPackage, GeoJSON of gezipte shapefile; max. {MAX_VECTOR_UPLOAD_MB} MB). "
+        "Elk object heeft een kolom feature_type: building, green, street, path, parking, water, demolition.",
+        key="screening_upload", max_upload_size=MAX_VECTOR_UPLOAD_MB,
+    )
+    if up is None:
+        return None, "", ""
+    gdf = read_uploaded_vector(up)
+    return gdf, Path(up.name).stem, f"upload:{up.name}:{up.size}"
+
+
+def _checklist_questions() -> dict[str, str]:
+    """The planner's answers to the checklist questions (kept in session state across reruns)."""
+    from screening.checklist import load_checklist
+
+    answers: dict[str, str] = {}
+    items = {k: v for k, v in load_checklist().items() if v.get("kind") == "question"}
+    with st.expander(f"Vragen van de checklist voor de planner ({len(items)})", expanded=False):
+        st.caption("Wat het model niet kan berekenen, beantwoordt u hier; 'onbekend' telt als niet beoordeeld.")
+        for key, item in items.items():
+            a = st.radio(f"**{item['theme']}** – {item['question']}", SCREENING_ANSWERS_NL, key=f"chk_{key}", horizontal=True)
+            if a != "onbekend":
+                answers[key] = a
+    return answers
+
+
 def page_screening() -> None:
     folder, stamp, area = current_area()
     synthetic_banner(area)
     st.title("Screening van een plan")
     st.markdown(
         "Laad een plan (nieuwe gebouwen, groen, straten) en bekijk wat het verandert aan groen, fietsen, "
-        "toegankelijkheid, hitte en water, met een verslag om te downloaden."
+        "toegankelijkheid, hitte en water – voor het plangebied, de omliggende wijken en de hele stad – met een "
+        "verslag voor het college om te downloaden."
     )
-    up = st.file_uploader(
-        f"Plan uploaden (GeoPackage, GeoJSON of gezipte shapefile; max. {MAX_VECTOR_UPLOAD_MB} MB)",
-        key="screening_upload", max_upload_size=MAX_VECTOR_UPLOAD_MB,
-    )
-    plan = None
-    if up is not None:
-        plan = read_uploaded_vector(up)
-        if plan is not None:
-            st.success(f"Plan gelezen: {len(plan)} objecten.")
-            preview_vector(plan, "Plan", key="screening_preview")
-    screening = lazy_import("screening.plan")
-    if screening is None:
-        not_available("Screening (voor/na-vergelijking en verslag)", "screening.plan")
+    if lazy_import("screening.compare") is None:
+        not_available("Screening (voor/na-vergelijking en verslag)", "screening.compare")
         return
-    st.info("De screeningsmodule is aanwezig maar nog niet gekoppeld in de app.")
+    from screening.checklist import build_checklist, checklist_frame
+    from screening.compare import screen
+    from screening.plan import plan_from_frame
+    from screening.report import map_green_access, map_heat_difference, map_plan, render_html, report_json
+
+    gdf, name, ident = _plan_source(area)
+    answers = _checklist_questions()
+    if gdf is None:
+        return
+    try:
+        plan = plan_from_frame(gdf, name=name, source=ident, area=area)
+    except Exception as exc:
+        show_error("Dit plan kan niet gebruikt worden", exc)
+        return
+    st.success(f"Plan ‘{name}’: {len(gdf)} objecten.")
+    key = f"{folder}|{stamp}|{ident}"
+    res_state = st.session_state.get("screening_result")
+    if st.button("Screening uitvoeren", type="primary", key="screening_run") or (res_state and res_state[0] == key):
+        if not res_state or res_state[0] != key:
+            try:
+                before = cached_baseline(folder, stamp)
+                with st.spinner("Plan toepassen en na-toestand berekenen…"):
+                    result = screen(area, plan, before=before, local=True)
+            except Exception as exc:
+                show_error("De screening kon niet uitgevoerd worden", exc)
+                return
+            st.session_state["screening_result"] = (key, result)
+        result = st.session_state["screening_result"][1]
+    else:
+        preview_vector(gdf, "Plan", key="screening_preview")
+        return
+    try:
+        items = build_checklist(result, answers)
+    except Exception as exc:
+        show_error("De checklist kon niet opgesteld worden", exc)
+        return
+    st.caption(f"Berekend in {result.seconds.get('total', 0):.1f} s ({'lokaal herberekend rond het plan' if result.mode == 'local' else 'volledig'}).")
+    for fam, why in result.missing.items():
+        st.warning(f"Niet berekend – {fam}: {why}")
+
+    st.subheader("Samenvatting")
+    cols = st.columns(3)
+    for i, it in enumerate(items):
+        with cols[i % 3]:
+            st.markdown(f"**{it.theme}**: {SCORE_NL.get(it.score, it.score)}")
+            st.caption(it.evidence)
+
+    st.subheader("Voor en na")
+    zone = st.radio("Zone", ["plan", "omgeving", "stad"], index=1, horizontal=True, key="screening_zone",
+                    format_func=lambda z: {"plan": "Plangebied", "omgeving": "Omliggende wijken", "stad": "Hele stad"}[z])
+    d = result.deltas[result.deltas["zone"] == zone].copy()
+    pct = d["unit"] == "%"  # shares are stored as 0-1; show them as percentages
+    for c in ("before", "after", "delta"):
+        d[c] = pd.to_numeric(d[c], errors="coerce")
+        d.loc[pct, c] = d.loc[pct, c] * 100.0
+    show = d[["label", "unit", "before", "after", "delta", "direction_nl", "residents_improved", "residents_worsened", "norm_source"]].rename(
+        columns={"label": "Indicator", "unit": "Eenheid", "before": "Voor", "after": "Na", "delta": "Verschil",
+                 "direction_nl": "Richting", "residents_improved": "Inwoners beter", "residents_worsened": "Inwoners slechter",
+                 "norm_source": "Bron van de norm"})
+    st.dataframe(show.round({"Voor": 3, "Na": 3, "Verschil": 3, "Inwoners beter": 0, "Inwoners slechter": 0}),
+                 hide_index=True, width="stretch")
+
+    st.subheader("Kaarten")
+    mcols = st.columns(3)
+    for col, (title, fn) in zip(mcols, [("Plan in de bestaande stad", map_plan), ("Verschil hitte-index (na − voor)", map_heat_difference),
+                                        ("Woningen met groen binnen 300 m, na het plan", map_green_access)]):
+        with col:
+            try:
+                uri = fn(result)
+            except Exception as exc:  # a map is a bonus: the numbers above stand
+                uri = None
+                st.caption(f"Kaart niet beschikbaar: {exc}")
+            if uri:
+                st.markdown(f"**{title}**")
+                st.image(base64.b64decode(uri.split(",", 1)[1]))
+
+    st.subheader("Checklist gezondheidsdeterminanten")
+    cf = checklist_frame(items)
+    cf["score"] = cf["score"].map({"+": "gunstig", "0": "neutraal", "-": "ongunstig", "?": "onbekend"}).fillna(cf["score"])
+    nl = {"theme": "Thema", "score": "Beoordeling", "question": "Vraag", "evidence": "Onderbouwing",
+          "recommendation": "Aanbeveling", "source": "Bron van de norm"}
+    st.dataframe(cf[[c for c in nl if c in cf.columns]].rename(columns=nl), hide_index=True, width="stretch")
+
+    html = render_html(result, items, with_maps=True)
+    js = json.dumps(report_json(result, items), ensure_ascii=False, indent=2)
+    c1, c2 = st.columns(2)
+    c1.download_button("Verslag downloaden (HTML, af te drukken als PDF)", html.encode("utf-8"),
+                       file_name=f"screening_{_slug(name)}.html", mime="text/html", key="screening_dl_html")
+    c2.download_button("Alle verschillen en checklist (JSON)", js.encode("utf-8"),
+                       file_name=f"screening_{_slug(name)}.json", mime="application/json", key="screening_dl_json")
 
 
 def preview_vector(gdf: gpd.GeoDataFrame, name: str, key: str) -> None:

@@ -254,3 +254,20 @@ def test_export_download(server: AppServer, page) -> None:
     assert dl.value.suggested_filename.endswith(".gpkg")
     screenshot(page, "export")
     assert_no_exception(page)
+
+
+def test_screening_of_the_example_plan(server: AppServer, page) -> None:
+    open_page(page, server, "screening")
+    page.get_by_role("button", name="Screening uitvoeren").click()
+    wait_idle(page, 120_000)
+    assert_no_exception(page)
+    page.get_by_role("heading", name="Samenvatting").wait_for()
+    page.get_by_role("heading", name="Voor en na").wait_for()
+    page.get_by_role("heading", name="Checklist gezondheidsdeterminanten").wait_for(timeout=120_000)
+    assert page.locator('[data-testid="stImage"] img').count() >= 2  # before/after maps
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Verslag downloaden (HTML, af te drukken als PDF)").click()
+    report = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Voorbeeldplan Stationsveld" in report and "<table" in report
+    screenshot(page, "screening_resultaat")
+    assert page.js_errors == []
