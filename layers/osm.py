@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry import box
 
 from layers.studyarea import CRS, STREET_TAGS, StudyArea, ThemeInfo, conform_theme
+from layers.osm_tags import tag_to_str
 from layers.validate import InputError, read_vector, validate_frame
 
 # --------------------------------------------------------------------------------------------
@@ -145,30 +146,10 @@ class OSMError(InputError):
 # --------------------------------------------------------------------------------------------
 
 
-def _s(v: object) -> str | None:
-    """A tag value as a clean string, None when absent."""
-    if v is None:
-        return None
-    if isinstance(v, (list, tuple, np.ndarray)):
-        vals = [x for x in (_s(y) for y in v) if x]
-        return ";".join(dict.fromkeys(vals)) if vals else None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    s = str(v).strip()
-    return s if s and s.lower() not in {"nan", "none", "null", "<na>"} else None
-
-
 def _tag(df: pd.DataFrame, key: str) -> np.ndarray:
     if key not in df.columns:
         return np.full(len(df), None, dtype=object)
-    return np.array([_s(v) for v in df[key].to_numpy()], dtype=object)
+    return np.array([tag_to_str(v) for v in df[key].to_numpy()], dtype=object)
 
 
 def _expand_tags(df: gpd.GeoDataFrame, keys: tuple[str, ...] | list[str]) -> gpd.GeoDataFrame:
@@ -263,7 +244,7 @@ def map_streets(ways: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame | None = None) -
 def _osm_ids(df: pd.DataFrame) -> np.ndarray:
     for c in ("osm_id", "osmid", "id"):
         if c in df.columns:
-            return np.array([_s(v) for v in df[c].to_numpy()], dtype=object)
+            return np.array([tag_to_str(v) for v in df[c].to_numpy()], dtype=object)
     if isinstance(df.index, pd.MultiIndex) and "id" in df.index.names:
         return np.array([str(v) for v in df.index.get_level_values("id")], dtype=object)
     return np.full(len(df), None, dtype=object)
@@ -315,7 +296,7 @@ def transfer_node_tags(streets: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, preci
             continue
         row = cross[li]
         for t, v in d.items():
-            if _s(out.iat[row, col_pos[t]]) is None:
+            if tag_to_str(out.iat[row, col_pos[t]]) is None:
                 out.iat[row, col_pos[t]] = v
                 n += 1
     return out, n
@@ -662,8 +643,8 @@ def read_wijken(path: str | os.PathLike, layer: str | None = None) -> tuple[gpd.
         raise InputError(f"{path}: holds no polygons; wijken must be polygons.")
     out = gpd.GeoDataFrame(
         {
-            "wijk_code": [_s(x) for x in g[code_col]] if code_col else [str(i + 1) for i in range(len(g))],
-            "wijk_naam": [_s(x) for x in g[name_col]] if name_col else [None] * len(g),
+            "wijk_code": [tag_to_str(x) for x in g[code_col]] if code_col else [str(i + 1) for i in range(len(g))],
+            "wijk_naam": [tag_to_str(x) for x in g[name_col]] if name_col else [None] * len(g),
             "residents": pd.to_numeric(g[lower["residents"]], errors="coerce").to_numpy() if "residents" in lower else np.nan,
         },
         geometry=g.geometry.values,
@@ -706,7 +687,7 @@ def _graph_to_frames(G: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Edges (one per street segment between junctions, undirected) and tagged nodes of an osmnx graph."""
     import osmnx as ox
 
-    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if _s(d.get("highway")) in (None, *EXCLUDED_HIGHWAYS) or _s(d.get("area")) == "yes"]
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if tag_to_str(d.get("highway")) in (None, *EXCLUDED_HIGHWAYS) or tag_to_str(d.get("area")) == "yes"]
     G.remove_edges_from(drop)
     G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
     if G.number_of_edges() == 0:

@@ -15,20 +15,28 @@ from layers.studyarea import CRS, STREET_TAGS, conform_theme
 from spatial.network import node_lines
 
 
-def _tag_to_str(v: object) -> str | None:
+def tag_to_str(v: object) -> str | None:
+    """An OSM tag value (or a city-file attribute) as a clean string; None when absent.
+
+    Lists (pyrosm/osmnx merge duplicate tags into lists) are joined with ';' without repeats,
+    booleans become yes/no, whole floats lose their '.0', and NaN / 'nan' / 'none' / '' are None.
+    """
     if v is None:
         return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
     if isinstance(v, (list, tuple, np.ndarray)):
-        vals = [str(x) for x in v if x is not None]
-        return ";".join(vals) if vals else None
+        vals = [x for x in (tag_to_str(y) for y in v) if x]
+        return ";".join(dict.fromkeys(vals)) if vals else None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
     s = str(v).strip()
-    return s if s and s.lower() not in {"nan", "none", "null"} else None
+    return s if s and s.lower() not in {"nan", "none", "null", "<na>"} else None
 
 
 def finalize_streets(streets: gpd.GeoDataFrame, node_precision_m: float = 0.01) -> gpd.GeoDataFrame:
@@ -46,7 +54,7 @@ def finalize_streets(streets: gpd.GeoDataFrame, node_precision_m: float = 0.01) 
     s = s[s.geom_type == "LineString"].reset_index(drop=True)
     for t in STREET_TAGS:
         if t in s.columns:
-            s[t] = s[t].map(_tag_to_str).astype("object")
+            s[t] = s[t].map(tag_to_str).astype("object")
         else:
             s[t] = None
     u, v, _, keep = node_lines(s.geometry, precision_m=node_precision_m)
@@ -78,5 +86,4 @@ def node_at_intersections(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=lines.crs)
 
 
-__all__ = ["finalize_streets", "node_at_intersections"]
-_ = pd
+__all__ = ["finalize_streets", "node_at_intersections", "tag_to_str"]

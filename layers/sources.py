@@ -70,6 +70,7 @@ from layers.studyarea import (
     ThemeInfo,
     conform_theme,
 )
+from layers.osm_tags import tag_to_str
 from layers.validate import InputError, read_vector
 
 STATUSES = ("present", "partial", "missing")
@@ -84,22 +85,6 @@ ID_COLUMNS = {"buildings": "building_id", "green": "green_id", "pois": "poi_id",
 
 class SourcesError(InputError):
     """The sources TOML is malformed or names something that does not exist."""
-
-
-def _str(v: object) -> str | None:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (float, np.floating)) and float(v).is_integer():
-        return str(int(v))
-    s = str(v).strip()
-    return s or None
 
 
 def load_sources(path: str | os.PathLike) -> dict[str, Any]:
@@ -177,14 +162,14 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[g
         keep[col] = value
     if "category_column" in spec:
         cmap = {str(k): str(v) for k, v in spec.get("category_map", {}).items()}
-        raw = keep[spec["category_column"]].map(_str)
+        raw = keep[spec["category_column"]].map(tag_to_str)
         keep["category"] = raw.map(cmap)
         if "subtype" not in columns:
             keep["subtype"] = raw
         keep = keep[keep["category"].notna()]
     if "kind_column" in spec:
         kmap = {str(k): str(v) for k, v in spec.get("kind_map", {}).items()}
-        raw = keep[spec["kind_column"]].map(_str)
+        raw = keep[spec["kind_column"]].map(tag_to_str)
         keep["kind"] = raw.map(kmap) if kmap else raw
         if kmap and spec.get("drop_unmapped", False):
             keep = keep[keep["kind"].notna()]
@@ -206,7 +191,7 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
 
         lines = g[g.geom_type.isin(["LineString", "MultiLineString"])]
         cols = [c for c in STREET_TAGS if c in lines.columns]
-        lines = gpd.GeoDataFrame({c: lines[c].map(_str).astype(object).to_numpy() for c in cols}, geometry=lines.geometry.values, crs=CRS)
+        lines = gpd.GeoDataFrame({c: lines[c].map(tag_to_str).astype(object).to_numpy() for c in cols}, geometry=lines.geometry.values, crs=CRS)
         if spec.get("split", "shared_vertices") == "shared_vertices":
             lines = split_lines_at_shared_vertices(lines)
         return finalize_streets(lines)
@@ -221,15 +206,15 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
         if bad:
             raise SourcesError(f"[pois]: categories {', '.join(bad)} are not model categories ({', '.join(POI_CATEGORIES)}); fix the category_map.")
     if theme == "green":
-        g["kind"] = [k if k in GREEN_KINDS else "other" for k in (g["kind"].map(_str) if "kind" in g else [None] * len(g))]
-        access = g["access"].map(_str) if "access" in g else pd.Series([None] * len(g), index=g.index)
+        g["kind"] = [k if k in GREEN_KINDS else "other" for k in (g["kind"].map(tag_to_str) if "kind" in g else [None] * len(g))]
+        access = g["access"].map(tag_to_str) if "access" in g else pd.Series([None] * len(g), index=g.index)
         if "public" not in g:
             g["public"] = ~access.isin(["private", "no"]).to_numpy()
         g["area_m2"] = g.geometry.area.round(1)
         if "tree_cover" not in g:
             g["tree_cover"] = np.where(g["kind"] == "wood", 1.0, np.nan)
     if theme == "landuse":
-        g["kind"] = [k if k in LANDUSE_KINDS else "other" for k in (g["kind"].map(_str) if "kind" in g else [None] * len(g))]
+        g["kind"] = [k if k in LANDUSE_KINDS else "other" for k in (g["kind"].map(tag_to_str) if "kind" in g else [None] * len(g))]
     if theme == "buildings":
         from spatial.population import estimate_building_residents
 
@@ -379,9 +364,9 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
                 if g is None or "wijk_code" not in g or g["wijk_code"].isna().all():
                     raise SourcesError(f"{p.name}: [wijken] needs a wijk_code column (columns = {{ wijk_code = \"...\" }}).")
                 g = g[g.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
-                g["wijk_code"] = g["wijk_code"].map(_str)
+                g["wijk_code"] = g["wijk_code"].map(tag_to_str)
                 if "wijk_naam" in g:
-                    g["wijk_naam"] = g["wijk_naam"].map(_str)
+                    g["wijk_naam"] = g["wijk_naam"].map(tag_to_str)
                 themes["wijken"] = conform_theme("wijken", g)
                 poly = shapely.union_all(themes["wijken"].geometry.values)
             else:

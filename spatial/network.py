@@ -340,6 +340,9 @@ def nearest_target_distance(
     -------
     NearestResult
     """
+    if include_snap:
+        # door to door: every target hangs off its projection by its snap leg (see Router)
+        return router_nearest(build_router(net, origins, targets, max_snap_m), max_dist_m=max_dist_m)
     so = snap_points(net, origins, max_snap_m)
     st = snap_points(net, targets, max_snap_m)
     n_o = len(so.edge)
@@ -349,30 +352,12 @@ def nearest_target_distance(
         return NearestResult(dist, tgt, so.ok, st.n_unsnapped)
     mat, (onodes, tnodes) = _split_graph(net, [so, st])
     tvalid = np.flatnonzero(st.ok)
-    if include_snap:
-        # a virtual source node per target hanging off its projection by the snap leg, so the
-        # nearest target is chosen door-to-door
-        n = mat.shape[0]
-        k = tvalid.shape[0]
-        virt = n + np.arange(k)
-        legs = sparse.csr_matrix(
-            (st.snap_m[tvalid] + _EPS_M, (virt, tnodes[tvalid])), shape=(n + k, n + k)
-        )
-        big = sparse.bmat([[mat, None], [None, sparse.csr_matrix((k, k))]], format="csr") + legs + legs.T
-        sources = virt
-        limit = max_dist_m + _EPS_M
-    else:
-        big = mat
-        sources = tnodes[tvalid]
-        limit = max_dist_m
-    d, _, src = csgraph.dijkstra(big, directed=False, indices=sources, min_only=True, limit=limit, return_predecessors=True)
+    sources = tnodes[tvalid]
+    d, _, src = csgraph.dijkstra(mat, directed=False, indices=sources, min_only=True, limit=max_dist_m, return_predecessors=True)
     oid = np.flatnonzero(so.ok)
     dn = d[onodes[oid]]
-    if include_snap:
-        dn = dn - _EPS_M + so.snap_m[oid]
     srcn = src[onodes[oid]]
-    # map source node back to target index
-    lookup = np.full(big.shape[0], -1, dtype=np.int64)
+    lookup = np.full(mat.shape[0], -1, dtype=np.int64)
     lookup[sources] = tvalid
     reach = np.isfinite(dn) & (dn <= max_dist_m) & (srcn >= 0)
     dist[oid[reach]] = dn[reach]
