@@ -106,8 +106,8 @@ PAGES = [
 def test_every_page_renders(server: AppServer, page) -> None:
     for path, title, shot, has_map in PAGES:
         open_page(page, server, path)
-        assert page.get_by_role("heading", name=title).is_visible(), f"no heading '{title}' on /{path}"
-        assert page.get_by_text("dit is een synthetische demostad").first.is_visible()
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+        page.get_by_text("dit is een synthetische demostad").first.wait_for(timeout=60_000)
         assert_no_exception(page)
         if has_map:
             # Leaflet is served by the app itself: the map draws without internet
@@ -125,15 +125,15 @@ def test_kaart_layers_card_and_chart(server: AppServer, page) -> None:
         page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click()
         wait_idle(page, 90_000)
     assert_no_exception(page)
-    assert page.get_by_text("Fietsstress (Level of Traffic Stress)").first.is_visible()
-    assert page.get_by_text("Hitte op een zomerdag (klasse)").first.is_visible()
-    assert page.get_by_text("STOP per wijk: S – stappers").first.is_visible()
+    page.get_by_text("Fietsstress (Level of Traffic Stress)").first.wait_for(timeout=60_000)
+    page.get_by_text("Hitte op een zomerdag (klasse)").first.wait_for(timeout=60_000)
+    page.get_by_text("STOP per wijk: S – stappers").first.wait_for(timeout=60_000)
     # the wijk card: an indicator with its plain-language explanation and source
-    assert page.get_by_text("Inwoners met publiek groen (≥ 0,5 ha) binnen 300 m wandelen").first.is_visible()
-    assert page.get_by_text("WHO Regional Office for Europe").first.is_visible()
+    page.get_by_text("Inwoners met publiek groen (≥ 0,5 ha) binnen 300 m wandelen").first.wait_for(timeout=60_000)
+    page.get_by_text("WHO Regional Office for Europe").first.wait_for(timeout=60_000)
     # another wijk in the chooser changes the card
     choose(page, "Wijk (of klik op een wijk op de kaart)", "Stationswijk (DEMO02)")
-    assert page.get_by_role("heading", name="Stationswijk (DEMO02)").is_visible()
+    page.get_by_role("heading", name="Stationswijk (DEMO02)").wait_for(timeout=60_000)
     assert page.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').count() >= 1
     screenshot(page, "kaart_lagen")
     assert page.js_errors == []
@@ -163,7 +163,7 @@ def test_broken_uploads_give_dutch_messages(server: AppServer, page, workdir: Pa
     # the session is still usable: the example design is checked
     page.get_by_text("Voorbeeldontwerp (demostad, Stationsveld)").click()
     wait_idle(page, 90_000)
-    assert page.get_by_text("Voldoet niet", exact=True).first.is_visible()
+    page.get_by_text("Voldoet niet", exact=True).first.wait_for(timeout=60_000)
     map_frame(page).locator(".leaflet-container").wait_for(state="visible")
     assert_no_exception(page)
     screenshot(page, "toets_voorbeeld")
@@ -218,7 +218,7 @@ def test_remark_is_stored_escaped_and_survives_restart(server: AppServer, page, 
     server.restart()
     open_page(page, server, "participatie")
     page.get_by_text("<script>alert(1)</script> Hier staat geen boom").first.wait_for()
-    assert page.get_by_text("Opmerkingen in deze wijk (1)").first.is_visible()
+    page.get_by_text("Opmerkingen in deze wijk (1)").first.wait_for(timeout=60_000)
 
     # facilitator: wrong PIN refused, right PIN hides the remark (the row stays)
     page.get_by_text("Begeleider (moderatie en export)").click()
