@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import os
 import sqlite3
+import time
 import tempfile
 import unicodedata
 from contextlib import contextmanager
@@ -138,6 +139,31 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _ensure_wal(conn: sqlite3.Connection) -> str:
+    """Put the database in WAL mode (persistent once set) and return the journal mode.
+
+    Switching a new database to WAL needs an exclusive lock, and SQLite does not always wait on
+    the busy handler for that PRAGMA: two first writers at once can get "database is locked".
+    So read the mode first (no lock needed once it is WAL) and retry the switch with backoff
+    within the busy timeout.
+    """
+    mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while mode != "wal":
+        try:
+            mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+            mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        else:
+            break
+    return mode
+
+
 @contextmanager
 def _connect(db_path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
     """A fresh connection with WAL, a busy timeout and the schema in place; closed on exit."""
@@ -146,7 +172,7 @@ def _connect(db_path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
     conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _ensure_wal(conn)
         if str(mode).lower() != "wal":
             raise ParticipationError(
                 f"{p}: SQLite could not switch to WAL journal mode (got {mode!r}); put the database on a local disk.",
