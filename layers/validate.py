@@ -335,7 +335,7 @@ def read_vector(
                 layer = None
         elif p.is_dir() or p.suffix.lower() not in VECTOR_SUFFIXES:
             raise InputError(f"{p}: not a supported vector file (use {', '.join(VECTOR_SUFFIXES)} or a .zip of a shapefile).")
-        gdf, layer = _read(read_path, p, layer)
+        gdf, layer = read_layer(read_path, p, layer)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -352,7 +352,8 @@ def read_vector(
     )
 
 
-def _read(read_path: Path, shown: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+def read_layer(read_path: Path, shown: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Read one layer of a vector file: the only one, or ``layer`` (an error names the choices)."""
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(read_path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends

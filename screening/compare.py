@@ -47,7 +47,7 @@ from rasterio import features as rfeatures
 
 from layers.studyarea import CRS, LandCover, StudyArea
 from screening.plan import Plan, apply_plan, plan_area
-from spatial.aggregate import home_points
+from spatial.aggregate import building_homes, home_points
 from spatial.norms import NORMS_DIR, load_norms
 
 ZONES: tuple[str, ...] = ("plan", "omgeving", "stad")
@@ -439,7 +439,6 @@ def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gp
     the plan's new residents over the whole wijk and count them twice.
     """
     from spatial.aggregate import assign_wijk
-    from spatial.population import RESIDENTIAL_USES
 
     bh = before.homes
     est = bh["estimated"].astype(bool).to_numpy() if "estimated" in bh else np.zeros(len(bh), bool)
@@ -453,18 +452,7 @@ def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gp
     if est.any() and len(demo):
         keep &= ~(est & shapely.within(np.asarray(bh.geometry.values, dtype=object), shapely.union_all(demo.geometry.values)))
     new = b[b["plan_fid"].notna()] if "plan_fid" in b.columns else b.iloc[0:0]
-    res = pd.to_numeric(new["residents"], errors="coerce").fillna(0.0)
-    use = new["use"].astype("object").fillna("yes").astype(str).str.lower()
-    new = new[((res > 0) | use.isin(RESIDENTIAL_USES)).to_numpy()]
-    nh = gpd.GeoDataFrame(
-        {
-            "building_id": new["building_id"].to_numpy(),
-            "residents": pd.to_numeric(new["residents"], errors="coerce").fillna(0.0).to_numpy(),
-            "estimated": np.zeros(len(new), dtype=bool),
-        },
-        geometry=new.geometry.representative_point().values,
-        crs=CRS,
-    )
+    nh = building_homes(new)
     wk = assign_wijk(nh, after_area.wijken)
     nh["wijk_code"] = wk["wijk_code"].to_numpy()
     nh["wijk_naam"] = wk["wijk_naam"].to_numpy()

@@ -52,7 +52,7 @@ from shapely.ops import substring
 
 from layers.osm_tags import finalize_streets, node_at_intersections
 from layers.studyarea import CRS, STREET_TAGS, LandCover, StudyArea, conform_theme
-from layers.validate import InputError, validate_frame
+from layers.validate import InputError, read_layer, validate_frame
 from spatial import landcover as lcm
 from spatial.norms import load_norms
 from spatial.population import RESIDENTIAL_USES, estimate_building_residents
@@ -261,8 +261,6 @@ def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str
         Missing/unknown CRS, unreadable file, broken geometry, unknown feature_type, wrong
         values, a file over ``plan_max_file_mb``, or a plan outside the study area.
     """
-    import pyogrio
-
     p = Path(path)
     if not p.is_file():
         raise PlanError(f"{p}: plan file not found.")
@@ -271,19 +269,9 @@ def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str
     if size_mb > max_mb:
         raise PlanError(f"{p}: the plan file is {size_mb:.0f} MB, more than the {max_mb:.0f} MB allowed for a plan. Is this the right file?")
     try:
-        layers = [str(n) for n, _ in pyogrio.list_layers(p)]
-    except Exception as exc:
-        raise PlanError(f"{p}: cannot be read as a GeoPackage/GeoJSON ({exc}).") from exc
-    if layer is None:
-        if len(layers) != 1:
-            raise PlanError(f"{p}: holds {len(layers)} layers ({', '.join(layers)}); say which one is the plan.")
-        layer = layers[0]
-    elif layer not in layers:
-        raise PlanError(f"{p}: has no layer '{layer}'; its layers are {', '.join(layers)}.")
-    try:
-        gdf = pyogrio.read_dataframe(p, layer=layer)
-    except Exception as exc:
-        raise PlanError(f"{p}: the plan cannot be read ({exc}); is a geometry broken (e.g. a ring with fewer than 4 points)?") from exc
+        gdf, layer = read_layer(p, p, layer)
+    except InputError as exc:
+        raise PlanError(f"{exc} Is a geometry broken (e.g. a ring with fewer than 4 points)?") from exc
     if name is None and "plan_name" not in {c.lower() for c in gdf.columns}:
         name = p.stem
     return plan_from_frame(gdf, name=name, source=p.name, area=area)

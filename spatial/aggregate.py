@@ -79,6 +79,28 @@ def estimate_homes_along_streets(
     return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=CRS)
 
 
+def building_homes(buildings: gpd.GeoDataFrame, include_nonresidential: bool = False) -> gpd.GeoDataFrame:
+    """One point inside each building with residents (or a residential use), without wijk columns.
+
+    Columns ``building_id``, ``residents``, ``estimated`` (False) and a Point geometry from
+    ``representative_point``; used by :func:`home_points` and by plan screening for new buildings.
+    """
+    b = buildings
+    use = b["use"].astype("object").fillna("yes").astype(str).str.lower()
+    res = pd.to_numeric(b["residents"], errors="coerce").fillna(0.0)
+    keep = (res > 0) | use.isin(RESIDENTIAL_USES) if not include_nonresidential else np.ones(len(b), bool)
+    b = b[np.asarray(keep)]
+    return gpd.GeoDataFrame(
+        {
+            "building_id": b["building_id"].to_numpy(),
+            "residents": pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy(),
+            "estimated": np.zeros(len(b), dtype=bool),
+        },
+        geometry=b.geometry.representative_point().values,
+        crs=CRS,
+    )
+
+
 def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.GeoDataFrame:
     """One point per home (building or estimated address) with residents and wijk.
 
@@ -93,20 +115,7 @@ def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.Ge
         ``wijk_code``, ``wijk_naam``, geometry (Point, EPSG:31370).
     """
     if area.has("buildings"):
-        b = area.buildings
-        use = b["use"].astype("object").fillna("yes").astype(str).str.lower()
-        res = pd.to_numeric(b["residents"], errors="coerce").fillna(0.0)
-        keep = (res > 0) | use.isin(RESIDENTIAL_USES) if not include_nonresidential else np.ones(len(b), bool)
-        b = b[np.asarray(keep)]
-        homes = gpd.GeoDataFrame(
-            {
-                "building_id": b["building_id"].to_numpy(),
-                "residents": pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy(),
-                "estimated": np.zeros(len(b), dtype=bool),
-            },
-            geometry=b.geometry.representative_point().values,
-            crs=CRS,
-        )
+        homes = building_homes(area.buildings, include_nonresidential)
     else:
         area.require("streets")
         homes = estimate_homes_along_streets(area.streets)
