@@ -42,11 +42,11 @@ from typing import Any, Callable
 
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
-from jinja2 import Template
 import numpy as np
 import pandas as pd
 import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
 from streamlit_folium import st_folium
 
 REPO = Path(__file__).resolve().parent
@@ -198,7 +198,7 @@ def read_uploaded_vector(uploaded: Any, expected_columns: tuple[str, ...] | None
     if not chk.ok:
         st.error(chk.message_nl)
         return None
-    validate = lazy_import("layers.validate")
+    validate = lazy_import("gezondestad.layers.validate")
     try:
         if validate is not None:
             layer = validate.read_vector(chk.path, expected_columns=expected_columns)
@@ -238,7 +238,7 @@ def area_stamp(folder: str) -> float:
 
 @st.cache_resource(show_spinner="Demostad klaarzetten…")
 def demo_folder() -> str:
-    from layers.demo import demo_area_dir
+    from gezondestad.layers.demo import demo_area_dir
 
     return str(demo_area_dir())
 
@@ -246,7 +246,7 @@ def demo_folder() -> str:
 @st.cache_resource(show_spinner="Studiegebied laden…", max_entries=4)
 def load_area(folder: str, stamp: float) -> Any:
     """The StudyArea of ``folder`` (shared between sessions; treat as read-only)."""
-    from layers.studyarea import load_study_area
+    from gezondestad.layers.studyarea import load_study_area
 
     return load_study_area(folder)
 
@@ -269,11 +269,11 @@ def _slug(text: str) -> str:
 
 def prepare_and_cache(label: str, **kwargs: Any) -> str | None:
     """Run ``layers.prepare.prepare_from_args`` and cache the result; a Dutch error on failure."""
-    prepare = lazy_import("layers.prepare")
+    prepare = lazy_import("gezondestad.layers.prepare")
     if prepare is None:
-        not_available("Voorbereiden", "layers.prepare")
+        not_available("Voorbereiden", "gezondestad.layers.prepare")
         return None
-    from layers.studyarea import save_study_area
+    from gezondestad.layers.studyarea import save_study_area
 
     target = areas_cache_dir() / _slug(label)
     with st.status(f"Studiegebied ‘{label}’ voorbereiden…", expanded=True) as status:
@@ -302,7 +302,7 @@ def sidebar_study_area() -> None:
         folder = sb.text_input("Pad naar een voorbereide map", key="area_folder_input",
                                help="Een map gemaakt met `gezondestad prepare … --out MAP`.")
         if sb.button("Map laden", key="area_folder_btn"):
-            from layers.studyarea import is_study_area_dir
+            from gezondestad.layers.studyarea import is_study_area_dir
 
             p = Path(folder.strip()).expanduser()
             if not folder.strip():
@@ -380,7 +380,7 @@ def manifest_table(area: Any) -> pd.DataFrame:
             "Thema": THEME_NL["landcover"],
             "Status": STATUS_NL["present"] if lc is not None else STATUS_NL["missing"],
             "Aantal": int(lc.classes.size) if lc is not None else 0,
-            "Bron": "afgeleid uit de vectorthema's (spatial.landcover)" if lc is not None else "",
+            "Bron": "afgeleid uit de vectorthema's (gezondestad.model.landcover)" if lc is not None else "",
             "Datum": "",
             "Herstellingen": "",
             "Opmerking": f"cellen van {lc.resolution_m:g} m" if lc is not None else "",
@@ -538,35 +538,35 @@ def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True)
 
 @st.cache_resource(show_spinner="Woningen en inwoners bepalen…", max_entries=4)
 def cached_homes(folder: str, stamp: float) -> gpd.GeoDataFrame:
-    from spatial.aggregate import home_points
+    from gezondestad.spatial.aggregate import home_points
 
     return home_points(load_area(folder, stamp))
 
 
 @st.cache_resource(show_spinner="Groen, fietsen en STOP berekenen (netwerkanalyse)…", max_entries=4)
 def cached_network(folder: str, stamp: float) -> Any:
-    from spatial.indicators import network_indicators
+    from gezondestad.spatial.indicators import network_indicators
 
     return network_indicators(load_area(folder, stamp), homes=cached_homes(folder, stamp))
 
 
 @st.cache_resource(show_spinner="Toegankelijkheid van looproutes berekenen…", max_entries=4)
 def cached_accessibility(folder: str, stamp: float) -> Any:
-    from spatial.accessibility import accessibility_indicators
+    from gezondestad.spatial.accessibility import accessibility_indicators
 
     return accessibility_indicators(load_area(folder, stamp), homes=cached_homes(folder, stamp))
 
 
 def _need_landcover(area: Any) -> None:
     if area.landcover is None:
-        from layers.studyarea import StudyAreaError
+        from gezondestad.model.studyarea import StudyAreaError
 
         raise StudyAreaError(f"Study area '{area.name}' has no land-cover raster; prepare it again to derive one.")
 
 
 @st.cache_resource(show_spinner="Hittekaart berekenen (InVEST Urban Cooling)…", max_entries=4)
 def cached_heat(folder: str, stamp: float) -> Any:
-    from spatial.heat import heat_layer
+    from gezondestad.spatial.heat import heat_layer
 
     area = load_area(folder, stamp)
     _need_landcover(area)
@@ -575,7 +575,7 @@ def cached_heat(folder: str, stamp: float) -> Any:
 
 @st.cache_resource(show_spinner="Waterkaart berekenen (afstroming, overstromingsgevoelig)…", max_entries=4)
 def cached_water(folder: str, stamp: float) -> Any:
-    from spatial.water import water_layer
+    from gezondestad.spatial.water import water_layer
 
     area = load_area(folder, stamp)
     _need_landcover(area)
@@ -592,10 +592,10 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "network": Family("network", "Groen, fietsen en STOP", "spatial.indicators", cached_network),
-    "accessibility": Family("accessibility", "Toegankelijkheid", "spatial.accessibility", cached_accessibility),
-    "heat": Family("heat", "Hitte", "spatial.heat", cached_heat),
-    "water": Family("water", "Water", "spatial.water", cached_water),
+    "network": Family("network", "Groen, fietsen en STOP", "gezondestad.spatial.indicators", cached_network),
+    "accessibility": Family("accessibility", "Toegankelijkheid", "gezondestad.spatial.accessibility", cached_accessibility),
+    "heat": Family("heat", "Hitte", "gezondestad.spatial.heat", cached_heat),
+    "water": Family("water", "Water", "gezondestad.spatial.water", cached_water),
 }
 
 
@@ -913,7 +913,7 @@ INDICATOR_LAYERS: tuple[IndicatorLayer, ...] = (
 
 @st.cache_data(show_spinner="Kerncijfers per wijk berekenen…", max_entries=16)
 def wijk_base_table(folder: str, stamp: float) -> pd.DataFrame:
-    """Base facts per wijk: area, residents, estimated homes (homes from spatial.aggregate)."""
+    """Base facts per wijk: area, residents, estimated homes (homes from gezondestad.spatial.aggregate)."""
     area = load_area(folder, stamp)
     w = area.wijken
     out = pd.DataFrame(
@@ -936,7 +936,7 @@ def wijk_base_table(folder: str, stamp: float) -> pd.DataFrame:
 
 def norm_source(family: str, key: str) -> str:
     """'value unit — source' of a norm, or an empty string when absent."""
-    from spatial.norms import load_norms
+    from gezondestad.model.norms import load_norms
 
     try:
         n = load_norms(family)[key]
@@ -1026,7 +1026,7 @@ def page_kaart() -> None:
             if ov is not None:
                 img, bnds = ov
                 folium.raster_layers.ImageOverlay(img, bounds=bnds, name="Bodembedekking", opacity=0.8).add_to(m)
-                from spatial.landcover import LANDCOVER_LABELS_NL
+                from gezondestad.model.landcover import LANDCOVER_LABELS_NL
 
                 legends.append(legend_html("Bodembedekking", [
                     ("#%02x%02x%02x" % LANDCOVER_COLORS[c], LANDCOVER_LABELS_NL[c]) for c in LANDCOVER_COLORS]))
@@ -1145,7 +1145,7 @@ PARTICIPATION_CSS = """
 
 
 def db_path() -> Path:
-    from layers.participation import default_db_path
+    from gezondestad.layers.participation import default_db_path
 
     return default_db_path()
 
@@ -1201,7 +1201,7 @@ def wijk_context_geojson(folder: str, stamp: float, code: str) -> dict[str, str]
 
 
 def page_participatie() -> None:
-    from layers import participation as pt
+    from gezondestad.layers import participation as pt
 
     folder, stamp, area = current_area()
     synthetic_banner(area)
@@ -1324,7 +1324,7 @@ def area_box_31370(folder: str, stamp: float) -> list[float]:
 
 
 def facilitator_section(area: Any, db: Path) -> None:
-    from layers import participation as pt
+    from gezondestad.layers import participation as pt
 
     if not st.toggle("Begeleider (moderatie en export)", key="facilitator_toggle"):
         return
@@ -1372,7 +1372,7 @@ def facilitator_section(area: Any, db: Path) -> None:
 
 @st.cache_resource(show_spinner="Voor-toestand van alle indicatoren berekenen (eenmalig per studiegebied)…", max_entries=2)
 def cached_baseline(folder: str, stamp: float) -> Any:
-    from screening.compare import load_or_compute_baseline
+    from gezondestad.screening.compare import load_or_compute_baseline
 
     return load_or_compute_baseline(load_area(folder, stamp), folder)
 
@@ -1383,7 +1383,7 @@ SCORE_NL = {"+": ":green[● gunstig]", "0": ":orange[● neutraal]", "-": ":red
 
 def _plan_source(area: Any) -> tuple[gpd.GeoDataFrame | None, str, str]:
     """The plan features chosen on the page (upload or the example), its name and an identity key."""
-    from screening.example_plan import EXAMPLE_PLAN_PATH
+    from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
 
     src = st.radio("Plan", ["Voorbeeldplan (demostad: Stationsveld, Ragheno-achtig)", "Eigen plan uploaden"],
                    key="screening_bron", horizontal=True)
@@ -1404,7 +1404,7 @@ def _plan_source(area: Any) -> tuple[gpd.GeoDataFrame | None, str, str]:
 
 def _checklist_questions() -> dict[str, str]:
     """The planner's answers to the checklist questions (kept in session state across reruns)."""
-    from screening.checklist import load_checklist
+    from gezondestad.screening.checklist import load_checklist
 
     answers: dict[str, str] = {}
     items = {k: v for k, v in load_checklist().items() if v.get("kind") == "question"}
@@ -1426,13 +1426,19 @@ def page_screening() -> None:
         "toegankelijkheid, hitte en water – voor het plangebied, de omliggende wijken en de hele stad – met een "
         "verslag voor het college om te downloaden."
     )
-    if lazy_import("screening.compare") is None:
-        not_available("Screening (voor/na-vergelijking en verslag)", "screening.compare")
+    if lazy_import("gezondestad.screening.compare") is None:
+        not_available("Screening (voor/na-vergelijking en verslag)", "gezondestad.screening.compare")
         return
-    from screening.checklist import build_checklist, checklist_frame
-    from screening.compare import screen
-    from screening.plan import plan_from_frame
-    from screening.report import map_green_access, map_heat_difference, map_plan, render_html, report_json
+    from gezondestad.screening.checklist import build_checklist, checklist_frame
+    from gezondestad.screening.compare import screen
+    from gezondestad.screening.plan import plan_from_frame
+    from gezondestad.screening.report import (
+        map_green_access,
+        map_heat_difference,
+        map_plan,
+        render_html,
+        report_json,
+    )
 
     gdf, name, ident = _plan_source(area)
     answers = _checklist_questions()
@@ -1548,9 +1554,9 @@ def page_toets() -> None:
         "element aan de regels voor toegankelijk publiek domein: **groen** = voldoet, **rood** = voldoet niet, "
         "**grijs** = kan niet beoordeeld worden (gegevens ontbreken)."
     )
-    toets = lazy_import("screening.toets")
+    toets = lazy_import("gezondestad.screening.toets")
     if toets is None:
-        not_available("Toegankelijkheidstoets", "screening.toets")
+        not_available("Toegankelijkheidstoets", "gezondestad.screening.toets")
         return
     src = st.radio("Ontwerp", ["Eigen bestand uploaden", "Voorbeeldontwerp (demostad, Stationsveld)"],
                    key="toets_bron", horizontal=True)
@@ -1616,7 +1622,7 @@ def page_toets() -> None:
             "fix": "oplossing", "source": "bron"}),
         hide_index=True, width="stretch",
     )
-    export = lazy_import("layers.export")
+    export = lazy_import("gezondestad.layers.export")
     d1, d2 = st.columns(2)
     res_gdf = gpd.GeoDataFrame(result, geometry="geometry", crs=result.crs)
     if export is not None and has_geom:
@@ -1630,7 +1636,7 @@ def page_toets() -> None:
 
 def toets_map(result: gpd.GeoDataFrame, per_el: gpd.GeoDataFrame) -> None:
     """Elements coloured by their worst verdict; a click shows every rule (escaped)."""
-    from layers.participation import escape_text as esc
+    from gezondestad.layers.participation import escape_text as esc
     g = per_el[per_el.geometry.notna() & ~per_el.geometry.is_empty].to_crs(WGS84)
     x0, y0, x1, y1 = g.total_bounds
     pad = max(x1 - x0, y1 - y0) * 0.1 + 1e-4
@@ -1727,7 +1733,7 @@ def per_wijk_gdf(folder: str, stamp: float) -> gpd.GeoDataFrame:
 
 def export_object(key: str, folder: str, stamp: float) -> Any:
     """The GeoDataFrame or raster of an export layer (computed through the cached families)."""
-    export = importlib.import_module("layers.export")
+    export = importlib.import_module("gezondestad.layers.export")
     area = load_area(folder, stamp)
     if key.startswith("theme:"):
         return area.themes[key.split(":", 1)[1]]
@@ -1751,9 +1757,9 @@ def page_export() -> None:
         "Download een laag van het studiegebied of een berekende indicator als **GeoPackage**, **GeoJSON**, "
         "**CSV** (attributen) of **GeoTIFF** (rasters), in Lambert 72 (EPSG:31370) of WGS84 (EPSG:4326)."
     )
-    export = lazy_import("layers.export")
+    export = lazy_import("gezondestad.layers.export")
     if export is None:
-        not_available("Export", "layers.export")
+        not_available("Export", "gezondestad.layers.export")
         return
     layers = export_layers(area)
     by_label = {lyr.label: lyr for lyr in layers}

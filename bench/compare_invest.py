@@ -49,7 +49,7 @@ urban_flood_risk_mitigation.execute(cfg["ufrm"])
 
 def export_inputs(d: Path, lc, wijken, heat_p, water_p) -> dict:
     """Write the InVEST inputs for ``lc`` / ``wijken`` into folder ``d``; return the args of both models."""
-    from layers.studyarea import write_landcover
+    from gezondestad.layers.studyarea import write_landcover
 
     d.mkdir(parents=True, exist_ok=True)
     write_landcover(lc, d / "lulc.tif")
@@ -102,7 +102,7 @@ def export_inputs(d: Path, lc, wijken, heat_p, water_p) -> dict:
 
 
 def read_on_grid(path: Path, lc) -> np.ndarray:
-    from spatial.raster import read_aligned
+    from gezondestad.spatial.raster import read_aligned
 
     return read_aligned(path, lc, resampling=Resampling.nearest, what="InVEST output")
 
@@ -116,9 +116,8 @@ def find(ws: Path, name: str) -> Path:
 
 def compare_case(label: str, lc, wijken, invest_python: str, workdir: Path) -> list[dict]:
     import geopandas as gpd
-
-    from spatial.heat import HeatParams, heat_layer, heat_maps
-    from spatial.water import WaterParams, water_layer
+    from gezondestad.spatial.heat import HeatParams, heat_layer, heat_maps
+    from gezondestad.spatial.water import WaterParams, water_layer
 
     heat_p = HeatParams.from_norms()
     water_p = WaterParams.from_norms()
@@ -208,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         for case in args.cases.split(","):
             if case == "demo":
-                from layers.demo import build_demo_area
+                from gezondestad.layers.demo import build_demo_area
 
                 a = build_demo_area()
                 rows += compare_case("demo", a.landcover, a.wijken, args.invest_python, work)

@@ -20,15 +20,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.layers.studyarea import (
+    is_study_area_dir,
+    load_study_area,
+    save_study_area,
+)
+from gezondestad.model.paths import user_cache_dir
+from gezondestad.model.studyarea import CRS, StudyArea, ThemeInfo
 from shapely.geometry import LineString, Point, Polygon, box
-
-from layers.studyarea import CRS, StudyArea, ThemeInfo, is_study_area_dir, load_study_area, save_study_area
 
 X0, Y0 = 160_000.0, 190_000.0
 WIDTH_M, HEIGHT_M = 1950.0, 1500.0
 BLOCK_M = 150.0
 RIVER_WIDTH_M = 30.0
-DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DIR = user_cache_dir() / "demo"
 DEMO_VERSION = "2"
 BROWNFIELD = (1355.0, 905.0, 1795.0, 1195.0)  # local x0, y0, x1, y1 of the "Stationsveld" (~12.8 ha)
 SEED = 20261124
@@ -207,8 +212,8 @@ def _pois() -> list[dict]:
 
 def build_demo_area() -> StudyArea:
     """Generate Demostad in memory (deterministic: same output on every machine)."""
-    from spatial.landcover import rasterize_landcover
-    from spatial.population import estimate_building_residents
+    from gezondestad.model.landcover import rasterize_landcover
+    from gezondestad.model.population import estimate_building_residents
 
     rng = np.random.default_rng(SEED)
     boundary_poly = _rect(0 - 30, 0 - 30, WIDTH_M + 30, HEIGHT_M + 30)
@@ -265,7 +270,7 @@ def build_demo_area() -> StudyArea:
     ]
     pois = gpd.GeoDataFrame(_pois(), crs=CRS)
     pois["poi_id"] = np.arange(len(pois))
-    from layers.osm_tags import finalize_streets, node_at_intersections
+    from gezondestad.layers.osm_tags import finalize_streets, node_at_intersections
 
     streets = finalize_streets(node_at_intersections(streets))
     src = "Synthetisch gegenereerd door layers.demo (deterministisch, seed %d)" % SEED

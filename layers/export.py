@@ -34,11 +34,17 @@ import pyogrio
 import rasterio
 import shapely
 from affine import Affine
+from gezondestad.layers.studyarea import MANIFEST_NAME, _for_gpkg
+from gezondestad.model.studyarea import (
+    CRS,
+    VECTOR_THEMES,
+    LandCover,
+    StudyArea,
+    StudyAreaError,
+)
 from pyproj import CRS as ProjCRS
 from rasterio.transform import array_bounds
 from rasterio.warp import Resampling, calculate_default_transform, reproject
-
-from layers.studyarea import CRS, MANIFEST_NAME, VECTOR_THEMES, LandCover, StudyArea, StudyAreaError, _for_gpkg
 
 FORMATS: tuple[str, ...] = ("gpkg", "geojson", "csv", "geotiff")
 """Export formats."""

@@ -8,10 +8,10 @@ Three ways in, one mapping:
   read with osmnx (pyrosm cannot read XML);
 - all three hand raw OSM data (ways/edges with tag columns, features with tag columns, tagged
   nodes) to :func:`study_area_from_osm`, the ONE function that maps OSM tags onto the themes of
-  :mod:`layers.studyarea` (streets, green, pois, water, landuse, buildings), clips to the
+  :mod:`gezondestad.layers.studyarea` (streets, green, pois, water, landuse, buildings), clips to the
   boundary, estimates residents per building, rasterises land cover and writes the manifest.
 
-Street tags are kept as strings (:data:`layers.studyarea.STREET_TAGS`); nothing is guessed.
+Street tags are kept as strings (:data:`gezondestad.layers.studyarea.STREET_TAGS`); nothing is guessed.
 Ways are split where they share a node with another way (OSM junctions). ``kerb``,
 ``tactile_paving`` and ``crossing`` live on *nodes* in OSM; they are copied onto the crossing
 edges (``footway=crossing`` ...) that touch such a node when the edge has no value of its own,
@@ -32,11 +32,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.layers.osm_tags import tag_to_str
+from gezondestad.layers.validate import InputError, read_vector, validate_frame
+from gezondestad.model.studyarea import (
+    CRS,
+    STREET_TAGS,
+    StudyArea,
+    ThemeInfo,
+    conform_theme,
+)
 from shapely.geometry import box
-
-from layers.studyarea import CRS, STREET_TAGS, StudyArea, ThemeInfo, conform_theme
-from layers.osm_tags import tag_to_str
-from layers.validate import InputError, read_vector, validate_frame
 
 # --------------------------------------------------------------------------------------------
 # what is read from OSM
@@ -223,8 +228,8 @@ def map_streets(ways: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame | None = None) -
         Finalised street edges (:func:`layers.osm_tags.finalize_streets`) and the number of tag
         values copied from nodes onto crossing edges.
     """
-    from layers.osm_tags import finalize_streets
-    from spatial.network import split_lines_at_shared_vertices
+    from gezondestad.layers.osm_tags import finalize_streets
+    from gezondestad.model.topology import split_lines_at_shared_vertices
 
     if ways is None or len(ways) == 0:
         return conform_theme("streets", None), 0
@@ -424,7 +429,7 @@ def map_landuse(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def map_buildings(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Building footprints: ``use`` from ``building=*``, ``levels`` from ``building:levels``, estimated ``residents``."""
-    from spatial.population import estimate_building_residents
+    from gezondestad.model.population import estimate_building_residents
 
     if features is None or len(features) == 0 or "building" not in features.columns:
         return conform_theme("buildings", None)
@@ -508,7 +513,7 @@ def study_area_from_osm(
     progress : bool
         Show a tqdm bar over the mapping steps.
     """
-    from spatial.landcover import rasterize_landcover
+    from gezondestad.model.landcover import rasterize_landcover
 
     steps = _Steps(6, progress, f"Mapping OSM ({name})")
     try:
@@ -554,7 +559,7 @@ def study_area_from_osm(
             themes[t] = _renumber(g, id_col) if id_col else g
         if len(themes["streets"]) == 0:
             raise OSMError(f"{source}: no street lies inside the boundary; check that the wijken and the OSM data cover the same place.")
-        from layers.osm_tags import finalize_streets
+        from gezondestad.layers.osm_tags import finalize_streets
 
         themes["streets"] = finalize_streets(themes["streets"])
         steps("clip to boundary")
@@ -563,8 +568,8 @@ def study_area_from_osm(
         b = themes["buildings"]
         wres = pd.to_numeric(wijken["residents"], errors="coerce") if "residents" in wijken.columns else pd.Series(np.nan, index=wijken.index)
         if len(b):
-            from spatial.aggregate import assign_wijk
-            from spatial.population import scale_to_totals
+            from gezondestad.model.population import scale_to_totals
+            from gezondestad.model.wijken import assign_wijk
 
             wijken = wijken.copy()
             codes = assign_wijk(gpd.GeoSeries(b.geometry.representative_point().values, crs=CRS), wijken)["wijk_code"].to_numpy()

@@ -1,4 +1,4 @@
-"""Bring street edges from any source into the model of :data:`layers.studyarea.THEME_COLUMNS`.
+"""Bring street edges from any source into the model of :data:`gezondestad.layers.studyarea.THEME_COLUMNS`.
 
 Every tag is kept as a string (or None when absent); no default is guessed here. Indicators
 that need a default (e.g. maxspeed) assume it themselves, document it, and count it.
@@ -10,9 +10,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import CRS, STREET_TAGS, conform_theme
-from spatial.network import node_lines
+from gezondestad.model.studyarea import CRS, STREET_TAGS, conform_theme
+from gezondestad.model.topology import node_lines
 
 
 def tag_to_str(v: object) -> str | None:

@@ -19,8 +19,8 @@ from __future__ import annotations
 import html
 import os
 import sqlite3
-import time
 import tempfile
+import time
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,8 +30,9 @@ from typing import Iterator
 
 import geopandas as gpd
 import pandas as pd
-
-from layers.studyarea import CRS
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.paths import user_data_dir
+from gezondestad.model.studyarea import CRS
 
 CATEGORIES: tuple[str, ...] = (
     "hier is het te heet",
@@ -52,7 +53,7 @@ the form, not a planning norm — long enough for two or three sentences."""
 DB_ENV_VAR = "GEZONDESTAD_DB"
 """Environment variable that overrides the database path."""
 
-DEFAULT_DB_PATH = Path(__file__).resolve().parent.parent / "data" / "participatie" / "opmerkingen.sqlite"
+DEFAULT_DB_PATH = user_data_dir() / "participatie" / "opmerkingen.sqlite"
 """Default database file (``data/participatie/`` is git-ignored)."""
 
 BUSY_TIMEOUT_MS = 15_000
@@ -102,7 +103,7 @@ REMARK_COLUMNS: tuple[str, ...] = (
 )
 
 
-class ParticipationError(ValueError):
+class ParticipationError(GezondeStadError):
     """A remark or a moderation action was refused.
 
     Attributes

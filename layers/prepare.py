@@ -3,7 +3,7 @@
 - :func:`prepare_from_args`: exactly one of a place name (osmnx, online), an OSM file
   (``.osm.pbf`` / ``.osm``), a sources TOML (city GIS files) or the synthetic demo -> StudyArea.
 - :func:`prepare_to_dir`: the same, written atomically to a cache folder (nothing is written
-  when preparing fails; :func:`layers.studyarea.save_study_area` renames a complete temporary
+  when preparing fails; :func:`gezondestad.layers.studyarea.save_study_area` renames a complete temporary
   folder into place).
 - :func:`load_or_prepare`: load the cached folder when it was prepared from the same request,
   else prepare and cache.
@@ -16,7 +16,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from layers.studyarea import MANIFEST_NAME, StudyArea, StudyAreaError, is_study_area_dir, load_study_area, save_study_area
+from gezondestad.layers.studyarea import (
+    MANIFEST_NAME,
+    is_study_area_dir,
+    load_study_area,
+    save_study_area,
+)
+from gezondestad.model.studyarea import StudyArea, StudyAreaError
 
 
 def _request(
@@ -79,19 +85,19 @@ def prepare_from_args(
     """
     req = _request(place, osm_file, sources_toml, demo, wijken_file, resolution_m)
     if demo:
-        from layers.demo import build_demo_area
+        from gezondestad.layers.demo import build_demo_area
 
         area = build_demo_area()
     elif place:
-        from layers.osm import area_from_place
+        from gezondestad.layers.osm import area_from_place
 
         area = area_from_place(place, wijken_file, resolution_m=resolution_m, progress=progress)
     elif osm_file:
-        from layers.osm import area_from_osm_file
+        from gezondestad.layers.osm import area_from_osm_file
 
         area = area_from_osm_file(osm_file, wijken_file, resolution_m=resolution_m, progress=progress)
     else:
-        from layers.sources import area_from_sources
+        from gezondestad.layers.sources import area_from_sources
 
         area = area_from_sources(sources_toml, resolution_m=resolution_m, progress=progress)  # type: ignore[arg-type]
     area.manifest["prepared_from"] = req

@@ -1,7 +1,7 @@
 """City GIS files mapped onto the study-area model through a sources TOML.
 
 ``gezondestad prepare --sources FILE.toml --out DIR`` reads one TOML that says, per theme, which
-file and layer to read, how its columns map onto the model (:data:`layers.studyarea.THEME_COLUMNS`),
+file and layer to read, how its columns map onto the model (:data:`gezondestad.layers.studyarea.THEME_COLUMNS`),
 an optional filter, and the source / date / licence text for the manifest. Paths are relative
 to the TOML file's folder. Example (the real one is ``tests/real/mechelen.toml``)::
 
@@ -57,8 +57,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import (
+from gezondestad.layers.osm_tags import tag_to_str
+from gezondestad.layers.validate import InputError, read_vector
+from gezondestad.model.studyarea import (
     CRS,
     GREEN_KINDS,
     LANDUSE_KINDS,
@@ -70,8 +71,6 @@ from layers.studyarea import (
     ThemeInfo,
     conform_theme,
 )
-from layers.osm_tags import tag_to_str
-from layers.validate import InputError, read_vector
 
 STATUSES = ("present", "partial", "missing")
 THEME_KEYS = frozenset(
@@ -186,8 +185,8 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
         return conform_theme(theme, None)
     g = g.reset_index(drop=True)
     if theme == "streets":
-        from layers.osm_tags import finalize_streets
-        from spatial.network import split_lines_at_shared_vertices
+        from gezondestad.layers.osm_tags import finalize_streets
+        from gezondestad.model.topology import split_lines_at_shared_vertices
 
         lines = g[g.geom_type.isin(["LineString", "MultiLineString"])]
         cols = [c for c in STREET_TAGS if c in lines.columns]
@@ -216,7 +215,7 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
     if theme == "landuse":
         g["kind"] = [k if k in LANDUSE_KINDS else "other" for k in (g["kind"].map(tag_to_str) if "kind" in g else [None] * len(g))]
     if theme == "buildings":
-        from spatial.population import estimate_building_residents
+        from gezondestad.model.population import estimate_building_residents
 
         if "residents" not in g or pd.to_numeric(g["residents"], errors="coerce").isna().all():
             g["residents"] = estimate_building_residents(g)
@@ -235,7 +234,7 @@ def _clip(theme: str, g: gpd.GeoDataFrame, poly: shapely.Geometry) -> gpd.GeoDat
     if theme in ID_COLUMNS:
         out[ID_COLUMNS[theme]] = np.arange(len(out), dtype=np.int64)
     if theme == "streets":
-        from layers.osm_tags import finalize_streets
+        from gezondestad.layers.osm_tags import finalize_streets
 
         out = finalize_streets(out)
     return out
@@ -264,7 +263,8 @@ def spread_population(
     GeoDataFrame
         ``wijken`` with ``residents`` (float, estimated), ``homes_estimated`` and one column per share.
     """
-    from spatial.aggregate import assign_wijk, estimate_homes_along_streets
+    from gezondestad.model.population import estimate_homes_along_streets
+    from gezondestad.model.wijken import assign_wijk
 
     homes = estimate_homes_along_streets(streets)
     w = wijken.copy()
@@ -331,7 +331,7 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
     progress : bool
         tqdm bar over the themes.
     """
-    from spatial.landcover import rasterize_landcover
+    from gezondestad.model.landcover import rasterize_landcover
 
     p = Path(path).resolve()
     cfg = load_sources(p)

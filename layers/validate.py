@@ -32,9 +32,8 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from gezondestad.model.studyarea import CRS, StudyAreaError
 from pyproj import CRS as ProjCRS
-
-from layers.studyarea import CRS, StudyAreaError
 
 VECTOR_SUFFIXES: tuple[str, ...] = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml", ".kml")
 """File types :func:`read_vector` reads (a ``.zip`` may hold any of them)."""

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-
-from spatial.norms import NORMS_DIR, load_norms
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import NORMS_DIR, load_norms
 
 SCORES: tuple[str, ...] = ("+", "0", "-", "?")
 SCORE_LABELS_NL: dict[str, str] = {"+": "positief", "0": "neutraal", "-": "negatief", "?": "onbekend"}
@@ -36,7 +36,7 @@ ANSWERS: dict[str, str] = {
 """Accepted answers (Dutch or English) and the score they give."""
 
 
-class ChecklistError(ValueError):
+class ChecklistError(GezondeStadError):
     """Bad checklist answers or a malformed checklist.toml; the message says what to fix."""
 
 
@@ -85,7 +85,7 @@ class ChecklistItem:
 
 
 def load_checklist(norms_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """The raw items of ``checklist.toml`` (values and sources checked through :mod:`spatial.norms`)."""
+    """The raw items of ``checklist.toml`` (values and sources checked through :mod:`gezondestad.model.norms`)."""
     d = Path(norms_dir or NORMS_DIR)
     load_norms("checklist", d)  # validates value/source of every entry
     with (d / "checklist.toml").open("rb") as f:
@@ -113,7 +113,7 @@ def read_answers(path: str | os.PathLike) -> dict[str, Any]:
 
 def _fmt(v: float, unit: str) -> str:
     """Dutch formatting (decimal comma), shares as percent (same as the report's tables)."""
-    from screening.report import fmt_value
+    from gezondestad.screening.report import fmt_value
 
     return fmt_value(v, unit)
 
@@ -131,7 +131,7 @@ def _delta_evidence(result: Any, keys: list[str], zone: str) -> tuple[list[str],
 
 def _exposure(result: Any, item: dict[str, Any]) -> tuple[float, float, int]:
     """Residents of plan buildings within ``value`` m of the item's road classes / speeds, total plan residents, buildings near."""
-    from spatial.cycling import parse_maxspeed_kmh
+    from gezondestad.spatial.cycling import parse_maxspeed_kmh
 
     area = result.after.area
     b = area.buildings

@@ -43,12 +43,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.model.norms import NORMS_DIR, load_norms
+from gezondestad.model.studyarea import CRS, LandCover, StudyArea
+from gezondestad.screening.plan import Plan, apply_plan, plan_area
+from gezondestad.spatial.aggregate import building_homes, home_points
 from rasterio import features as rfeatures
-
-from layers.studyarea import CRS, LandCover, StudyArea
-from screening.plan import Plan, apply_plan, plan_area
-from spatial.aggregate import building_homes, home_points
-from spatial.norms import NORMS_DIR, load_norms
 
 ZONES: tuple[str, ...] = ("plan", "omgeving", "stad")
 ZONE_LABELS_NL: dict[str, str] = {"plan": "Plangebied", "omgeving": "Omliggende wijken", "stad": "Hele stad"}
@@ -163,7 +162,7 @@ class FamilyOutput:
 
 
 def _run_network(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
-    from spatial.indicators import network_indicators
+    from gezondestad.spatial.indicators import network_indicators
 
     r = network_indicators(area, homes=homes)
     seg = r.segments.copy()
@@ -172,7 +171,7 @@ def _run_network(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
 
 
 def _run_accessibility(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
-    from spatial.accessibility import accessibility_indicators
+    from gezondestad.spatial.accessibility import accessibility_indicators
 
     r = accessibility_indicators(area, homes=homes, with_missing_links=False)
     seg = r.segments.copy()
@@ -184,8 +183,8 @@ def _run_accessibility(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput
 
 
 def _run_heat(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
-    from spatial.heat import heat_layer
-    from spatial.raster import sample_at_points
+    from gezondestad.spatial.heat import heat_layer
+    from gezondestad.spatial.raster import sample_at_points
 
     _need_landcover(area)
     r = heat_layer(area.landcover, area.wijken, homes=homes)
@@ -196,7 +195,7 @@ def _run_heat(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
 
 
 def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
-    from spatial.water import water_layer
+    from gezondestad.spatial.water import water_layer
 
     _need_landcover(area)
     r = water_layer(area.landcover, area.wijken, water=area.water, homes=homes)
@@ -209,7 +208,7 @@ def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
                 break
     grid = getattr(r, "landcover", None) or area.landcover
     if "impervious" not in cells:
-        from spatial.landcover import BUILDING, NODATA, PAVED
+        from gezondestad.model.landcover import BUILDING, NODATA, PAVED
 
         lc = grid.classes
         cells["impervious"] = np.where(lc == NODATA, np.nan, np.isin(lc, [BUILDING, PAVED]).astype(float))
@@ -218,7 +217,7 @@ def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
 
 def _need_landcover(area: StudyArea) -> None:
     if area.landcover is None:
-        from layers.studyarea import StudyAreaError
+        from gezondestad.model.studyarea import StudyAreaError
 
         raise StudyAreaError(f"Study area '{area.name}' has no land-cover raster; prepare it again to screen heat and water.")
 
@@ -438,7 +437,7 @@ def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gp
     kept as they were (minus those inside demolitions): recomputing the estimate would spread
     the plan's new residents over the whole wijk and count them twice.
     """
-    from spatial.aggregate import assign_wijk
+    from gezondestad.model.wijken import assign_wijk
 
     bh = before.homes
     est = bh["estimated"].astype(bool).to_numpy() if "estimated" in bh else np.zeros(len(bh), bool)
@@ -502,7 +501,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
             sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, pd.DataFrame({"wijk_code": []}), lo.raw)
             if name == "heat":
                 # per-home heat values outside the window's inner part are the baseline's; inside, sample the patched raster
-                from spatial.raster import sample_at_points
+                from gezondestad.spatial.raster import sample_at_points
 
                 hi = sample_at_points(cells["heat_index"], after_area.landcover, homes_after) if len(homes_after) else np.zeros(0)
                 breaks = np.asarray(lo.raw.params.heat_class_breaks, dtype=float)
@@ -667,7 +666,7 @@ def _seg_in_zone(seg: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndarray]:
 
 
 def _zf_green_per_resident(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
-    from spatial.green import green_area_per_polygon
+    from gezondestad.spatial.green import green_area_per_polygon
 
     spaces = getattr(fam.raw, "green_spaces", None)
     if spaces is None:
@@ -713,7 +712,7 @@ def _zf_fietsstraat(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict
 
 def _zf_stop(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
     """STOP sub-scores per zone with the project's own :func:`spatial.stop.stop_scores` on zone shares."""
-    from spatial.stop import car_dominance, stop_scores
+    from gezondestad.spatial.stop import car_dominance, stop_scores
 
     h = fam.homes
     need = ("stop_s_home", "centre_lts12", "school_lts12", "bus_400m", "train_800m")

@@ -20,10 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+from gezondestad.layers.demo import X0, Y0
+from gezondestad.model.studyarea import CRS
 from shapely.geometry import LineString, box
-
-from layers.demo import X0, Y0
-from layers.studyarea import CRS
 
 EXAMPLE_PLAN_PATH = Path(__file__).resolve().parent.parent / "data" / "examples" / "ragheno_demo_plan.geojson"
 """The shipped example plan (committed)."""

@@ -10,7 +10,7 @@ green         polygon     ``public`` (true/false, default true), ``kind`` (park/
                           ``trees`` (tree-cover share 0..1; kind=wood means 1)
 street        line        ``highway`` (default residential), ``mode`` (car/bike/walk/bike+walk),
                           ``maxspeed``, ``cyclestreet`` (yes/no), ``width``, ``surface`` and any
-                          other street tag of :data:`layers.studyarea.STREET_TAGS`
+                          other street tag of :data:`gezondestad.layers.studyarea.STREET_TAGS`
 path          line        as street; default ``highway`` from ``mode`` (walk -> footway,
                           bike -> cycleway, else path)
 parking       polygon     ``paved`` (default true)
@@ -26,7 +26,7 @@ building, parking or demolition is cut away; street edges covered by a demolitio
 the plan, otherwise the file name does.
 
 :func:`read_plan` validates (CRS, geometry, types, values, size) and :func:`apply_plan`
-returns a *new* :class:`~layers.studyarea.StudyArea` with the plan built in: buildings
+returns a *new* :class:`~gezondestad.layers.studyarea.StudyArea` with the plan built in: buildings
 added/removed (residents from dwellings x household size), green added/removed, streets added
 (noded into the network where they cross or touch existing streets) or changed (a plan street
 lying over an existing one changes its tags, e.g. into a fietsstraat), the land-cover raster
@@ -46,16 +46,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.layers.osm_tags import finalize_streets, node_at_intersections
+from gezondestad.layers.validate import InputError, read_layer, validate_frame
+from gezondestad.model.norms import load_norms
+from gezondestad.model.population import RESIDENTIAL_USES, estimate_building_residents
+from gezondestad.model.studyarea import (
+    CRS,
+    STREET_TAGS,
+    LandCover,
+    StudyArea,
+    conform_theme,
+)
+from gezondestad.model import landcover as lcm
 from rasterio import features as rfeatures
 from rasterio import windows as rwindows
 from shapely.ops import substring
-
-from layers.osm_tags import finalize_streets, node_at_intersections
-from layers.studyarea import CRS, STREET_TAGS, LandCover, StudyArea, conform_theme
-from layers.validate import InputError, read_layer, validate_frame
-from spatial import landcover as lcm
-from spatial.norms import load_norms
-from spatial.population import RESIDENTIAL_USES, estimate_building_residents
 
 FEATURE_TYPES: tuple[str, ...] = ("building", "green", "street", "path", "parking", "water", "wadi", "demolition")
 """Allowed values of a plan feature's ``feature_type``."""
@@ -762,7 +767,7 @@ def _snap_ends(s: gpd.GeoDataFrame, new: gpd.GeoDataFrame, snap_m: float) -> tup
 def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, removed_b: gpd.GeoDataFrame, removed_s: gpd.GeoDataFrame) -> int:
     """Burn the plan into ``out.landcover`` inside the plan footprint only; return cells changed.
 
-    Why hand-burned with rasterio instead of re-running :func:`spatial.landcover.rasterize_landcover`
+    Why hand-burned with rasterio instead of re-running :func:`gezondestad.model.landcover.rasterize_landcover`
     on a window: the existing raster may come from a land-cover map rather than from the
     vector themes, so only cells the plan touches may change. The burn order is the one of
     ``rasterize_landcover`` (low green < bare < trees < paved < water < building); cleared
@@ -803,7 +808,7 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     if len(st):
         sw = lcm.street_width_m(st)
         shapes += [(g, lcm.PAVED) for g in st.geometry.buffer(sw / 2.0, cap_style="flat").values]
-        # as spatial.landcover.rasterize_landcover: streets of at least half a cell wide also burn
+        # as gezondestad.model.landcover.rasterize_landcover: streets of at least half a cell wide also burn
         # their centre line, so a street on a cell edge does not vanish
         shapes += [(g, lcm.PAVED) for g in st.geometry.values[sw >= res_m / 2.0]]
     park = plan.of_type("parking")

@@ -21,10 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-
-from screening.checklist import SCORE_LABELS_NL, ChecklistItem
-from screening.compare import ZONE_LABELS_NL, ZONES, ScreeningResult
-from spatial.norms import norms_table
+from gezondestad.model.norms import norms_table
+from gezondestad.screening.checklist import SCORE_LABELS_NL, ChecklistItem
+from gezondestad.screening.compare import ZONE_LABELS_NL, ZONES, ScreeningResult
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LIGHT = {"+": "groen", "0": "oranje", "-": "rood", "?": "grijs"}

@@ -35,9 +35,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import CRS
-from spatial.norms import Norm, load_norms
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import Norm, load_norms
+from gezondestad.model.studyarea import CRS
 
 ELEMENT_TYPES: tuple[str, ...] = ("path", "ramp", "crossing", "kerb", "stairs", "bench", "toilet", "parking")
 """Element types of the default schema."""
@@ -78,7 +78,7 @@ _PARKING_LAYOUTS = {"dwars": "dwars", "perpendicular": "dwars", "haaks": "dwars"
                     "langs": "langs", "parallel": "langs", "lengte": "langs"}
 
 
-class ToetsError(ValueError):
+class ToetsError(GezondeStadError):
     """The design cannot be checked as given; the message says what is wrong and what to do."""
 
 
@@ -487,7 +487,7 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
                 "Lambert 72, is expected) or set it before checking (gdf.set_crs(31370))."
             )
         gdf = gdf.set_crs(CRS)
-    from layers.validate import InputError, check_coordinates
+    from gezondestad.layers.validate import InputError, check_coordinates
 
     try:
         gdf, _ = check_coordinates(gdf, "design", fix_swapped=False)

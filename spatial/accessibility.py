@@ -49,12 +49,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import CRS, StudyArea
-from spatial.aggregate import aggregate_per_wijk, assign_wijk, home_points
-from spatial.network import Network, NetworkError, build_network, build_router, component_labels, router_nearest, snap_points
-from spatial.norms import Norm, load_norms
-from spatial.profiles import walkable_mask
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import Norm, load_norms
+from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.wijken import assign_wijk
+from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.network import (
+    Network,
+    NetworkError,
+    build_network,
+    build_router,
+    component_labels,
+    router_nearest,
+    snap_points,
+)
+from gezondestad.spatial.profiles import walkable_mask
 
 PROFILES: tuple[str, ...] = ("wheelchair", "walker", "blind")
 """Profiles: wheelchair user, person with a walker or pram, blind or partially sighted person."""
@@ -73,7 +82,7 @@ _SIDEWALK_PRESENT = {"both", "left", "right", "yes", "separate"}
 _SIDEWALK_ABSENT = {"no", "none"}
 
 
-class AccessibilityError(ValueError):
+class AccessibilityError(GezondeStadError):
     """The accessibility indicators cannot be computed from this input."""
 
 
@@ -258,7 +267,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
     ----------
     streets : GeoDataFrame
         The ``streets`` theme (EPSG:31370) with the OSM tag columns of
-        :data:`layers.studyarea.STREET_TAGS` (absent columns count as untagged).
+        :data:`gezondestad.layers.studyarea.STREET_TAGS` (absent columns count as untagged).
     norms_dir : path, optional
         Folder with ``accessibility.toml``.
 
@@ -325,7 +334,7 @@ def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tupl
             cats.extend([name] * int(m.sum()))
             wc.extend(list(np.isin(wheel[m], ["yes", "designated"])))
     if len(area.green):
-        from spatial.green import park_access_points, public_green_spaces
+        from gezondestad.spatial.green import park_access_points, public_green_spaces
 
         spaces = public_green_spaces(area.green)
         min_ha = float(load_norms("green")["who_min_area_ha"].value)

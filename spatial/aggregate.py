@@ -5,78 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-
-from layers.studyarea import CRS, StudyArea
-from spatial.norms import load_norms
-from spatial.population import RESIDENTIAL_USES
-
-RESIDENTIAL_STREETS = frozenset({"residential", "living_street", "unclassified", "tertiary", "secondary", "primary"})
-"""Street classes with dwellings along them (used only to estimate homes when buildings are missing)."""
-
-
-def assign_wijk(points: gpd.GeoDataFrame | gpd.GeoSeries, wijken: gpd.GeoDataFrame) -> pd.DataFrame:
-    """``wijk_code`` and ``wijk_naam`` of the wijk each point lies in (nearest wijk within 50 m otherwise).
-
-    Returns
-    -------
-    DataFrame indexed like ``points`` with columns ``wijk_code``, ``wijk_naam`` (None outside).
-    """
-    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    out = pd.DataFrame({"wijk_code": pd.Series([None] * len(geoms), dtype="object", index=geoms.index),
-                        "wijk_naam": pd.Series([None] * len(geoms), dtype="object", index=geoms.index)})
-    if len(wijken) == 0 or len(geoms) == 0:
-        return out
-    tree = shapely.STRtree(wijken.geometry.values)
-    pts = np.asarray(geoms.values, dtype=object)
-    pi, wi = tree.query(pts, predicate="intersects")
-    first = ~pd.Series(pi).duplicated().to_numpy()
-    pi, wi = pi[first], wi[first]
-    codes = wijken["wijk_code"].astype("object").to_numpy()
-    names = wijken["wijk_naam"].astype("object").to_numpy()
-    out.iloc[pi, 0] = codes[wi]
-    out.iloc[pi, 1] = names[wi]
-    rest = np.flatnonzero(out["wijk_code"].isna().to_numpy())
-    if len(rest):
-        (ri, rwi), _ = tree.query_nearest(pts[rest], max_distance=50.0, return_distance=True, all_matches=False)
-        out.iloc[rest[ri], 0] = codes[rwi]
-        out.iloc[rest[ri], 1] = names[rwi]
-    return out
-
-
-def estimate_homes_along_streets(
-    streets: gpd.GeoDataFrame,
-    spacing_m: float | None = None,
-    offset_m: float = 10.0,
-) -> gpd.GeoDataFrame:
-    """Estimated address points along residential streets, for areas without buildings.
-
-    One point every ``spacing_m`` along each residential-class street, ``offset_m`` to its side
-    (alternating), so homes are not exactly on the street line. The result is flagged
-    ``estimated=True``; residents are set by :func:`home_points` from wijk totals.
-    """
-    spacing_m = float(spacing_m or load_norms("population")["home_spacing_m"].value)
-    hw = streets["highway"].astype("object").fillna("").to_numpy()
-    s = streets[np.isin(hw, list(RESIDENTIAL_STREETS))]
-    if len(s) == 0:
-        return gpd.GeoDataFrame({"estimated": []}, geometry=[], crs=CRS)
-    lines = s.geometry.values
-    lengths = shapely.length(lines)
-    n = np.maximum(1, np.floor(lengths / spacing_m).astype(int))
-    line_idx = np.repeat(np.arange(len(lines)), n)
-    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    dist = (k + 0.5) * lengths[line_idx] / n[line_idx]
-    on = shapely.line_interpolate_point(lines[line_idx], dist)
-    ahead = shapely.line_interpolate_point(lines[line_idx], np.minimum(dist + 1.0, lengths[line_idx]))
-    back = shapely.line_interpolate_point(lines[line_idx], np.maximum(dist - 1.0, 0.0))
-    a, b = shapely.get_coordinates(back), shapely.get_coordinates(ahead)
-    d = b - a
-    norm = np.hypot(d[:, 0], d[:, 1])
-    norm[norm == 0] = 1.0
-    side = np.where(k % 2 == 0, 1.0, -1.0)
-    nx, ny = -d[:, 1] / norm * side, d[:, 0] / norm * side
-    xy = shapely.get_coordinates(on) + np.c_[nx, ny] * offset_m
-    return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=CRS)
+from gezondestad.model.population import RESIDENTIAL_USES, estimate_homes_along_streets
+from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.wijken import assign_wijk
 
 
 def building_homes(buildings: gpd.GeoDataFrame, include_nonresidential: bool = False) -> gpd.GeoDataFrame:

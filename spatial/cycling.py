@@ -34,19 +34,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS
+from gezondestad.model.topology import node_lines
+from gezondestad.spatial.network import (
+    Network,
+    _adjacency,
+    build_router,
+    router_nearest,
+    snap_points,
+)
+from gezondestad.spatial.profiles import cyclable_mask
 from scipy.sparse import csgraph
-
-from layers.studyarea import CRS
-from spatial.network import Network, _adjacency, build_router, node_lines, router_nearest, snap_points
-from spatial.norms import load_norms
-from spatial.profiles import cyclable_mask
 
 _CAR_FREE = {"cycleway", "footway", "path", "pedestrian", "steps", "bridleway", "corridor"}
 _LANE_KINDS = {"lane", "opposite_lane"}
 _NUM_RE = re.compile(r"(\d+(?:[.,]\d+)?)")
 
 
-class CyclingError(ValueError):
+class CyclingError(GezondeStadError):
     """Cycling input that cannot be used (no streets, centre outside the network, ...)."""
 
 
@@ -324,7 +331,7 @@ def default_centre(pois: gpd.GeoDataFrame, wijken: gpd.GeoDataFrame) -> shapely.
     shops = pois[np.isin(cat, ["shop", "supermarket"])]
     if len(shops) == 0:
         raise CyclingError("No shops in the study area to locate the city centre; pass centre_xy (Lambert 72 x, y).")
-    from spatial.aggregate import assign_wijk
+    from gezondestad.model.wijken import assign_wijk
 
     codes = assign_wijk(shops, wijken)["wijk_code"].dropna()
     if len(codes) == 0:
@@ -404,7 +411,7 @@ def low_stress_reach(
 
 def low_stress_network(streets: gpd.GeoDataFrame, lts: pd.DataFrame, norms_dir: str | None = None) -> Network | None:
     """The network of cyclable edges with LTS <= ``low_stress_max_lts`` (None when empty)."""
-    from spatial.network import build_network
+    from gezondestad.spatial.network import build_network
 
     max_lts = float(load_norms("lts", norms_dir)["low_stress_max_lts"].value)
     mask = lts["cyclable"].to_numpy() & (lts["lts"].to_numpy() <= max_lts)

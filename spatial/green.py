@@ -29,18 +29,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.landcover import NODATA, TREES
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS, LandCover
+from gezondestad.spatial.network import Network, Router, build_router, router_nearest
 from rasterio import features
-
-from layers.studyarea import CRS, LandCover
-from spatial.landcover import NODATA, TREES
-from spatial.network import Network, Router, build_router, router_nearest
-from spatial.norms import load_norms
 
 GROEN_LEVELS: tuple[str, ...] = ("woongroen", "buurtgroen", "wijkgroen", "stadsdeelgroen", "stadsgroen")
 """Levels of the Flemish groennormen hierarchy (Van Herzele & Wiedemann 2003), small to large."""
 
 
-class GreenError(ValueError):
+class GreenError(GezondeStadError):
     """Green-space input that cannot be used (wrong geometry type, no CRS, ...)."""
 
 

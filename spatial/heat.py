@@ -36,12 +36,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import ndimage
-
-from layers.studyarea import LandCover
-from spatial.landcover import LANDCOVER_CLASSES
-from spatial.norms import load_norms, load_table
-from spatial.raster import (
+from gezondestad.model.landcover import LANDCOVER_CLASSES
+from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.studyarea import LandCover
+from gezondestad.spatial.raster import (
     RasterError,
     check_landcover,
     convolve,
@@ -56,6 +54,7 @@ from spatial.raster import (
     zonal_percentile,
     zone_raster,
 )
+from scipy import ndimage
 
 
 class HeatInputError(RasterError):
@@ -431,7 +430,7 @@ def _residents_columns(
     else:
         h = homes
         if "wijk_code" not in h.columns or h["wijk_code"].isna().all():
-            from spatial.aggregate import assign_wijk
+            from gezondestad.model.wijken import assign_wijk
 
             h = h.copy()
             h["wijk_code"] = assign_wijk(h, wijken)["wijk_code"].to_numpy()

@@ -16,10 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import CRS, StudyArea
-from spatial.aggregate import aggregate_per_wijk, assign_wijk, home_points
-from spatial.cycling import (
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.wijken import assign_wijk
+from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.cycling import (
     classify_lts,
     default_centre,
     fietsstraten_per_wijk,
@@ -28,7 +30,7 @@ from spatial.cycling import (
     lts_per_wijk,
     segment_wijk,
 )
-from spatial.green import (
+from gezondestad.spatial.green import (
     GreenAccess,
     canopy_share,
     distance_column,
@@ -37,13 +39,26 @@ from spatial.green import (
     park_access_points,
     public_green_spaces,
 )
-from spatial.network import Network, NetworkError, build_network, build_router, largest_component_share, router_nearest
-from spatial.norms import load_norms
-from spatial.profiles import walkable_mask
-from spatial.stop import S_CATEGORIES, car_dominance, destination_points, o_home_flags, s_home_score, stop_scores
+from gezondestad.spatial.network import (
+    Network,
+    NetworkError,
+    build_network,
+    build_router,
+    largest_component_share,
+    router_nearest,
+)
+from gezondestad.spatial.profiles import walkable_mask
+from gezondestad.spatial.stop import (
+    S_CATEGORIES,
+    car_dominance,
+    destination_points,
+    o_home_flags,
+    s_home_score,
+    stop_scores,
+)
 
 
-class IndicatorError(ValueError):
+class IndicatorError(GezondeStadError):
     """The study area cannot give network indicators (no streets, no homes, ...)."""
 
 

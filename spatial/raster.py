@@ -1,6 +1,6 @@
 """Shared raster helpers for the heat and water layers.
 
-Everything here works on numpy arrays on the grid of a :class:`layers.studyarea.LandCover`
+Everything here works on numpy arrays on the grid of a :class:`gezondestad.layers.studyarea.LandCover`
 (north-up, square cells, EPSG:31370): distance kernels and edge-aware FFT convolution, zones
 of the wijken burned into the grid, per-zone statistics, sampling at points, and bringing
 other rasters (a DEM, a soil-group map, a flood map, an ET0 map) onto that grid.
@@ -19,18 +19,18 @@ import numpy as np
 import pandas as pd
 import rasterio
 from affine import Affine
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.studyarea import CRS, LandCover
 from rasterio import features
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from scipy.signal import fftconvolve
 
-from layers.studyarea import CRS, LandCover
-
 WORK_EPSG = 31370
 
 
-class RasterError(ValueError):
+class RasterError(GezondeStadError):
     """Bad raster input (wrong CRS, no data, misaligned grid); the message names the file or layer."""
 
 
@@ -103,13 +103,13 @@ def landcover_for_area(area, resolution_m: float | None = None) -> LandCover:
     """The land cover of a study area at ``resolution_m`` (default: the stored one).
 
     When the stored raster has another resolution (or none exists), the raster is rebuilt from
-    the themes with :func:`spatial.landcover.rasterize_landcover`, burning the same themes as the
+    the themes with :func:`gezondestad.model.landcover.rasterize_landcover`, burning the same themes as the
     demo/prepare step (brownfield/construction/railway land use as bare soil, parking as paved).
     """
     lc = area.landcover
     if lc is not None and (resolution_m is None or np.isclose(resolution_m, lc.resolution_m)):
         return lc
-    from spatial.landcover import rasterize_landcover
+    from gezondestad.model.landcover import rasterize_landcover
 
     if not area.has("boundary"):
         if lc is not None:

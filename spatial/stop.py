@@ -26,15 +26,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-
-from layers.studyarea import CRS, StudyArea
-from spatial.norms import load_norms
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS, StudyArea
 
 S_CATEGORIES: tuple[str, ...] = ("shop", "school", "gp_pharmacy", "park", "bus_stop")
 """Daily destinations of the S sub-score (keys of ``s_destination_weights``)."""
 
 
-class StopError(ValueError):
+class StopError(GezondeStadError):
     """STOP input that cannot be scored (empty polygon, no CRS, ...)."""
 
 
@@ -262,8 +262,8 @@ def stop_score_polygon(
     Series with ``stop_s``, ``stop_t``, ``stop_o``, ``stop_p``, ``stop_order_ok``, the shares they
     come from, ``residents``, ``homes`` and ``origin`` ("homes" or "grid").
     """
-    from spatial.aggregate import home_points
-    from spatial.indicators import network_indicators
+    from gezondestad.spatial.aggregate import home_points
+    from gezondestad.spatial.indicators import network_indicators
 
     if polygon is None or polygon.is_empty or polygon.area <= 0:
         raise StopError("The polygon to score is empty; draw a polygon with an area.")

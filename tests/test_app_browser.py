@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
-from browser_helpers import CHROMIUM_ARGS, AppServer, require_chromium, screenshot, wait_idle
+from browser_helpers import (
+    CHROMIUM_ARGS,
+    AppServer,
+    require_chromium,
+    screenshot,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import gezondestad.app.cli.main
 import pyogrio
 import pytest
-
-import gezondestad_cli
-from layers import prepare
-from layers.studyarea import StudyAreaError, is_study_area_dir, load_study_area
+from gezondestad.layers import prepare
+from gezondestad.layers.studyarea import is_study_area_dir, load_study_area
+from gezondestad.model.studyarea import StudyAreaError
 
 TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6" generator="test">
@@ -26,7 +26,7 @@ TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _run(argv: list[str]) -> int:
-    return gezondestad_cli.main(argv)
+    return gezondestad.app.cli.main.main(argv)
 
 
 def _leftovers(parent: Path) -> list[str]:
@@ -81,7 +81,7 @@ def test_errors_are_one_line_exit_2_and_leave_nothing(tmp_path, capsys):
 
 
 def test_failing_write_leaves_no_folder_and_keeps_the_old_one(tmp_path, monkeypatch, capsys):
-    import layers.studyarea as sa
+    import gezondestad.layers.studyarea as sa
 
     real = pyogrio.write_dataframe
     calls = {"n": 0}
@@ -111,12 +111,12 @@ def test_failing_write_leaves_no_folder_and_keeps_the_old_one(tmp_path, monkeypa
 def test_load_or_prepare_uses_the_cache(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     a1 = prepare.load_or_prepare(d, demo=True)
-    import layers.demo
+    import gezondestad.layers.demo as demo_mod
 
     def no_rebuild():
         raise AssertionError("prepared again although the cache matches")
 
-    monkeypatch.setattr(layers.demo, "build_demo_area", no_rebuild)
+    monkeypatch.setattr(demo_mod, "build_demo_area", no_rebuild)
     a2 = prepare.load_or_prepare(d, demo=True)
     assert len(a2.streets) == len(a1.streets)
     with pytest.raises(AssertionError, match="prepared again"):

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
-
-from gezondestad_cli import main
+from gezondestad.app.cli.main import main
 
 
 def test_heat_command_writes_geotiff_and_csv(demo_dir, tmp_path):

@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
-from layers.studyarea import STREET_TAGS
-from spatial.cycling import (
+from gezondestad.model.studyarea import STREET_TAGS
+from gezondestad.spatial.cycling import (
     classify_lts,
     default_centre,
     fietsstraten_per_wijk,
@@ -16,7 +15,7 @@ from spatial.cycling import (
     lts_per_wijk,
     parse_maxspeed_kmh,
 )
-from spatial.network import build_network
+from gezondestad.spatial.network import build_network
 
 # (tags, expected lts, expected lts_carriageway, maxspeed_assumed, lanes_assumed); reasons in comments
 CASES = [
@@ -190,7 +189,7 @@ def test_agreement_with_osm_lts_on_helsinki():
 
 @pytest.mark.real
 def test_agreement_with_osm_lts_on_mechelen_roads(mechelen_dir):
-    from spatial.network import split_lines_at_shared_vertices
+    from gezondestad.model.topology import split_lines_at_shared_vertices
 
     roads = gpd.read_file(mechelen_dir / "mechelen_osm_roads_car_2017.gpkg", layer="roads")
     roads = split_lines_at_shared_vertices(roads)

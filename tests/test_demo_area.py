@@ -3,11 +3,11 @@
 import json
 
 import numpy as np
-
-from layers.demo import build_demo_area
-from layers.studyarea import VECTOR_THEMES, load_study_area
-from spatial.landcover import BUILDING, LOW_GREEN, PAVED, TREES, WATER, BARE
-from spatial.network import build_network, largest_component_share
+from gezondestad.layers.demo import build_demo_area
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.landcover import BARE, BUILDING, LOW_GREEN, PAVED, TREES, WATER
+from gezondestad.model.studyarea import VECTOR_THEMES
+from gezondestad.spatial.network import build_network, largest_component_share
 
 
 def test_demo_has_every_theme_and_is_marked_synthetic(demo_area, demo_dir):
@@ -57,8 +57,7 @@ def test_cache_prefers_parquet_and_falls_back_to_an_edited_geopackage(demo_area,
     import time
 
     import pyogrio
-
-    from layers.studyarea import GPKG_NAME, PARQUET_DIR, save_study_area
+    from gezondestad.layers.studyarea import GPKG_NAME, PARQUET_DIR, save_study_area
 
     d = save_study_area(demo_area, tmp_path / "a")
     assert (d / PARQUET_DIR / "streets.parquet").is_file()

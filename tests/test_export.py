@@ -1,4 +1,4 @@
-"""layers.export: every theme to GeoPackage / GeoJSON / CSV and rasters to GeoTIFF, in Lambert 72 and WGS84."""
+"""gezondestad.layers.export: every theme to GeoPackage / GeoJSON / CSV and rasters to GeoTIFF, in Lambert 72 and WGS84."""
 
 from __future__ import annotations
 
@@ -12,11 +12,16 @@ import pyogrio
 import pytest
 import rasterio
 from affine import Affine
+from gezondestad.layers.export import (
+    ExportError,
+    Raster,
+    export_study_area,
+    layer_to_bytes,
+    to_csv_frame,
+)
+from gezondestad.model.studyarea import VECTOR_THEMES
 from rasterio.io import MemoryFile
 from shapely.geometry import Point
-
-from layers.export import ExportError, Raster, export_study_area, layer_to_bytes, to_csv_frame
-from layers.studyarea import VECTOR_THEMES
 
 
 def test_gpkg_both_crs(demo_area, tmp_path):

@@ -5,16 +5,15 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
-
-from layers.studyarea import LandCover
-from spatial.green import (
+from gezondestad.model.studyarea import LandCover
+from gezondestad.spatial.green import (
     canopy_share,
     green_access,
     green_area_per_polygon,
     park_access_points,
     public_green_spaces,
 )
-from spatial.network import build_network
+from gezondestad.spatial.network import build_network
 
 
 def _streets() -> gpd.GeoDataFrame:
@@ -117,7 +116,11 @@ def test_green_area_per_polygon_and_canopy_by_hand():
 
 
 def test_router_gives_the_same_distances_as_nearest_target_distance():
-    from spatial.network import build_router, nearest_target_distance, router_nearest
+    from gezondestad.spatial.network import (
+        build_router,
+        nearest_target_distance,
+        router_nearest,
+    )
 
     net = build_network(_streets())
     rng = np.random.default_rng(3)

@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
+from gezondestad.model.studyarea import CRS, LandCover
+from gezondestad.spatial.heat import HeatParams, heat_layer, heat_maps
+from gezondestad.spatial.raster import RasterError
 from scipy import ndimage
 from shapely.geometry import Point, box
-
-from layers.studyarea import CRS, LandCover
-from spatial.heat import HeatParams, heat_layer, heat_maps
-from spatial.raster import RasterError
 
 X0, Y1 = 100_000.0, 200_000.0
 

@@ -3,12 +3,13 @@
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pyogrio
 import pytest
-import shapely
-
-from spatial.indicators import IndicatorError, build_networks, network_indicators
+from gezondestad.spatial.indicators import (
+    IndicatorError,
+    build_networks,
+    network_indicators,
+)
 
 REQUIRED = [
     "wijk_code", "wijk_naam", "residents", "green_300m_05ha_share", "green_per_resident_m2", "lts12_share_length",
@@ -109,7 +110,7 @@ def test_no_streets_is_a_clear_error(demo_area):
 
 
 def test_cli_writes_layers_and_per_wijk(demo_dir, tmp_path):
-    from gezondestad_cli import main
+    from gezondestad.app.cli.main import main
 
     out = tmp_path / "ind.gpkg"
     assert main(["indicators", "--area", str(demo_dir), "--out", str(out)]) == 0
@@ -126,7 +127,7 @@ def test_cli_writes_layers_and_per_wijk(demo_dir, tmp_path):
 
 @pytest.mark.real
 def test_real_mechelen_says_green_is_partial(mechelen_dir):
-    from layers.sources import area_from_sources
+    from gezondestad.layers.sources import area_from_sources
 
     area = area_from_sources(Path(__file__).resolve().parent / "real" / "mechelen.toml")
     r = network_indicators(area)

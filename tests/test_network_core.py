@@ -4,14 +4,13 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-
-from spatial.network import (
+from gezondestad.model.topology import split_lines_at_shared_vertices
+from gezondestad.spatial.network import (
     NetworkError,
     build_network,
     largest_component_share,
     nearest_target_distance,
     snap_points,
-    split_lines_at_shared_vertices,
 )
 
 

@@ -1,4 +1,4 @@
-"""layers.osm: OSM files (offline .osm XML and .osm.pbf) and osmnx errors (monkeypatched: no internet here)."""
+"""gezondestad.layers.osm: OSM files (offline .osm XML and .osm.pbf) and osmnx errors (monkeypatched: no internet here)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from gezondestad.layers import osm
+from gezondestad.layers.osm import OSMError, area_from_osm_file, area_from_place
+from gezondestad.layers.studyarea import load_study_area, save_study_area
+from gezondestad.layers.validate import InputError
+from gezondestad.model.studyarea import GREEN_KINDS, POI_CATEGORIES, STREET_TAGS
 from shapely.geometry import LineString, Polygon
-
-from layers import osm
-from layers.osm import OSMError, area_from_osm_file, area_from_place
-from layers.studyarea import POI_CATEGORIES, GREEN_KINDS, STREET_TAGS, save_study_area, load_study_area
-from layers.validate import InputError
 
 # A hand-made .osm XML in central Mechelen with realistic tags. Node ids -> (lon, lat).
 NODES = {
@@ -197,7 +197,7 @@ def test_helsinki_pbf_counts(helsinki):
     assert len(helsinki.buildings) + helsinki.theme_info("buildings").repairs.get("empty_dropped", 0) == 486
     parks = (helsinki.green["kind"] == "park").sum()
     assert 15 <= parks <= 16
-    from spatial.profiles import walkable_mask
+    from gezondestad.spatial.profiles import walkable_mask
 
     walk = walkable_mask(helsinki.streets)
     # ways are split at junctions, so there are more walkable edges than the 2 321 ways
@@ -212,7 +212,7 @@ def test_helsinki_pbf_counts(helsinki):
 
 
 def test_helsinki_network_is_connected(helsinki):
-    from spatial.network import build_network, largest_component_share
+    from gezondestad.spatial.network import build_network, largest_component_share
 
     assert largest_component_share(build_network(helsinki.streets)) > 0.9
 

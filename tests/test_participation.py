@@ -10,8 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-
-from layers import participation as pt
+from gezondestad.layers import participation as pt
 
 BOUNDS = (159_970.0, 189_970.0, 161_980.0, 191_530.0)  # the demo town's box in EPSG:31370
 X, Y = 160_500.0, 190_400.0

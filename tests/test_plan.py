@@ -9,14 +9,23 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from gezondestad.layers.demo import X0, Y0
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS
+from gezondestad.screening.example_plan import (
+    EXAMPLE_PLAN_PATH,
+    PLAN_NAME,
+    example_plan_frame,
+)
+from gezondestad.screening.plan import (
+    FEATURE_TYPES,
+    PlanError,
+    apply_plan,
+    plan_from_frame,
+    read_plan,
+)
+from gezondestad.spatial.network import build_network, component_labels
 from shapely.geometry import LineString, box
-
-from layers.demo import X0, Y0
-from layers.studyarea import CRS
-from screening.example_plan import EXAMPLE_PLAN_PATH, PLAN_NAME, example_plan_frame
-from screening.plan import FEATURE_TYPES, PlanError, apply_plan, plan_from_frame, read_plan
-from spatial.network import build_network, component_labels
-from spatial.norms import load_norms
 
 
 def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
@@ -74,7 +83,7 @@ def test_new_streets_are_noded_into_the_network(demo_area):
 
 
 def test_fietsstraat_over_existing_street_changes_tags_and_lowers_lts(demo_area):
-    from spatial.cycling import classify_lts
+    from gezondestad.spatial.cycling import classify_lts
 
     line = LineString([(X0 + 0, Y0 + 300), (X0 + 450, Y0 + 300)])  # three edges of the 50 km/h Dorpsstraat
     plan = plan_from_frame(_frame([{"feature_type": "street", "cyclestreet": "yes", "name": "Fietsstraat Dorpsstraat", "geometry": line}]), area=demo_area)
@@ -191,7 +200,7 @@ def test_too_many_features_is_refused():
 
 
 def test_geopackage_plan_and_path_defaults(tmp_path: Path, demo_area):
-    from screening.plan import plan_streets
+    from gezondestad.screening.plan import plan_streets
 
     p = tmp_path / "plan.gpkg"
     example_plan_frame().to_file(p, driver="GPKG", layer="plan")

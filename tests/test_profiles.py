@@ -1,8 +1,6 @@
 import geopandas as gpd
-import numpy as np
 import shapely
-
-from spatial.profiles import cyclable_mask, walkable_mask
+from gezondestad.spatial.profiles import cyclable_mask, walkable_mask
 
 
 def test_walk_and_bike_masks_by_hand():

@@ -6,15 +6,14 @@ import json
 
 import geopandas as gpd
 import pytest
+from gezondestad.layers.demo import X0, Y0
+from gezondestad.model.studyarea import CRS
+from gezondestad.screening.checklist import build_checklist, load_checklist
+from gezondestad.screening.compare import compute_situation, screen
+from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
+from gezondestad.screening.plan import plan_from_frame, read_plan
+from gezondestad.screening.report import fmt_delta, fmt_value, render_html, write_report
 from shapely.geometry import box
-
-from layers.demo import X0, Y0
-from layers.studyarea import CRS
-from screening.checklist import build_checklist, load_checklist
-from screening.compare import compute_situation, screen
-from screening.example_plan import EXAMPLE_PLAN_PATH
-from screening.plan import plan_from_frame, read_plan
-from screening.report import fmt_delta, fmt_value, render_html, write_report
 
 EVIL = '<script>alert("x")</script>'
 
@@ -77,7 +76,7 @@ def test_report_escapes_malicious_names(demo_area):
 
 
 def test_cli_screen_writes_report_and_json(tmp_path, demo_dir):
-    from gezondestad_cli import main
+    from gezondestad.app.cli.main import main
 
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps({"ontmoeting": "ja", "voeding": "nee"}), encoding="utf-8")
@@ -91,7 +90,7 @@ def test_cli_screen_writes_report_and_json(tmp_path, demo_dir):
 
 
 def test_cli_screen_plan_outside_area_fails_cleanly(tmp_path, demo_dir, capsys):
-    from gezondestad_cli import main
+    from gezondestad.app.cli.main import main
 
     far = gpd.GeoDataFrame({"feature_type": ["green"]}, geometry=[box(X0 + 90_000, Y0, X0 + 90_100, Y0 + 100)], crs=CRS)
     p = tmp_path / "far.geojson"

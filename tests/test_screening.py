@@ -6,14 +6,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from gezondestad.layers.demo import X0, Y0
+from gezondestad.model.studyarea import CRS
+from gezondestad.screening.checklist import (
+    ChecklistError,
+    build_checklist,
+    load_checklist,
+)
+from gezondestad.screening.compare import (
+    ZONES,
+    compute_situation,
+    direction,
+    load_or_compute_baseline,
+    make_zones,
+    screen,
+)
+from gezondestad.screening.plan import plan_from_frame
 from rasterio import features as rfeatures
 from shapely.geometry import box
-
-from layers.demo import X0, Y0
-from layers.studyarea import CRS
-from screening.checklist import ChecklistError, build_checklist, load_checklist
-from screening.compare import ZONES, compute_situation, direction, load_or_compute_baseline, make_zones, screen
-from screening.plan import plan_from_frame
 
 PARK = box(X0 + 1357, Y0 + 1100, X0 + 1560, Y0 + 1193)  # 1.9 ha on the brownfield, along two streets
 
@@ -146,7 +156,7 @@ def test_housing_next_to_ring_road_scores_negative_on_air_and_noise(demo_area, b
 
 
 def test_area_without_buildings_keeps_estimated_homes_and_counts_vulnerable(demo_area):
-    from layers.studyarea import empty_theme
+    from gezondestad.model.studyarea import empty_theme
 
     a = demo_area.copy()
     a.themes["buildings"] = empty_theme("buildings")
@@ -186,10 +196,10 @@ def test_foreign_baseline_cache_is_not_unpickled(tmp_path, demo_area):
 
 
 def test_homes_after_plan_match_home_points(demo_area, baseline):
-    from screening.compare import homes_after_plan
-    from screening.example_plan import EXAMPLE_PLAN_PATH
-    from screening.plan import apply_plan, read_plan
-    from spatial.aggregate import home_points
+    from gezondestad.screening.compare import homes_after_plan
+    from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
+    from gezondestad.screening.plan import apply_plan, read_plan
+    from gezondestad.spatial.aggregate import home_points
 
     plan = read_plan(EXAMPLE_PLAN_PATH, area=demo_area)
     after = apply_plan(demo_area, plan)
@@ -201,8 +211,8 @@ def test_homes_after_plan_match_home_points(demo_area, baseline):
 
 
 def test_local_recompute_with_street_edits_matches_full(demo_area, baseline):
-    from screening.example_plan import EXAMPLE_PLAN_PATH
-    from screening.plan import read_plan
+    from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
+    from gezondestad.screening.plan import read_plan
 
     plan = read_plan(EXAMPLE_PLAN_PATH, area=demo_area)
     full = screen(demo_area, plan, before=baseline, families=("network",))
@@ -215,13 +225,12 @@ def test_local_recompute_with_street_edits_matches_full(demo_area, baseline):
 
 @pytest.mark.real
 def test_real_mechelen_screening_invariants(mechelen_dir):
-    import shapely
-    from shapely import affinity
-
-    from layers.prepare import prepare_from_args
-    from screening.example_plan import example_plan_frame
-
     from pathlib import Path
+
+    import shapely
+    from gezondestad.layers.prepare import prepare_from_args
+    from gezondestad.screening.example_plan import example_plan_frame
+    from shapely import affinity
 
     assert mechelen_dir.is_dir()
     area = prepare_from_args(sources_toml=Path(__file__).resolve().parent / "real" / "mechelen.toml")

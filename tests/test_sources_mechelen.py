@@ -1,4 +1,4 @@
-"""layers.sources: city GIS files through a sources TOML; the real Mechelen example (tests/real/mechelen.toml)."""
+"""gezondestad.layers.sources: city GIS files through a sources TOML; the real Mechelen example (tests/real/mechelen.toml)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from gezondestad.layers.sources import SourcesError, area_from_sources, load_sources
+from gezondestad.layers.validate import InputError
 from shapely.geometry import LineString, Point, box
-
-from layers.sources import SourcesError, area_from_sources, load_sources
-from layers.validate import InputError
 
 MECHELEN_TOML = Path(__file__).resolve().parent / "real" / "mechelen.toml"
 
@@ -127,7 +126,11 @@ def test_mechelen_wijken_and_area(mechelen):
 
 @pytest.mark.real
 def test_mechelen_network_routes_across_the_ring(mechelen):
-    from spatial.network import build_network, largest_component_share, nearest_target_distance
+    from gezondestad.spatial.network import (
+        build_network,
+        largest_component_share,
+        nearest_target_distance,
+    )
 
     net = build_network(mechelen.streets)
     assert largest_component_share(net) > 0.95
@@ -179,7 +182,7 @@ def test_mechelen_population_estimate(mechelen, mechelen_dir):
     assert (mechelen.wijken["residents"] > 0).all()
     assert mechelen.manifest["population"]["estimated"] is True
     # without buildings the indicators' homes are estimated along streets and carry the wijk totals
-    from spatial.aggregate import home_points
+    from gezondestad.spatial.aggregate import home_points
 
     homes = home_points(mechelen)
     assert homes["estimated"].all()

@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
-from layers.studyarea import STREET_TAGS
-from spatial.cycling import classify_lts
-from spatial.stop import (
+from gezondestad.model.studyarea import STREET_TAGS
+from gezondestad.spatial.cycling import classify_lts
+from gezondestad.spatial.stop import (
     StopError,
     car_dominance,
     o_home_flags,
@@ -82,13 +81,13 @@ def test_car_dominance_by_hand():
 
 
 def test_polygon_without_homes_is_scored_from_a_grid(demo_area):
-    from layers.demo import X0, Y0
+    from gezondestad.layers.demo import X0, Y0
 
     # the Stationsveld brownfield: no homes inside
     poly = shapely.box(X0 + 1355, Y0 + 905, X0 + 1795, Y0 + 1195)
     row = stop_score_polygon(demo_area, poly, name="Stationsveld")
     assert row["origin"] == "grid"
-    assert row["homes"] == len(__import__("spatial.stop", fromlist=["grid_points"]).grid_points(poly, 50.0))
+    assert row["homes"] == len(__import__("gezondestad.spatial.stop", fromlist=["grid_points"]).grid_points(poly, 50.0))
     for c in ("stop_s", "stop_t", "stop_o", "stop_p"):
         assert 0.0 <= row[c] <= 100.0
     # the station (bus + train) is within a 10-minute walk of this area: O > 0
@@ -96,7 +95,7 @@ def test_polygon_without_homes_is_scored_from_a_grid(demo_area):
 
 
 def test_polygon_with_homes_and_bad_polygon(demo_area):
-    from layers.demo import X0, Y0
+    from gezondestad.layers.demo import X0, Y0
 
     row = stop_score_polygon(demo_area, shapely.box(X0 + 150, Y0 + 1050, X0 + 600, Y0 + 1350))
     assert row["origin"] == "homes" and row["homes"] > 10

@@ -5,15 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from shapely.geometry import LineString, Point, Polygon, box
-
-from layers.studyarea import CRS
-from screening.toets import RULES, ToetsError, check_design, element_verdicts, example_design, ramp_slope_limit_pct, rules_table
-from spatial.norms import load_norms
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS
+from gezondestad.screening.toets import (
+    RULES,
+    ToetsError,
+    check_design,
+    element_verdicts,
+    example_design,
+    ramp_slope_limit_pct,
+    rules_table,
+)
+from shapely.geometry import LineString, Point, Polygon
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "data" / "examples" / "ontwerp_voorbeeld.geojson"
@@ -233,7 +239,7 @@ def test_bad_input_messages():
 
 
 def test_cli_toets(tmp_path):
-    from gezondestad_cli import main
+    from gezondestad.app.cli.main import main
 
     out = tmp_path / "res.csv"
     assert main(["toets", "--design", str(EXAMPLE), "--out", str(out)]) == 0
@@ -256,7 +262,7 @@ def test_cli_toets(tmp_path):
 
 
 def test_cli_access(demo_dir, tmp_path):
-    from gezondestad_cli import main
+    from gezondestad.app.cli.main import main
 
     out = tmp_path / "acc.gpkg"
     assert main(["access", "--area", str(demo_dir), "--out", str(out)]) == 0

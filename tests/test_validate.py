@@ -1,4 +1,4 @@
-"""layers.validate: every way a user file can be wrong gives one clear InputError; repairs are counted."""
+"""gezondestad.layers.validate: every way a user file can be wrong gives one clear InputError; repairs are counted."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from gezondestad.layers.validate import InputError, read_vector, safe_extract_zip
+from gezondestad.model.studyarea import StudyAreaError
 from shapely.geometry import Point, Polygon
-
-from layers.studyarea import StudyAreaError
-from layers.validate import InputError, read_vector, safe_extract_zip
 
 # two small squares in central Mechelen (Lambert 72) and the same places in lon/lat
 SQ1 = Polygon([(157000, 189000), (157100, 189000), (157100, 189100), (157000, 189100)])

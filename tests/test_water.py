@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
+from gezondestad.model.studyarea import CRS, LandCover
+from gezondestad.spatial.raster import RasterError
+from gezondestad.spatial.water import WaterParams, scs_runoff_mm, water_layer
 from shapely.geometry import LineString, Point, box
-
-from layers.studyarea import CRS, LandCover
-from spatial.raster import RasterError
-from spatial.water import WaterParams, scs_runoff_mm, water_layer
 
 X0, Y1 = 100_000.0, 200_000.0
 

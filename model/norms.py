@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from gezondestad.model.errors import GezondeStadError
 
 NORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "norms"
 """Folder with the shipped norm files."""
 
 
-class NormError(KeyError):
+class NormError(GezondeStadError):
     """A norm file or entry is missing or malformed."""
 
 

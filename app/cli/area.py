@@ -30,8 +30,8 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_prepare(args: argparse.Namespace) -> int:
-    from layers import prepare
-    from layers.studyarea import save_study_area
+    from gezondestad.layers import prepare
+    from gezondestad.layers.studyarea import save_study_area
 
     t0 = time.perf_counter()
     area = prepare.prepare_from_args(
@@ -66,8 +66,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from layers.export import export_study_area
-    from layers.studyarea import load_study_area
+    from gezondestad.layers.export import export_study_area
+    from gezondestad.layers.studyarea import load_study_area
 
     area = load_study_area(args.area)
     files = export_study_area(area, args.out, args.format, crs=args.crs, progress=True)

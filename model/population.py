@@ -5,8 +5,9 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-
-from spatial.norms import load_norms
+import shapely
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import CRS
 
 RESIDENTIAL_USES = frozenset({"residential", "house", "apartments", "detached", "semidetached_house", "terrace", "yes", "dormitory", "farm", "bungalow", "mixed"})
 """Building uses that hold residents (OSM building=* values and the model's ``use``)."""
@@ -54,3 +55,43 @@ def scale_to_totals(residents: np.ndarray, groups: np.ndarray, totals: dict[obje
             sel = groups == key
             out[sel] *= float(tot) / float(g[key])
     return out
+
+
+RESIDENTIAL_STREETS = frozenset({"residential", "living_street", "unclassified", "tertiary", "secondary", "primary"})
+"""Street classes with dwellings along them (used only to estimate homes when buildings are missing)."""
+
+
+def estimate_homes_along_streets(
+    streets: gpd.GeoDataFrame,
+    spacing_m: float | None = None,
+    offset_m: float = 10.0,
+) -> gpd.GeoDataFrame:
+    """Estimated address points along residential streets, for areas without buildings.
+
+    One point every ``spacing_m`` along each residential-class street, ``offset_m`` to its side
+    (alternating), so homes are not exactly on the street line. The result is flagged
+    ``estimated=True``; residents are set by :func:`home_points` from wijk totals.
+    """
+    spacing_m = float(spacing_m or load_norms("population")["home_spacing_m"].value)
+    hw = streets["highway"].astype("object").fillna("").to_numpy()
+    s = streets[np.isin(hw, list(RESIDENTIAL_STREETS))]
+    if len(s) == 0:
+        return gpd.GeoDataFrame({"estimated": []}, geometry=[], crs=CRS)
+    lines = s.geometry.values
+    lengths = shapely.length(lines)
+    n = np.maximum(1, np.floor(lengths / spacing_m).astype(int))
+    line_idx = np.repeat(np.arange(len(lines)), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    dist = (k + 0.5) * lengths[line_idx] / n[line_idx]
+    on = shapely.line_interpolate_point(lines[line_idx], dist)
+    ahead = shapely.line_interpolate_point(lines[line_idx], np.minimum(dist + 1.0, lengths[line_idx]))
+    back = shapely.line_interpolate_point(lines[line_idx], np.maximum(dist - 1.0, 0.0))
+    a, b = shapely.get_coordinates(back), shapely.get_coordinates(ahead)
+    d = b - a
+    norm = np.hypot(d[:, 0], d[:, 1])
+    norm[norm == 0] = 1.0
+    side = np.where(k % 2 == 0, 1.0, -1.0)
+    nx, ny = -d[:, 1] / norm * side, d[:, 0] / norm * side
+    xy = shapely.get_coordinates(on) + np.c_[nx, ny] * offset_m
+    return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=CRS)
+

@@ -27,8 +27,7 @@ def write_indicators_gpkg(result: object, out: Path) -> list[str]:
     import numpy as np
     import pandas as pd
     import pyogrio
-
-    from spatial.indicators import PER_HOME_LAYERS
+    from gezondestad.spatial.indicators import PER_HOME_LAYERS
 
     out = Path(out)
     if out.suffix.lower() != ".gpkg":
@@ -66,8 +65,8 @@ def write_indicators_gpkg(result: object, out: Path) -> list[str]:
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
-    from layers.studyarea import load_study_area
-    from spatial.indicators import network_indicators
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.spatial.indicators import network_indicators
 
     area = load_study_area(args.area)
     res = network_indicators(area, centre_xy=tuple(args.centre) if args.centre else None, progress=True)

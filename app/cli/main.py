@@ -13,13 +13,12 @@ import importlib
 import sys
 from typing import Callable
 
-
 COMMAND_MODULES: tuple[str, ...] = (
-    "screening.cli_toets",
-    "screening.cli_screen",
-    "spatial.cli_network",
-    "layers.cli",
-    "spatial.cli_climate",
+    "gezondestad.app.cli.toets",
+    "gezondestad.app.cli.screen",
+    "gezondestad.app.cli.network",
+    "gezondestad.app.cli.area",
+    "gezondestad.app.cli.climate",
 )
 """Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""
 

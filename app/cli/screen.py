@@ -21,13 +21,12 @@ def _add_screen(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_screen(args: argparse.Namespace) -> int:
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.screening.checklist import build_checklist, read_answers
+    from gezondestad.screening.compare import load_or_compute_baseline, screen
+    from gezondestad.screening.plan import read_plan
+    from gezondestad.screening.report import write_report
     from tqdm import tqdm
-
-    from layers.studyarea import load_study_area
-    from screening.checklist import build_checklist, read_answers
-    from screening.compare import load_or_compute_baseline, screen
-    from screening.plan import read_plan
-    from screening.report import write_report
 
     t0 = time.perf_counter()
     with tqdm(total=5, desc="screening", unit="stap") as bar:

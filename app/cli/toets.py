@@ -45,8 +45,7 @@ def _read_mapping(text: str | None) -> dict[str, str] | None:
 def read_design(path: Path, layer: str | None = None):
     """Read a design file as it is (no rows dropped; CRS checks happen in ``check_design``)."""
     import pyogrio
-
-    from screening.toets import ToetsError
+    from gezondestad.screening.toets import ToetsError
 
     if not path.is_file():
         raise ToetsError(f"{path}: file not found.")
@@ -66,8 +65,7 @@ def read_design(path: Path, layer: str | None = None):
 
 def _run_toets(args: argparse.Namespace) -> int:
     import pyogrio
-
-    from screening.toets import check_design, element_verdicts
+    from gezondestad.screening.toets import check_design, element_verdicts
 
     design = read_design(args.design, args.layer)
     result = check_design(design, column_map=_read_mapping(args.mapping))
@@ -104,10 +102,9 @@ def _add_access(sub: argparse._SubParsersAction) -> None:
 
 def _run_access(args: argparse.Namespace) -> int:
     import pyogrio
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.spatial.accessibility import PROFILES, accessibility_indicators
     from tqdm import tqdm
-
-    from layers.studyarea import load_study_area
-    from spatial.accessibility import PROFILES, accessibility_indicators
 
     with tqdm(total=3, desc="access", unit="step") as bar:
         area = load_study_area(args.area)

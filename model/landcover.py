@@ -12,10 +12,9 @@ import math
 import geopandas as gpd
 import numpy as np
 from affine import Affine
+from gezondestad.model.norms import load_norms
+from gezondestad.model.studyarea import LandCover
 from rasterio import features
-
-from layers.studyarea import LandCover
-from spatial.norms import load_norms
 
 NODATA = 0
 BUILDING = 1
@@ -128,7 +127,7 @@ def rasterize_landcover(
     boundary : GeoDataFrame
         Study-area boundary; cells outside it are nodata (0).
     buildings, streets, green, water : GeoDataFrame, optional
-        Themes of a :class:`layers.studyarea.StudyArea`. Streets are buffered by
+        Themes of a :class:`gezondestad.layers.studyarea.StudyArea`. Streets are buffered by
         :func:`street_width_m`; green polygons burn by ``kind`` (wood -> trees, else low green);
         water lines are buffered by their ``width`` column (default 5 m).
     bare, paved : GeoDataFrame, optional

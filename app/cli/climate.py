@@ -16,9 +16,10 @@ def _csv_path(out: Path) -> Path:
 
 def _load(args: argparse.Namespace, bar) -> tuple:
     """(area, landcover, homes) for a --area folder; homes is None when they cannot be derived."""
-    from layers.studyarea import StudyAreaError, load_study_area
-    from spatial.aggregate import home_points
-    from spatial.raster import landcover_for_area
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.model.studyarea import StudyAreaError
+    from gezondestad.spatial.aggregate import home_points
+    from gezondestad.spatial.raster import landcover_for_area
 
     bar.set_description("loading study area")
     area = load_study_area(args.area)
@@ -36,7 +37,7 @@ def _load(args: argparse.Namespace, bar) -> tuple:
 
 
 def _write(result, out: Path, first_cols: list[str], bar) -> Path:
-    from spatial.raster import write_bands
+    from gezondestad.spatial.raster import write_bands
 
     bar.set_description("writing")
     write_bands(out, result.bands(), result.landcover)
@@ -62,9 +63,8 @@ def _add_heat(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_heat(args: argparse.Namespace) -> int:
+    from gezondestad.spatial.heat import HeatParams, heat_layer
     from tqdm import tqdm
-
-    from spatial.heat import HeatParams, heat_layer
 
     with tqdm(total=4, unit="step") as bar:
         area, lc, homes = _load(args, bar)
@@ -90,9 +90,8 @@ def _add_water(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_water(args: argparse.Namespace) -> int:
+    from gezondestad.spatial.water import WaterParams, water_layer
     from tqdm import tqdm
-
-    from spatial.water import WaterParams, water_layer
 
     with tqdm(total=4, unit="step") as bar:
         area, lc, homes = _load(args, bar)
