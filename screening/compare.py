@@ -43,6 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from gezondestad.model.catalogue import Indicator, screening_indicators
 from gezondestad.model.norms import NORMS_DIR, load_norms
 from gezondestad.model.studyarea import CRS, LandCover, StudyArea
 from gezondestad.screening.plan import Plan, apply_plan, plan_area
@@ -59,74 +60,10 @@ DIRECTION_NL: dict[str, str] = {"better": "beter", "worse": "slechter", "neutral
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IndicatorSpec:
-    """One indicator of the before/after table.
+IndicatorSpec = Indicator
+"""An indicator of the before/after table: an entry of :data:`gezondestad.model.catalogue.CATALOGUE`."""
 
-    Attributes
-    ----------
-    key : str
-        Identifier (also the per-wijk column name of the family).
-    family : str
-        ``network``, ``accessibility``, ``heat`` or ``water``.
-    label_nl : str
-        Dutch label for the report.
-    unit : str
-        Unit shown (``%`` means a share 0..1 shown as percent).
-    higher_is_better : bool or None
-        Direction; None = context only (never better/worse).
-    home_col, seg_col, cell : str, optional
-        Per-home column, per-segment column (length-weighted) or raster attribute of the
-        family result from which zone values are computed (first available wins: cell, home,
-        segment, wijk).
-    wijk_agg : str
-        How per-wijk values combine over several wijken: ``mean`` (resident-weighted) or ``sum``.
-    norm : (family, key), optional
-        Norm that defines the indicator (its source is shown).
-    zone_fn : str, optional
-        Name of a function of :data:`ZONE_FUNCTIONS` computing the zone values (indicators that
-        are not a plain mean, e.g. STOP scores from zone shares); takes precedence.
-    """
-
-    key: str
-    family: str
-    label_nl: str
-    unit: str
-    higher_is_better: bool | None
-    home_col: str | None = None
-    seg_col: str | None = None
-    cell: str | None = None
-    wijk_agg: str = "mean"
-    norm: tuple[str, str] | None = None
-    zone_fn: str | None = None
-
-
-INDICATORS: tuple[IndicatorSpec, ...] = (
-    IndicatorSpec("green_300m_05ha_share", "network", "Bewoners met publiek groen ≥ 0,5 ha binnen 300 m wandelen", "%", True,
-                  home_col="green_300m_05ha", norm=("green", "who_distance_m")),
-    IndicatorSpec("green_per_resident_m2", "network", "Publiek groen per bewoner (in de zone)", "m²/inw.", True, zone_fn="green_per_resident",
-                  norm=("green", "who_min_area_ha")),
-    IndicatorSpec("lts12_share_length", "network", "Fietsbare straatlengte met lage fietsstress (LTS 1-2)", "%", True, zone_fn="lts12",
-                  norm=("lts", "low_stress_max_lts")),
-    IndicatorSpec("fietsstraat_km", "network", "Lengte fietsstraten", "km", True, zone_fn="fietsstraat_km", wijk_agg="sum"),
-    IndicatorSpec("stop_s", "network", "STOP S: stappen (voorzieningen op wandelafstand)", "score", True, zone_fn="stop"),
-    IndicatorSpec("stop_t", "network", "STOP T: trappen (stressvrij fietsen)", "score", True, zone_fn="stop"),
-    IndicatorSpec("stop_o", "network", "STOP O: openbaar vervoer op wandelafstand", "score", True, zone_fn="stop"),
-    IndicatorSpec("stop_p", "network", "STOP P: dominantie privé-auto (lager is beter)", "score", False, zone_fn="stop"),
-    IndicatorSpec("stop_order_ok", "network", "STOP-volgorde gerespecteerd (S ≥ T ≥ O ≥ P; 1 = ja)", "ja/nee", True, zone_fn="stop"),
-    IndicatorSpec("centre_lts12_share", "network", "Bewoners die stressvrij (LTS ≤ 2) naar het centrum fietsen", "%", True, home_col="centre_lts12"),
-    IndicatorSpec("school_lts12_share", "network", "Bewoners die stressvrij (LTS ≤ 2) naar een school fietsen", "%", True, home_col="school_lts12"),
-    IndicatorSpec("wheelchair_reach_bus_stop", "accessibility", "Bewoners die met een rolstoel een bushalte bereiken", "%", True,
-                  home_col="wheelchair_reach_bus_stop"),
-    IndicatorSpec("walker_reach_park", "accessibility", "Bewoners die met rollator/kinderwagen een park bereiken", "%", True,
-                  home_col="walker_reach_park"),
-    IndicatorSpec("wheelchair_pass_share", "accessibility", "Wandelnetwerk geschikt voor rolstoel", "%", True, seg_col="wheelchair_pass"),
-    IndicatorSpec("heat_index_mean", "heat", "Hitte-index (gemiddeld, 0-1)", "index", False, cell="heat_index", norm=("heat", "heat_class_breaks")),
-    IndicatorSpec("residents_hot_share", "heat", "Bewoners in de heetste klasse", "%", False, home_col="hot", norm=("heat", "heat_class_breaks")),
-    IndicatorSpec("runoff_mm_mean", "water", "Afstroming bij de ontwerpbui", "mm", False, cell="runoff_mm", norm=("water", "design_storm_depth_mm")),
-    IndicatorSpec("impervious_share", "water", "Verharde oppervlakte", "%", False, cell="impervious", norm=("water", "impervious_classes")),
-    IndicatorSpec("flood_prone_share", "water", "Oppervlakte overstromingsgevoelig", "%", False, cell="flood_prone", norm=("water", "flood_buffer_m")),
-)
+INDICATORS: tuple[Indicator, ...] = screening_indicators()
 """Indicators of the before/after table (families missing at run time are reported, not faked)."""
 
 
@@ -945,7 +882,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 {
                     "key": sp.key,
                     "family": sp.family,
-                    "label": sp.label_nl,
+                    "label": sp.label,
                     "unit": sp.unit,
                     "zone": z,
                     "zone_label": ZONE_LABELS_NL[z],
