@@ -34,12 +34,14 @@ pathways give DALYs directly (cases x disability weight, IHD cases x DALY per ca
 
 *Current city* (``after=None``): the burden of not meeting each recommendation; exposures
 better than the counterfactual count 0 (physical activity: the gap to 150 min/week is walked).
-*Plan* (before vs after): the change ``A_after - A_before`` with the same relations *unclipped*
-at the counterfactual for air, green and activity (log-linear / linear relations, so that a
-change below a guideline still counts), while noise (curves valid only above the guideline),
-IHD (relation stated above 53 dB) and heat (hot days above the threshold) stay clipped.
-Positive = more deaths (worse); negative = health gain. Existing residents are compared with
-themselves; new residents count their burden after, removed residents their burden before.
+*Plan* (before vs after): per group the change ``A_after - A_before``. Existing residents are
+compared with themselves with the relations *unclipped* at the counterfactual for air, green and
+activity (log-linear / linear relations, so a change below a guideline still counts: walking
+and cycling give the HEAT change ``-(r_after - r_before)``), while noise (curves valid only above
+the guideline), IHD (relation stated above 53 dB) and heat (hot days above the threshold) stay
+clipped. New residents count the burden they carry at their new home and removed residents the
+burden they no longer carry there, both against the counterfactuals (as for the current city):
+where they lived before is unknown. Positive = more deaths (worse); negative = health gain.
 
 Monte Carlo
 -----------
@@ -441,29 +443,30 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
             return np.minimum(p.pa_walk_cap, (1 - th["walk_rr"])[:, None] * m / p.pa_walk_ref_min)
         return np.minimum(p.pa_cycle_cap, (1 - th["cycle_rr"])[:, None] * m / p.pa_cycle_ref_min)
 
+    if wcol is not None:
+        wcols = (wcol,) + ((ccol,) if ccol else ())
+
+        def walk_resp(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
+            mw = minutes(u[:, 0], th, "walk", wcol)
+            if not clip:
+                return -red(mw, th, "walk")
+            mc = minutes(u[:, 1], th, "cycle", ccol) if ccol else 0.0
+            gap = np.maximum(0.0, p.pa_recommended_min - mw - mc)
+            return red(mw + gap, th, "walk") - red(mw, th, "walk")
+
+        terms.append(Term("physical_activity" if mode == "burden" else "walking", wcols, walk_resp, p.pa_walk_age, "mortality", "yll"))
     if mode == "burden":
-        if wcol is not None:
-            cols = (wcol,) + ((ccol,) if ccol else ())
-
-            def pa_burden(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
-                mw = minutes(u[:, 0], th, "walk", wcol)
-                mc = minutes(u[:, 1], th, "cycle", ccol) if ccol else 0.0
-                gap = np.maximum(0.0, p.pa_recommended_min - mw - mc)
-                return red(mw + gap, th, "walk") - red(mw, th, "walk")
-
-            terms.append(Term("physical_activity", cols, pa_burden, p.pa_walk_age, "mortality", "yll"))
         unknown.pop("cycling", None)
         if "walking" in unknown:
             unknown["physical_activity"] = unknown.pop("walking")
-    else:
-        for which, c, path, age in (("walk", wcol, "walking", p.pa_walk_age), ("cycle", ccol, "cycling", p.pa_cycle_age)):
-            if c is None:
-                continue
+    elif ccol is not None:
 
-            def pa_plan(u: np.ndarray, th: dict[str, np.ndarray], clip: bool, which: str = which, c: str = c) -> np.ndarray:
-                return -red(minutes(u[:, 0], th, which, c), th, which)
+        def cycle_resp(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
+            if clip:  # the recommendation gap is counted with walking
+                return np.zeros((len(th["cycle_rr"]), len(u)))
+            return -red(minutes(u[:, 0], th, "cycle", ccol), th, "cycle")
 
-            terms.append(Term(path, (c,), pa_plan, age, "mortality", "yll"))
+        terms.append(Term("cycling", (ccol,), cycle_resp, p.pa_cycle_age, "mortality", "yll"))
 
     for path, key, cf in (("pm25", "pm25", p.pm25_cf_ugm3), ("no2", "no2", p.no2_cf_ugm3)):
         c = col(path)
@@ -585,11 +588,15 @@ class Groups:
 
 
 def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares: np.ndarray, groups: Groups, cols: list[tuple[str, str]],
-                 p: HealthParams, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
-    """Deaths and DALYs per draw for every (group, age subset) column: array D x len(cols) x 2."""
-    x = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in term.columns])
-    if x.shape[1] < 2 and term.pathway == "physical_activity":
-        x = np.column_stack([x, np.zeros(len(x))])
+                 p: HealthParams, th: dict[str, np.ndarray], clip: np.ndarray, scale_clipped: bool) -> np.ndarray:
+    """Deaths and DALYs per draw for every (group, age subset) column: array D x len(cols) x 2.
+
+    Homes with ``clip`` True are evaluated against the counterfactual (burden carried at this
+    place: current city, new and removed residents), the others unclipped (existing residents
+    of a plan). With ``scale_clipped`` the clipped homes' residents follow the household-size
+    draw (new residents).
+    """
+    x = np.column_stack([_num(frame, c) for c in term.columns])
     ok = np.all(np.isfinite(x), axis=1) & (residents > 0)
     D = len(th["walk_rr"])
     out = np.zeros((D, len(cols), 2))
@@ -600,10 +607,9 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
     u, inv = np.unique(xr, axis=0, return_inverse=True)
     inv = inv.ravel()
     U = len(u)
-    r_ok, s_ok, new_ok = residents[ok], shares[ok], groups.new[ok]
+    r_ok, s_ok, c_ok = residents[ok], shares[ok], clip[ok]
     rates = [_rate_vector(p, term.deaths_rate) if term.deaths_rate else None, _rate_vector(p, term.daly_rate)]
-    # weights: U x (cols x 2 channels x {old, new})
-    W = np.zeros((U, len(cols), 2, 2))
+    W = np.zeros((2, U, len(cols), 2))  # class (unclipped, clipped) x unique x column x channel
     for j, (g, a) in enumerate(cols):
         gm = groups.masks[g][ok]
         am = _age_mask(p, term.ages, AGE_SUBSETS[a])
@@ -611,12 +617,17 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
             if rates[ch] is None:
                 continue
             w = r_ok * (s_ok @ (rates[ch] * am))
-            for k, sel in ((0, gm & ~new_ok), (1, gm & new_ok)):
+            for k, sel in ((0, gm & ~c_ok), (1, gm & c_ok)):
                 if sel.any():
-                    W[:, j, ch, k] = np.bincount(inv[sel], weights=w[sel], minlength=U)
-    F = np.asarray(term.response(u, th, clip), dtype=float)  # D x U
-    R = (F @ W.reshape(U, -1)).reshape(D, len(cols), 2, 2)
-    out = R[..., 0] + R[..., 1] * th["hh_factor"][:, None, None]
+                    W[k, :, j, ch] = np.bincount(inv[sel], weights=w[sel], minlength=U)
+    for k, flag in ((0, False), (1, True)):
+        if not W[k].any():
+            continue
+        F = np.asarray(term.response(u, th, flag), dtype=float)  # D x U
+        R = (F @ W[k].reshape(U, -1)).reshape(D, len(cols), 2)
+        if k == 1 and scale_clipped:
+            R = R * th["hh_factor"][:, None, None]
+        out = out + R
     if term.all_mult is not None:
         out = out * term.all_mult(th)[:, None, None]
     if term.daly_mult is not None:
@@ -624,16 +635,20 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
     return out
 
 
+def _num(frame: pd.DataFrame, c: str) -> np.ndarray:
+    return pd.to_numeric(frame[c], errors="coerce").to_numpy(float)
+
+
 def _per_home_central(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares: np.ndarray, p: HealthParams,
-                      th0: dict[str, np.ndarray], clip: bool) -> tuple[np.ndarray, np.ndarray]:
+                      th0: dict[str, np.ndarray], clip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Central deaths and DALYs per home (NaN where the exposure is unknown)."""
-    x = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in term.columns])
-    if x.shape[1] < 2 and term.pathway == "physical_activity":
-        x = np.column_stack([x, np.zeros(len(x))])
+    x = np.column_stack([_num(frame, c) for c in term.columns])
     ok = np.all(np.isfinite(x), axis=1)
     f = np.full(len(frame), np.nan)
-    if ok.any():
-        f[ok] = np.asarray(term.response(x[ok], th0, clip), dtype=float)[0]
+    for flag in (False, True):
+        sel = ok & (clip == flag)
+        if sel.any():
+            f[sel] = np.asarray(term.response(x[sel], th0, flag), dtype=float)[0]
     mult = float(term.all_mult(th0)[0]) if term.all_mult is not None else 1.0
     am = _age_mask(p, term.ages, AGE_SUBSETS["all"])
     d = f * residents * (shares @ (_rate_vector(p, term.deaths_rate) * am)) * mult if term.deaths_rate else np.where(ok, 0.0, np.nan)
@@ -767,7 +782,6 @@ def health_outcomes(
     for path, why in unknown.items():
         notes.append(f"{PATHWAY_LABELS_NL.get(path, path)}: onbekend ({why}); niet meegeteld, niet als 0.")
     th = draw_parameters(p, draws, seed)
-    clip = mode == "burden"
 
     # groups per situation
     age_ok = all("share_65plus" in f.columns and _has_values(f, "share_65plus") for f in frames) and all(_has_values(f, "share_0_5") for f in frames)
@@ -796,6 +810,10 @@ def health_outcomes(
         ga = {"total": np.ones(n_a, bool), "existing": ~new, "new": new, "removed": np.zeros(n_a, bool), **quint[1]}
         group_sets = [Groups(gb, np.zeros(n_b, bool)), Groups(ga, new)]
         home_groups = ["total", "existing", "new", "removed", *quint[0].keys()]
+    if mode == "burden":
+        clips, scale = [np.ones(n_b, bool)], [False]
+    else:
+        clips, scale = [~kept, new], [False, True]
     cols = [(g, "all") for g in home_groups] + ([("total", "age_65plus"), ("total", "age_0_5")] if age_ok else [])
 
     shares = [band_shares(f, p) for f in frames]
@@ -804,9 +822,9 @@ def health_outcomes(
     central_home: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     th0 = {k: v[:1] for k, v in th.items()}
     for t in terms:
-        mats = [_term_matrix(t, f, r, s, g, cols, p, th, clip) for f, r, s, g in zip(frames, residents, shares, group_sets)]
+        mats = [_term_matrix(t, f, r, s, g, cols, p, th, c, sc) for f, r, s, g, c, sc in zip(frames, residents, shares, group_sets, clips, scale)]
         per_term[t.pathway] = mats[0] if mode == "burden" else mats[1] - mats[0]
-        central_home[t.pathway] = [_per_home_central(t, f, r, s, p, th0, clip) for f, r, s in zip(frames, residents, shares)]
+        central_home[t.pathway] = [_per_home_central(t, f, r, s, p, th0, c) for f, r, s, c in zip(frames, residents, shares, clips)]
     if mode == "plan":
         notes.append(f"Nieuwe bewoners: huishoudgrootte {p.household_size_range[0]:g} (bereik {p.household_size_range[1]:g}-{p.household_size_range[2]:g}) in de onzekerheid.")
 

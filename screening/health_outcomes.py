@@ -1,0 +1,274 @@
+"""Health outcomes of a study area (current city) or of a plan (before vs after).
+
+:func:`exposure_frame` assembles the per-home exposures that :func:`spatial.health.health_outcomes`
+needs from whatever indicator families a study area supports:
+
+* walking and cycling access (:func:`spatial.indicators.network_indicators`): ``walk_access`` =
+  STOP S (share of daily destinations within a 10-minute walk), ``cycle_access`` = mean of
+  "low-stress route to the centre" and "to a school" (0-1); the health layer turns them into
+  minutes a week with its documented mode-choice response;
+* ``tair_hot_day_c``: air temperature of a hot day at the home from the heat layer
+  (:func:`spatial.heat.heat_layer`, InVEST Urban Cooling: ``T_air = T_ref + (1 - HM) x UHI_max``
+  blended over ``t_air_average_radius_m``);
+* ``ndvi_proxy``: the greenness proxy of :func:`green_share_within` (share of LOW_GREEN + TREES
+  cells of the land cover within ``green_buffer_m``) mapped linearly to NDVI
+  (:func:`spatial.health.ndvi_from_green_share`);
+* ``lden_db``, ``lnight_db``, ``no2_ugm3``, ``pm25_ugm3`` from the noise and air layers when
+  their modules are installed (``spatial/noise.py``, ``spatial/air.py``); otherwise those pathways
+  are *onbekend* and the notes say so.
+
+Wijk columns give the age shares (``residents_65plus``, ``residents_0_5`` over ``residents``)
+and the deprivation quintile (``deprivation_index`` / ``kansarmoede_index``: higher is more
+deprived; ``median_income`` / ``mediaan_inkomen``: lower is more deprived); quintiles are
+resident-weighted over the wijken, 1 = most deprived.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from gezondestad.model.landcover import LOW_GREEN, NODATA, TREES
+from gezondestad.model.studyarea import LandCover, StudyArea
+from gezondestad.screening.compare import Situation, before_positions, homes_after_plan
+from gezondestad.screening.plan import Plan, apply_plan
+from gezondestad.spatial.aggregate import home_points
+from gezondestad.spatial.health import HealthParams, HealthResult, health_outcomes, ndvi_from_green_share
+from gezondestad.spatial.raster import sample_at_points
+
+logger = logging.getLogger(__name__)
+
+DEPRIVATION_COLUMNS: tuple[tuple[str, bool], ...] = (
+    ("deprivation_index", True),
+    ("kansarmoede_index", True),
+    ("deprivatie_index", True),
+    ("median_income", False),
+    ("mediaan_inkomen", False),
+    ("gemiddeld_inkomen", False),
+)
+"""Wijk columns for the deprivation quintile: (name, higher value = more deprived)."""
+
+EXTERNAL_LAYERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "noise": ("gezondestad.spatial.noise", ("noise_at_homes", "noise_layer", "noise_indicators"), ("lden_db", "lnight_db")),
+    "air": ("gezondestad.spatial.air", ("air_at_homes", "air_layer", "air_indicators"), ("no2_ugm3", "pm25_ugm3")),
+}
+"""Families built by other layers: module, candidate public functions, per-home columns read."""
+
+
+def green_share_within(lc: LandCover, points: gpd.GeoDataFrame | gpd.GeoSeries, radius_m: float) -> np.ndarray:
+    """Share of green land cover (LOW_GREEN + TREES) among valid cells within ``radius_m`` of each point.
+
+    A disc kernel on the land-cover grid (FFT convolution), sampled at the points; NaN off the
+    grid. Cells without data do not count in the denominator.
+    """
+    from scipy.signal import fftconvolve
+
+    cls = lc.classes
+    valid = (cls != NODATA).astype(np.float32)
+    green = np.isin(cls, [LOW_GREEN, TREES]).astype(np.float32)
+    r = max(1, int(round(radius_m / lc.resolution_m)))
+    yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+    k = ((xx * xx + yy * yy) <= r * r).astype(np.float32)
+    g = fftconvolve(green, k, mode="same")
+    v = fftconvolve(valid, k, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(v > 0.5, np.clip(g / np.maximum(v, 1e-9), 0.0, 1.0), np.nan)
+    return sample_at_points(share, lc, points)
+
+
+def _wijk_table(wijken: gpd.GeoDataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Per wijk: share_65plus, share_0_5, deprivation_quintile (NaN where unknown) and notes."""
+    notes: list[str] = []
+    w = pd.DataFrame({"wijk_code": wijken["wijk_code"].astype("object").to_numpy()})
+    res = pd.to_numeric(wijken["residents"], errors="coerce").to_numpy(float) if "residents" in wijken else np.full(len(wijken), np.nan)
+    for col, out in (("residents_65plus", "share_65plus"), ("residents_0_5", "share_0_5")):
+        if col in wijken.columns:
+            v = pd.to_numeric(wijken[col], errors="coerce").to_numpy(float)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                w[out] = np.where(res > 0, v / np.where(res > 0, res, 1), np.nan)
+        else:
+            w[out] = np.nan
+    w["deprivation_quintile"] = np.nan
+    for col, higher_worse in DEPRIVATION_COLUMNS:
+        if col in wijken.columns:
+            v = pd.to_numeric(wijken[col], errors="coerce").to_numpy(float)
+            ok = np.isfinite(v)
+            if ok.sum() >= 5:
+                w["deprivation_quintile"] = deprivation_quintiles(v, np.nan_to_num(res, nan=0.0), higher_worse)
+                notes.append(f"Deprivatiekwintielen uit de wijkkolom '{col}' ({'hoger' if higher_worse else 'lager'} = meer kansarmoede), gewogen naar bewoners; 1 = meest kansarm.")
+            break
+    return w, notes
+
+
+def deprivation_quintiles(values: np.ndarray, residents: np.ndarray, higher_is_worse: bool = True) -> np.ndarray:
+    """Quintile 1 (most deprived) .. 5 per area, so each quintile holds about a fifth of the residents.
+
+    Areas are ranked from most to least deprived; an area's quintile is set by the cumulative
+    resident share at its midpoint. NaN values stay NaN.
+    """
+    v = np.asarray(values, float)
+    r = np.where(np.isfinite(residents) & (residents > 0), residents, 0.0)
+    out = np.full(len(v), np.nan)
+    ok = np.isfinite(v)
+    if not ok.any():
+        return out
+    idx = np.where(ok)[0]
+    order = idx[np.argsort(-v[idx] if higher_is_worse else v[idx], kind="stable")]
+    w = r[order] if r[order].sum() > 0 else np.ones(len(order))
+    cum = np.cumsum(w) - w / 2.0
+    out[order] = np.clip(np.floor(cum / w.sum() * 5.0) + 1, 1, 5)
+    return out
+
+
+def _external(area: StudyArea, homes: gpd.GeoDataFrame, family: str) -> tuple[pd.DataFrame | None, str | None]:
+    """Per-home columns of the noise or air layer, or (None, reason in Dutch)."""
+    mod_name, fns, cols = EXTERNAL_LAYERS[family]
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError:
+        return None, f"laag '{family}' nog niet beschikbaar"
+    for fn in fns:
+        f = getattr(mod, fn, None)
+        if f is None:
+            continue
+        try:
+            r = f(area, homes=homes)
+        except TypeError:
+            continue
+        df = getattr(r, "homes", r)
+        if isinstance(df, pd.DataFrame) and any(c in df.columns for c in cols) and len(df) == len(homes):
+            return pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in cols if c in df.columns}), None
+    return None, f"laag '{family}' geeft geen kolommen {', '.join(cols)} per woning"
+
+
+def exposure_frame(
+    area: StudyArea,
+    homes: gpd.GeoDataFrame | None = None,
+    params: HealthParams | None = None,
+    families: tuple[str, ...] = ("network", "heat", "green", "noise", "air"),
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per-home exposures of ``area`` for the health layer, and Dutch notes on what is missing.
+
+    Parameters
+    ----------
+    area : StudyArea
+    homes : GeoDataFrame, optional
+        Default :func:`spatial.aggregate.home_points`.
+    params : HealthParams, optional
+    families : tuple of str
+        Which exposures to compute (skip some for speed or tests).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        Columns ``home_id``, ``wijk_code``, ``residents``, age shares, ``deprivation_quintile``
+        and the exposure columns that could be computed.
+    """
+    p = params or HealthParams.from_norms()
+    homes = home_points(area) if homes is None else homes
+    notes: list[str] = []
+    f = pd.DataFrame(
+        {
+            "home_id": homes["home_id"].to_numpy() if "home_id" in homes else np.arange(len(homes)),
+            "wijk_code": homes["wijk_code"].astype("object").to_numpy() if "wijk_code" in homes else None,
+            "residents": pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy(float),
+        }
+    )
+    if len(area.wijken):
+        wt, wn = _wijk_table(area.wijken)
+        notes += wn
+        f = f.merge(wt, on="wijk_code", how="left")
+    if "network" in families:
+        try:
+            from gezondestad.spatial.indicators import network_indicators
+
+            ni = network_indicators(area, homes=homes)
+            h = ni.homes
+            f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
+            c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in ("centre_lts12", "school_lts12") if k in h.columns])
+            with np.errstate(invalid="ignore"):
+                f["cycle_access"] = np.nanmean(c, axis=1) if c.size else np.nan
+        except (ValueError, ImportError) as exc:  # library errors carry a Dutch/English message
+            notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
+    lc = area.landcover
+    if lc is None and any(x in families for x in ("heat", "green")):
+        notes.append("Geen landgebruikraster: hitte en groen zijn onbekend.")
+    if lc is not None and "heat" in families and len(area.wijken):
+        from gezondestad.spatial.heat import heat_layer
+
+        hr = heat_layer(lc, area.wijken, homes=homes)
+        f["tair_hot_day_c"] = sample_at_points(hr.t_air, hr.landcover, homes)
+    if lc is not None and "green" in families:
+        share = green_share_within(lc, homes, p.green_buffer_m)
+        f["green_share"] = share
+        f["ndvi_proxy"] = ndvi_from_green_share(share, p)
+        if area.has("green") and area.theme_info("green").status == "partial":
+            notes.append("Groengegevens zijn onvolledig: het groen rond de woning is een ondergrens.")
+    for fam in ("noise", "air"):
+        if fam not in families:
+            continue
+        df, why = _external(area, homes, fam)
+        if df is None:
+            notes.append(f"{'Geluid' if fam == 'noise' else 'Luchtkwaliteit'}: {why}; die paden zijn onbekend.")
+            continue
+        for c in df.columns:
+            f[c] = df[c].to_numpy()
+    return f, notes
+
+
+def _with_notes(r: HealthResult, extra: list[str]) -> HealthResult:
+    return replace(r, notes=list(dict.fromkeys(extra + r.notes)))
+
+
+def city_health(area: StudyArea, params: HealthParams | None = None, draws: int = 1000, seed: int = 20261130,
+                families: tuple[str, ...] = ("network", "heat", "green", "noise", "air")) -> HealthResult:
+    """Current-city burden: deaths, DALYs and euros a year attributable to not meeting each recommendation."""
+    p = params or HealthParams.from_norms()
+    f, notes = exposure_frame(area, params=p, families=families)
+    return _with_notes(health_outcomes(f, None, p, draws, seed), notes)
+
+
+def plan_health(area: StudyArea, plan: Plan, params: HealthParams | None = None, draws: int = 1000, seed: int = 20261130,
+                families: tuple[str, ...] = ("network", "heat", "green", "noise", "air")) -> HealthResult:
+    """A plan's change in deaths, DALYs and euros a year (after - before), per pathway and group.
+
+    Existing residents are matched before/after (:func:`screening.compare.before_positions`);
+    new residents come from the plan's buildings, removed ones from its demolitions.
+    """
+    p = params or HealthParams.from_norms()
+    after_area = apply_plan(area, plan)
+    homes_b = home_points(area)
+    sit = Situation(area, homes_b, {})
+    homes_a = homes_after_plan(sit, after_area, plan)
+    fb, nb = exposure_frame(area, homes_b, p, families)
+    fa, na = exposure_frame(after_area, homes_a, p, families)
+    fa["before_index"] = before_positions(sit, homes_a)
+    return _with_notes(health_outcomes(fb, fa, p, draws, seed), nb + na)
+
+
+def health_summary_nl(r: HealthResult, groups: tuple[str, ...] = ("total",), metrics: tuple[str, ...] = ("deaths", "dalys", "eur")) -> pd.DataFrame:
+    """The summary with Dutch labels (pathway, group, metric) for tables in the report or CLI."""
+    from gezondestad.spatial.health import GROUP_LABELS_NL, PATHWAY_LABELS_NL
+
+    s = r.summary
+    s = s[s["group"].isin(groups) & s["metric"].isin(metrics)].copy()
+    s["pad"] = s["pathway"].map(lambda k: PATHWAY_LABELS_NL.get(k, k))
+    s["groep"] = s.apply(lambda x: GROUP_LABELS_NL.get(x["group"] if x["age"] == "all" else x["age"], x["group"].upper()), axis=1)
+    labels = {"deaths": "vroegtijdige sterfgevallen/jaar", "dalys": "DALY/jaar", "eur": "EUR/jaar (VOLY)", "eur_vsl": "EUR/jaar (VSL)"}
+    s["maat"] = s["metric"].map(labels)
+    return s[["pad", "groep", "maat", "median", "lo", "hi", "pathway", "group", "age", "metric"]]
+
+
+__all__: list[Any] = [
+    "exposure_frame",
+    "city_health",
+    "plan_health",
+    "green_share_within",
+    "deprivation_quintiles",
+    "health_summary_nl",
+]
