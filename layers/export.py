@@ -78,11 +78,13 @@ class Raster:
     nodata: float | None = None
 
 
-def _check(fmt: str, crs: str) -> tuple[str, str]:
+def _check(fmt: str, crs: str | None) -> tuple[str, str | None]:
     f = fmt.lower().lstrip(".")
     f = {"tif": "geotiff", "tiff": "geotiff", "json": "geojson", "gpkg": "gpkg"}.get(f, f)
     if f not in FORMATS:
         raise ExportError(f"Unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
+    if crs is None:
+        return f, None  # the layer's own (the study area's) CRS
     try:
         c = ProjCRS.from_user_input(crs)
     except Exception as exc:
@@ -96,7 +98,7 @@ def _as_raster(obj: Any) -> Raster:
     if isinstance(obj, gpd.GeoDataFrame):
         raise ExportError("This layer is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
     if isinstance(obj, LandCover):
-        return Raster(obj.classes, obj.transform, CRS, 0)
+        return Raster(obj.classes, obj.transform, obj.crs, 0)
     if isinstance(obj, tuple) and len(obj) in (2, 3) and isinstance(obj[0], np.ndarray):
         return Raster(obj[0], obj[1], obj[2] if len(obj) == 3 else CRS)
     raise ExportError(f"Cannot export a {type(obj).__name__} as GeoTIFF; give a LandCover, a Raster or (array, transform[, crs]).")
@@ -107,14 +109,15 @@ def _as_raster(obj: Any) -> Raster:
 # --------------------------------------------------------------------------------------------
 
 
-def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, crs: str = CRS, layer: str = "layer") -> Path:
-    """Write one GeoDataFrame as ``gpkg`` (layer ``layer``, appended to an existing file), ``geojson`` or ``csv``."""
+def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, crs: str | None = None, layer: str = "layer") -> Path:
+    """Write one GeoDataFrame as ``gpkg`` (layer ``layer``, appended to an existing file), ``geojson`` or ``csv``; ``crs`` None keeps ``gdf.crs``."""
     fmt, crs = _check(fmt, crs)
     if fmt == "geotiff":
         raise ExportError(f"Layer '{layer}' is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
     p = Path(path)
     if gdf.crs is None:
         raise ExportError(f"Layer '{layer}' has no CRS; cannot export it.")
+    crs = crs or gdf.crs.to_string()
     if fmt == "geojson":
         # RFC 7946: GeoJSON is WGS84 lon/lat, whatever the caller asked for
         out = _for_gpkg(gdf.to_crs("EPSG:4326"))
@@ -128,9 +131,10 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, crs: 
     return p
 
 
-def to_csv_frame(gdf: gpd.GeoDataFrame, crs: str = CRS) -> pd.DataFrame:
-    """Attributes of ``gdf`` plus ``x``/``y`` (points; ``lon``/``lat`` in a geographic CRS) or ``wkt``."""
+def to_csv_frame(gdf: gpd.GeoDataFrame, crs: str | None = None) -> pd.DataFrame:
+    """Attributes of ``gdf`` plus ``x``/``y`` (points; ``lon``/``lat`` in a geographic CRS) or ``wkt``; ``crs`` None keeps ``gdf.crs``."""
     _, crs = _check("csv", crs)
+    crs = crs or gdf.crs.to_string()
     g = gdf.to_crs(crs)
     df = pd.DataFrame(g.drop(columns=g.geometry.name))
     geoms = np.asarray(g.geometry.values, dtype=object)
@@ -149,10 +153,11 @@ def to_csv_frame(gdf: gpd.GeoDataFrame, crs: str = CRS) -> pd.DataFrame:
     return df
 
 
-def write_raster(raster: Any, path: str | os.PathLike, crs: str = CRS) -> Path:
-    """Write a raster as a compressed GeoTIFF in ``crs`` (nearest-neighbour reprojection)."""
+def write_raster(raster: Any, path: str | os.PathLike, crs: str | None = None) -> Path:
+    """Write a raster as a compressed GeoTIFF in ``crs`` (nearest-neighbour reprojection; None keeps its own)."""
     _, crs = _check("geotiff", crs)
     r = _as_raster(raster)
+    crs = crs or r.crs
     arr = np.asarray(r.array)
     if arr.ndim != 2:
         raise ExportError(f"A raster must be 2-D, got shape {arr.shape}.")
@@ -179,7 +184,7 @@ def write_raster(raster: Any, path: str | os.PathLike, crs: str = CRS) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str, crs: str = CRS, layer: str = "layer") -> bytes:
+def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str, crs: str | None = None, layer: str = "layer") -> bytes:
     """The bytes of one layer written as ``fmt`` in ``crs`` (GeoJSON: always EPSG:4326).
 
     Parameters
@@ -187,7 +192,7 @@ def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str,
     obj : GeoDataFrame, LandCover, Raster or (array, transform[, crs])
     fmt : {"gpkg", "geojson", "csv", "geotiff"}
     crs : str
-        ``EPSG:31370`` or ``EPSG:4326``.
+        Target CRS, e.g. ``EPSG:4326``; None keeps the layer's own (the study area's).
     layer : str
         Layer name inside a GeoPackage.
     """
@@ -208,7 +213,7 @@ def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs: str = CRS, progress: bool = False) -> list[Path]:
+def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs: str | None = None, progress: bool = False) -> list[Path]:
     """Export a study area: vector themes (gpkg/geojson/csv) or the land cover (geotiff).
 
     Empty themes are skipped (the manifest, written next to the files as ``manifest.json``,
@@ -221,10 +226,11 @@ def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs
         The files written (manifest last).
     """
     fmt, crs = _check(fmt, crs)
+    crs = crs or area.crs
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in area.name.lower()) or "studyarea"
-    tag = "" if crs == "EPSG:31370" else "_" + crs.split(":")[-1]
+    tag = "" if crs == area.crs else "_" + crs.split(":")[-1]
     if fmt == "geojson":
         tag = "_4326"
     written: list[Path] = []

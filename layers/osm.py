@@ -40,6 +40,8 @@ from gezondestad.model.studyarea import (
     StudyArea,
     ThemeInfo,
     conform_theme,
+    crs_for_geometries,
+    crs_string,
 )
 from shapely.geometry import box
 
@@ -212,8 +214,8 @@ def _polygonal(gdf: gpd.GeoDataFrame) -> np.ndarray:
     return gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
 
 
-def map_streets(ways: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, int]:
-    """Street edges from OSM ways/edges (EPSG:31370), split at shared nodes, node tags transferred.
+def map_streets(ways: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame | None = None, crs: str = CRS) -> tuple[gpd.GeoDataFrame, int]:
+    """Street edges from OSM ways/edges (in ``crs``, the area's metric CRS), split at shared nodes, node tags transferred.
 
     Parameters
     ----------
@@ -232,13 +234,13 @@ def map_streets(ways: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame | None = None) -
     from gezondestad.model.topology import split_lines_at_shared_vertices
 
     if ways is None or len(ways) == 0:
-        return conform_theme("streets", None), 0
-    w = ways.to_crs(CRS) if ways.crs is not None and ways.crs.to_epsg() != 31370 else ways
+        return conform_theme("streets", None, crs), 0
+    w = ways.to_crs(crs) if ways.crs is not None and not ways.crs.equals(crs) else ways
     hw = _tag(w, "highway")
     keep = np.array([h is not None and h not in EXCLUDED_HIGHWAYS for h in hw]) & w.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
     w = w[keep]
     cols = [c for c in STREET_TAGS if c in w.columns]
-    w = gpd.GeoDataFrame({c: _tag(w, c) for c in cols} | {"osm_id": _osm_ids(w)}, geometry=w.geometry.values, crs=CRS)
+    w = gpd.GeoDataFrame({c: _tag(w, c) for c in cols} | {"osm_id": _osm_ids(w)}, geometry=w.geometry.values, crs=crs)
     w = split_lines_at_shared_vertices(w)
     n_copied = 0
     if nodes is not None and len(nodes):
@@ -269,7 +271,7 @@ def transfer_node_tags(streets: gpd.GeoDataFrame, nodes: gpd.GeoDataFrame, preci
     An edge keeps its own value; a missing value is taken from any touching node (the first in
     edge order when two nodes disagree). Returns the edges and the number of values copied.
     """
-    nd = nodes.to_crs(CRS) if nodes.crs is not None and nodes.crs.to_epsg() != 31370 else nodes
+    nd = nodes.to_crs(streets.crs) if nodes.crs is not None and streets.crs is not None and not nodes.crs.equals(streets.crs) else nodes
     nd = nd[nd.geom_type == "Point"]
     if len(nd) == 0 or len(streets) == 0:
         return streets, 0
@@ -323,14 +325,14 @@ def _first_match(df: pd.DataFrame, rules: tuple[tuple[str, str | None, str], ...
     return label, value
 
 
-def map_green(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def map_green(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Green spaces (polygons) with ``kind`` (:data:`GREEN_KINDS`), ``public``, ``area_m2``.
 
     ``public`` is False for ``access=private/no`` and for gardens not tagged ``access=yes`` /
     ``permissive`` (in OSM a ``leisure=garden`` is usually private unless said otherwise).
     """
     if features is None or len(features) == 0:
-        return conform_theme("green", None)
+        return conform_theme("green", None, crs)
     f = features[_polygonal(features)]
     kind, _ = _first_match(f, tuple((k, v, lab) for k, v, lab in GREEN_RULES))
     sel = kind != None  # noqa: E711
@@ -348,20 +350,20 @@ def map_green(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         },
         geometry=f.geometry.values,
         crs=f.crs,
-    ).to_crs(CRS)
+    ).to_crs(crs)
     g["area_m2"] = g.geometry.area.round(1)
     g["tree_cover"] = np.where(g["kind"] == "wood", 1.0, np.nan)
     g["green_id"] = np.arange(len(g), dtype=np.int64)
     return conform_theme("green", g)
 
 
-def map_pois(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def map_pois(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Points of interest with ``category`` (:data:`POI_CATEGORIES`), ``subtype`` (the OSM value) and ``wheelchair``.
 
     Polygons (a school ground, a station building) become a point inside them.
     """
     if features is None or len(features) == 0:
-        return conform_theme("pois", None)
+        return conform_theme("pois", None, crs)
     cat, val = _first_match(features, POI_RULES)
     sel = cat != None  # noqa: E711
     f, cat, val = features[sel], cat[sel], val[sel]
@@ -380,15 +382,15 @@ def map_pois(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {"category": cat, "subtype": val, "name": _tag(f, "name"), "wheelchair": _tag(f, "wheelchair"), "osm_id": _osm_ids(f)},
         geometry=geom,
         crs=f.crs,
-    ).to_crs(CRS)
+    ).to_crs(crs)
     p["poi_id"] = np.arange(len(p), dtype=np.int64)
     return conform_theme("pois", p)
 
 
-def map_water(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def map_water(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Waterway lines (kind = waterway value, ``width`` tag) and water polygons (natural=water, riverbanks)."""
     if features is None or len(features) == 0:
-        return conform_theme("water", None)
+        return conform_theme("water", None, crs)
     ww, nat, water = _tag(features, "waterway"), _tag(features, "natural"), _tag(features, "water")
     lines = features.geom_type.isin(["LineString", "MultiLineString"]).to_numpy()
     polys = _polygonal(features)
@@ -401,15 +403,15 @@ def map_water(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {"kind": kind[sel], "name": _tag(f, "name"), "width": _tag(f, "width"), "osm_id": _osm_ids(f)},
         geometry=f.geometry.values,
         crs=f.crs,
-    ).to_crs(CRS)
+    ).to_crs(crs)
     w["water_id"] = np.arange(len(w), dtype=np.int64)
     return conform_theme("water", w)
 
 
-def map_landuse(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def map_landuse(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Land-use polygons (:data:`LANDUSE_KINDS`); green land use is left to :func:`map_green`; car parks as ``parking``."""
     if features is None or len(features) == 0:
-        return conform_theme("landuse", None)
+        return conform_theme("landuse", None, crs)
     f = features[_polygonal(features)]
     lu, amen, bld = _tag(f, "landuse"), _tag(f, "amenity"), _tag(f, "building")
     is_lu = (lu != None) & ~np.isin(lu, list(GREEN_LANDUSE))  # noqa: E711
@@ -422,17 +424,17 @@ def map_landuse(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {"kind": kind[sel], "name": _tag(f2, "name"), "osm_landuse": lu[sel], "osm_id": _osm_ids(f2)},
         geometry=f2.geometry.values,
         crs=f2.crs,
-    ).to_crs(CRS)
+    ).to_crs(crs)
     g["landuse_id"] = np.arange(len(g), dtype=np.int64)
     return conform_theme("landuse", g)
 
 
-def map_buildings(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def map_buildings(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Building footprints: ``use`` from ``building=*``, ``levels`` from ``building:levels``, estimated ``residents``."""
     from gezondestad.model.population import estimate_building_residents
 
     if features is None or len(features) == 0 or "building" not in features.columns:
-        return conform_theme("buildings", None)
+        return conform_theme("buildings", None, crs)
     f = features[_polygonal(features)]
     use = _tag(f, "building")
     sel = (use != None) & (use != "no")  # noqa: E711
@@ -442,7 +444,7 @@ def map_buildings(features: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {"use": use, "levels": levels, "osm_id": _osm_ids(f)},
         geometry=f.geometry.values,
         crs=f.crs,
-    ).to_crs(CRS)
+    ).to_crs(crs)
     b["residents"] = estimate_building_residents(b)
     b["building_id"] = np.arange(len(b), dtype=np.int64)
     return conform_theme("buildings", b)
@@ -472,7 +474,7 @@ def _renumber(gdf: gpd.GeoDataFrame, id_col: str) -> gpd.GeoDataFrame:
 def _repaired(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     if len(gdf) == 0:
         return gdf, {}
-    v = validate_frame(gdf, name)
+    v = validate_frame(gdf, name, target_crs=gdf.crs)
     return v.gdf, {k: n for k, n in v.repairs.items() if n}
 
 
@@ -489,6 +491,7 @@ def study_area_from_osm(
     wijken_info: ThemeInfo | None = None,
     resolution_m: float = 10.0,
     progress: bool = False,
+    crs: str | None = None,
 ) -> StudyArea:
     """Map raw OSM data onto a :class:`StudyArea` (the one place where OSM tags are interpreted).
 
@@ -503,15 +506,18 @@ def study_area_from_osm(
     name, source, date : str
         Study-area name; source and data date for the manifest.
     boundary : GeoDataFrame, optional
-        Boundary polygon(s) in EPSG:31370; default the union of ``wijken``, else the data's extent.
+        Boundary polygon(s) (any CRS); default the union of ``wijken``, else the data's extent.
     wijken : GeoDataFrame, optional
-        Wijken (``wijk_code``, ``wijk_naam``) in EPSG:31370; default one wijk = the boundary.
+        Wijken (``wijk_code``, ``wijk_naam``, any CRS); default one wijk = the boundary.
     wijken_info : ThemeInfo, optional
         Manifest entry for the wijken (source/date of the wijken file).
     resolution_m : float
         Land-cover cell size.
     progress : bool
         Show a tqdm bar over the mapping steps.
+    crs : str, optional
+        The area's working metric CRS; default :func:`model.studyarea.crs_for_geometries` of the
+        boundary, else the wijken, else the ways (Lambert 72 in Belgium, the UTM zone elsewhere).
     """
     from gezondestad.model.landcover import rasterize_landcover
 
@@ -520,17 +526,24 @@ def study_area_from_osm(
         if ways is None or len(ways) == 0 or "highway" not in ways.columns:
             raise OSMError(f"{source}: holds no street network (no ways tagged highway=*). Choose a larger area or another file.")
         feats = features if features is not None else gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-        streets, n_copied = map_streets(ways, nodes)
+        if crs:
+            crs = crs_string(crs)
+        else:
+            ref = next((g for g in (boundary, wijken) if g is not None and len(g) and g.crs is not None), ways)
+            crs = crs_for_geometries(ref)
+        boundary = boundary.to_crs(crs) if boundary is not None and len(boundary) else boundary
+        wijken = wijken.to_crs(crs) if wijken is not None and len(wijken) else wijken
+        streets, n_copied = map_streets(ways, nodes, crs)
         steps("streets")
         themes: dict[str, gpd.GeoDataFrame] = {
             "streets": streets,
-            "green": map_green(feats),
-            "pois": map_pois(feats),
-            "water": map_water(feats),
-            "landuse": map_landuse(feats),
+            "green": map_green(feats, crs),
+            "pois": map_pois(feats, crs),
+            "water": map_water(feats, crs),
+            "landuse": map_landuse(feats, crs),
         }
         steps("green, pois, water, landuse")
-        themes["buildings"] = map_buildings(feats)
+        themes["buildings"] = map_buildings(feats, crs)
         steps("buildings")
         note_wijken = ""
         if boundary is None or len(boundary) == 0:
@@ -542,12 +555,12 @@ def study_area_from_osm(
                 b = np.vstack(bounds)
                 poly = box(b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
                 bnote = "Extent (bounding box) of the OSM data: no boundary or wijken given."
-            boundary = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=CRS)
+            boundary = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=crs)
         else:
             bnote = ""
         poly = shapely.union_all(boundary.geometry.values)
         if wijken is None or len(wijken) == 0:
-            wijken = gpd.GeoDataFrame({"wijk_code": ["0"], "wijk_naam": [name], "residents": [np.nan]}, geometry=[poly], crs=CRS)
+            wijken = gpd.GeoDataFrame({"wijk_code": ["0"], "wijk_naam": [name], "residents": [np.nan]}, geometry=[poly], crs=crs)
             note_wijken = "No wijken given: the whole area is one wijk. Pass a wijken file (--wijken) for results per wijk."
         repairs: dict[str, dict[str, int]] = {}
         for t, id_col in (("streets", None), ("green", "green_id"), ("pois", "poi_id"), ("water", "water_id"), ("landuse", "landuse_id"), ("buildings", "building_id")):
@@ -572,7 +585,7 @@ def study_area_from_osm(
             from gezondestad.model.wijken import assign_wijk
 
             wijken = wijken.copy()
-            codes = assign_wijk(gpd.GeoSeries(b.geometry.representative_point().values, crs=CRS), wijken)["wijk_code"].to_numpy()
+            codes = assign_wijk(gpd.GeoSeries(b.geometry.representative_point().values, crs=crs), wijken)["wijk_code"].to_numpy()
             res = pd.to_numeric(b["residents"], errors="coerce").fillna(0.0).to_numpy()
             if wres.isna().all():
                 per = pd.Series(res).groupby(codes).sum()
@@ -618,6 +631,7 @@ def study_area_from_osm(
             themes=themes,
             landcover=lc,
             manifest={"synthetic": False, "source": source, "themes": info, "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            crs=crs,
         )
         steps("done")
         return area
@@ -637,8 +651,9 @@ def read_wijken(path: str | os.PathLike, layer: str | None = None) -> tuple[gpd.
     """Read a wijken file (via :func:`layers.validate.read_vector`) into ``wijk_code``/``wijk_naam``.
 
     Columns are recognised by the usual names (:data:`WIJK_CODE_COLUMNS`, :data:`WIJK_NAME_COLUMNS`).
+    The polygons keep the file's CRS (the study area reprojects them to its own).
     """
-    v = read_vector(path, layer, expected_columns=WIJK_CODE_COLUMNS + WIJK_NAME_COLUMNS)
+    v = read_vector(path, layer, expected_columns=WIJK_CODE_COLUMNS + WIJK_NAME_COLUMNS, target_crs=None)
     g = v.gdf
     lower = {c.lower(): c for c in g.columns}
     code_col = next((lower[c] for c in WIJK_CODE_COLUMNS if c in lower), None)
@@ -653,14 +668,14 @@ def read_wijken(path: str | os.PathLike, layer: str | None = None) -> tuple[gpd.
             "residents": pd.to_numeric(g[lower["residents"]], errors="coerce").to_numpy() if "residents" in lower else np.nan,
         },
         geometry=g.geometry.values,
-        crs=CRS,
+        crs=g.crs,
     )
     date = _dt.date.fromtimestamp(Path(path).stat().st_mtime).isoformat()
     return out, ThemeInfo(status="present", source=str(path), date=f"file of {date}", count=len(out), repairs={k: n for k, n in v.repairs.items() if n})
 
 
 def _boundary_from_wijken(wijken: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.union_all(wijken.geometry.values)], crs=CRS)
+    return gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.union_all(wijken.geometry.values)], crs=wijken.crs)
 
 
 # --------------------------------------------------------------------------------------------
@@ -799,6 +814,9 @@ def area_from_osm_file(
     wijken_layer: str | None = None,
     resolution_m: float = 10.0,
     progress: bool = False,
+    crs: str | None = None,
+    wijken: gpd.GeoDataFrame | None = None,
+    wijken_info: ThemeInfo | None = None,
 ) -> StudyArea:
     """Prepare a study area from an OSM file, offline.
 
@@ -810,13 +828,18 @@ def area_from_osm_file(
         Wijken polygons; the data are clipped to their union. Without it, to the data's extent.
     name : str, optional
         Study-area name (default: the file name).
+    crs : str, optional
+        Working metric CRS (e.g. ``"EPSG:32628"``); default Lambert 72 in Belgium, else the UTM
+        zone of the area's centroid (:func:`model.studyarea.local_metric_crs`).
+    wijken, wijken_info : GeoDataFrame, ThemeInfo, optional
+        Wijken already read (``wijk_code``, ``wijk_naam``; any CRS) instead of ``wijken_file``.
     """
     p = Path(path)
     if not p.is_file():
         raise OSMError(f"{p}: file not found.")
     low = p.name.lower()
-    wijken, winfo = (read_wijken(wijken_file, wijken_layer) if wijken_file else (None, None))
-    b4326 = gpd.GeoSeries([shapely.union_all(wijken.geometry.values)], crs=CRS).to_crs(4326).iloc[0] if wijken is not None else None
+    wijken, winfo = (read_wijken(wijken_file, wijken_layer) if wijken_file else (wijken, wijken_info))
+    b4326 = gpd.GeoSeries([shapely.union_all(wijken.geometry.values)], crs=wijken.crs).to_crs(4326).iloc[0] if wijken is not None else None
     nm = name or re.sub(r"\.(osm\.pbf|pbf|osm|xml)$", "", p.name, flags=re.I)
     if low.endswith(".pbf"):
         ways, nodes, feats, date = _read_pbf(p, b4326, progress)
@@ -828,7 +851,7 @@ def area_from_osm_file(
     else:
         raise OSMError(f"{p}: not an OSM file; use .osm.pbf or .osm (XML).")
     return study_area_from_osm(
-        ways, feats, nodes, name=nm, source=src, date=date, wijken=wijken, wijken_info=winfo, resolution_m=resolution_m, progress=progress,
+        ways, feats, nodes, name=nm, source=src, date=date, wijken=wijken, wijken_info=winfo, resolution_m=resolution_m, progress=progress, crs=crs,
     )
 
 
@@ -869,8 +892,9 @@ def area_from_polygon(
     resolution_m: float = 10.0,
     progress: bool = False,
     _query_label: str | None = None,
+    area_crs: str | None = None,
 ) -> StudyArea:
-    """Download OSM for a polygon with osmnx (needs internet) and map it onto a study area."""
+    """Download OSM for a polygon (in ``crs``) with osmnx (needs internet) and map it onto a study area in ``area_crs`` (default: local)."""
     import osmnx as ox
 
     poly4326 = gpd.GeoSeries([polygon], crs=crs).to_crs(4326).iloc[0]
@@ -883,11 +907,11 @@ def area_from_polygon(
             feats = ox.features_from_polygon(poly4326, tags=FEATURE_TAGS)
         except ox._errors.InsufficientResponseError:
             feats = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    boundary = gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.Polygon(polygon) if polygon.geom_type == "LinearRing" else polygon], crs=crs).to_crs(CRS)
+    boundary = gpd.GeoDataFrame({"name": [name]}, geometry=[shapely.Polygon(polygon) if polygon.geom_type == "LinearRing" else polygon], crs=crs)
     today = _dt.date.today().isoformat()
     return study_area_from_osm(
         edges, feats, nodes, name=name, source=f"OpenStreetMap via osmnx (Overpass API), {_query_label or 'polygon'}", date=f"{today} (downloaded)",
-        boundary=boundary, wijken=wijken, wijken_info=wijken_info, resolution_m=resolution_m, progress=progress,
+        boundary=boundary, wijken=wijken, wijken_info=wijken_info, resolution_m=resolution_m, progress=progress, crs=area_crs,
     )
 
 
@@ -898,6 +922,7 @@ def area_from_place(
     wijken_layer: str | None = None,
     resolution_m: float = 10.0,
     progress: bool = False,
+    crs: str | None = None,
 ) -> StudyArea:
     """Download OSM for a place name with osmnx (needs internet), e.g. ``"Mechelen, Belgium"``.
 
@@ -915,7 +940,7 @@ def area_from_place(
         raise OSMError("Give a place name, e.g. \"Mechelen, Belgium\".")
     wijken, winfo = (read_wijken(wijken_file, wijken_layer) if wijken_file else (None, None))
     if wijken is not None:
-        polygon = shapely.union_all(wijken.geometry.values)
+        polygon, poly_crs = shapely.union_all(wijken.geometry.values), wijken.crs
     else:
         guard = _OnlineErrors("place")
         guard.query = repr(place)  # type: ignore[attr-defined]
@@ -923,9 +948,10 @@ def area_from_place(
             gdf = ox.geocode_to_gdf(place)
             if gdf is None or len(gdf) == 0 or not gdf.geom_type.isin(["Polygon", "MultiPolygon"]).any():
                 raise OSMError(f"OpenStreetMap knows {place!r} only as a point, not an area; pass a wijken file or a polygon.")
-        polygon = shapely.union_all(gdf.to_crs(CRS).geometry.values)
+        poly_crs = crs_for_geometries(gdf)
+        polygon = shapely.union_all(gdf.to_crs(poly_crs).geometry.values)
     name = place.split(",")[0].strip()
-    return area_from_polygon(polygon, crs=CRS, name=name, wijken=wijken, wijken_info=winfo, resolution_m=resolution_m, progress=progress, _query_label=f"place {place!r}")
+    return area_from_polygon(polygon, crs=poly_crs, name=name, wijken=wijken, wijken_info=winfo, resolution_m=resolution_m, progress=progress, _query_label=f"place {place!r}", area_crs=crs)
 
 
 __all__ = [

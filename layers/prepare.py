@@ -58,6 +58,7 @@ def prepare_from_args(
     wijken_file: str | Path | None = None,
     resolution_m: float = 10.0,
     progress: bool = False,
+    crs: str | None = None,
 ) -> StudyArea:
     """Prepare a study area from exactly one source (see ``gezondestad prepare --help``).
 
@@ -77,6 +78,9 @@ def prepare_from_args(
         Land-cover cell size in metres.
     progress : bool
         Show tqdm progress bars.
+    crs : str, optional
+        Working metric CRS (``"EPSG:32628"``); default Lambert 72 in Belgium, else the UTM zone of
+        the area (a sources TOML may name one with ``crs = ...``). Not for the demo (Lambert 72).
 
     Returns
     -------
@@ -84,6 +88,10 @@ def prepare_from_args(
         With ``manifest["prepared_from"]`` recording the request.
     """
     req = _request(place, osm_file, sources_toml, demo, wijken_file, resolution_m)
+    if crs:
+        if demo:
+            raise StudyAreaError("De demostad ligt in Lambert 72 (EPSG:31370); --crs geldt niet voor --demo.")
+        req["crs"] = crs
     if demo:
         from gezondestad.layers.demo import build_demo_area
 
@@ -91,15 +99,15 @@ def prepare_from_args(
     elif place:
         from gezondestad.layers.osm import area_from_place
 
-        area = area_from_place(place, wijken_file, resolution_m=resolution_m, progress=progress)
+        area = area_from_place(place, wijken_file, resolution_m=resolution_m, progress=progress, crs=crs)
     elif osm_file:
         from gezondestad.layers.osm import area_from_osm_file
 
-        area = area_from_osm_file(osm_file, wijken_file, resolution_m=resolution_m, progress=progress)
+        area = area_from_osm_file(osm_file, wijken_file, resolution_m=resolution_m, progress=progress, crs=crs)
     else:
         from gezondestad.layers.sources import area_from_sources
 
-        area = area_from_sources(sources_toml, resolution_m=resolution_m, progress=progress)  # type: ignore[arg-type]
+        area = area_from_sources(sources_toml, resolution_m=resolution_m, progress=progress, crs=crs)  # type: ignore[arg-type]
     area.manifest["prepared_from"] = req
     return area
 

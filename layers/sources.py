@@ -70,6 +70,8 @@ from gezondestad.model.studyarea import (
     StudyArea,
     ThemeInfo,
     conform_theme,
+    crs_for_geometries,
+    crs_string,
 )
 
 STATUSES = ("present", "partial", "missing")
@@ -96,7 +98,7 @@ def load_sources(path: str | os.PathLike) -> dict[str, Any]:
             cfg = tomllib.load(f)
     except tomllib.TOMLDecodeError as exc:
         raise SourcesError(f"{p}: not valid TOML ({exc}).") from exc
-    allowed_top = set(VECTOR_THEMES) | {"name", "resolution_m", "population", "description"}
+    allowed_top = set(VECTOR_THEMES) | {"name", "resolution_m", "population", "description", "crs", "osm", "gtfs"}
     unknown = sorted(set(cfg) - allowed_top)
     if unknown:
         raise SourcesError(f"{p}: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed_top))}.")
@@ -122,10 +124,10 @@ def _specs(v: Any) -> list[dict[str, Any]]:
     raise SourcesError(f"A theme section must be a table or a list of tables, got {type(v).__name__}.")
 
 
-def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str | None = CRS) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Read one file of one theme and bring its columns to the model names.
 
-    Returns the frame in EPSG:31370 (model columns + whatever else the file has) and the repair
+    Returns the frame in ``crs`` (the area's; None keeps the file's) with the model columns + whatever else the file has, and the repair
     counts of :func:`layers.validate.read_vector`.
     """
     path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
@@ -137,7 +139,7 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[g
     expected += list(spec.get("filter", {}).keys())
     if theme == "streets":
         expected += ["highway"]
-    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), force_crs=spec.get("force_crs"), fix_swapped=bool(spec.get("fix_swapped", False)))
+    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), force_crs=spec.get("force_crs"), fix_swapped=bool(spec.get("fix_swapped", False)), target_crs=crs)
     g = v.gdf
     label = f"{path.name}" + (f" [{spec['layer']}]" if spec.get("layer") else "")
     for col, values in spec.get("filter", {}).items():
@@ -175,14 +177,14 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str) -> tuple[g
     for key in ("category_column", "kind_column"):
         if key in spec and spec[key] not in THEME_COLUMNS[theme] and spec[key] in keep.columns and spec[key] not in columns:
             keep = keep.drop(columns=[spec[key]])
-    keep = gpd.GeoDataFrame(keep, geometry="geometry", crs=CRS)
+    keep = gpd.GeoDataFrame(keep, geometry="geometry", crs=g.crs)
     return keep, {k: n for k, n in v.repairs.items() if n}
 
 
 def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.GeoDataFrame:
     """Model columns and ids per theme (kinds normalised, points for pois, areas, residents)."""
     if len(g) == 0:
-        return conform_theme(theme, None)
+        return conform_theme(theme, None, g.crs)
     g = g.reset_index(drop=True)
     if theme == "streets":
         from gezondestad.layers.osm_tags import finalize_streets
@@ -190,7 +192,7 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
 
         lines = g[g.geom_type.isin(["LineString", "MultiLineString"])]
         cols = [c for c in STREET_TAGS if c in lines.columns]
-        lines = gpd.GeoDataFrame({c: lines[c].map(tag_to_str).astype(object).to_numpy() for c in cols}, geometry=lines.geometry.values, crs=CRS)
+        lines = gpd.GeoDataFrame({c: lines[c].map(tag_to_str).astype(object).to_numpy() for c in cols}, geometry=lines.geometry.values, crs=g.crs)
         if spec.get("split", "shared_vertices") == "shared_vertices":
             lines = split_lines_at_shared_vertices(lines)
         return finalize_streets(lines)
@@ -200,7 +202,7 @@ def _finish_theme(theme: str, g: gpd.GeoDataFrame, spec: dict[str, Any]) -> gpd.
         if nonpt.any():
             geom = geom.copy()
             geom[nonpt] = shapely.point_on_surface(geom[nonpt])
-            g = g.set_geometry(gpd.GeoSeries(geom, index=g.index, crs=CRS))
+            g = g.set_geometry(gpd.GeoSeries(geom, index=g.index, crs=g.crs))
         bad = sorted(set(g["category"].dropna()) - set(POI_CATEGORIES)) if "category" in g else ["(no category)"]
         if bad:
             raise SourcesError(f"[pois]: categories {', '.join(bad)} are not model categories ({', '.join(POI_CATEGORIES)}); fix the category_map.")
@@ -319,7 +321,95 @@ def read_population(spec: dict[str, Any], base_dir: Path) -> tuple[float, dict[s
     return total, shares, _source_text(spec, path.name)
 
 
-def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None, progress: bool = False) -> StudyArea:
+def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None, progress: bool = False, crs: str | None = None) -> StudyArea:
+    """Prepare a study area from a sources TOML: city GIS files per theme, or an OSM file (``[osm]``), plus a GTFS feed.
+
+    Top-level keys besides the themes: ``crs`` (working CRS, e.g. ``"EPSG:32628"``; default Lambert 72
+    in Belgium, else the UTM zone of the wijken), ``[osm]`` (``file`` = an ``.osm.pbf``/``.osm``: every
+    theme but the wijken then comes from OpenStreetMap), ``[gtfs]`` (``file`` = a GTFS zip, optional
+    ``date`` = the service day, ``start_hour``/``end_hour``, ``max_match_m``; departures per hour go onto
+    the bus/tram-stop POIs, see :mod:`gezondestad.layers.gtfs`).
+
+    Parameters
+    ----------
+    path : path
+        The sources TOML (file paths inside are relative to its folder).
+    resolution_m : float, optional
+        Land-cover cell size; default the TOML's ``resolution_m`` or 10 m.
+    progress : bool
+        tqdm bars.
+    crs : str, optional
+        Working CRS; overrides the TOML's ``crs``.
+    """
+    p = Path(path).resolve()
+    cfg = load_sources(p)
+    area_crs = crs or cfg.get("crs")
+    if "osm" in cfg:
+        area = _area_from_osm_section(cfg, p, resolution_m, progress, area_crs)
+    else:
+        area = _area_from_files(p, resolution_m, progress, area_crs)
+    if "gtfs" in cfg:
+        area = _attach_gtfs(area, cfg["gtfs"], p.parent)
+    return area
+
+
+def _area_from_osm_section(cfg: dict[str, Any], p: Path, resolution_m: float | None, progress: bool, crs: str | None) -> StudyArea:
+    """``[osm]`` + ``[wijken]``: every theme from the OSM file, clipped to the wijken (read with their column mapping)."""
+    from gezondestad.layers.osm import area_from_osm_file
+
+    spec = cfg["osm"]
+    if not isinstance(spec, dict) or "file" not in spec:
+        raise SourcesError(f"{p.name}: [osm] needs file = \"....osm.pbf\".")
+    others = [t for t in VECTOR_THEMES if t not in ("wijken", "boundary") and any("file" in s for s in _specs(cfg.get(t)))]
+    if others:
+        raise SourcesError(f"{p.name}: with [osm] every theme comes from OpenStreetMap; remove the file(s) of {', '.join(others)} or drop [osm].")
+    wspec = _specs(cfg["wijken"])[0]
+    g, rep = read_theme_file(wspec, p.parent, "wijken", crs=None)
+    if "wijk_code" not in g or g["wijk_code"].isna().all():
+        raise SourcesError(f"{p.name}: [wijken] needs a wijk_code column (columns = {{ wijk_code = \"...\" }}).")
+    g = g[g.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    g["wijk_code"] = g["wijk_code"].map(tag_to_str)
+    if "wijk_naam" in g:
+        g["wijk_naam"] = g["wijk_naam"].map(tag_to_str)
+    winfo = ThemeInfo(status=wspec.get("status", "present"), source=_source_text(wspec, Path(wspec["file"]).name), date=str(wspec.get("date", "")), count=len(g), repairs=rep, note=wspec.get("note", ""))
+    osm_path = (p.parent / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
+    res = float(resolution_m or cfg.get("resolution_m", 10.0))
+    area = area_from_osm_file(osm_path, None, name=str(cfg.get("name", p.stem)), resolution_m=res, progress=progress, crs=crs, wijken=g, wijken_info=winfo)
+    area.manifest["sources_file"] = str(p)
+    if spec.get("licence"):
+        area.manifest["source"] = f"{area.manifest.get('source', '')}; licence: {spec['licence']}"
+    return area
+
+
+def _attach_gtfs(area: StudyArea, spec: dict[str, Any], base: Path) -> StudyArea:
+    """Departures per hour from ``[gtfs]`` onto the transit-stop POIs; recorded in the manifest."""
+    from gezondestad.layers.gtfs import GtfsParams, attach_departures, stop_departures
+
+    if not isinstance(spec, dict) or "file" not in spec:
+        raise SourcesError("[gtfs] needs file = \"feed.zip\".")
+    unknown = sorted(set(spec) - {"file", "date", "start_hour", "end_hour", "max_match_m", "source", "licence", "note"})
+    if unknown:
+        raise SourcesError(f"[gtfs] has unknown key(s) {', '.join(unknown)}; allowed: file, date, start_hour, end_hour, max_match_m, source, licence, note.")
+    gp = (base / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
+    d = GtfsParams()
+    params = GtfsParams(int(spec.get("start_hour", d.start_hour)), int(spec.get("end_hour", d.end_hour)), d.weekday, float(spec.get("max_match_m", d.max_match_m)))
+    service = stop_departures(gp, spec.get("date"), params)
+    poly = shapely.union_all(area.boundary.geometry.values)
+    pois, counts = attach_departures(area.pois, service, poly)
+    area.themes["pois"] = conform_theme("pois", pois, area.crs)
+    info = area.manifest["themes"]["pois"]
+    info["count"] = len(pois)
+    text = (
+        f"{service.describe()} {counts['matched']} GTFS-haltes gekoppeld aan een OSM-halte binnen {params.max_match_m:g} m, "
+        f"{counts['added']} als nieuwe halte toegevoegd; {counts['osm_without_gtfs']} OSM-haltes zonder GTFS-halte in de buurt (bediening onbekend)."
+    )
+    info["note"] = (info.get("note", "") + " " + text).strip()
+    info["source"] = (info.get("source", "") + " + " + _source_text(spec, gp.name)).strip(" +")
+    area.manifest["gtfs"] = {"file": str(gp), "day": service.day.isoformat(), "start_hour": params.start_hour, "end_hour": params.end_hour, "max_match_m": params.max_match_m, **counts, "note": text}
+    return area
+
+
+def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: str | None) -> StudyArea:
     """Prepare a study area from the city GIS files named in a sources TOML.
 
     Parameters
@@ -333,7 +423,6 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
     """
     from gezondestad.model.landcover import rasterize_landcover
 
-    p = Path(path).resolve()
     cfg = load_sources(p)
     base = p.parent
     name = str(cfg.get("name", p.stem))
@@ -352,17 +441,21 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
             files = [s for s in specs if "file" in s]
             frames, repairs, sources, dates = [], {}, [], []
             for s in files:
-                g, rep = read_theme_file(s, base, theme)
+                g, rep = read_theme_file(s, base, theme, crs=None if theme == "wijken" else crs)
+                if theme == "wijken" and frames:
+                    g = g.to_crs(frames[0].crs)
                 frames.append(g)
                 for k, n in rep.items():
                     repairs[k] = repairs.get(k, 0) + n
                 sources.append(_source_text(s, Path(s["file"]).name))
                 if s.get("date"):
                     dates.append(str(s["date"]))
-            g = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=CRS) if frames else None
+            g = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs) if frames else None
             if theme == "wijken":
                 if g is None or "wijk_code" not in g or g["wijk_code"].isna().all():
                     raise SourcesError(f"{p.name}: [wijken] needs a wijk_code column (columns = {{ wijk_code = \"...\" }}).")
+                crs = crs_string(crs) if crs else crs_for_geometries(g)
+                g = g.to_crs(crs)
                 g = g[g.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
                 g["wijk_code"] = g["wijk_code"].map(tag_to_str)
                 if "wijk_naam" in g:
@@ -371,7 +464,7 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
                 poly = shapely.union_all(themes["wijken"].geometry.values)
             else:
                 spec0 = files[0] if files else {}
-                themes[theme] = _clip(theme, _finish_theme(theme, g if g is not None else gpd.GeoDataFrame(geometry=[], crs=CRS), spec0), poly)
+                themes[theme] = _clip(theme, _finish_theme(theme, g if g is not None else gpd.GeoDataFrame(geometry=[], crs=crs), spec0), poly)
             count = len(themes[theme])
             status_given = [s.get("status") for s in specs if s.get("status")]
             status = status_given[0] if status_given else ("present" if count else "missing")
@@ -386,7 +479,7 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
             if bar:
                 bar.update(1)
         wi = info["wijken"]
-        themes["boundary"] = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=CRS)
+        themes["boundary"] = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=crs)
         info["boundary"] = ThemeInfo(status="present", source=wi["source"], date=wi["date"], count=1, note="Union of the wijken.").to_dict()
         manifest: dict[str, Any] = {"synthetic": False, "source": f"sources TOML {p.name}", "sources_file": str(p)}
         if "population" in cfg:
@@ -427,7 +520,7 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
             bar.update(1)
         manifest["themes"] = info
         manifest["created"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return StudyArea(name=name, themes=themes, landcover=lc, manifest=manifest)
+        return StudyArea(name=name, themes=themes, landcover=lc, manifest=manifest, crs=crs)
     finally:
         if bar:
             bar.close()

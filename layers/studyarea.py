@@ -27,12 +27,14 @@ import pandas as pd
 import pyogrio
 import rasterio
 from gezondestad.model.studyarea import (
-    CRS,
+    DEFAULT_CRS,
     VECTOR_THEMES,
     LandCover,
     StudyArea,
     StudyAreaError,
+    crs_string,
 )
+from pyproj import CRS as ProjCRS
 
 # --------------------------------------------------------------------------------------------
 # cache on disk
@@ -67,7 +69,7 @@ def _for_gpkg(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_landcover(lc: LandCover, path: str | os.PathLike) -> None:
-    """Write a land-cover raster as a compressed GeoTIFF in EPSG:31370."""
+    """Write a land-cover raster as a compressed GeoTIFF in its own CRS (``lc.crs``)."""
     h, w = lc.classes.shape
     with rasterio.open(
         path,
@@ -77,7 +79,7 @@ def write_landcover(lc: LandCover, path: str | os.PathLike) -> None:
         width=w,
         count=1,
         dtype="uint8",
-        crs=CRS,
+        crs=lc.crs,
         transform=lc.transform,
         nodata=0,
         compress="deflate",
@@ -85,12 +87,12 @@ def write_landcover(lc: LandCover, path: str | os.PathLike) -> None:
         dst.write(lc.classes.astype("uint8"), 1)
 
 
-def read_landcover(path: str | os.PathLike) -> LandCover:
-    """Read a land-cover GeoTIFF written by :func:`write_landcover`."""
+def read_landcover(path: str | os.PathLike, crs: str = DEFAULT_CRS) -> LandCover:
+    """Read a land-cover GeoTIFF written by :func:`write_landcover`; it must be in ``crs`` (the area's)."""
     with rasterio.open(path) as src:
-        if src.crs is None or src.crs.to_epsg() != 31370:
-            raise StudyAreaError(f"{path}: land cover must be in EPSG:31370, found {src.crs}.")
-        return LandCover(src.read(1), src.transform, float(src.res[0]))
+        if src.crs is None or not ProjCRS.from_user_input(src.crs.to_wkt()).equals(ProjCRS.from_user_input(crs)):
+            raise StudyAreaError(f"{path}: land cover must be in {crs} (the study area's CRS), found {src.crs}.")
+        return LandCover(src.read(1), src.transform, float(src.res[0]), crs)
 
 
 def save_study_area(area: StudyArea, directory: str | os.PathLike, overwrite: bool = True) -> Path:
@@ -170,6 +172,7 @@ def load_study_area(directory: str | os.PathLike) -> StudyArea:
             "run 'gezondestad prepare ... --out DIR' first."
         )
     manifest = json.loads((d / MANIFEST_NAME).read_text(encoding="utf-8"))
+    area_crs = crs_string(manifest.get("crs") or DEFAULT_CRS)  # caches from before per-area CRS: Lambert 72
     themes: dict[str, gpd.GeoDataFrame] = {}
     pq = [d / PARQUET_DIR / f"{t}.parquet" for t in VECTOR_THEMES]
     gpkg_edited = (d / GPKG_NAME).stat().st_mtime > (d / MANIFEST_NAME).stat().st_mtime + 1.0
@@ -185,7 +188,7 @@ def load_study_area(directory: str | os.PathLike) -> StudyArea:
             if t in layers:
                 gdf = pyogrio.read_dataframe(d / GPKG_NAME, layer=t)
                 if gdf.crs is None:
-                    gdf = gdf.set_crs(CRS)
+                    gdf = gdf.set_crs(area_crs)
                 themes[t] = gdf
-    lc = read_landcover(d / LANDCOVER_NAME) if (d / LANDCOVER_NAME).is_file() else None
-    return StudyArea(name=manifest.get("name", d.name), themes=themes, landcover=lc, manifest=manifest)
+    lc = read_landcover(d / LANDCOVER_NAME, area_crs) if (d / LANDCOVER_NAME).is_file() else None
+    return StudyArea(name=manifest.get("name", d.name), themes=themes, landcover=lc, manifest=manifest, crs=area_crs)

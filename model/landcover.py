@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 from affine import Affine
 from gezondestad.model.norms import load_norms
-from gezondestad.model.studyarea import LandCover
+from gezondestad.model.studyarea import LandCover, crs_string
 from rasterio import features
 
 NODATA = 0
@@ -120,7 +120,7 @@ def rasterize_landcover(
     resolution_m: float = 10.0,
     background_class: int | None = None,
 ) -> LandCover:
-    """Derive a land-cover raster from vector themes (all in EPSG:31370).
+    """Derive a land-cover raster from vector themes (all in the boundary's metric CRS).
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def rasterize_landcover(
 
     def polys(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
         if gdf is None or len(gdf) == 0:
-            return gpd.GeoDataFrame(geometry=[], crs="EPSG:31370")
+            return gpd.GeoDataFrame(geometry=[], crs=boundary.crs)
         return gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty & gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
 
     if green is not None and len(green):
@@ -199,7 +199,7 @@ def rasterize_landcover(
         dtype="uint8",
     )
     arr[inside == 0] = NODATA
-    return LandCover(arr, transform, float(resolution_m))
+    return LandCover(arr, transform, float(resolution_m), crs=crs_string(boundary.crs))
 
 
 def class_shares(lc: LandCover) -> dict[str, float]:

@@ -76,7 +76,7 @@ def estimate_homes_along_streets(
     hw = streets["highway"].astype("object").fillna("").to_numpy()
     s = streets[np.isin(hw, list(RESIDENTIAL_STREETS))]
     if len(s) == 0:
-        return gpd.GeoDataFrame({"estimated": []}, geometry=[], crs=CRS)
+        return gpd.GeoDataFrame({"estimated": []}, geometry=[], crs=streets.crs or CRS)
     lines = s.geometry.values
     lengths = shapely.length(lines)
     n = np.maximum(1, np.floor(lengths / spacing_m).astype(int))
@@ -93,5 +93,5 @@ def estimate_homes_along_streets(
     side = np.where(k % 2 == 0, 1.0, -1.0)
     nx, ny = -d[:, 1] / norm * side, d[:, 0] / norm * side
     xy = shapely.get_coordinates(on) + np.c_[nx, ny] * offset_m
-    return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=CRS)
+    return gpd.GeoDataFrame({"estimated": np.ones(len(xy), dtype=bool)}, geometry=shapely.points(xy), crs=streets.crs or CRS)
 

@@ -362,7 +362,7 @@ def _crop(lc: LandCover, bounds: tuple[float, float, float, float]) -> tuple[Lan
     c0, r0 = max(0, int(np.floor(c0))), max(0, int(np.floor(r0)))
     c1, r1 = min(w, int(np.ceil(c1))), min(h, int(np.ceil(r1)))
     tr = lc.transform @ lc.transform.translation(c0, r0)
-    return LandCover(lc.classes[r0:r1, c0:c1].copy(), tr, lc.resolution_m), (r0, r1, c0, c1)
+    return LandCover(lc.classes[r0:r1, c0:c1].copy(), tr, lc.resolution_m, lc.crs), (r0, r1, c0, c1)
 
 
 def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gpd.GeoDataFrame:

@@ -824,7 +824,7 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     rfeatures.rasterize(shapes, out=arr, transform=tr, dtype="uint8")
     arr[old == lcm.NODATA] = lcm.NODATA  # never burn outside the study area
     lc.classes[row0:row1, col0:col1] = arr
-    out.landcover = LandCover(lc.classes, lc.transform, lc.resolution_m)
+    out.landcover = LandCover(lc.classes, lc.transform, lc.resolution_m, lc.crs)
     return int((arr != old).sum())
 
 

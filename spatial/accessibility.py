@@ -51,7 +51,7 @@ import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.norms import Norm, load_norms
-from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
 from gezondestad.spatial.network import (
@@ -266,7 +266,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
     Parameters
     ----------
     streets : GeoDataFrame
-        The ``streets`` theme (EPSG:31370) with the OSM tag columns of
+        The ``streets`` theme (in the area's metric CRS) with the OSM tag columns of
         :data:`gezondestad.layers.studyarea.STREET_TAGS` (absent columns count as untagged).
     norms_dir : path, optional
         Folder with ``accessibility.toml``.
@@ -281,8 +281,8 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
     """
     if streets is None or len(streets) == 0:
         raise AccessibilityError("The study area has no streets: no accessibility can be computed.")
-    if streets.crs is not None and streets.crs.to_epsg() != 31370:
-        streets = streets.to_crs(CRS)
+    if streets.crs is not None and not streets.crs.is_projected:
+        raise AccessibilityError(f"The streets are in {streets.crs.to_string()} (degrees); bring them into the study area's metric CRS first.")
     norms = load_norms("accessibility", norms_dir)
     walk = walkable_mask(streets)
     s = streets[walk]
@@ -301,7 +301,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
             "is_crossing": (fw == "crossing") | (cy == "crossing") | (hw == "crossing") | ((cr != "") & (cr != "no")),
         },
         geometry=s.geometry.values,
-        crs=CRS,
+        crs=streets.crs,
     )
     for p in PROFILES:
         names = list(crit[p].codes)
@@ -344,7 +344,7 @@ def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tupl
             pts.extend(ap.geometry.values)
             cats.extend(["park"] * len(ap))
             wc.extend([True] * len(ap))
-    return gpd.GeoSeries(pts, crs=CRS), np.asarray(cats, dtype=object), np.asarray(wc, dtype=bool)
+    return gpd.GeoSeries(pts, crs=area.crs), np.asarray(cats, dtype=object), np.asarray(wc, dtype=bool)
 
 
 def _subnet(full: Network, row_mask: np.ndarray) -> Network:
@@ -438,7 +438,7 @@ def accessibility_indicators(
     norms = load_norms("accessibility", norms_dir)
     streets = area.streets
     seg = segment_accessibility(streets, norms_dir)
-    mid = gpd.GeoSeries(shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True), crs=CRS)
+    mid = gpd.GeoSeries(shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True), crs=area.crs)
     seg["wijk_code"] = assign_wijk(mid, area.wijken)["wijk_code"].to_numpy() if len(area.wijken) else None
     homes = home_points(area) if homes is None else homes.copy()
     walk = walkable_mask(streets)
@@ -492,7 +492,7 @@ def accessibility_indicators(
     links = (
         missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms, full)
         if with_missing_links
-        else _empty_links()
+        else _empty_links(area.crs)
     )
     return AccessibilityResult(seg, per_wijk, links, homes)
 
@@ -502,11 +502,12 @@ def accessibility_indicators(
 # --------------------------------------------------------------------------------------------
 
 
-def _empty_links() -> gpd.GeoDataFrame:
+def _empty_links(crs: object = None) -> gpd.GeoDataFrame:
+    crs = crs or DEFAULT_CRS
     return gpd.GeoDataFrame(
         {c: [] for c in ("profile", "edge_id", "highway", "name", "length_m", "reason", "heuristic_gain", "gain_residents", "gain_pairs", "rank")},
-        geometry=gpd.GeoSeries([], crs=CRS),
-        crs=CRS,
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
     )
 
 
@@ -623,8 +624,8 @@ def missing_links(
         df["rank"] = np.arange(1, len(df) + 1)
         out.append(df)
     if not out:
-        return _empty_links()
-    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=CRS)
+        return _empty_links(streets.crs)
+    return gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=streets.crs)
 
 
 __all__ = [

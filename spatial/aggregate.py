@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from gezondestad.model.population import RESIDENTIAL_USES, estimate_homes_along_streets
-from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.studyarea import StudyArea
 from gezondestad.model.wijken import assign_wijk
 
 
@@ -28,7 +28,7 @@ def building_homes(buildings: gpd.GeoDataFrame, include_nonresidential: bool = F
             "estimated": np.zeros(len(b), dtype=bool),
         },
         geometry=b.geometry.representative_point().values,
-        crs=CRS,
+        crs=buildings.crs,
     )
 
 

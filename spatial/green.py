@@ -32,7 +32,7 @@ import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.landcover import NODATA, TREES
 from gezondestad.model.norms import load_norms
-from gezondestad.model.studyarea import CRS, LandCover
+from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
 from gezondestad.spatial.network import Network, Router, build_router, router_nearest
 from rasterio import features
 
@@ -85,7 +85,8 @@ def green_classes(norms_dir: str | None = None) -> list[GreenClass]:
     return out
 
 
-def _empty_spaces() -> gpd.GeoDataFrame:
+def _empty_spaces(crs: object = None) -> gpd.GeoDataFrame:
+    crs = crs or DEFAULT_CRS
     return gpd.GeoDataFrame(
         {
             "space_id": np.zeros(0, np.int64),
@@ -95,8 +96,8 @@ def _empty_spaces() -> gpd.GeoDataFrame:
             "area_ha": np.zeros(0),
             "public_assumed": np.zeros(0, bool),
         },
-        geometry=gpd.GeoSeries([], crs=CRS),
-        crs=CRS,
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
     )
 
 
@@ -106,7 +107,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     Parameters
     ----------
     green : GeoDataFrame
-        The ``green`` theme (polygons in EPSG:31370; ``kind``, ``name``, ``public`` columns).
+        The ``green`` theme (polygons in the area's metric CRS; ``kind``, ``name``, ``public`` columns).
 
     Returns
     -------
@@ -117,10 +118,10 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     """
     cols = ["space_id", "name", "n_parts", "area_m2", "area_ha", "public_assumed", "geometry"]
     if green is None or len(green) == 0:
-        return _empty_spaces()
+        return _empty_spaces(green.crs if green is not None else None)
     if green.crs is None:
         raise GreenError("The green theme has no CRS; load it through the study area first.")
-    g = green.to_crs(CRS) if green.crs.to_epsg() != 31370 else green
+    g = green  # in the study area's metric CRS (area.crs)
     g = g[g.geometry.notna() & ~g.geometry.is_empty & g.geom_type.isin(["Polygon", "MultiPolygon"])]
     n = load_norms("green", norms_dir)
     kinds = set(n["public_green_kinds"].value)
@@ -132,7 +133,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     g = g[is_pub].copy()
     g["_assumed"] = ~pub_known[is_pub].to_numpy()
     if len(g) == 0:
-        return _empty_spaces()
+        return _empty_spaces(g.crs)
     gap = float(n["merge_gap_m"].value)
     geoms = shapely.make_valid(g.geometry.values)
     merged = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, gap / 2.0)))
@@ -157,7 +158,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
                 "geometry": geom,
             }
         )
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=g.crs)
     out["area_ha"] = out["area_m2"] / 10_000.0
     out["space_id"] = np.arange(len(out), dtype=np.int64)
     return out[cols]
@@ -185,7 +186,7 @@ def park_access_points(
     n = load_norms("green", norms_dir)
     spacing = float(n["access_point_spacing_m"].value)
     max_snap = float(n["access_max_snap_m"].value)
-    empty = gpd.GeoDataFrame({"space_id": np.zeros(0, np.int64), "area_ha": np.zeros(0), "source": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    empty = gpd.GeoDataFrame({"space_id": np.zeros(0, np.int64), "area_ha": np.zeros(0), "source": []}, geometry=gpd.GeoSeries([], crs=spaces.crs), crs=spaces.crs)
     if len(spaces) == 0:
         return empty, pd.DataFrame(
             {"space_id": np.zeros(0, np.int64), "name": np.zeros(0, dtype=object), "area_ha": np.zeros(0),
@@ -211,7 +212,7 @@ def park_access_points(
     all_space = np.concatenate([edge_space, si]).astype(np.int64)
     src = np.array(["edge"] * len(edge_pts) + ["node"] * len(ni), dtype=object)
     area_ha = spaces["area_ha"].to_numpy(dtype=float)
-    points = gpd.GeoDataFrame({"space_id": spaces["space_id"].to_numpy()[all_space], "area_ha": area_ha[all_space], "source": src}, geometry=all_pts, crs=CRS)
+    points = gpd.GeoDataFrame({"space_id": spaces["space_id"].to_numpy()[all_space], "area_ha": area_ha[all_space], "source": src}, geometry=all_pts, crs=spaces.crs)
     counts = np.bincount(all_space, minlength=len(spaces))
     report = pd.DataFrame(
         {
@@ -307,7 +308,7 @@ def green_access(
             out[distance_column(s)] = np.inf
     for c in classes:
         out[c.name] = out[c.distance_col].to_numpy() <= c.max_dist_m
-    return GreenAccess(out, gpd.GeoDataFrame(spaces, geometry="geometry", crs=CRS), points, classes)
+    return GreenAccess(out, gpd.GeoDataFrame(spaces, geometry="geometry", crs=spaces.crs if spaces.crs is not None else homes.crs), points, classes)
 
 
 def canopy_share(landcover: LandCover | None, polygons: gpd.GeoDataFrame) -> np.ndarray:

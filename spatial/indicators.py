@@ -9,7 +9,7 @@ on a modified copy of the study area; to recompute only around a change it can p
 
 from __future__ import annotations
 
-import time
+import logging
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.norms import load_norms
-from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.progress import Progress, Steps
+from gezondestad.model.studyarea import StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
 from gezondestad.spatial.cycling import (
+    LowStressReach,
     classify_lts,
     default_centre,
     fietsstraten_per_wijk,
@@ -32,6 +33,7 @@ from gezondestad.spatial.cycling import (
 )
 from gezondestad.spatial.green import (
     GreenAccess,
+    GreenParams,
     canopy_share,
     distance_column,
     green_access,
@@ -42,20 +44,27 @@ from gezondestad.spatial.green import (
 from gezondestad.spatial.network import (
     Network,
     NetworkError,
+    Router,
     build_network,
     build_router,
     largest_component_share,
     router_nearest,
 )
+from gezondestad.spatial.netparams import NetworkParams
 from gezondestad.spatial.profiles import walkable_mask
 from gezondestad.spatial.stop import (
     S_CATEGORIES,
+    StopError,
     car_dominance,
     destination_points,
+    grid_points,
     o_home_flags,
     s_home_score,
+    o_service_note,
     stop_scores,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class IndicatorError(GezondeStadError):
@@ -88,16 +97,16 @@ class Networks:
 def build_networks(streets: gpd.GeoDataFrame, norms_dir: str | None = None) -> Networks:
     """Build the walking, cycling and low-stress cycling networks of ``streets`` once."""
     if streets is None or len(streets) == 0:
-        raise IndicatorError("The study area has no streets: network indicators need a street network.")
+        raise IndicatorError("Het studiegebied heeft geen straten: de netwerkindicatoren hebben een stratennet nodig.")
     lts = classify_lts(streets, norms_dir)
     try:
         walk = build_network(streets, walkable_mask(streets))
     except NetworkError as exc:
-        raise IndicatorError(f"No walkable street in the study area ({exc}); check the highway tags.") from exc
+        raise IndicatorError(f"Geen wandelbare straat in het studiegebied ({exc}); controleer de highway-tags.") from exc
     try:
         bike = build_network(streets, lts["cyclable"].to_numpy())
     except NetworkError as exc:
-        raise IndicatorError(f"No cyclable street in the study area ({exc}); check the highway tags.") from exc
+        raise IndicatorError(f"Geen fietsbare straat in het studiegebied ({exc}); controleer de highway-tags.") from exc
     return Networks(walk, bike, low_stress_network(streets, lts, norms_dir), lts, len(streets))
 
 
@@ -125,7 +134,9 @@ class NetworkIndicators:
     timings_s : dict
         Seconds per step.
     notes : list of str
-        Data-quality remarks for the planner (partial or missing themes).
+        Data-quality remarks for the planner (partial or missing themes), in Dutch.
+    params : NetworkParams or None
+        The parameters of the run (:meth:`NetworkParams.norms_used` lists its norms).
     """
 
     homes: gpd.GeoDataFrame
@@ -136,6 +147,7 @@ class NetworkIndicators:
     centre: shapely.Point
     timings_s: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    params: NetworkParams | None = None
 
 
 def _has_tag(streets: gpd.GeoDataFrame, tag: str) -> bool:
@@ -146,6 +158,17 @@ def _status(area: StudyArea, theme: str) -> str:
     return area.theme_info(theme).status if area.has(theme) else "missing"
 
 
+_STEPS: dict[str, str] = {
+    "networks": "netwerken bouwen en woningen voorbereiden",
+    "snap": "bestemmingen op het wandelnetwerk leggen",
+    "green": "wandelafstand tot groen",
+    "walk": "wandelbestemmingen (S en O)",
+    "cycling": "fietsen met lage stress (T)",
+    "aggregate": "per wijk samenvatten",
+}
+"""Steps of :func:`network_indicators` and the Dutch message shown while each runs."""
+
+
 def network_indicators(
     area: StudyArea,
     homes: gpd.GeoDataFrame | None = None,
@@ -153,7 +176,9 @@ def network_indicators(
     networks: Networks | None = None,
     zones: gpd.GeoDataFrame | None = None,
     norms_dir: str | None = None,
-    progress: bool = False,
+    progress: Progress | bool | None = None,
+    *,
+    params: NetworkParams | None = None,
 ) -> NetworkIndicators:
     """Green access, cycling stress and STOP score for every home, aggregated per wijk.
 
@@ -166,7 +191,7 @@ def network_indicators(
         Home points (default :func:`spatial.aggregate.home_points`); pass a subset for a fast
         local recompute (per-wijk values then describe only those homes).
     centre_xy : (x, y), optional
-        City centre in EPSG:31370 for the low-stress reach; default
+        City centre in the area's CRS (``area.crs``) for the low-stress reach; default
         :func:`spatial.cycling.default_centre` (centroid of the wijk with the most shops).
     networks : Networks, optional
         Prebuilt :func:`build_networks` of ``area.streets`` (skip rebuilding when the streets
@@ -174,43 +199,70 @@ def network_indicators(
     zones : GeoDataFrame, optional
         Polygons with ``wijk_code`` and ``wijk_naam`` to aggregate on instead of ``area.wijken``
         (e.g. one plan polygon).
-    progress : bool
-        Show a tqdm progress bar over the steps.
+    norms_dir : path, optional
+        Norms folder (default ``data/norms``); ignored when ``params`` is given.
+    progress : Progress, optional
+        Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`;
+        ``True`` shows a tqdm bar).
+    params : NetworkParams, optional
+        Checked parameters (default ``NetworkParams.from_norms(norms_dir)``).
 
     Returns
     -------
     NetworkIndicators
     """
-    t_all = time.perf_counter()
-    timings: dict[str, float] = {}
+    p = params if params is not None else NetworkParams.from_norms(norms_dir)
     notes: list[str] = []
     area.require("streets")
     streets = area.streets
     zones = area.wijken if zones is None else zones
     if len(zones) == 0:
-        raise IndicatorError(f"Study area '{area.name}' has no wijken to aggregate on; add a wijken theme or pass zones.")
-    steps = ["networks", "snap", "green", "walk", "cycling", "aggregate"]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(steps), desc="indicators", unit="step")
-
-    def tick(name: str, t0: float) -> float:
-        timings[name] = time.perf_counter() - t0
-        if bar is not None:
-            bar.set_postfix_str(name)
-            bar.update(1)
-        return time.perf_counter()
-
-    t0 = time.perf_counter()
+        raise IndicatorError(f"Studiegebied '{area.name}' heeft geen wijken om over samen te vatten; voeg een thema wijken toe of geef zones mee.")
+    steps = Steps(progress, _STEPS, desc="indicatoren")
     if networks is not None and networks.n_streets != len(streets):
-        raise IndicatorError("The prebuilt networks come from other streets than this study area; rebuild them with build_networks(area.streets).")
-    nets = networks or build_networks(streets, norms_dir)
+        raise IndicatorError("De meegegeven netwerken komen van andere straten dan dit studiegebied; bouw ze opnieuw met build_networks(area.streets).")
+    nets = networks or build_networks(streets, p.norms_dir)
+    h = _homes(area, homes, zones, notes)
+    steps.done("networks")
+
+    green_status = _status(area, "green")
+    pois_status = _status(area, "pois")
+    wt = _walk_targets(area, nets, h, p, notes)
+    steps.done("snap")
+    ga = _green(area, nets, h, wt, p, green_status, notes)
+    steps.done("green")
+    walk = _walk_destinations(wt, ga, len(h), p, pois_status, notes)
+    steps.done("walk")
+    centre = _centre(area, zones, centre_xy)
+    reach = _low_stress_reach(area, nets, h, centre, wt, p)
+    seg_w = segment_wijk(streets, zones, max_gap_m=50.0 if zones is area.wijken else 0.0)
+    steps.done("cycling")
+
+    out = _per_home(h, ga, walk, reach, wt, green_status)
+    per = _per_wijk(area, nets, out, ga, walk, reach, zones, seg_w, wt.spaces, p, green_status, pois_status)
+    per = _add_stop(per, area, nets, zones, p)
+    notes.extend(_stop_notes(area, nets))
+    seg = _segments(streets, nets, seg_w, area.crs)
+    unserved = _unserved(out, green_status, area.crs)
+    steps.done("aggregate")
+    timings = dict(steps.timings_s)
+    timings["total"] = steps.total_s()
+    notes.append(o_service_note(area.pois if area.has("pois") else None, p.norms_dir))
+    notes.extend(area.norms_notes())
+    return NetworkIndicators(out, per, seg, unserved, wt.spaces, centre, timings, notes, p)
+
+
+# --------------------------------------------------------------------------------------------
+# stages of network_indicators
+# --------------------------------------------------------------------------------------------
+
+
+def _homes(area: StudyArea, homes: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    """Home points with ``wijk_code``/``wijk_naam`` of ``zones`` and ``residents``."""
     h = home_points(area) if homes is None else homes.copy()
     if len(h) == 0:
-        raise IndicatorError(f"Study area '{area.name}' has no homes (no residential buildings and no residential streets).")
-    h = gpd.GeoDataFrame(h, geometry="geometry", crs=CRS).reset_index(drop=True)
+        raise IndicatorError(f"Studiegebied '{area.name}' heeft geen woningen (geen woongebouwen en geen woonstraten).")
+    h = gpd.GeoDataFrame(h, geometry="geometry", crs=area.crs).reset_index(drop=True)
     keep = "wijk_code" in h and h["wijk_code"].notna().any() and set(h["wijk_code"].dropna()) <= set(zones["wijk_code"])
     if not keep:
         wk = assign_wijk(h, zones)
@@ -218,158 +270,288 @@ def network_indicators(
     if "residents" not in h:
         h["residents"] = 0.0
     if h.get("estimated", pd.Series(False, index=h.index)).astype(bool).any():
-        notes.append("Homes are estimated along residential streets (no buildings): residents per home are wijk totals spread evenly, or equal weights when unknown.")
-    t0 = tick("networks", t0)
-
-    # --- green: spaces and access points; one walking router for green + STOP destinations ----
-    green_status = _status(area, "green")
-    pois_status = _status(area, "pois")
-    spaces = public_green_spaces(area.green, norms_dir)
-    points, report = park_access_points(spaces, nets.walk, norms_dir)
-    spaces = gpd.GeoDataFrame(spaces.merge(report[["space_id", "n_access_points", "reachable", "reason"]], on="space_id", how="left"), geometry="geometry", crs=CRS)
-    dests = destination_points(area.pois, norms_dir)
-    gn = load_norms("green", norms_dir)
-    targets = np.concatenate([np.asarray(points.geometry.values, dtype=object), np.asarray(dests.geometry.values, dtype=object)])
-    router = build_router(nets.walk, h.geometry, targets, float(gn["home_max_snap_m"].value)) if len(targets) else None
-    if router is not None and (~router.target_snapped).any():
-        kinds = np.concatenate([np.full(len(points), "park access point", dtype=object), dests["dest"].to_numpy(dtype=object)])
-        lost = pd.Series(kinds[~router.target_snapped]).value_counts()
         notes.append(
-            f"Destinations farther than {float(gn['home_max_snap_m'].value):g} m from any walkable street are ignored: "
-            + ", ".join(f"{n} {k}" for k, n in lost.items())
+            "Woningen zijn geschat langs woonstraten (geen gebouwen): de inwoners per woning zijn wijktotalen, "
+            "gelijk verdeeld, of gelijke gewichten als die onbekend zijn."
         )
+    return h
+
+
+@dataclass(frozen=True)
+class _WalkTargets:
+    """Green spaces, their access points and the STOP destinations, snapped once on the walking network.
+
+    The router's targets are ``points`` followed by ``dests``.
+    """
+
+    spaces: gpd.GeoDataFrame
+    points: gpd.GeoDataFrame
+    dests: gpd.GeoDataFrame
+    router: Router | None
+
+    def kinds(self, park: str) -> np.ndarray:
+        """Kind of every router target: ``park`` for access points, else the STOP destination."""
+        return np.concatenate([np.full(len(self.points), park, dtype=object), self.dests["dest"].to_numpy(dtype=object)])
+
+
+def _walk_targets(area: StudyArea, nets: Networks, h: gpd.GeoDataFrame, p: NetworkParams, notes: list[str]) -> _WalkTargets:
+    spaces = public_green_spaces(area.green, p.green)
+    points, report = park_access_points(spaces, nets.walk, p.green)
+    spaces = gpd.GeoDataFrame(spaces.merge(report[["space_id", "n_access_points", "reachable", "reason"]], on="space_id", how="left"), geometry="geometry", crs=area.crs)
+    dests = destination_points(area.pois, p.norms_dir)
+    targets = np.concatenate([np.asarray(points.geometry.values, dtype=object), np.asarray(dests.geometry.values, dtype=object)])
+    snap = p.green.home_max_snap_m
+    router = build_router(nets.walk, h.geometry, targets, snap) if len(targets) else None
+    wt = _WalkTargets(spaces, points, dests, router)
+    if router is not None and (~router.target_snapped).any():
+        lost = pd.Series(wt.kinds("parktoegang")[~router.target_snapped]).value_counts()
+        notes.append(f"Bestemmingen verder dan {snap:g} m van een wandelbare straat tellen niet mee: " + ", ".join(f"{n} {k}" for k, n in lost.items()))
     share = largest_component_share(nets.walk)
     if share < 0.95:
-        notes.append(f"The walking network has disconnected parts: the largest holds {100 * share:.0f} % of its length; homes on the other parts reach fewer destinations.")
-    t0 = tick("snap", t0)
-    ga: GreenAccess = green_access(nets.walk, h, area.green, norms_dir, router=router, access=(spaces, points), target_offset=0)
+        notes.append(
+            f"Het wandelnetwerk bestaat uit losse delen: het grootste bevat {100 * share:.0f} % van de lengte; "
+            "woningen op de andere delen bereiken minder bestemmingen."
+        )
+    return wt
+
+
+def _green(area: StudyArea, nets: Networks, h: gpd.GeoDataFrame, wt: _WalkTargets, p: NetworkParams, green_status: str, notes: list[str]) -> GreenAccess:
+    ga = green_access(nets.walk, h, area.green, p.green, router=wt.router, access=(wt.spaces, wt.points), target_offset=0)
     if green_status == "missing":
-        notes.append("No green-space data: green indicators are unknown (NaN), not zero.")
+        notes.append("Geen gegevens over groen: de groenindicatoren zijn onbekend, niet nul.")
         for c in ga.distances.columns:
             ga.distances[c] = np.nan
     elif green_status == "partial":
-        notes.append(f"Green-space data is partial ({area.theme_info('green').note or 'known incomplete'}): green shares are lower bounds.")
+        notes.append(f"De gegevens over groen zijn onvolledig ({area.theme_info('green').note or 'gekend onvolledig'}): de aandelen groen zijn ondergrenzen.")
+    spaces = wt.spaces
     unreach = spaces[~spaces["reachable"].astype(bool)] if len(spaces) else spaces
     if len(unreach):
-        notes.append(f"{len(unreach)} public green space(s) have no path to them: " + ", ".join(str(x) for x in unreach["name"].fillna("(zonder naam)")))
-    t0 = tick("green", t0)
+        notes.append(f"{len(unreach)} publieke groene ruimte(s) zonder pad ernaartoe: " + ", ".join(str(x) for x in unreach["name"].fillna("(zonder naam)")))
+    return ga
 
-    # --- walking destinations (S, O) -------------------------------------------------------
-    dest_kind = np.concatenate([np.full(len(points), "park", dtype=object), dests["dest"].to_numpy(dtype=object)])
+
+@dataclass(frozen=True)
+class _Walk:
+    """Walking distances per home to each destination kind, the S score and the O flags."""
+
+    dist: dict[str, np.ndarray]
+    s_home: np.ndarray
+    bus_ok: np.ndarray
+    train_ok: np.ndarray
+
+
+def _walk_destinations(wt: _WalkTargets, ga: GreenAccess, n_homes: int, p: NetworkParams, pois_status: str, notes: list[str]) -> _Walk:
+    dest_kind = wt.kinds("park")
     dist: dict[str, np.ndarray] = {}
     for c in ["shop", "school", "gp_pharmacy", "bus_stop", "o_bus", "o_train"]:
-        if router is not None and (dest_kind == c).any():
-            dist[c] = router_nearest(router, dest_kind == c).distance_m
+        if wt.router is not None and (dest_kind == c).any():
+            dist[c] = router_nearest(wt.router, dest_kind == c).distance_m
         else:
-            dist[c] = np.full(len(h), np.inf)
-    dist["park"] = ga.distances[distance_column(0.0)].to_numpy() if distance_column(0.0) in ga.distances else np.full(len(h), np.inf)
-    if router is None or (dest_kind == "park").sum() == 0:
-        dist["park"] = np.full(len(h), np.inf)
-    s_home = s_home_score({c: dist[c] for c in S_CATEGORIES}, norms_dir)
-    bus_ok, train_ok = o_home_flags(dist["o_bus"], dist["o_train"], norms_dir)
+            dist[c] = np.full(n_homes, np.inf)
+    any_col = distance_column(0.0)
+    dist["park"] = ga.distances[any_col].to_numpy() if any_col in ga.distances else np.full(n_homes, np.inf)
+    if wt.router is None or (dest_kind == "park").sum() == 0:
+        dist["park"] = np.full(n_homes, np.inf)
+    s_home = s_home_score({c: dist[c] for c in S_CATEGORIES}, p.norms_dir)
+    bus_ok, train_ok = o_home_flags(dist["o_bus"], dist["o_train"], p.norms_dir)
     if pois_status == "missing":
-        notes.append("No POIs: S and O are unknown (NaN), not zero.")
-        s_home = np.full(len(h), np.nan)
-        bus_ok = train_ok = np.full(len(h), np.nan)
+        notes.append("Geen POI's (voorzieningen): S en O zijn onbekend, niet nul.")
+        s_home = np.full(n_homes, np.nan)
+        bus_ok = train_ok = np.full(n_homes, np.nan)
     elif pois_status == "partial":
-        notes.append("POI data is partial: S and O are lower bounds.")
-    t0 = tick("walk", t0)
+        notes.append("De POI-gegevens (voorzieningen) zijn onvolledig: S en O zijn ondergrenzen.")
+    return _Walk(dist, s_home, bus_ok, train_ok)
 
-    # --- cycling ---------------------------------------------------------------------------
+
+def _centre(area: StudyArea, zones: gpd.GeoDataFrame, centre_xy: tuple[float, float] | None) -> shapely.Point:
     if centre_xy is not None:
-        centre = shapely.Point(float(centre_xy[0]), float(centre_xy[1]))
-    else:
-        centre = default_centre(area.pois, area.wijken if len(area.wijken) else zones)
-    schools = dests.geometry[dests["dest"].to_numpy() == "school"] if len(dests) else gpd.GeoSeries([], crs=CRS)
-    reach = low_stress_reach(nets.bike, nets.low, h, centre, schools, norms_dir)
-    seg_w = segment_wijk(streets, zones, max_gap_m=50.0 if zones is area.wijken else 0.0)
-    t0 = tick("cycling", t0)
+        return shapely.Point(float(centre_xy[0]), float(centre_xy[1]))
+    return default_centre(area.pois, area.wijken if len(area.wijken) else zones)
 
-    # --- per home ----------------------------------------------------------------------------
+
+def _low_stress_reach(area: StudyArea, nets: Networks, h: gpd.GeoDataFrame, centre: shapely.Point, wt: _WalkTargets, p: NetworkParams) -> LowStressReach:
+    dests = wt.dests
+    schools = dests.geometry[dests["dest"].to_numpy() == "school"] if len(dests) else gpd.GeoSeries([], crs=area.crs)
+    return low_stress_reach(nets.bike, nets.low, h, centre, schools, p.norms_dir)
+
+
+def _per_home(h: gpd.GeoDataFrame, ga: GreenAccess, walk: _Walk, reach: LowStressReach, wt: _WalkTargets, green_status: str) -> gpd.GeoDataFrame:
     out = h.copy()
     for c in ga.distances.columns:
         out[c] = ga.distances[c].to_numpy()
     for c in ("shop", "school", "gp_pharmacy", "bus_stop"):
-        out[f"walk_d_{c}_m"] = dist[c]
-    out["walk_d_train_m"] = dist["o_train"]
-    out["stop_s_home"] = s_home
-    out["bus_400m"] = bus_ok
-    out["train_800m"] = train_ok
+        out[f"walk_d_{c}_m"] = walk.dist[c]
+    out["walk_d_train_m"] = walk.dist["o_train"]
+    out["stop_s_home"] = walk.s_home
+    out["bus_400m"] = walk.bus_ok
+    out["train_800m"] = walk.train_ok
     for c in reach.distances.columns:
         out[c] = reach.distances[c].to_numpy()
-    out["walk_snapped"] = router.origin_snapped if router is not None else np.zeros(len(h), dtype=bool)
+    out["walk_snapped"] = wt.router.origin_snapped if wt.router is not None else np.zeros(len(h), dtype=bool)
     out["green_data_status"] = green_status
+    return out
 
-    # --- per wijk ---------------------------------------------------------------------------
-    bool_or_nan = lambda a: np.asarray(a, dtype=float)  # noqa: E731  (NaN-aware shares)
+
+def _share(a: np.ndarray | pd.Series) -> np.ndarray:
+    """Booleans (or NaN for unknown) as floats, so that their mean is a NaN-aware share."""
+    return np.asarray(a, dtype=float)
+
+
+def _home_values(out: gpd.GeoDataFrame, ga: GreenAccess, walk: _Walk, reach: LowStressReach, green_status: str) -> dict[str, np.ndarray]:
+    """Per-home values that become per-wijk means (and the unsnapped count)."""
+    n = len(out)
     values: dict[str, np.ndarray] = {}
     for c in ga.classes:
-        values[f"{c.name}_share"] = bool_or_nan(ga.distances[c.name].to_numpy()) if green_status != "missing" else np.full(len(h), np.nan)
-    values["green_d_05ha_mean_m"] = np.where(np.isfinite(ga.distances[distance_column(0.5)].to_numpy(dtype=float)), ga.distances[distance_column(0.5)].to_numpy(dtype=float), np.nan) if distance_column(0.5) in ga.distances else np.full(len(h), np.nan)
-    values["stop_s_mean"] = bool_or_nan(s_home)
-    values["bus_400m_share"] = bool_or_nan(bus_ok)
-    values["train_800m_share"] = bool_or_nan(train_ok)
-    values["centre_lts12_share"] = bool_or_nan(reach.distances["centre_lts12"].to_numpy())
-    values["school_lts12_share"] = bool_or_nan(reach.distances["school_lts12"].to_numpy())
+        values[f"{c.name}_share"] = _share(ga.distances[c.name].to_numpy()) if green_status != "missing" else np.full(n, np.nan)
+    d05 = distance_column(0.5)
+    if d05 in ga.distances:
+        d = ga.distances[d05].to_numpy(dtype=float)
+        values["green_d_05ha_mean_m"] = np.where(np.isfinite(d), d, np.nan)
+    else:
+        values["green_d_05ha_mean_m"] = np.full(n, np.nan)
+    values["stop_s_mean"] = _share(walk.s_home)
+    values["bus_400m_share"] = _share(walk.bus_ok)
+    values["train_800m_share"] = _share(walk.train_ok)
+    values["centre_lts12_share"] = _share(reach.distances["centre_lts12"].to_numpy())
+    values["school_lts12_share"] = _share(reach.distances["school_lts12"].to_numpy())
     values["homes_unsnapped_n"] = ~out["walk_snapped"].to_numpy(dtype=bool)
+    return values
+
+
+def _per_wijk(
+    area: StudyArea, nets: Networks, out: gpd.GeoDataFrame, ga: GreenAccess, walk: _Walk, reach: LowStressReach,
+    zones: gpd.GeoDataFrame, seg_w: np.ndarray, spaces: gpd.GeoDataFrame, p: NetworkParams, green_status: str, pois_status: str,
+) -> pd.DataFrame:
+    values = _home_values(out, ga, walk, reach, green_status)
     how = {k: "mean" for k in values}
     how["homes_unsnapped_n"] = "count"
     per = aggregate_per_wijk(out, values, zones, how=how)
     per["homes_unsnapped_n"] = per["homes_unsnapped_n"].astype(int)
-    lw = lts_per_wijk(streets, nets.lts, zones, seg_w, norms_dir)
-    fw = fietsstraten_per_wijk(streets, zones, seg_w)
+    lw = lts_per_wijk(area.streets, nets.lts, zones, seg_w, p.norms_dir)
+    fw = fietsstraten_per_wijk(area.streets, zones, seg_w)
     per = per.merge(lw, on="wijk_code", how="left").merge(fw, on="wijk_code", how="left")
-    # green m² per resident and canopy
+    _add_green_per_wijk(per, area, spaces, zones, p.green, green_status)
+    per["green_data_status"] = green_status
+    per["pois_data_status"] = pois_status
+    per["landuse_data_status"] = _status(area, "landuse")
+    return per
+
+
+def _add_green_per_wijk(per: pd.DataFrame, area: StudyArea, spaces: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, g: GreenParams, green_status: str) -> None:
+    """Green m² per resident, canopy share and the 30 % canopy check, added to ``per`` in place."""
     gm2 = green_area_per_polygon(spaces, zones)
     res = per["residents"].to_numpy(dtype=float)
     per["public_green_m2"] = gm2 if green_status != "missing" else np.nan
     per["green_per_resident_m2"] = np.where(res > 0, per["public_green_m2"].to_numpy(dtype=float) / np.where(res > 0, res, 1.0), np.nan)
     per["canopy_share"] = canopy_share(area.landcover, zones)
-    cn = load_norms("green", norms_dir)
     cshare = per["canopy_share"].to_numpy(dtype=float)
     if green_status == "missing":
         cshare = np.full(len(per), np.nan)
         per["canopy_share"] = cshare
-    ok30 = cshare >= float(cn["rule_3_30_300_canopy_share"].value)
+    ok30 = cshare >= g.rule_3_30_300_canopy_share
     # below 30 % on partial green data cannot be called a failure: unknown (NaN) instead
     per["canopy_30_ok"] = np.where(np.isfinite(cshare) & (ok30 | (green_status == "present")), ok30.astype(float), np.nan)
     per["canopy_source"] = "land-cover raster, TREES class (mapped woods only; street and garden trees missing)" if area.landcover is not None else "missing (no land-cover raster)"
-    per["green_data_status"] = green_status
-    per["pois_data_status"] = pois_status
-    per["landuse_data_status"] = _status(area, "landuse")
-    # STOP
-    cd = car_dominance(streets, nets.lts, area.landuse, zones, landuse_known=area.has("landuse"), norms_dir=norms_dir)
+
+
+def _add_stop(per: pd.DataFrame, area: StudyArea, nets: Networks, zones: gpd.GeoDataFrame, p: NetworkParams) -> pd.DataFrame:
+    """``per`` with the car-dominance columns and the STOP scores."""
+    cd = car_dominance(area.streets, nets.lts, area.landuse, zones, landuse_known=area.has("landuse"), norms_dir=p.norms_dir)
     cd.index = per.index
     for c in cd.columns:
         per[c] = cd[c].to_numpy()
     st = stop_scores(
         per["stop_s_mean"], per["centre_lts12_share"], per["school_lts12_share"], per["lts12_share_length"],
-        per["bus_400m_share"], per["train_800m_share"], per["stop_p"], norms_dir,
+        per["bus_400m_share"], per["train_800m_share"], per["stop_p"], p.norms_dir,
     )
     for c in st.columns:
         per[c] = st[c].to_numpy()
-    if not (nets.lts["fietsstraat"].any() or _has_tag(streets, "cyclestreet") or _has_tag(streets, "bicycle_road")):
-        notes.append("No street carries a cyclestreet or bicycle_road tag: fietsstraat_km = 0 may only mean the street source lacks these tags.")
-    if not area.has("landuse"):
-        notes.append("No land-use theme: P uses the speed part only (parking surface unknown).")
+    return per
 
-    # --- segments and unserved ----------------------------------------------------------------
-    seg = streets[["edge_id", "highway", "name", "maxspeed", "lanes", "cycleway", "cyclestreet", "bicycle_road", "geometry"]].copy()
-    for c in ("lts", "lts_carriageway", "lts_rule", "cyclable", "fietsstraat", "maxspeed_kmh", "maxspeed_assumed", "lanes_assumed"):
+
+def _stop_notes(area: StudyArea, nets: Networks) -> list[str]:
+    notes = []
+    streets = area.streets
+    if not (nets.lts["fietsstraat"].any() or _has_tag(streets, "cyclestreet") or _has_tag(streets, "bicycle_road")):
+        notes.append("Geen enkele straat heeft een tag cyclestreet of bicycle_road: fietsstraat_km = 0 kan ook betekenen dat de straatbron deze tags mist.")
+    if not area.has("landuse"):
+        notes.append("Geen thema bodemgebruik (landuse): P gebruikt alleen het snelheidsdeel (parkeeroppervlak onbekend).")
+    return notes
+
+
+_SEGMENT_TAGS = ("edge_id", "highway", "name", "maxspeed", "lanes", "cycleway", "cyclestreet", "bicycle_road")
+_SEGMENT_LTS = ("lts", "lts_carriageway", "lts_rule", "cyclable", "fietsstraat", "maxspeed_kmh", "maxspeed_assumed", "lanes_assumed")
+
+
+def _segments(streets: gpd.GeoDataFrame, nets: Networks, seg_w: np.ndarray, crs: object) -> gpd.GeoDataFrame:
+    seg = streets[[*_SEGMENT_TAGS, "geometry"]].copy()
+    for c in _SEGMENT_LTS:
         seg[c] = nets.lts[c].to_numpy()
     seg["wijk_code"] = seg_w
-    served = out["green_300m_05ha"].to_numpy()
-    if green_status == "missing":
-        uns = out.iloc[0:0]
-    else:
-        uns = out[~np.asarray(served, dtype=bool)]
-    unserved = gpd.GeoDataFrame(uns[["home_id", "residents", "wijk_code", "wijk_naam", distance_column(0.5), "geometry"]], geometry="geometry", crs=CRS)
-    timings["aggregate"] = time.perf_counter() - t0
-    if bar is not None:
-        bar.update(1)
-        bar.close()
-    timings["total"] = time.perf_counter() - t_all
-    return NetworkIndicators(out, per, gpd.GeoDataFrame(seg, geometry="geometry", crs=CRS), unserved, spaces, centre, timings, notes)
+    return gpd.GeoDataFrame(seg, geometry="geometry", crs=crs)
+
+
+def _unserved(out: gpd.GeoDataFrame, green_status: str, crs: object) -> gpd.GeoDataFrame:
+    """Homes not served by the WHO 300 m / 0.5 ha criterion (none when green data is missing)."""
+    uns = out.iloc[0:0] if green_status == "missing" else out[~np.asarray(out["green_300m_05ha"].to_numpy(), dtype=bool)]
+    return gpd.GeoDataFrame(uns[["home_id", "residents", "wijk_code", "wijk_naam", distance_column(0.5), "geometry"]], geometry="geometry", crs=crs)
+
+
+# --------------------------------------------------------------------------------------------
+# STOP score of any polygon (here, not in spatial.stop: it runs the whole network family)
+# --------------------------------------------------------------------------------------------
+
+
+def stop_score_polygon(
+    area: StudyArea,
+    polygon: shapely.Geometry,
+    homes: gpd.GeoDataFrame | None = None,
+    networks: Networks | None = None,
+    centre_xy: tuple[float, float] | None = None,
+    name: str = "polygon",
+    norms_dir: str | None = None,
+) -> pd.Series:
+    """STOP sub-scores for any polygon (a plan area, a street block), in the area's CRS (``area.crs``).
+
+    Scored from the homes inside the polygon (from ``homes`` or :func:`spatial.aggregate.home_points`);
+    a polygon without homes is scored from grid points ``polygon_grid_spacing_m`` apart, each
+    weight 1 (``origin`` = "grid" in the result). Streets and parking are clipped to the polygon.
+
+    Parameters
+    ----------
+    area : StudyArea
+    polygon : shapely Polygon or MultiPolygon
+    homes : GeoDataFrame, optional
+    networks : Networks, optional
+        Prebuilt networks of ``area`` (faster when scoring many polygons).
+    centre_xy : (x, y), optional
+        City centre for T (default: :func:`spatial.cycling.default_centre`).
+
+    Returns
+    -------
+    Series with ``stop_s``, ``stop_t``, ``stop_o``, ``stop_p``, ``stop_order_ok``, the shares they
+    come from, ``residents``, ``homes`` and ``origin`` ("homes" or "grid").
+    """
+    if polygon is None or polygon.is_empty or polygon.area <= 0:
+        raise StopError("De te scoren veelhoek is leeg; teken een veelhoek met een oppervlakte.")
+    p = NetworkParams.from_norms(norms_dir)
+    zone = gpd.GeoDataFrame({"wijk_code": [name], "wijk_naam": [name]}, geometry=[polygon], crs=area.crs)
+    h = home_points(area) if homes is None else homes
+    inside = h[shapely.contains(polygon, h.geometry.values)].copy() if len(h) else h
+    origin = "homes"
+    if len(inside) == 0:
+        pts = grid_points(polygon, p.stop.polygon_grid_spacing_m)
+        inside = gpd.GeoDataFrame(
+            {"home_id": np.arange(len(pts)), "building_id": None, "residents": 0.0, "estimated": True},
+            geometry=pts, crs=area.crs,
+        )
+        origin = "grid"
+    inside["wijk_code"] = name
+    inside["wijk_naam"] = name
+    ind = network_indicators(area, homes=inside, centre_xy=centre_xy, networks=networks, zones=zone, params=p)
+    row = ind.per_wijk.iloc[0].copy()
+    row["origin"] = origin
+    return row
 
 
 PER_HOME_LAYERS: dict[str, tuple[str, ...]] = {

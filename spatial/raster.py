@@ -1,7 +1,7 @@
 """Shared raster helpers for the heat and water layers.
 
 Everything here works on numpy arrays on the grid of a :class:`gezondestad.layers.studyarea.LandCover`
-(north-up, square cells, EPSG:31370): distance kernels and edge-aware FFT convolution, zones
+(north-up, square cells, in the study area's metric CRS ``lc.crs``): distance kernels and edge-aware FFT convolution, zones
 of the wijken burned into the grid, per-zone statistics, sampling at points, and bringing
 other rasters (a DEM, a soil-group map, a flood map, an ET0 map) onto that grid.
 
@@ -20,14 +20,13 @@ import pandas as pd
 import rasterio
 from affine import Affine
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.studyarea import CRS, LandCover
+from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
 from rasterio import features
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from scipy.signal import fftconvolve
 
-WORK_EPSG = 31370
 
 
 class RasterError(GezondeStadError):
@@ -89,14 +88,14 @@ def resample_landcover(lc: LandCover, resolution_m: float) -> LandCover:
         np.ascontiguousarray(lc.classes, dtype=np.uint8),
         out,
         src_transform=lc.transform,
-        src_crs=CRS,
+        src_crs=lc.crs,
         dst_transform=dst_t,
-        dst_crs=CRS,
+        dst_crs=lc.crs,
         src_nodata=0,
         dst_nodata=0,
         resampling=Resampling.mode if resolution_m > lc.resolution_m else Resampling.nearest,
     )
-    return LandCover(out, dst_t, float(resolution_m))
+    return LandCover(out, dst_t, float(resolution_m), lc.crs)
 
 
 def landcover_for_area(area, resolution_m: float | None = None) -> LandCover:
@@ -209,7 +208,7 @@ def zone_raster(wijken: gpd.GeoDataFrame, lc: LandCover) -> np.ndarray:
     """Index (0..n-1, row order of ``wijken``) of the wijk each cell centre lies in; -1 elsewhere."""
     if wijken is None or len(wijken) == 0:
         raise RasterError("No wijken given: the per-wijk table needs wijk polygons.")
-    w = to_work_crs(wijken, "wijken")
+    w = to_work_crs(wijken, "wijken", lc.crs)
     shapes = [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
     if not shapes:
         return np.full(lc.shape, -1, dtype=np.int32)
@@ -270,8 +269,8 @@ def sample_at_points(array: np.ndarray, lc: LandCover, points: gpd.GeoDataFrame 
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     if len(geoms) == 0:
         return np.zeros(0)
-    if geoms.crs is not None and geoms.crs.to_epsg() != WORK_EPSG:
-        geoms = geoms.to_crs(CRS)
+    if geoms.crs is not None and not geoms.crs.equals(lc.crs):
+        geoms = geoms.to_crs(lc.crs)
     x = geoms.x.to_numpy()
     y = geoms.y.to_numpy()
     t = lc.transform  # north-up (checked by check_landcover)
@@ -289,11 +288,11 @@ def sample_at_points(array: np.ndarray, lc: LandCover, points: gpd.GeoDataFrame 
 # ----------------------------------------------------------------------------------------------
 
 
-def to_work_crs(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
-    """``gdf`` in EPSG:31370; a layer without CRS is refused (naming it) rather than guessed."""
+def to_work_crs(gdf: gpd.GeoDataFrame, name: str, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs`` (the land cover's, ``lc.crs``); a layer without CRS is refused (naming it) rather than guessed."""
     if gdf.crs is None:
         raise RasterError(f"{name} has no CRS; set it (e.g. EPSG:31370) before using it.")
-    return gdf if gdf.crs.to_epsg() == WORK_EPSG else gdf.to_crs(CRS)
+    return gdf if gdf.crs.equals(crs) else gdf.to_crs(crs)
 
 
 def read_vector_any(path: str | os.PathLike, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -334,7 +333,7 @@ def align_array(
         src_transform=src_transform,
         src_crs=src_crs,
         dst_transform=lc.transform,
-        dst_crs=CRS,
+        dst_crs=lc.crs,
         src_nodata=np.nan,
         dst_nodata=np.nan,
         resampling=resampling,
@@ -376,14 +375,14 @@ def read_aligned(
     if not np.isfinite(out[lc.classes != 0]).any():
         raise RasterError(
             f"{what} {p}: no data where the study area is (its extent does not overlap the land cover "
-            f"{tuple(round(b) for b in lc.bounds)} in EPSG:31370, or it is all nodata)."
+            f"{tuple(round(b) for b in lc.bounds)} in {lc.crs}, or it is all nodata)."
         )
     return out
 
 
 def burn_polygons(gdf: gpd.GeoDataFrame, lc: LandCover, name: str, all_touched: bool = False) -> np.ndarray:
     """Boolean grid: True where a (multi)polygon of ``gdf`` covers the cell centre (or touches it)."""
-    g = to_work_crs(gdf, name)
+    g = to_work_crs(gdf, name, lc.crs)
     geoms = [geom for geom in g.geometry.values if geom is not None and not geom.is_empty]
     if not geoms:
         return np.zeros(lc.shape, dtype=bool)
@@ -398,7 +397,7 @@ def write_bands(
     lc: LandCover,
     nodata: float = -9999.0,
 ) -> Path:
-    """Write float32 bands (NaN -> ``nodata``) as one compressed GeoTIFF in EPSG:31370 with band descriptions."""
+    """Write float32 bands (NaN -> ``nodata``) as one compressed GeoTIFF in the land cover's CRS with band descriptions."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     h, w = lc.shape
@@ -410,7 +409,7 @@ def write_bands(
         width=w,
         count=len(bands),
         dtype="float32",
-        crs=CRS,
+        crs=lc.crs,
         transform=lc.transform,
         nodata=nodata,
         compress="deflate",

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.norms import load_norms
-from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.model.studyarea import CRS
 
 S_CATEGORIES: tuple[str, ...] = ("shop", "school", "gp_pharmacy", "park", "bus_stop")
 """Daily destinations of the S sub-score (keys of ``s_destination_weights``)."""
@@ -56,19 +56,60 @@ def destination_points(pois: gpd.GeoDataFrame, norms_dir: str | None = None) -> 
     groups = {str(k): list(v) for k, v in n["s_destination_categories"].value.items()}
     groups["o_bus"] = list(n["o_bus_categories"].value)
     groups["o_train"] = list(n["o_train_categories"].value)
+    crs = pois.crs if pois is not None and pois.crs is not None else CRS
     if pois is None or len(pois) == 0:
-        return gpd.GeoDataFrame({"dest": [], "poi_id": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+        return gpd.GeoDataFrame({"dest": [], "poi_id": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
     cat = pois["category"].astype("object").fillna("").to_numpy()
+    served = served_stops(pois, norms_dir)
     geom = pois.geometry.values
     pts = np.where(shapely.get_type_id(geom) == 0, geom, shapely.point_on_surface(geom))
     frames = []
     for dest, cats in groups.items():
         sel = np.isin(cat, cats) & ~shapely.is_missing(pts)
+        if dest == "o_bus":
+            sel &= served
         if sel.any():
-            frames.append(gpd.GeoDataFrame({"dest": dest, "poi_id": pois["poi_id"].to_numpy()[sel]}, geometry=pts[sel], crs=CRS))
+            frames.append(gpd.GeoDataFrame({"dest": dest, "poi_id": pois["poi_id"].to_numpy()[sel]}, geometry=pts[sel], crs=crs))
     if not frames:
-        return gpd.GeoDataFrame({"dest": [], "poi_id": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=CRS)
+        return gpd.GeoDataFrame({"dest": [], "poi_id": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def has_service_data(pois: gpd.GeoDataFrame | None) -> bool:
+    """True when the POIs carry GTFS departures (a ``departures_per_hour`` column with a value)."""
+    return pois is not None and "departures_per_hour" in pois and bool(pd.to_numeric(pois["departures_per_hour"], errors="coerce").notna().any())
+
+
+def served_stops(pois: gpd.GeoDataFrame, norms_dir: str | None = None) -> np.ndarray:
+    """Per POI: may it count as a bus/tram stop for O?
+
+    With GTFS departures (:func:`has_service_data`) only stops with at least
+    ``o_bus_min_departures_per_hour`` (basisbereikbaarheid, ``data/norms/stop.toml``) count; a
+    stop without a GTFS match has unknown service and does not count. Without a feed every stop
+    counts (the stop-only rule).
+    """
+    if not has_service_data(pois):
+        return np.ones(len(pois), dtype=bool)
+    need = float(load_norms("stop", norms_dir)["o_bus_min_departures_per_hour"].value)
+    dph = pd.to_numeric(pois["departures_per_hour"], errors="coerce").to_numpy(dtype=float)
+    return np.isfinite(dph) & (dph >= need)
+
+
+def o_service_note(pois: gpd.GeoDataFrame | None, norms_dir: str | None = None) -> str:
+    """Dutch note saying which O rule was applied (minimum service from GTFS, or stop-only)."""
+    n = load_norms("stop", norms_dir)
+    need = float(n["o_bus_min_departures_per_hour"].value)
+    if has_service_data(pois):
+        stops = pois[pois["category"].astype("object").isin(n["o_bus_categories"].value)]
+        ok = served_stops(stops, norms_dir)
+        return (
+            f"O telt alleen bus- en tramhaltes met minstens {need:g} vertrekken per uur (basisbereikbaarheid; dienstregeling uit GTFS): "
+            f"{int(ok.sum())} van {len(stops)} haltes halen dat."
+        )
+    return (
+        f"Geen dienstregeling (GTFS) voor dit gebied: O telt elke bus- en tramhalte, ongeacht hoe vaak er een bus of tram stopt "
+        f"(de basisbereikbaarheidsdrempel van {need:g} vertrekken per uur kan niet getoetst worden)."
+    )
 
 
 def s_home_score(dist_m: dict[str, np.ndarray], norms_dir: str | None = None) -> np.ndarray:
@@ -230,58 +271,3 @@ def grid_points(polygon: shapely.Geometry, spacing_m: float) -> np.ndarray:
     if len(pts) == 0:
         pts = np.array([polygon.representative_point()], dtype=object)
     return pts
-
-
-def stop_score_polygon(
-    area: StudyArea,
-    polygon: shapely.Geometry,
-    homes: gpd.GeoDataFrame | None = None,
-    networks: object | None = None,
-    centre_xy: tuple[float, float] | None = None,
-    name: str = "polygon",
-    norms_dir: str | None = None,
-) -> pd.Series:
-    """STOP sub-scores for any polygon (a plan area, a street block), in EPSG:31370.
-
-    Scored from the homes inside the polygon (from ``homes`` or :func:`spatial.aggregate.home_points`);
-    a polygon without homes is scored from grid points ``polygon_grid_spacing_m`` apart, each
-    weight 1 (``origin`` = "grid" in the result). Streets and parking are clipped to the polygon.
-
-    Parameters
-    ----------
-    area : StudyArea
-    polygon : shapely Polygon or MultiPolygon
-    homes : GeoDataFrame, optional
-    networks : spatial.indicators.Networks, optional
-        Prebuilt networks of ``area`` (faster when scoring many polygons).
-    centre_xy : (x, y), optional
-        City centre for T (default: :func:`spatial.cycling.default_centre`).
-
-    Returns
-    -------
-    Series with ``stop_s``, ``stop_t``, ``stop_o``, ``stop_p``, ``stop_order_ok``, the shares they
-    come from, ``residents``, ``homes`` and ``origin`` ("homes" or "grid").
-    """
-    from gezondestad.spatial.aggregate import home_points
-    from gezondestad.spatial.indicators import network_indicators
-
-    if polygon is None or polygon.is_empty or polygon.area <= 0:
-        raise StopError("The polygon to score is empty; draw a polygon with an area.")
-    zone = gpd.GeoDataFrame({"wijk_code": [name], "wijk_naam": [name]}, geometry=[polygon], crs=CRS)
-    h = home_points(area) if homes is None else homes
-    inside = h[shapely.contains(polygon, h.geometry.values)].copy() if len(h) else h
-    origin = "homes"
-    if len(inside) == 0:
-        spacing = float(load_norms("stop", norms_dir)["polygon_grid_spacing_m"].value)
-        pts = grid_points(polygon, spacing)
-        inside = gpd.GeoDataFrame(
-            {"home_id": np.arange(len(pts)), "building_id": None, "residents": 0.0, "estimated": True},
-            geometry=pts, crs=CRS,
-        )
-        origin = "grid"
-    inside["wijk_code"] = name
-    inside["wijk_naam"] = name
-    ind = network_indicators(area, homes=inside, centre_xy=centre_xy, networks=networks, zones=zone, norms_dir=norms_dir)
-    row = ind.per_wijk.iloc[0].copy()
-    row["origin"] = origin
-    return row

@@ -210,7 +210,7 @@ def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, vali
 def _water_mask(lc: LandCover, water: gpd.GeoDataFrame | None) -> np.ndarray:
     mask = lc.classes == WATER
     if water is not None and len(water):
-        w = to_work_crs(water, "water theme")
+        w = to_work_crs(water, "water theme", lc.crs)
         w = w[w.geometry.notna() & ~w.geometry.is_empty]
         if len(w):
             from rasterio import features

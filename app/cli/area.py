@@ -26,6 +26,7 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--demo", action="store_true", help="the synthetic demo town (offline)")
     p.add_argument("--wijken", type=Path, help="wijken polygons (GeoPackage/Shapefile/GeoJSON/zip) to use as boundary, with --place or --osm")
     p.add_argument("--resolution-m", type=float, default=10.0, help="land-cover cell size in metres (default 10)")
+    p.add_argument("--crs", help="working metric CRS, e.g. EPSG:32628 (default: EPSG:31370 in Belgium, else the UTM zone of the area)")
     p.add_argument("--out", type=Path, required=True, help="output folder of the prepared study area")
 
 
@@ -42,13 +43,14 @@ def _run_prepare(args: argparse.Namespace) -> int:
         wijken_file=args.wijken,
         resolution_m=args.resolution_m,
         progress=True,
+        crs=args.crs,
     )
     out = save_study_area(area, args.out)
     print(area.summary()[["theme", "status", "count", "date", "repairs"]].to_string(index=False))
     notes = [(t, n) for t, n in zip(area.summary()["theme"], area.summary()["note"]) if n]
     for t, n in notes:
         print(f"  {t}: {n}")
-    print(f"Study area '{area.name}' written to {out} in {time.perf_counter() - t0:.1f} s")
+    print(f"Study area '{area.name}' written to {out} in {time.perf_counter() - t0:.1f} s (working CRS {area.crs})")
     return 0
 
 
@@ -61,7 +63,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--area", type=Path, required=True, help="a folder written by 'gezondestad prepare'")
     p.add_argument("--format", required=True, choices=["gpkg", "geojson", "csv", "geotiff"], help="output format")
-    p.add_argument("--crs", default="EPSG:31370", choices=["EPSG:31370", "EPSG:4326"], help="output CRS (default EPSG:31370, Lambert 72)")
+    p.add_argument("--crs", default=None, help="output CRS, e.g. EPSG:4326 (default: the study area's own, EPSG:31370 in Belgium)")
     p.add_argument("--out", type=Path, required=True, help="output folder (created when absent)")
 
 

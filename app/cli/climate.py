@@ -75,6 +75,8 @@ def _run_heat(args: argparse.Namespace) -> int:
         csv = _write(res, args.out, HEAT_CSV_COLUMNS, bar)
     cols = ["wijk_code", "wijk_naam", "heat_index_mean", "heat_index_p90", "t_air_mean", "residents_hot_share"]
     print(res.per_wijk[cols].round(3).to_string(index=False))
+    for n in area.norms_notes():
+        print(f"Opmerking: {n}")
     print(f"Heat layer ({lc.shape[0]}x{lc.shape[1]} cells of {lc.resolution_m:g} m; bands: {', '.join(res.bands())}) "
           f"written to {args.out}; per wijk: {csv}")
     return 0
@@ -111,6 +113,8 @@ def _run_water(args: argparse.Namespace) -> int:
         csv = _write(res, args.out, WATER_CSV_COLUMNS, bar)
     cols = ["wijk_code", "wijk_naam", "runoff_mm_mean", "impervious_share", "flood_prone_share", "residents_flood_prone_share"]
     print(res.per_wijk[cols].round(3).to_string(index=False))
+    for n in area.norms_notes():
+        print(f"Opmerking: {n}")
     print(f"Water layer (design storm {res.params.design_storm_depth_mm:g} mm; bands: {', '.join(res.bands())}) "
           f"written to {args.out}; per wijk: {csv}")
     return 0

@@ -14,7 +14,7 @@ def _add_indicators(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--area", type=Path, required=True, help="a prepared study-area folder (gezondestad prepare)")
     p.add_argument("--out", type=Path, required=True, help="output GeoPackage (.gpkg); replaced when it exists")
-    p.add_argument("--centre", type=float, nargs=2, metavar=("X", "Y"), help="city centre in Lambert 72 (EPSG:31370) for the low-stress reach; default: centroid of the wijk with the most shops")
+    p.add_argument("--centre", type=float, nargs=2, metavar=("X", "Y"), help="city centre in the study area's CRS (EPSG:31370 in Belgium) for the low-stress reach; default: centroid of the wijk with the most shops")
 
 
 def write_indicators_gpkg(result: object, out: Path) -> list[str]:

@@ -124,6 +124,8 @@ def _run_access(args: argparse.Namespace) -> int:
         v = res.segments[f"verdict_{p}"]
         sh = {k: res.segments.loc[v == k, "length_m"].sum() / L for k in ("pass", "unknown", "fail")}
         print(f"{p:10s} pass {sh['pass']:.1%}  unknown {sh['unknown']:.1%}  fail {sh['fail']:.1%} of {L / 1000:.1f} km walkable")
+    for n in area.norms_notes():
+        print(f"Opmerking: {n}")
     print(f"{len(res.missing_links)} missing links; written {out} (layers segments, per_wijk, missing_links)")
     return 0
 
