@@ -57,20 +57,25 @@ class Norm:
     note: str = ""
 
 
-def _parse(family: str, raw: dict[str, Any]) -> dict[str, Norm]:
+def _parse(path: str, raw: dict[str, Any]) -> dict[str, Norm]:
     out: dict[str, Norm] = {}
     for key, entry in raw.items():
         if not isinstance(entry, dict) or "value" not in entry or "source" not in entry:
-            raise NormError(f"data/norms/{family}.toml: entry '{key}' needs 'value' and 'source'.")
+            raise NormError(f"{path}: de norm '{key}' heeft een 'value' en een 'source' nodig; vul ze aan.")
         out[key] = Norm(key, entry["value"], str(entry.get("unit", "")), str(entry["source"]), str(entry.get("note", "")))
     return out
 
 
 @lru_cache(maxsize=None)
-def _load_cached(path: str) -> dict[str, Norm]:
+def _load_cached(path: str, mtime_ns: int) -> dict[str, Norm]:
+    """Parsed norms of ``path``; ``mtime_ns`` is part of the key so an edited file is read again."""
     p = Path(path)
     with p.open("rb") as f:
-        return _parse(p.stem, tomllib.load(f))
+        try:
+            raw = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise NormError(f"{p}: geen geldig TOML-bestand ({exc}); verbeter de opmaak.") from exc
+    return _parse(str(p), raw)
 
 
 def load_norms(family: str, norms_dir: str | Path | None = None) -> dict[str, Norm]:
@@ -85,15 +90,15 @@ def load_norms(family: str, norms_dir: str | Path | None = None) -> dict[str, No
     """
     p = Path(norms_dir or NORMS_DIR) / f"{family}.toml"
     if not p.is_file():
-        raise NormError(f"No norm file {p}.")
-    return dict(_load_cached(str(p)))
+        raise NormError(f"Normbestand {p} niet gevonden; kopieer het uit de meegeleverde data/norms of kies een andere normenmap.")
+    return dict(_load_cached(str(p), p.stat().st_mtime_ns))
 
 
 def norm_value(family: str, key: str, norms_dir: str | Path | None = None) -> Any:
     """The ``value`` of one norm; raises :class:`NormError` naming the file when absent."""
     norms = load_norms(family, norms_dir)
     if key not in norms:
-        raise NormError(f"data/norms/{family}.toml has no entry '{key}'.")
+        raise NormError(f"{Path(norms_dir or NORMS_DIR) / (family + '.toml')}: de norm '{key}' ontbreekt; voeg ze toe.")
     return norms[key].value
 
 
@@ -101,10 +106,10 @@ def load_table(name: str, norms_dir: str | Path | None = None) -> pd.DataFrame:
     """Read a coefficient table ``<norms_dir>/<name>.csv`` (must carry a ``source`` column)."""
     p = Path(norms_dir or NORMS_DIR) / f"{name}.csv"
     if not p.is_file():
-        raise NormError(f"No norm table {p}.")
+        raise NormError(f"Normtabel {p} niet gevonden; kopieer ze uit de meegeleverde data/norms.")
     df = pd.read_csv(p, comment="#")
     if "source" not in df.columns:
-        raise NormError(f"{p}: a norm table needs a 'source' column.")
+        raise NormError(f"{p}: een normtabel heeft een kolom 'source' (bron) nodig; voeg ze toe.")
     return df
 
 

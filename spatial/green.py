@@ -24,6 +24,7 @@ stadsgroen).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +32,7 @@ import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.landcover import NODATA, TREES
-from gezondestad.model.norms import load_norms
+from gezondestad.model.params import Params, norm, strs
 from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
 from gezondestad.spatial.network import Network, Router, build_router, router_nearest
 from rasterio import features
@@ -42,6 +43,46 @@ GROEN_LEVELS: tuple[str, ...] = ("woongroen", "buurtgroen", "wijkgroen", "stadsd
 
 class GreenError(GezondeStadError):
     """Green-space input that cannot be used (wrong geometry type, no CRS, ...)."""
+
+
+def _dist(key: str) -> float:
+    return norm(key, "m", min_value=0.0)  # type: ignore[no-any-return]
+
+
+def _area(key: str) -> float:
+    return norm(key, "ha", min_value=0.0)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class GreenParams(Params):
+    """Parameters of green-space access, from ``data/norms/green.toml`` (see the module docstring)."""
+
+    FAMILY: ClassVar[str] = "green"
+    public_green_kinds: tuple[str, ...] = norm("public_green_kinds", "green.kind values", kind=strs)
+    merge_gap_m: float = _dist("merge_gap_m")
+    access_point_spacing_m: float = norm("access_point_spacing_m", "m", min_value=0.1)
+    access_max_snap_m: float = _dist("access_max_snap_m")
+    home_max_snap_m: float = _dist("home_max_snap_m")
+    who_distance_m: float = _dist("who_distance_m")
+    who_min_area_ha: float = _area("who_min_area_ha")
+    who_min_area_1ha: float = _area("who_min_area_1ha")
+    rule_3_30_300_distance_m: float = _dist("rule_3_30_300_distance_m")
+    rule_3_30_300_min_area_ha: float = _area("rule_3_30_300_min_area_ha")
+    rule_3_30_300_canopy_share: float = norm("rule_3_30_300_canopy_share", "share of wijk area", min_value=0.0, max_value=1.0)
+    groen_woongroen_distance_m: float = _dist("groen_woongroen_distance_m")
+    groen_woongroen_min_area_ha: float = _area("groen_woongroen_min_area_ha")
+    groen_buurtgroen_distance_m: float = _dist("groen_buurtgroen_distance_m")
+    groen_buurtgroen_min_area_ha: float = _area("groen_buurtgroen_min_area_ha")
+    groen_wijkgroen_distance_m: float = _dist("groen_wijkgroen_distance_m")
+    groen_wijkgroen_min_area_ha: float = _area("groen_wijkgroen_min_area_ha")
+    groen_stadsdeelgroen_distance_m: float = _dist("groen_stadsdeelgroen_distance_m")
+    groen_stadsdeelgroen_min_area_ha: float = _area("groen_stadsdeelgroen_min_area_ha")
+    groen_stadsgroen_distance_m: float = _dist("groen_stadsgroen_distance_m")
+    groen_stadsgroen_min_area_ha: float = _area("groen_stadsgroen_min_area_ha")
+
+
+def _params(params: GreenParams | None) -> GreenParams:
+    return params if params is not None else GreenParams.from_norms()
 
 
 @dataclass(frozen=True)
@@ -71,10 +112,13 @@ def distance_column(min_area_ha: float) -> str:
     return f"green_d_{s}ha_m" if min_area_ha > 0 else "green_d_any_m"
 
 
-def green_classes(norms_dir: str | None = None) -> list[GreenClass]:
+def green_classes(params: GreenParams | None = None) -> list[GreenClass]:
     """The access criteria of ``data/norms/green.toml`` (WHO, 3-30-300, groennormen)."""
-    n = load_norms("green", norms_dir)
-    v = lambda k: float(n[k].value)  # noqa: E731
+    p = _params(params)
+
+    def v(k: str) -> float:
+        return float(getattr(p, k))
+
     out = [
         GreenClass("green_300m_05ha", v("who_min_area_ha"), v("who_distance_m")),
         GreenClass("green_300m_1ha", v("who_min_area_1ha"), v("who_distance_m")),
@@ -101,7 +145,7 @@ def _empty_spaces(crs: object = None) -> gpd.GeoDataFrame:
     )
 
 
-def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -> gpd.GeoDataFrame:
+def public_green_spaces(green: gpd.GeoDataFrame, params: GreenParams | None = None) -> gpd.GeoDataFrame:
     """Merge the public green polygons of the ``green`` theme into green spaces.
 
     Parameters
@@ -123,8 +167,8 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
         raise GreenError("The green theme has no CRS; load it through the study area first.")
     g = green  # in the study area's metric CRS (area.crs)
     g = g[g.geometry.notna() & ~g.geometry.is_empty & g.geom_type.isin(["Polygon", "MultiPolygon"])]
-    n = load_norms("green", norms_dir)
-    kinds = set(n["public_green_kinds"].value)
+    p = _params(params)
+    kinds = set(p.public_green_kinds)
     pub = g["public"] if "public" in g else pd.Series([None] * len(g), index=g.index)
     pub_known = pub.map(lambda x: x is not None and not (isinstance(x, float) and np.isnan(x)))
     pub_true = pub.map(lambda x: str(x).lower() in {"true", "1", "yes"} if x is not None else False)
@@ -134,7 +178,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
     g["_assumed"] = ~pub_known[is_pub].to_numpy()
     if len(g) == 0:
         return _empty_spaces(g.crs)
-    gap = float(n["merge_gap_m"].value)
+    gap = p.merge_gap_m
     geoms = shapely.make_valid(g.geometry.values)
     merged = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, gap / 2.0)))
     merged = merged[shapely.get_type_id(merged) == 3]  # polygons only
@@ -165,7 +209,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, norms_dir: str | None = None) -
 
 
 def park_access_points(
-    spaces: gpd.GeoDataFrame, walk_net: Network, norms_dir: str | None = None
+    spaces: gpd.GeoDataFrame, walk_net: Network, params: GreenParams | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Access points of every green space on the walking network (see module docstring).
 
@@ -183,9 +227,9 @@ def park_access_points(
         ``report``: one row per green space with ``space_id``, ``name``, ``area_ha``,
         ``n_access_points``, ``reachable`` and ``reason`` (why unreachable).
     """
-    n = load_norms("green", norms_dir)
-    spacing = float(n["access_point_spacing_m"].value)
-    max_snap = float(n["access_max_snap_m"].value)
+    p = _params(params)
+    spacing = p.access_point_spacing_m
+    max_snap = p.access_max_snap_m
     empty = gpd.GeoDataFrame({"space_id": np.zeros(0, np.int64), "area_ha": np.zeros(0), "source": []}, geometry=gpd.GeoSeries([], crs=spaces.crs), crs=spaces.crs)
     if len(spaces) == 0:
         return empty, pd.DataFrame(
@@ -254,7 +298,7 @@ def green_access(
     walk_net: Network,
     homes: gpd.GeoDataFrame,
     green: gpd.GeoDataFrame,
-    norms_dir: str | None = None,
+    params: GreenParams | None = None,
     *,
     router: Router | None = None,
     access: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None,
@@ -284,11 +328,11 @@ def green_access(
     -------
     GreenAccess
     """
-    n = load_norms("green", norms_dir)
-    classes = green_classes(norms_dir)
+    p = _params(params)
+    classes = green_classes(p)
     if access is None:
-        spaces = public_green_spaces(green, norms_dir)
-        points, report = park_access_points(spaces, walk_net, norms_dir)
+        spaces = public_green_spaces(green, p)
+        points, report = park_access_points(spaces, walk_net, p)
         spaces = spaces.merge(report[["space_id", "n_access_points", "reachable", "reason"]], on="space_id", how="left")
     else:
         spaces, points = access
@@ -296,7 +340,7 @@ def green_access(
     sizes = sorted({c.min_area_ha for c in classes})
     if len(points):
         if router is None:
-            router = build_router(walk_net, homes.geometry, points.geometry, float(n["home_max_snap_m"].value), float(n["access_max_snap_m"].value) + 1.0)
+            router = build_router(walk_net, homes.geometry, points.geometry, p.home_max_snap_m, p.access_max_snap_m + 1.0)
             target_offset = 0
         n_t = router.target_virtual.shape[0]
         ah = np.full(n_t, -np.inf)

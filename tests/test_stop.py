@@ -7,13 +7,13 @@ import pytest
 import shapely
 from gezondestad.model.studyarea import STREET_TAGS
 from gezondestad.spatial.cycling import classify_lts
+from gezondestad.spatial.indicators import stop_score_polygon
 from gezondestad.spatial.stop import (
     StopError,
     car_dominance,
     o_home_flags,
     s_home_score,
     stop_order_ok,
-    stop_score_polygon,
     stop_scores,
     walk_limit_m,
 )
