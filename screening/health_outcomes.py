@@ -26,6 +26,7 @@ resident-weighted over the wijken, 1 = most deprived.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from dataclasses import replace
 from typing import Any
@@ -33,6 +34,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.landcover import LOW_GREEN, NODATA, TREES
 from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.screening.compare import Situation, before_positions, homes_after_plan
@@ -54,8 +57,8 @@ DEPRIVATION_COLUMNS: tuple[tuple[str, bool], ...] = (
 """Wijk columns for the deprivation quintile: (name, higher value = more deprived)."""
 
 EXTERNAL_LAYERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "noise": ("gezondestad.spatial.noise", ("noise_at_homes", "noise_layer", "noise_indicators"), ("lden_db", "lnight_db")),
-    "air": ("gezondestad.spatial.air", ("air_at_homes", "air_layer", "air_indicators"), ("no2_ugm3", "pm25_ugm3")),
+    "noise": ("gezondestad.spatial.noise", ("noise_exposure", "noise_at_homes", "noise_layer"), ("lden_db", "lnight_db")),
+    "air": ("gezondestad.spatial.air", ("air_exposure", "air_at_homes", "air_layer"), ("no2_ugm3", "pm25_ugm3")),
 }
 """Families built by other layers: module, candidate public functions, per-home columns read."""
 
@@ -126,7 +129,11 @@ def deprivation_quintiles(values: np.ndarray, residents: np.ndarray, higher_is_w
 
 
 def _external(area: StudyArea, homes: gpd.GeoDataFrame, family: str) -> tuple[pd.DataFrame | None, str | None]:
-    """Per-home columns of the noise or air layer, or (None, reason in Dutch)."""
+    """Per-home columns of the noise or air layer, or (None, reason in Dutch).
+
+    The layer's own homes are matched to ``homes`` by position (same length and order) or else by
+    the point coordinates (rounded to 1 cm); unmatched homes stay NaN (unknown).
+    """
     mod_name, fns, cols = EXTERNAL_LAYERS[family]
     try:
         mod = importlib.import_module(mod_name)
@@ -137,12 +144,24 @@ def _external(area: StudyArea, homes: gpd.GeoDataFrame, family: str) -> tuple[pd
         if f is None:
             continue
         try:
-            r = f(area, homes=homes)
-        except TypeError:
-            continue
+            r = f(area, homes=homes) if "homes" in inspect.signature(f).parameters else f(area)
+        except GezondeStadError as exc:
+            return None, f"laag '{family}' niet berekend ({exc})"
         df = getattr(r, "homes", r)
-        if isinstance(df, pd.DataFrame) and any(c in df.columns for c in cols) and len(df) == len(homes):
-            return pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in cols if c in df.columns}), None
+        if not isinstance(df, pd.DataFrame) or not any(c in df.columns for c in cols):
+            continue
+        vals = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(float) for c in cols if c in df.columns}
+        if "geometry" in df.columns and len(df):
+            key = lambda g: pd.Index(np.round(shapely.get_coordinates(np.asarray(g.geometry.values, dtype=object)), 2).view(np.complex128).ravel())  # noqa: E731
+            pos = key(df).get_indexer(key(homes)) if key(df).is_unique else np.arange(len(homes)) if len(df) == len(homes) else None
+            if pos is None:
+                return None, f"laag '{family}': woningen niet te koppelen"
+        elif len(df) == len(homes):
+            pos = np.arange(len(homes))
+        else:
+            return None, f"laag '{family}': woningen niet te koppelen"
+        out = pd.DataFrame({c: np.where(pos >= 0, v[np.maximum(pos, 0)], np.nan) for c, v in vals.items()})
+        return out, None
     return None, f"laag '{family}' geeft geen kolommen {', '.join(cols)} per woning"
 
 

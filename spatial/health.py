@@ -65,6 +65,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import NORMS_DIR, load_norms, load_table
 
 logger = logging.getLogger(__name__)
@@ -826,7 +827,8 @@ def health_outcomes(
         per_term[t.pathway] = mats[0] if mode == "burden" else mats[1] - mats[0]
         central_home[t.pathway] = [_per_home_central(t, f, r, s, p, th0, c) for f, r, s, c in zip(frames, residents, shares, clips)]
     if mode == "plan":
-        notes.append(f"Nieuwe bewoners: huishoudgrootte {p.household_size_range[0]:g} (bereik {p.household_size_range[1]:g}-{p.household_size_range[2]:g}) in de onzekerheid.")
+        hs = p.household_size_range
+        notes.append(f"Nieuwe bewoners: huishoudgrootte {fmt_number(hs[0], 1)} (bereik {fmt_number(hs[1], 1)}-{fmt_number(hs[2], 1)}) in de onzekerheid.")
 
     summary = _summary(per_term, cols, p)
     homes = _homes_frame(frames, central_home, mode, p.no2_pm25_overlap)

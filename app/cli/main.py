@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gezondestad.app.cli.network",
     "gezondestad.app.cli.area",
     "gezondestad.app.cli.climate",
+    "gezondestad.app.cli.health",
 )
 """Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""
 

@@ -1,0 +1,59 @@
+"""CLI subcommand ``gezondestad health``: deaths, DALYs and euros a year per pathway, city or plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Callable
+
+
+def _add_health(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("health", help="health outcomes per pathway (deaths, DALYs, EUR a year) for the city or a plan, with uncertainty")
+    p.add_argument("--area", type=Path, required=True, help="folder of a prepared study area")
+    p.add_argument("--plan", type=Path, help="plan file: compare before vs after (default: current-city burden vs the recommendations)")
+    p.add_argument("--layer", help="layer of the plan GeoPackage when it holds several")
+    p.add_argument("--out", type=Path, required=True, help="summary CSV to write; <name>_per_wijk.csv and <name>.json are written next to it")
+    p.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws (default 1000)")
+    p.add_argument("--seed", type=int, default=20261130, help="random seed (reported)")
+    p.add_argument("--norms", type=Path, help="custom norms folder with health.toml and health_baseline.csv")
+
+
+def _run_health(args: argparse.Namespace) -> int:
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.model.fmt import fmt_number
+    from gezondestad.screening.health_outcomes import city_health, health_summary_nl, plan_health
+    from gezondestad.screening.plan import read_plan
+    from gezondestad.spatial.health import HealthParams
+
+    params = HealthParams.from_norms(args.norms)
+    area = load_study_area(args.area)
+    if args.plan:
+        plan = read_plan(args.plan, area=area, layer=args.layer)
+        r = plan_health(area, plan, params, args.draws, args.seed)
+    else:
+        r = city_health(area, params, args.draws, args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    r.summary.to_csv(out, index=False)
+    wijk_csv = out.with_name(out.stem + "_per_wijk.csv")
+    r.per_wijk.to_csv(wijk_csv, index=False)
+    js = out.with_suffix(".json")
+    js.write_text(json.dumps({"mode": r.mode, "label": r.label_nl, "seed": r.seed, "draws": r.draws, "notes": r.notes,
+                              "unknown": r.unknown, "norms_used": r.norms_used.astype(str).to_dict(orient="records")}, ensure_ascii=False, indent=1), encoding="utf-8")
+    kind = "verandering door het plan (na - voor)" if r.mode == "plan" else "ziektelast door het niet halen van de aanbevelingen"
+    print(f"{area.name}: {kind}; {r.draws} trekkingen, seed {r.seed}.")
+    s = health_summary_nl(r, metrics=("deaths",))
+    s = s[s["age"] == "all"]
+    for _, row in s.iterrows():
+        print(f"  {row['pad']:<45} {fmt_number(row['median'], 2):>8}  (95 %: {fmt_number(row['lo'], 2)} tot {fmt_number(row['hi'], 2)}) sterfgevallen/jaar")
+    for n in r.notes:
+        print(f"  - {n}")
+    print(r.label_nl)
+    print(f"Samenvatting: {out}\nPer wijk:     {wijk_csv}\nJSON:         {js}")
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable[[argparse.Namespace], int]]] = {
+    "health": (_add_health, _run_health),
+}
