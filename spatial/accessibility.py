@@ -42,18 +42,22 @@ shortest paths).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.norms import Norm, load_norms
+from gezondestad.model.norms import NormError
+from gezondestad.model.params import Params, floats, nested, norm, strs
 from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.green import GreenParams, park_access_points, public_green_spaces
 from gezondestad.spatial.network import (
     Network,
     NetworkError,
@@ -84,6 +88,55 @@ _SIDEWALK_ABSENT = {"no", "none"}
 
 class AccessibilityError(GezondeStadError):
     """The accessibility indicators cannot be computed from this input."""
+
+
+logger = logging.getLogger(__name__)
+
+
+def _m(key: str) -> float:
+    return norm(key, "m", min_value=0.0)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class AccessibilityParams(Params):
+    """Network accessibility rules (``data/norms/accessibility.toml``; park size from ``green.toml``)."""
+
+    FAMILY: ClassVar[str] = "accessibility"
+    ok_kerbs: tuple[str, ...] = norm("ok_kerbs", "OSM kerb", kind=strs)
+    bad_kerbs: tuple[str, ...] = norm("bad_kerbs", "OSM kerb", kind=strs)
+    walker_ok_kerbs: tuple[str, ...] = norm("walker_ok_kerbs", "OSM kerb", kind=strs)
+    ramp_rise_bands_cm: tuple[float, ...] = norm("ramp_rise_bands_cm", "cm", kind=floats, min_value=0.0)
+    ramp_max_slope_pct: tuple[float, ...] = norm("ramp_max_slope_pct", "%", kind=floats, min_value=0.0, max_value=100.0)
+    network_good_surfaces: tuple[str, ...] = norm("network_good_surfaces", "OSM surface", kind=strs)
+    network_bad_surfaces: tuple[str, ...] = norm("network_bad_surfaces", "OSM surface", kind=strs)
+    walker_extra_surfaces: tuple[str, ...] = norm("walker_extra_surfaces", "OSM surface", kind=strs)
+    good_smoothness: tuple[str, ...] = norm("good_smoothness", "OSM smoothness", kind=strs)
+    bad_smoothness: tuple[str, ...] = norm("bad_smoothness", "OSM smoothness", kind=strs)
+    network_min_width_m: float = _m("network_min_width_m")
+    road_max_speed_blind_kmh: float = norm("road_max_speed_blind_kmh", "km/h", min_value=0.0)
+    snap_max_m: float = _m("snap_max_m")
+    reach_bus_stop_m: float = _m("reach_bus_stop_m")
+    reach_toilet_m: float = _m("reach_toilet_m")
+    reach_pharmacy_m: float = _m("reach_pharmacy_m")
+    reach_park_m: float = _m("reach_park_m")
+    missing_link_max_length_m: float = _m("missing_link_max_length_m")
+    missing_link_exact_top_k: int = norm("missing_link_exact_top_k", "segments", kind=int, min_value=0)
+    green: GreenParams = nested(GreenParams)
+
+    def reach_m(self, target: str) -> float:
+        """Walking distance (m) within which ``target`` (one of :data:`TARGETS`) counts as reached."""
+        return float(getattr(self, f"reach_{target}_m"))
+
+    def __post_init__(self) -> None:
+        if len(self.ramp_max_slope_pct) != len(self.ramp_rise_bands_cm) + 1:
+            raise NormError(
+                "accessibility.toml: 'ramp_max_slope_pct' moet één waarde meer hebben dan 'ramp_rise_bands_cm' "
+                f"({len(self.ramp_max_slope_pct)} tegenover {len(self.ramp_rise_bands_cm)})."
+            )
+
+
+def _params(params: AccessibilityParams | None, norms_dir: str | None) -> AccessibilityParams:
+    return params if params is not None else AccessibilityParams.from_norms(norms_dir)
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,9 +204,9 @@ def _parse_speed(v: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _ramp_limit_pct(rise_cm: np.ndarray, norms: dict[str, Norm]) -> np.ndarray:
-    bands = np.asarray(norms["ramp_rise_bands_cm"].value, dtype=float)
-    limits = np.asarray(norms["ramp_max_slope_pct"].value, dtype=float)
+def _ramp_limit_pct(rise_cm: np.ndarray, p: AccessibilityParams) -> np.ndarray:
+    bands = np.asarray(p.ramp_rise_bands_cm, dtype=float)
+    limits = np.asarray(p.ramp_max_slope_pct, dtype=float)
     return limits[np.searchsorted(bands, np.abs(rise_cm), side="left")]
 
 
@@ -163,7 +216,7 @@ class _Criteria:
     assumed: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[str, _Criteria], dict[str, np.ndarray]]:
+def _criteria(streets: gpd.GeoDataFrame, norms: AccessibilityParams) -> tuple[dict[str, _Criteria], dict[str, np.ndarray]]:
     n = len(streets)
     hw, kerb, incline = _col(streets, "highway"), _col(streets, "kerb"), _col(streets, "incline")
     surface, smooth, width = _col(streets, "surface"), _col(streets, "smoothness"), _col(streets, "width")
@@ -184,7 +237,7 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
     # level: steps
     steps = np.where(is_steps, FAIL, PASS)
     # kerb
-    ok_k, bad_k, walker_k = (set(norms[k].value) for k in ("ok_kerbs", "bad_kerbs", "walker_ok_kerbs"))
+    ok_k, bad_k, walker_k = set(norms.ok_kerbs), set(norms.bad_kerbs), set(norms.walker_ok_kerbs)
     kerb_w = np.full(n, PASS)
     kerb_w[(kerb != "") & ~np.isin(kerb, list(ok_k))] = UNKNOWN
     kerb_w[np.isin(kerb, list(bad_k))] = FAIL
@@ -202,8 +255,8 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
     inc[has_num & (slope > limit)] = FAIL
     assumed_flat = (incline == "") & ~is_steps
     # surface
-    good_s, bad_s, walker_s = (set(norms[k].value) for k in ("network_good_surfaces", "network_bad_surfaces", "walker_extra_surfaces"))
-    good_m, bad_m = set(norms["good_smoothness"].value), set(norms["bad_smoothness"].value)
+    good_s, bad_s, walker_s = set(norms.network_good_surfaces), set(norms.network_bad_surfaces), set(norms.walker_extra_surfaces)
+    good_m, bad_m = set(norms.good_smoothness), set(norms.bad_smoothness)
     sw_tag = sidewalk != ""
     assumed_paved = (surface == "") & (smooth == "") & ((~is_path & sw_tag) | is_crossing)
     surf_w = np.full(n, UNKNOWN)
@@ -218,7 +271,7 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
         arr[np.isin(smooth, list(good_m))] = PASS
         arr[np.isin(smooth, list(bad_m))] = FAIL
     # width (paths only)
-    wmin = float(norms["network_min_width_m"].value)
+    wmin = norms.network_min_width_m
     wv = np.array([parse_width_m(x) if x else None for x in width], dtype=object)
     wid = np.full(n, PASS)
     parsed = np.array([x is not None for x in wv])
@@ -238,7 +291,7 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
     tac[needs_tac & (tactile == "yes")] = PASS
     tac[needs_tac & np.isin(tactile, ["no", "incorrect"])] = FAIL
     speed = _parse_speed(maxspeed)
-    vmax = float(norms["road_max_speed_blind_kmh"].value)
+    vmax = norms.road_max_speed_blind_kmh
     road = ~is_path & ~is_crossing
     guid = np.full(n, PASS)
     guid[road & ~sw_tag & ~np.isin(hw, list(_CALM_ROADS))] = UNKNOWN
@@ -260,7 +313,7 @@ def _criteria(streets: gpd.GeoDataFrame, norms: dict[str, Norm]) -> tuple[dict[s
     return crit, assumed
 
 
-def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = None) -> gpd.GeoDataFrame:
+def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = None, *, params: AccessibilityParams | None = None) -> gpd.GeoDataFrame:
     """Per walkable segment a verdict per profile (``pass`` / ``fail`` / ``unknown``) from OSM tags.
 
     Parameters
@@ -283,10 +336,9 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
         raise AccessibilityError("The study area has no streets: no accessibility can be computed.")
     if streets.crs is not None and not streets.crs.is_projected:
         raise AccessibilityError(f"The streets are in {streets.crs.to_string()} (degrees); bring them into the study area's metric CRS first.")
-    norms = load_norms("accessibility", norms_dir)
     walk = walkable_mask(streets)
     s = streets[walk]
-    crit, assumed = _criteria(s, norms)
+    crit, assumed = _criteria(s, _params(params, norms_dir))
     length = (
         pd.to_numeric(s["length_m"], errors="coerce").to_numpy(dtype=float) if "length_m" in s else shapely.length(s.geometry.values)
     )
@@ -320,7 +372,7 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
 # --------------------------------------------------------------------------------------------
 
 
-def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
+def _targets(area: StudyArea, walk_net: Network, norms: AccessibilityParams) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
     """Pool of target points, their category, and a flag for wheelchair-accessible toilets."""
     pts, cats, wc = [], [], []
     pois = area.pois
@@ -334,13 +386,10 @@ def _targets(area: StudyArea, walk_net: Network, norms: dict[str, Norm]) -> tupl
             cats.extend([name] * int(m.sum()))
             wc.extend(list(np.isin(wheel[m], ["yes", "designated"])))
     if len(area.green):
-        from gezondestad.spatial.green import park_access_points, public_green_spaces
-
-        spaces = public_green_spaces(area.green)
-        min_ha = float(load_norms("green")["who_min_area_ha"].value)
-        spaces = spaces[spaces["area_ha"] >= min_ha].reset_index(drop=True)
+        spaces = public_green_spaces(area.green, norms.green)
+        spaces = spaces[spaces["area_ha"] >= norms.green.who_min_area_ha].reset_index(drop=True)
         if len(spaces):
-            ap, _ = park_access_points(spaces, walk_net)
+            ap, _ = park_access_points(spaces, walk_net, norms.green)
             pts.extend(ap.geometry.values)
             cats.extend(["park"] * len(ap))
             wc.extend([True] * len(ap))
@@ -361,10 +410,10 @@ def _subnet(full: Network, row_mask: np.ndarray) -> Network:
 
 def _reach(
     full: Network, mask: np.ndarray, homes: gpd.GeoDataFrame, targets: gpd.GeoSeries, tcat: np.ndarray,
-    tsel: dict[str, np.ndarray], norms: dict[str, Norm],
+    tsel: dict[str, np.ndarray], norms: AccessibilityParams,
 ) -> dict[str, np.ndarray]:
     """Per target category: bool per home, reached within its distance over the ``mask`` rows of ``full``."""
-    snap = float(norms["snap_max_m"].value)
+    snap = norms.snap_max_m
     out = {t: np.zeros(len(homes), dtype=bool) for t in TARGETS}
     if not np.any(mask) or len(homes) == 0 or len(targets) == 0:
         return out
@@ -377,9 +426,33 @@ def _reach(
         sel = tsel.get(t, tcat == t)
         if not sel.any():
             continue
-        res = router_nearest(router, sel, max_dist_m=float(norms[f"reach_{t}_m"].value))
+        res = router_nearest(router, sel, max_dist_m=norms.reach_m(t))
         out[t] = np.isfinite(res.distance_m)
     return out
+
+
+def _add_length_shares(per_wijk: pd.DataFrame, seg: gpd.GeoDataFrame, profiles: tuple[str, ...]) -> None:
+    """Per wijk, in place: share of walkable length per verdict and per assumed default, counts and km."""
+    L = seg["length_m"].to_numpy(dtype=float)
+    codes = seg["wijk_code"].astype("object").to_numpy()
+    df = pd.DataFrame({"wijk_code": codes, "L": L})
+    cols = {}
+    for p in profiles:
+        v = seg[f"verdict_{p}"].to_numpy()
+        for verdict in ("pass", "unknown", "fail"):
+            cols[f"{p}_{verdict}_share"] = np.where(v == verdict, L, 0.0)
+    for k in ("assumed_flat", "assumed_paved", "assumed_width"):
+        cols[f"{k}_share"] = np.where(seg[k].to_numpy(dtype=bool), L, 0.0)
+    df = df.assign(**cols)
+    g = df.groupby("wijk_code").sum(numeric_only=True)
+    tot = per_wijk["wijk_code"].map(g["L"])
+    for c in cols:
+        per_wijk[c] = (per_wijk["wijk_code"].map(g[c]) / tot.where(tot > 0)).to_numpy(dtype=float)
+    per_wijk["n_segments"] = per_wijk["wijk_code"].map(df.groupby("wijk_code").size()).fillna(0).astype(int).to_numpy()
+    for k in ("assumed_flat", "assumed_paved", "assumed_width"):
+        cnt = pd.Series(seg[k].to_numpy(dtype=int)).groupby(codes).sum()
+        per_wijk[f"n_{k}"] = per_wijk["wijk_code"].map(cnt).fillna(0).astype(int).to_numpy()
+    per_wijk["network_km"] = (tot.fillna(0.0) / 1000.0).round(3).to_numpy()
 
 
 @dataclass
@@ -416,6 +489,8 @@ def accessibility_indicators(
     profiles: tuple[str, ...] = PROFILES,
     with_missing_links: bool = True,
     norms_dir: str | None = None,
+    *,
+    params: AccessibilityParams | None = None,
 ) -> AccessibilityResult:
     """Per-segment verdicts, per-wijk shares and reach, and missing links for a study area.
 
@@ -430,14 +505,18 @@ def accessibility_indicators(
         Subset of :data:`PROFILES`.
     with_missing_links : bool
         Compute the missing-links layer (the slowest part).
+    norms_dir : path, optional
+        Norms folder (default ``data/norms``); ignored when ``params`` is given.
+    params : AccessibilityParams, optional
+        Checked parameters (default ``AccessibilityParams.from_norms(norms_dir)``).
     """
     area.require("streets")
     bad = [p for p in profiles if p not in PROFILES]
     if bad:
         raise AccessibilityError(f"Unknown profile(s) {', '.join(bad)}; choose from {', '.join(PROFILES)}.")
-    norms = load_norms("accessibility", norms_dir)
+    norms = _params(params, norms_dir)
     streets = area.streets
-    seg = segment_accessibility(streets, norms_dir)
+    seg = segment_accessibility(streets, params=norms)
     mid = gpd.GeoSeries(shapely.line_interpolate_point(seg.geometry.values, 0.5, normalized=True), crs=area.crs)
     seg["wijk_code"] = assign_wijk(mid, area.wijken)["wijk_code"].to_numpy() if len(area.wijken) else None
     homes = home_points(area) if homes is None else homes.copy()
@@ -467,28 +546,8 @@ def accessibility_indicators(
         homes[k] = arr
 
     per_wijk = aggregate_per_wijk(homes, values, area.wijken) if len(area.wijken) else pd.DataFrame()
-    # length shares per wijk
     if len(area.wijken):
-        L = seg["length_m"].to_numpy(dtype=float)
-        codes = seg["wijk_code"].astype("object").to_numpy()
-        df = pd.DataFrame({"wijk_code": codes, "L": L})
-        cols = {}
-        for p in profiles:
-            v = seg[f"verdict_{p}"].to_numpy()
-            for verdict in ("pass", "unknown", "fail"):
-                cols[f"{p}_{verdict}_share"] = np.where(v == verdict, L, 0.0)
-        for k in ("assumed_flat", "assumed_paved", "assumed_width"):
-            cols[f"{k}_share"] = np.where(seg[k].to_numpy(dtype=bool), L, 0.0)
-        df = df.assign(**cols)
-        g = df.groupby("wijk_code").sum(numeric_only=True)
-        tot = per_wijk["wijk_code"].map(g["L"])
-        for c in cols:
-            per_wijk[c] = (per_wijk["wijk_code"].map(g[c]) / tot.where(tot > 0)).to_numpy(dtype=float)
-        per_wijk["n_segments"] = per_wijk["wijk_code"].map(df.groupby("wijk_code").size()).fillna(0).astype(int).to_numpy()
-        for k in ("assumed_flat", "assumed_paved", "assumed_width"):
-            cnt = pd.Series(seg[k].to_numpy(dtype=int)).groupby(codes).sum()
-            per_wijk[f"n_{k}"] = per_wijk["wijk_code"].map(cnt).fillna(0).astype(int).to_numpy()
-        per_wijk["network_km"] = (tot.fillna(0.0) / 1000.0).round(3).to_numpy()
+        _add_length_shares(per_wijk, seg, profiles)
     links = (
         missing_links(streets, seg, homes, targets, tcat, twc, profiles, norms, full)
         if with_missing_links
@@ -519,7 +578,7 @@ def missing_links(
     tcat: np.ndarray,
     twc: np.ndarray,
     profiles: tuple[str, ...],
-    norms: dict[str, Norm],
+    norms: AccessibilityParams,
     full: Network | None = None,
 ) -> gpd.GeoDataFrame:
     """Short failing segments whose repair would let the most residents reach a destination.
@@ -546,9 +605,9 @@ def missing_links(
     GeoDataFrame with ``profile``, ``edge_id``, ``highway``, ``name``, ``length_m``, ``reason``,
     ``heuristic_gain``, ``gain_residents``, ``gain_pairs``, ``rank`` (1 = best per profile).
     """
-    max_len = float(norms["missing_link_max_length_m"].value)
-    top_k = int(norms["missing_link_exact_top_k"].value)
-    snap = float(norms["snap_max_m"].value)
+    max_len = norms.missing_link_max_length_m
+    top_k = norms.missing_link_exact_top_k
+    snap = norms.snap_max_m
     res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     if res.sum() == 0:
         res = np.ones(len(homes))
@@ -629,6 +688,6 @@ def missing_links(
 
 
 __all__ = [
-    "PROFILES", "TARGETS", "AccessibilityError", "AccessibilityResult", "accessibility_indicators", "missing_links",
+    "PROFILES", "TARGETS", "AccessibilityError", "AccessibilityParams", "AccessibilityResult", "accessibility_indicators", "missing_links",
     "parse_incline_pct", "parse_width_m", "segment_accessibility",
 ]

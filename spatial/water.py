@@ -27,15 +27,17 @@ Water cells themselves are left out of every per-wijk share (``impervious_share`
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from gezondestad.model.landcover import WATER
-from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.params import Params, ints, norm, table
+from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.heat import _residents_columns, class_lookup
 from gezondestad.spatial.raster import (
@@ -51,8 +53,11 @@ from gezondestad.spatial.raster import (
     zonal_sum,
     zone_raster,
 )
+from rasterio import features
 from rasterio.enums import Resampling
 from scipy import ndimage
+
+logger = logging.getLogger(__name__)
 
 SOIL_GROUPS = {"A": 1, "B": 2, "C": 3, "D": 4}
 CN_COLUMNS = ("cn_a", "cn_b", "cn_c", "cn_d")
@@ -62,9 +67,9 @@ class WaterInputError(RasterError):
     """Bad input for the water layer (unknown class, bad soil group, unreadable DEM or flood map)."""
 
 
-@dataclass
-class WaterParams:
-    """Parameters of the water layer; ``WaterParams.from_norms()`` fills them from ``data/norms``.
+@dataclass(frozen=True)
+class WaterParams(Params):
+    """Parameters of the water layer; ``WaterParams.from_norms()`` fills and checks them from ``data/norms``.
 
     Attributes
     ----------
@@ -84,34 +89,15 @@ class WaterParams:
         Curve numbers per class (``lucode``, ``cn_a`` .. ``cn_d``).
     """
 
-    design_storm_depth_mm: float
-    cn_lambda: float
-    default_soil_group: str
-    impervious_classes: tuple[int, ...]
-    flood_buffer_m: float
-    low_lying_above_water_m: float
-    low_lying_max_distance_m: float
-    biophysical: pd.DataFrame = field(repr=False)
-
-    @classmethod
-    def from_norms(cls, norms_dir: Any = None, **overrides: Any) -> "WaterParams":
-        """Parameters from ``water.toml`` + ``biophysical.csv``; keyword overrides win."""
-        n = load_norms("water", norms_dir)
-        vals: dict[str, Any] = {
-            "design_storm_depth_mm": float(n["design_storm_depth_mm"].value),
-            "cn_lambda": float(n["cn_lambda"].value),
-            "default_soil_group": str(n["default_soil_group"].value),
-            "impervious_classes": tuple(int(c) for c in n["impervious_classes"].value),
-            "flood_buffer_m": float(n["flood_buffer_m"].value),
-            "low_lying_above_water_m": float(n["low_lying_above_water_m"].value),
-            "low_lying_max_distance_m": float(n["low_lying_max_distance_m"].value),
-            "biophysical": load_table("biophysical", norms_dir),
-        }
-        unknown = set(overrides) - set(vals)
-        if unknown:
-            raise WaterInputError(f"Unknown water parameter(s) {sorted(unknown)}; known: {sorted(vals)}.")
-        vals.update(overrides)
-        return cls(**vals)
+    FAMILY: ClassVar[str] = "water"
+    design_storm_depth_mm: float = norm("design_storm_depth_mm", "mm", min_value=0.0)
+    cn_lambda: float = norm("cn_lambda", "ratio Ia/S", min_value=0.0, max_value=1.0)
+    default_soil_group: str = norm("default_soil_group", "hydrologic soil group A-D", kind=str)
+    impervious_classes: tuple[int, ...] = norm("impervious_classes", "land-cover codes", kind=ints, min_value=0, max_value=255)
+    flood_buffer_m: float = norm("flood_buffer_m", "m", min_value=0.0)
+    low_lying_above_water_m: float = norm("low_lying_above_water_m", "m", min_value=0.0)
+    low_lying_max_distance_m: float = norm("low_lying_max_distance_m", "m", min_value=0.0)
+    biophysical: pd.DataFrame = table("biophysical", ("lucode", "cn_a", "cn_b", "cn_c", "cn_d"))
 
 
 @dataclass
@@ -213,8 +199,6 @@ def _water_mask(lc: LandCover, water: gpd.GeoDataFrame | None) -> np.ndarray:
         w = to_work_crs(water, "water theme", lc.crs)
         w = w[w.geometry.notna() & ~w.geometry.is_empty]
         if len(w):
-            from rasterio import features
-
             mask |= features.rasterize(
                 [(g, 1) for g in w.geometry.values], out_shape=lc.shape, transform=lc.transform, fill=0, dtype="uint8", all_touched=True
             ).astype(bool)
@@ -288,6 +272,8 @@ def water_layer(
     homes: gpd.GeoDataFrame | None = None,
     params: WaterParams | None = None,
     soil: str | np.ndarray | os.PathLike | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> WaterResult:
     """Storm runoff and flood-prone zones per cell and per wijk (see module docstring).
 
@@ -310,6 +296,8 @@ def water_layer(
         Defaults to :meth:`WaterParams.from_norms`.
     soil : str, ndarray or path, optional
         Hydrologic soil group: a letter A-D for all cells, an array or a raster of 1-4.
+    progress : Progress, optional
+        Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`).
 
     Returns
     -------
@@ -324,6 +312,7 @@ def water_layer(
         raise WaterInputError(f"design_storm_depth_mm must be > 0, got {p.design_storm_depth_mm}.")
     if str(p.default_soil_group).upper() not in SOIL_GROUPS:
         raise WaterInputError(f"default_soil_group must be one of A, B, C, D, got '{p.default_soil_group}'.")
+    steps = Steps(progress, {"runoff": "afstroming (curvenummer)", "flood": "overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"})
     valid = check_landcover(landcover)
     coef = class_lookup(landcover, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")
     sg = _soil_array(soil, landcover, valid, p)
@@ -335,8 +324,10 @@ def water_layer(
     cell_m2 = float(landcover.resolution_m) ** 2
     runoff_m3 = q * cell_m2 / 1000.0
     imperv = valid & np.isin(landcover.classes, np.asarray(p.impervious_classes, dtype=np.uint8))
+    steps.done("runoff")
     fm = flood_maps(landcover, valid, water=water, dem=dem, flood_zones=flood_zones, params=p)
     land = valid & ~fm["water"]
+    steps.done("flood")
 
     zones = zone_raster(wijken, landcover)
     n = len(wijken)
@@ -363,6 +354,7 @@ def water_layer(
     per["low_lying_share"] = share(fm["low_lying"])
     per["flood_zone_share"] = share(fm["in_flood_zone"])
     _residents_columns(per, wijken, homes, fm["flood_prone"].astype(float), valid, landcover, "flood_prone")
+    steps.done("aggregate")
     return WaterResult(
         landcover=landcover,
         cn=cn,
