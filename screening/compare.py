@@ -394,7 +394,7 @@ def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gp
     nh["wijk_naam"] = wk["wijk_naam"].to_numpy()
     out = pd.concat([bh[keep], nh], ignore_index=True)
     out["home_id"] = np.arange(len(out), dtype=np.int64)
-    return gpd.GeoDataFrame(out[bh.columns], geometry="geometry", crs=CRS)
+    return gpd.GeoDataFrame(out[bh.columns], geometry="geometry", crs=after_area.crs)
 
 
 def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) -> Situation:
@@ -540,13 +540,14 @@ class Zones:
     omgeving_codes: list[str]
     plan_codes: list[str]
     buffer_m: float
+    crs: str = CRS  # the study area's working CRS
 
     def geom(self, zone: str) -> shapely.Geometry:
         return getattr(self, zone)
 
     def frame(self) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame({"zone": list(ZONES), "label": [ZONE_LABELS_NL[z] for z in ZONES]},
-                                geometry=[self.plan, self.omgeving, self.stad], crs=CRS)
+                                geometry=[self.plan, self.omgeving, self.stad], crs=self.crs)
 
 
 def make_zones(area: StudyArea, plan: Plan, buffer_m: float | None = None) -> Zones:
@@ -565,7 +566,7 @@ def make_zones(area: StudyArea, plan: Plan, buffer_m: float | None = None) -> Zo
     else:
         om = pa.buffer(buffer_m)
     stad = shapely.union_all(area.boundary.geometry.values) if area.has("boundary") else shapely.union_all(np.asarray(w.geometry.values, dtype=object))
-    return Zones(pa, om, stad, codes, pcodes, buffer_m)
+    return Zones(pa, om, stad, codes, pcodes, buffer_m, area.crs)
 
 
 def _home_zone_masks(homes: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndarray]:

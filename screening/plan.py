@@ -186,7 +186,8 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
         )
     gdf = gdf.rename(columns={v: k for k, v in cols.items() if k != v and k in set(PLAN_COLUMNS) | {"feature_type", "plan_name"}})
     try:
-        layer = validate_frame(gdf, name=source, target_crs=CRS)
+        work_crs = area.crs if area is not None else CRS  # the study area's working CRS
+        layer = validate_frame(gdf, name=source, target_crs=work_crs)
     except InputError as exc:
         raise PlanError(str(exc)) from exc
     if layer.repairs.get("empty_dropped", 0):
@@ -239,7 +240,7 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
                 raise PlanError(f"{source}: {_label(f.iloc[i], i)} has {c}={v!r}; use yes/no (true/false).") from None
         f[c] = out
     f["plan_fid"] = np.arange(len(f), dtype=np.int64)
-    f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=CRS)
+    f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=work_crs)
     plan = Plan(name=str(plan_name), features=f, source=source, repairs={k: v for k, v in layer.repairs.items() if v})
     if area is not None:
         check_plan_in_area(plan, area)
@@ -295,7 +296,7 @@ def check_plan_in_area(plan: Plan, area: StudyArea) -> None:
         ab = area.boundary.total_bounds
         raise PlanError(
             f"{plan.source}: {len(out)} of {len(plan.features)} plan features lie outside the study area '{area.name}' "
-            f"(first: {_label(plan.features.iloc[i], i)}; plan extent x {b[0]:.0f}-{b[2]:.0f}, y {b[1]:.0f}-{b[3]:.0f} in EPSG:31370, "
+            f"(first: {_label(plan.features.iloc[i], i)}; plan extent x {b[0]:.0f}-{b[2]:.0f}, y {b[1]:.0f}-{b[3]:.0f} in {area.crs}, "
             f"study area x {ab[0]:.0f}-{ab[2]:.0f}, y {ab[1]:.0f}-{ab[3]:.0f}). Is the plan for this city, and is its CRS right?"
         )
 
@@ -320,7 +321,7 @@ def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     norms = _norms()
     s = plan.of_type("street", "path").copy()
     if len(s) == 0:
-        return gpd.GeoDataFrame({t: pd.Series(dtype=object) for t in STREET_TAGS}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+        return gpd.GeoDataFrame({t: pd.Series(dtype=object) for t in STREET_TAGS}, geometry=gpd.GeoSeries([], crs=plan.features.crs), crs=plan.features.crs)
     s = s.explode(index_parts=False).reset_index(drop=True)
     mode = s["mode"].astype("object").fillna("").astype(str).str.lower().str.replace(" ", "")
     hw = s["highway"].astype("object")
@@ -338,7 +339,7 @@ def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     for t in STREET_TAGS:
         if t in s:
             s[t] = s[t].map(_tagstr).astype("object")
-    return gpd.GeoDataFrame(s, geometry="geometry", crs=CRS)
+    return gpd.GeoDataFrame(s, geometry="geometry", crs=plan.features.crs)
 
 
 def _tagstr(v: object) -> str | None:
@@ -451,7 +452,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
 
     # ---------------- buildings ----------------------------------------------------------
     b = out.themes["buildings"]
-    removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=out.crs), crs=out.crs)
     clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *wadi.geometry.values, *green.geometry.values])
     if len(b) and not clear.is_empty:
         cand = b.sindex.query(clear, predicate="intersects")
@@ -472,7 +473,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         res = np.where(from_dw, dw * hh, res)
         est = ~np.isfinite(res)
         if est.any():
-            tmp = gpd.GeoDataFrame({"levels": nb["levels"], "use": use}, geometry=nb.geometry.values, crs=CRS)
+            tmp = gpd.GeoDataFrame({"levels": nb["levels"], "use": use}, geometry=nb.geometry.values, crs=out.crs)
             res = np.where(est, estimate_building_residents(tmp), res)
             rep.residents_estimated_from_floor_area = int((est & use.isin(RESIDENTIAL_USES | {"residential"}).to_numpy()).sum())
         start = int(pd.to_numeric(b["building_id"], errors="coerce").max()) + 1 if len(b) and pd.to_numeric(b["building_id"], errors="coerce").notna().any() else 0
@@ -485,13 +486,13 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
                 "plan_fid": nb["plan_fid"].to_numpy(),
             },
             geometry=nb.geometry.values,
-            crs=CRS,
+            crs=out.crs,
         )
         rep.buildings_added = len(add)
         rep.residents_added = float(np.nansum(res))
         rep.dwellings_added = float(np.nansum(dw))
         b = pd.concat([b, add], ignore_index=True)
-    out.themes["buildings"] = conform_theme("buildings", gpd.GeoDataFrame(b, geometry="geometry", crs=CRS))
+    out.themes["buildings"] = conform_theme("buildings", gpd.GeoDataFrame(b, geometry="geometry", crs=out.crs))
 
     # ---------------- wijk residents ------------------------------------------------------
     w = out.themes["wijken"]
@@ -524,7 +525,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
             new_geoms[hit] = rest
             rep.green_removed_m2 = float(before_a.sum() - shapely.area(np.asarray([r for r in rest if r is not None], dtype=object)).sum())
             g = g.copy()
-            g["geometry"] = gpd.GeoSeries(new_geoms, index=g.index, crs=CRS)
+            g["geometry"] = gpd.GeoSeries(new_geoms, index=g.index, crs=out.crs)
             g = g[g.geometry.notna()]
             g["area_m2"] = g.geometry.area.round(1)
     if len(green):
@@ -542,12 +543,12 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
                 "plan_fid": green["plan_fid"].to_numpy(),
             },
             geometry=green.geometry.values,
-            crs=CRS,
+            crs=out.crs,
         )
         rep.green_added_m2 = float(add["area_m2"].sum())
         rep.green_public_added_m2 = float(add.loc[add["public"], "area_m2"].sum())
         g = pd.concat([g, add], ignore_index=True)
-    out.themes["green"] = conform_theme("green", gpd.GeoDataFrame(g, geometry="geometry", crs=CRS))
+    out.themes["green"] = conform_theme("green", gpd.GeoDataFrame(g, geometry="geometry", crs=out.crs))
 
     # ---------------- water ----------------------------------------------------------------
     if len(water):
@@ -562,10 +563,10 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
                 "plan_fid": water["plan_fid"].to_numpy(),
             },
             geometry=water.geometry.values,
-            crs=CRS,
+            crs=out.crs,
         )
         rep.water_added_m2 = float(add.geometry.area.sum())
-        out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=CRS))
+        out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=out.crs))
 
     # ---------------- land use ---------------------------------------------------------------
     lu = out.themes["landuse"]
@@ -583,7 +584,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
                 "plan_fid": wadi["plan_fid"].to_numpy(),
             },
             geometry=wadi.geometry.values,
-            crs=CRS,
+            crs=out.crs,
         )
         rep.wadi_added_m2 = float(add.geometry.area.sum())
         rep.notes.append("Wadi's zijn als begroeide infiltratiezone (laag groen) gemodelleerd; hun bergingsvolume zit niet in de afstromingsberekening.")
@@ -600,7 +601,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
                 "plan_fid": parking["plan_fid"].to_numpy(),
             },
             geometry=parking.geometry.values,
-            crs=CRS,
+            crs=out.crs,
         )
         lu = pd.concat([lu, add], ignore_index=True)
     # brownfield / construction land covered by the plan is developed: clip it out
@@ -611,9 +612,9 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         geoms = np.asarray(lu.geometry.values, dtype=object)
         geoms[dev] = shapely.difference(geoms[dev], fp)
         lu = lu.copy()
-        lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=CRS)
+        lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=out.crs)
         lu = lu[~lu.geometry.is_empty]
-    out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=CRS))
+    out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=out.crs))
 
     # ---------------- streets ------------------------------------------------------------------
     removed_streets = _apply_streets(out, plan, demo_u, norms, rep)
@@ -689,8 +690,8 @@ def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: 
         out.themes["streets"] = finalize_streets(s.drop(columns=["u", "v", "edge_id", "length_m"], errors="ignore"))
         return removed
     new = ps.iloc[[j for _, j in new_parts]].copy().reset_index(drop=True)
-    new["geometry"] = gpd.GeoSeries([g for g, _ in new_parts], crs=CRS).values
-    new = gpd.GeoDataFrame(new, geometry="geometry", crs=CRS)
+    new["geometry"] = gpd.GeoSeries([g for g, _ in new_parts], crs=out.crs).values
+    new = gpd.GeoDataFrame(new, geometry="geometry", crs=out.crs)
     # connect loose ends within the snap tolerance: split the existing edge at the projection
     s, new, n_snapped = _snap_ends(s, new, snap)
     rep.street_ends_snapped = n_snapped
@@ -702,10 +703,10 @@ def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: 
     keep_mask[touch] = False
     keep_cols = [c for c in s.columns if c not in ("u", "v", "edge_id", "length_m")]
     local = pd.concat([s.iloc[touch][keep_cols], new[[c for c in keep_cols if c in new.columns]]], ignore_index=True)
-    local = gpd.GeoDataFrame(local, geometry="geometry", crs=CRS)
+    local = gpd.GeoDataFrame(local, geometry="geometry", crs=out.crs)
     noded = node_at_intersections(local)
     allst = pd.concat([s[keep_mask][keep_cols], noded], ignore_index=True)
-    out.themes["streets"] = finalize_streets(gpd.GeoDataFrame(allst, geometry="geometry", crs=CRS))
+    out.themes["streets"] = finalize_streets(gpd.GeoDataFrame(allst, geometry="geometry", crs=out.crs))
     return removed
 
 
@@ -746,7 +747,7 @@ def _snap_ends(s: gpd.GeoDataFrame, new: gpd.GeoDataFrame, snap_m: float) -> tup
             n += 1
         geoms[k] = shapely.LineString(coords)
     new = new.copy()
-    new["geometry"] = gpd.GeoSeries(geoms, index=new.index, crs=CRS)
+    new["geometry"] = gpd.GeoSeries(geoms, index=new.index, crs=s.crs)
     if splits:
         rows = []
         drop = []
@@ -759,8 +760,8 @@ def _snap_ends(s: gpd.GeoDataFrame, new: gpd.GeoDataFrame, snap_m: float) -> tup
                     r["geometry"] = substring(edge, a, c)
                     rows.append(r)
             drop.append(e)
-        s = pd.concat([s.drop(index=s.index[drop]), gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)], ignore_index=True)
-        s = gpd.GeoDataFrame(s, geometry="geometry", crs=CRS)
+        s = pd.concat([s.drop(index=s.index[drop]), gpd.GeoDataFrame(rows, geometry="geometry", crs=s.crs)], ignore_index=True)
+        s = gpd.GeoDataFrame(s, geometry="geometry", crs=s.crs)
     return s, new, n
 
 
@@ -831,7 +832,7 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
 def plan_area(plan: Plan) -> gpd.GeoDataFrame:
     """The plan area as one polygon row (the footprint's convex hull), for zone statistics."""
     fp = plan_footprint(plan)
-    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[shapely.convex_hull(fp)], crs=CRS)
+    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[shapely.convex_hull(fp)], crs=plan.features.crs)
 
 
 __all__ = [
