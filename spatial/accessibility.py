@@ -475,12 +475,15 @@ class AccessibilityResult:
         See :func:`missing_links`.
     homes : GeoDataFrame
         Homes with the reach flags per profile and target.
+    params : AccessibilityParams or None
+        The parameters of the run (:meth:`AccessibilityParams.norms_used` lists its norms).
     """
 
     segments: gpd.GeoDataFrame
     per_wijk: pd.DataFrame
     missing_links: gpd.GeoDataFrame
     homes: gpd.GeoDataFrame
+    params: AccessibilityParams | None = None
 
 
 def accessibility_indicators(
@@ -553,7 +556,7 @@ def accessibility_indicators(
         if with_missing_links
         else _empty_links(area.crs)
     )
-    return AccessibilityResult(seg, per_wijk, links, homes)
+    return AccessibilityResult(seg, per_wijk, links, homes, norms)
 
 
 # --------------------------------------------------------------------------------------------
