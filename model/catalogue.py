@@ -147,7 +147,16 @@ CATALOGUE: tuple[Indicator, ...] = (
               Display("RdYlGn_r", 0.0, 100.0), zone_fn="stop"),
     Indicator("stop_order_ok", "network", "STOP-volgorde gerespecteerd (S ≥ T ≥ O ≥ P)",
               "Of de scores de volgorde van het STOP-principe volgen (ja/nee).", "ja/nee", True, "wijk",
-              ("stop", "walk_minutes"), _GOOD, zone_fn="stop", on_card=False),
+              ("stop", "walk_minutes"), _GOOD, zone_fn="stop", on_card=False, in_screening=False),
+    Indicator("stop_plan_active_share", "network", "STOP in het plan: straatlengte voor stappers en trappers",
+              "Deel van de straten en paden die het plan aanlegt of herinricht dat voorbehouden is aan wandelen, "
+              "fietsen en openbaar vervoer (paden, fietspaden, fietsstraten, autovrij) tegenover straten voor auto's. "
+              "Het STOP-principe vraagt dat stappers en trappers eerst komen.", "%", True, "segment",
+              ("stop", "walk_minutes"), _GOOD, zone_fn="stop_plan", on_card=False),
+    Indicator("stop_plan_active_space_share", "network", "STOP in het plan: publieke ruimte voor stappers en trappers",
+              "Deel van de publieke ruimte die het plan aanlegt (publiek groen, paden, fietspaden, autovrije straten) "
+              "tegenover ruimte voor auto's (autostraten en parkeren).", "%", True, "cell",
+              ("stop", "walk_minutes"), _GOOD, zone_fn="stop_plan", on_card=False),
     Indicator("centre_lts12_share", "network", "Inwoners die het centrum met lage fietsstress bereiken",
               "Deel van de inwoners dat het centrum per fiets bereikt over straten met LTS 1–2, met beperkte omweg.",
               "%", True, "home", ("lts", "max_detour_ratio"), _GOOD, home_col="centre_lts12"),
@@ -177,9 +186,22 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("t_air_mean", "heat", "Geschatte luchttemperatuur op een hittedag",
               "Referentietemperatuur plus het berekende hitte-eilandeffect.", "°C", False, "cell",
               ("heat", "t_ref_c"), Display("YlOrRd", None, None), in_screening=False),
-    Indicator("residents_hot_share", "heat", "Inwoners in de heetste klasse",
-              "Deel van de inwoners dat woont in cellen van de heetste hitteklasse.", "%", False, "home",
-              ("heat", "heat_class_breaks"), _BAD, home_col="hot"),
+    Indicator("heat_index_p90", "heat", "Hitte-index van de heetste 10 % van de plaatsen",
+              "90ste percentiel van de hitte-index over de cellen van de zone: hoe heet de heetste plekken zijn.",
+              "index", False, "cell", ("heat", "heat_class_breaks"), Display("YlOrRd", 0.0, 1.0),
+              zone_fn="heat_p90", on_card=False),
+    Indicator("heat_c_home", "heat", "Hitte-eilandeffect aan de woning op een hittedag",
+              "Hoeveel warmer de lucht aan de woning is dan op het platteland op een ontwerp-hittedag (InVEST Urban "
+              "Cooling: hitte-index x maximaal hitte-eilandeffect).", "°C", False, "home", ("heat", "uhi_max_c"),
+              Display("YlOrRd", 0.0, 3.0), home_col="heat_c", on_card=False),
+    Indicator("residents_hot_share", "heat", "Inwoners op de heetste plekken van de stad",
+              "Deel van de inwoners dat woont waar het hitte-eilandeffect bij de heetste 20 % van de stad hoort "
+              "(drempel in °C vastgelegd op de toestand vóór het plan).", "%", False, "home",
+              ("heat", "hot_city_quantile"), _BAD, home_col="hot"),
+    Indicator("canopy_walk_share", "heat", "Boomkruinen rond de woning (3-30-300)",
+              "Deel van de oppervlakte binnen wandelafstand van de woning onder bomen volgens de bodembedekkingskaart; "
+              "de 3-30-300-regel vraagt 30 % (enkel gekarteerde bomen).", "%", True, "home",
+              ("heat", "canopy_walk_radius_m"), Display("Greens", 0.0, 0.5), home_col="canopy_walk", on_card=False),
     # --- water ------------------------------------------------------------------------------
     Indicator("runoff_mm_mean", "water", "Afstroming bij een zware bui",
               "Gemiddelde neerslag die niet in de bodem dringt maar afstroomt bij de ontwerpbui (SCS-curvenummer).",
@@ -192,7 +214,11 @@ CATALOGUE: tuple[Indicator, ...] = (
               "cell", ("water", "flood_buffer_m"), _BAD, cell="flood_prone", on_card=False),
     Indicator("residents_flood_prone_share", "water", "Inwoners in een overstromingsgevoelige zone",
               "Deel van de inwoners dat woont langs waterlopen of in lage, overstromingsgevoelige delen.", "%",
-              False, "home", ("water", "flood_buffer_m"), _BAD, in_screening=False),
+              False, "home", ("water", "flood_buffer_m"), _BAD, home_col="flood_prone"),
+    Indicator("sensitive_flood_n", "water", "Gevoelige bestemmingen in een overstromingsgevoelige zone",
+              "Aantal scholen, kinderopvang, zorgvoorzieningen en woonzorgcentra in een overstromingsgevoelige zone.",
+              "aantal", False, "home", ("water", "flood_buffer_m"), Display("Reds", 0.0, None),
+              zone_fn="sensitive_flood", wijk_agg="sum", on_card=False),
 )
 """Every indicator, once. Order is the order of tables, cards and exports."""
 

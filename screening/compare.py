@@ -120,15 +120,29 @@ def _run_accessibility(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput
 
 
 def _run_heat(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
-    from gezondestad.spatial.heat import heat_layer
-    from gezondestad.spatial.raster import sample_at_points
+    from gezondestad.spatial.heat import canopy_walk_share, heat_layer
 
     _need_landcover(area)
     r = heat_layer(area.landcover, area.wijken, homes=homes)
-    breaks = np.asarray(r.params.heat_class_breaks, dtype=float)
-    hi = sample_at_points(r.heat_index, r.landcover, homes) if len(homes) else np.zeros(0)
-    hv = pd.DataFrame({"heat_index": hi, "hot": np.where(np.isfinite(hi), hi >= breaks[-1], np.nan)}, index=homes.index)
-    return FamilyOutput(hv, None, {"heat_index": r.heat_index}, r.landcover, r.per_wijk, r)
+    canopy = canopy_walk_share(r.landcover)
+    cells = {"heat_index": r.heat_index, "canopy_walk": canopy}
+    return FamilyOutput(_heat_homes(cells, r.landcover, homes), None, cells, r.landcover, r.per_wijk, r)
+
+
+def _heat_homes(cells: dict[str, np.ndarray], grid: LandCover, homes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per-home heat values sampled from the (possibly patched) rasters.
+
+    ``heat_c``: heat-island anomaly in °C on the design hot day (heat index x ``uhi_max_c``);
+    ``canopy_walk``: tree-canopy share within ``canopy_walk_radius_m``; ``hot`` is set by the
+    comparison from a threshold fixed on the baseline (:func:`hot_threshold_c`).
+    """
+    from gezondestad.spatial.raster import sample_at_points
+
+    uhi = float(load_norms("heat")["uhi_max_c"].value)
+    n = len(homes)
+    hi = sample_at_points(cells["heat_index"], grid, homes) if n else np.zeros(0)
+    cw = sample_at_points(cells["canopy_walk"], grid, homes) if n and "canopy_walk" in cells else np.full(n, np.nan)
+    return pd.DataFrame({"heat_index": hi, "heat_c": hi * uhi, "canopy_walk": cw, "hot": np.full(n, np.nan)}, index=homes.index)
 
 
 def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
@@ -149,7 +163,24 @@ def _run_water(area: StudyArea, homes: gpd.GeoDataFrame) -> FamilyOutput:
 
         lc = grid.classes
         cells["impervious"] = np.where(lc == NODATA, np.nan, np.isin(lc, [BUILDING, PAVED]).astype(float))
-    return FamilyOutput(None, None, cells, grid, r.per_wijk, r)
+    return FamilyOutput(_water_homes(cells, grid, homes), None, cells, grid, r.per_wijk, r)
+
+
+def _water_homes(cells: dict[str, np.ndarray], grid: LandCover, homes: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """Per-home flood-prone flag (1/0) sampled from the flood-prone raster."""
+    from gezondestad.spatial.raster import sample_at_points
+
+    if "flood_prone" not in cells:
+        return None
+    fp = sample_at_points(cells["flood_prone"], grid, homes) if len(homes) else np.zeros(0)
+    return pd.DataFrame({"flood_prone": fp}, index=homes.index)
+
+
+CELL_HOMES: dict[str, Callable[[dict[str, np.ndarray], LandCover, gpd.GeoDataFrame], pd.DataFrame | None]] = {
+    "heat": _heat_homes,
+    "water": _water_homes,
+}
+"""Per-home values of a raster family, sampled from its cells (also after a local patch)."""
 
 
 def _need_landcover(area: StudyArea) -> None:
@@ -199,10 +230,17 @@ class Situation:
     zone_cache: dict[str, Any] = field(default_factory=dict)
 
 
+def with_residents(homes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Homes are places where people live: the rows with ``residents > 0`` (a school building with 0 dwellings is no home)."""
+    res = pd.to_numeric(homes["residents"], errors="coerce").to_numpy(dtype=float) if "residents" in homes else np.zeros(len(homes))
+    keep = np.isfinite(res) & (res > 0)
+    return homes if keep.all() else homes[keep].reset_index(drop=True)
+
+
 def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None) -> Situation:
     """Run every indicator family on ``area`` (unavailable families are listed in ``errors``)."""
     t0 = time.perf_counter()
-    homes = home_points(area) if homes is None else homes
+    homes = with_residents(home_points(area)) if homes is None else homes
     sit = Situation(area, homes, {}, {}, {"homes": time.perf_counter() - t0})
     for name in families or tuple(FAMILIES):
         t = time.perf_counter()
@@ -388,7 +426,7 @@ def homes_after_plan(before: Situation, after_area: StudyArea, plan: Plan) -> gp
     if est.any() and len(demo):
         keep &= ~(est & shapely.within(np.asarray(bh.geometry.values, dtype=object), shapely.union_all(demo.geometry.values)))
     new = b[b["plan_fid"].notna()] if "plan_fid" in b.columns else b.iloc[0:0]
-    nh = building_homes(new)
+    nh = with_residents(building_homes(new))
     wk = assign_wijk(nh, after_area.wijken)
     nh["wijk_code"] = wk["wijk_code"].to_numpy()
     nh["wijk_naam"] = wk["wijk_naam"].to_numpy()
@@ -413,7 +451,7 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
     homes_after = homes_after_plan(before, after_area, plan)
     fp = plan.footprint
     reach = local_reach_m()
-    near = shapely.dwithin(np.asarray(homes_after.geometry.values, dtype=object), fp, reach)
+    near = _near_plan(homes_after, plan, reach)
     sit = Situation(after_area, homes_after, {}, dict(before.errors), {"homes": time.perf_counter() - t0})
     sit.keys = _home_keys(homes_after)
     pos = before_positions(before, homes_after, sit.keys)
@@ -434,15 +472,10 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
                     blk = full[r0:r1, c0:c1]
                     blk[inner] = lo.cells[k][inner]
                 cells[k] = full
-            hv = _patch_homes(bfam, homes_after, near, lo, pos)
-            sit.families[name] = FamilyOutput(hv, bfam.segments, cells, bfam.grid if bfam.grid is not None else after_area.landcover, pd.DataFrame({"wijk_code": []}), lo.raw)
-            if name == "heat":
-                # per-home heat values outside the window's inner part are the baseline's; inside, sample the patched raster
-                from gezondestad.spatial.raster import sample_at_points
-
-                hi = sample_at_points(cells["heat_index"], after_area.landcover, homes_after) if len(homes_after) else np.zeros(0)
-                breaks = np.asarray(lo.raw.params.heat_class_breaks, dtype=float)
-                sit.families[name].homes = pd.DataFrame({"heat_index": hi, "hot": np.where(np.isfinite(hi), hi >= breaks[-1], np.nan)}, index=homes_after.index)
+            grid = bfam.grid if bfam.grid is not None else after_area.landcover
+            # per-home values of a raster family are sampled from the patched raster (as in a full run)
+            hv = CELL_HOMES[name](cells, grid, homes_after) if name in CELL_HOMES else _patch_homes(bfam, homes_after, near, lo, pos)
+            sit.families[name] = FamilyOutput(hv, bfam.segments, cells, grid, pd.DataFrame({"wijk_code": []}), lo.raw)
         elif name == "network" and plan_changes_network(after_area):
             # the stress-free cycling reach to the centre and schools (STOP T) is not limited by a
             # distance: a new or changed street can change it for any home, so run all homes
@@ -461,8 +494,47 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
 
 
 def _within_mask(lc: LandCover, geom: shapely.Geometry, dist_m: float) -> np.ndarray:
-    zone = geom.buffer(dist_m)
-    return rfeatures.rasterize([(zone, 1)], out_shape=lc.shape, transform=lc.transform, fill=0, dtype="uint8").astype(bool)
+    """Cells of ``lc`` whose centre lies within about ``dist_m`` of ``geom`` (a superset of the buffer).
+
+    Bounded memory for any plan: the geometry is rasterised (every touched cell) on the grid
+    padded by ``dist_m`` and dilated with a Euclidean distance transform, instead of buffering
+    it (a buffer of a multi-geometry of thousands of parts by a kilometre grows without bound:
+    ``std::bad_alloc`` for 3,000 plan buildings). Memory is about 20 bytes per cell of the
+    padded grid, whatever the plan. Cells up to half a cell diagonal (``res * sqrt(2) / 2``)
+    beyond ``dist_m`` are included too: more cells are recomputed locally, never fewer.
+    """
+    from scipy import ndimage
+
+    h, w = lc.shape
+    if geom is None or geom.is_empty or h == 0 or w == 0:
+        return np.zeros(lc.shape, dtype=bool)
+    res = float(lc.resolution_m)
+    pad = int(np.ceil(dist_m / res)) + 1
+    tr = lc.transform * lc.transform.translation(-pad, -pad)
+    shape = (h + 2 * pad, w + 2 * pad)
+    seed = rfeatures.rasterize([(geom, 1)], out_shape=shape, transform=tr, fill=0, dtype="uint8", all_touched=True)
+    if not seed.any():
+        return np.zeros(lc.shape, dtype=bool)
+    dist = ndimage.distance_transform_edt(seed == 0, sampling=res)
+    return dist[pad:pad + h, pad:pad + w] <= dist_m + res * np.sqrt(2.0) / 2.0
+
+
+def _near_plan(homes: gpd.GeoDataFrame, plan: Plan, dist_m: float) -> np.ndarray:
+    """True for each home within ``dist_m`` of some plan feature (the footprint's parts).
+
+    The nearest part per home through an STRtree (one pair per home) instead of testing every
+    home against the whole footprint or listing every (home, part) pair within reach: time and
+    memory grow with homes + parts, not with their product.
+    """
+    pts = np.asarray(homes.geometry.values, dtype=object)
+    out = np.zeros(len(pts), dtype=bool)
+    fp = plan.footprint
+    if len(pts) == 0 or fp is None or fp.is_empty:
+        return out
+    parts = shapely.get_parts(fp)
+    idx = shapely.STRtree(parts).query_nearest(pts, max_distance=dist_m, all_matches=False)[0]
+    out[idx] = True
+    return out
 
 
 def _home_keys(homes: gpd.GeoDataFrame) -> np.ndarray:
@@ -566,6 +638,7 @@ def make_zones(area: StudyArea, plan: Plan, buffer_m: float | None = None) -> Zo
     else:
         om = pa.buffer(buffer_m)
     stad = shapely.union_all(area.boundary.geometry.values) if area.has("boundary") else shapely.union_all(np.asarray(w.geometry.values, dtype=object))
+    pa = shapely.intersection(pa, stad) if not stad.is_empty else pa  # the plan zone stays inside the study area
     return Zones(pa, om, stad, codes, pcodes, buffer_m, area.crs)
 
 
@@ -591,10 +664,8 @@ def _weighted(values: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> floa
     v = np.asarray(values, dtype=float)
     ok = mask & np.isfinite(v)
     w = weights[ok]
-    if ok.sum() == 0:
-        return float("nan")
-    if w.sum() <= 0:
-        return float(np.mean(v[ok]))
+    if ok.sum() == 0 or w.sum() <= 0:
+        return float("nan")  # no residents (or no length): undefined, never an unweighted mean
     return float(np.sum(v[ok] * w) / w.sum())
 
 
@@ -660,13 +731,112 @@ def _zf_stop(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, n
     mean = {c: np.array([_weighted(pd.to_numeric(h[c], errors="coerce").to_numpy(dtype=float), res, hmask[z]) for z in ZONES]) for c in need}
     l12 = _lts12(fam, zones)
     seg = fam.segments
-    cd = car_dominance(seg, seg, sit.area.landuse, zf, landuse_known=sit.area.has("landuse"))
+    # P has one definition: speed and parking. Without complete land use the parking part is
+    # unknown, and so is P (compare_situations reports it as 'onbekend'), whatever a plan adds.
+    cd = car_dominance(seg, seg, sit.area.landuse, zf, landuse_known=theme_status(sit.area, "landuse") == "present")
     st = stop_scores(mean["stop_s_home"], mean["centre_lts12"], mean["school_lts12"], np.array([l12[z] for z in ZONES]),
                      mean["bus_400m"], mean["train_800m"], cd["stop_p"].to_numpy(dtype=float))
     out = {}
     for c in ("stop_s", "stop_t", "stop_o", "stop_p", "stop_order_ok"):
         out[c] = {z: float(st[c].to_numpy(dtype=float)[i]) for i, z in enumerate(ZONES)}
+    if theme_status(sit.area, "landuse") != "present":
+        out["stop_p"] = {z: float("nan") for z in ZONES}
     return out
+
+
+def _zf_heat_p90(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """90th percentile of the heat index over each zone's cells."""
+    arr = fam.cells.get("heat_index")
+    if arr is None or fam.grid is None:
+        return {}
+    cm = _cell_zone_masks(fam.grid, zones)
+    out = {}
+    for z in ZONES:
+        v = arr[cm[z] & np.isfinite(arr)]
+        out[z] = float(np.percentile(v, 90.0)) if v.size else float("nan")
+    return {"heat_index_p90": out}
+
+
+def _zf_sensitive_flood(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """Number of sensitive destinations (:data:`SENSITIVE_CATEGORIES`) on flood-prone cells per zone."""
+    from gezondestad.spatial.raster import sample_at_points
+
+    arr = fam.cells.get("flood_prone")
+    if arr is None or fam.grid is None:
+        return {}
+    p = sit.area.pois
+    if len(p) == 0 or "category" not in p.columns:
+        return {"sensitive_flood_n": {z: 0.0 for z in ZONES}}
+    sens = p[p["category"].astype(str).str.lower().isin(SENSITIVE_CATEGORIES)]
+    if len(sens) == 0:
+        return {"sensitive_flood_n": {z: 0.0 for z in ZONES}}
+    f = np.nan_to_num(sample_at_points(arr, fam.grid, sens)) >= 0.5
+    pts = np.asarray(sens.geometry.values, dtype=object)
+    return {"sensitive_flood_n": {z: float((f & shapely.intersects(pts, zones.geom(z))).sum()) for z in ZONES}}
+
+
+ACTIVE_HIGHWAYS: frozenset[str] = frozenset({"footway", "cycleway", "path", "pedestrian", "steps", "living_street", "bridleway", "track", "corridor"})
+"""Street classes given to walking and cycling (a woonerf/living_street is shared space that puts walking first)."""
+
+
+def _zf_stop_plan(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """STOP as a policy reading (replaces the S >= T >= O >= P inequality).
+
+    ``stop_plan_active_share``: share of the street length in the zone given to walking,
+    cycling and public transport (paths, cycleways, pedestrian streets, woonerven, fietsstraten,
+    streets closed to motor traffic) versus streets for cars. ``stop_plan_active_space_share``:
+    the same for public space by area: public green + active street surface versus car street
+    surface + parking. Before and after the plan over the same zone.
+    """
+    from gezondestad.model.landcover import street_width_m
+
+    st = sit.area.streets
+    if len(st) == 0:
+        return {}
+    hw = st["highway"].astype("object").fillna("").astype(str).str.lower().to_numpy()
+    cyc = st["cyclestreet"].astype("object").fillna("").astype(str).str.lower().to_numpy() == "yes" if "cyclestreet" in st else np.zeros(len(st), bool)
+    nomotor = st["motor_vehicle"].astype("object").fillna("").astype(str).str.lower().to_numpy() == "no" if "motor_vehicle" in st else np.zeros(len(st), bool)
+    active = np.isin(hw, list(ACTIVE_HIGHWAYS)) | cyc | nomotor
+    lines = np.asarray(st.geometry.values, dtype=object)
+    width = street_width_m(st)
+    zf = zones.frame()
+    pg = np.asarray(zf.geometry.values, dtype=object)
+    tree = shapely.STRtree(lines)
+    k = len(pg)
+    act_l, car_l, act_a, car_a = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
+    pi, li = tree.query(pg, predicate="intersects")
+    if len(pi):
+        ln = shapely.length(shapely.intersection(lines[li], pg[pi]))
+        a = active[li]
+        np.add.at(act_l, pi[a], ln[a])
+        np.add.at(car_l, pi[~a], ln[~a])
+        np.add.at(act_a, pi[a], (ln * width[li])[a])
+        np.add.at(car_a, pi[~a], (ln * width[li])[~a])
+    green_a = np.zeros(k)
+    g = sit.area.green
+    if len(g):
+        pub = g[g["public"].astype("object").map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or bool(v)).to_numpy(dtype=bool)] if "public" in g else g
+        if len(pub):
+            gg = np.asarray(pub.geometry.values, dtype=object)
+            gi, pj = shapely.STRtree(gg).query(pg, predicate="intersects")
+            if len(gi):
+                np.add.at(green_a, gi, shapely.area(shapely.intersection(gg[pj], pg[gi])))
+    park_a = np.zeros(k)
+    lu = sit.area.landuse
+    if len(lu):
+        pk = lu[lu["kind"].astype("object").fillna("").to_numpy() == "parking"]
+        if len(pk):
+            pp = np.asarray(pk.geometry.values, dtype=object)
+            gi, pj = shapely.STRtree(pp).query(pg, predicate="intersects")
+            if len(gi):
+                np.add.at(park_a, gi, shapely.area(shapely.intersection(pp[pj], pg[gi])))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sl = np.where(act_l + car_l > 0, act_l / (act_l + car_l), np.nan)
+        sa = np.where(act_a + green_a + car_a + park_a > 0, (act_a + green_a) / (act_a + green_a + car_a + park_a), np.nan)
+    return {
+        "stop_plan_active_share": {z: float(sl[i]) for i, z in enumerate(ZONES)},
+        "stop_plan_active_space_share": {z: float(sa[i]) for i, z in enumerate(ZONES)},
+    }
 
 
 ZONE_FUNCTIONS: dict[str, Callable[..., dict[str, dict[str, float]]]] = {
@@ -674,6 +844,9 @@ ZONE_FUNCTIONS: dict[str, Callable[..., dict[str, dict[str, float]]]] = {
     "lts12": _zf_lts12,
     "fietsstraat_km": _zf_fietsstraat,
     "stop": _zf_stop,
+    "stop_plan": _zf_stop_plan,
+    "heat_p90": _zf_heat_p90,
+    "sensitive_flood": _zf_sensitive_flood,
 }
 """Zone-value functions of indicators that are not a plain per-home/per-cell mean."""
 
@@ -768,9 +941,15 @@ class ScreeningResult:
     zones : Zones
     deltas : DataFrame
         One row per indicator and zone: key, family, label, unit, zone, zone_label, before,
-        after, delta, direction (better/worse/neutral/na), direction_nl, higher_is_better,
-        level, residents (after, in the zone), residents_improved, residents_worsened,
-        residents_65plus, residents_0_5 (affected, where the wijken say), norm_source.
+        after, delta (zone values over whoever lives there: context only), direction (of the
+        existing residents: better/worse/mixed/neutral/na), direction_nl, light
+        (groen/oranje/rood/neutraal/onbekend, from the existing and new residents only), status
+        (berekend/onbekend) and unknown_reason, higher_is_better, level, residents (after, in
+        the zone); existing residents: existing_residents, existing_before/after/change (mean
+        over the same homes), residents_improved, residents_worsened, residents_65plus,
+        residents_0_5 (of those improved or worsened, from each home's own wijk); new
+        residents: new_residents, new_meet_share, new_verdict (voldoet/deels/voldoet niet);
+        removed residents: removed_residents, removed_65plus, removed_0_5; norm_source.
     applied : dict
         What apply_plan did (manifest ``plan.effects``).
     missing : dict
@@ -779,6 +958,8 @@ class ScreeningResult:
         ``full`` or ``local``.
     seconds : dict
         Timings (baseline, apply, after, compare, total).
+    displacement : dict
+        :func:`displacement`: homes and residents removed by the plan, 65+ and 0-5, per wijk.
     """
 
     plan: Plan
@@ -790,6 +971,7 @@ class ScreeningResult:
     missing: dict[str, str]
     mode: str
     seconds: dict[str, float]
+    displacement: dict[str, Any] = field(default_factory=dict)
 
     def value(self, key: str, zone: str, which: str = "after") -> float:
         row = self.deltas[(self.deltas["key"] == key) & (self.deltas["zone"] == zone)]
@@ -800,64 +982,296 @@ class ScreeningResult:
         return row.iloc[0].to_dict() if len(row) else None
 
 
-def direction(before: float, after: float, higher_is_better: bool | None) -> str:
-    """``better``, ``worse``, ``neutral`` or ``na`` (not comparable) for a change of an indicator.
+DIRECTION_NL.setdefault("mixed", "gemengd")
+LIGHTS_NL: dict[str, str] = {"groen": "groen", "oranje": "oranje", "rood": "rood", "neutraal": "neutraal", "onbekend": "onbekend"}
+"""Lights of a screening row; ``onbekend`` is no light at all."""
 
-    Changes within ``delta_neutral_relative`` of the before value (or ``delta_neutral_absolute``)
-    are neutral; indicators without a direction are always neutral.
+FAMILY_NEEDS: dict[str, tuple[str, ...]] = {
+    "network": ("streets",),
+    "accessibility": ("streets",),
+    "heat": ("landcover",),
+    "water": ("landcover",),
+}
+"""Themes every indicator of a family is built on (see :func:`indicator_status`)."""
+
+KEY_NEEDS: dict[str, tuple[str, ...]] = {
+    "green_300m_05ha_share": ("streets", "green"),
+    "green_per_resident_m2": ("green",),
+    "stop_s": ("streets", "pois", "green"),
+    "stop_t": ("streets", "pois"),
+    "stop_o": ("streets", "pois"),
+    "stop_p": ("streets", "landuse"),
+    "stop_plan_active_space_share": ("streets", "landuse", "green"),
+    "school_lts12_share": ("streets", "pois"),
+    "wheelchair_reach_bus_stop": ("streets", "pois"),
+    "walker_reach_park": ("streets", "green"),
+    "flood_prone_share": ("landcover", "water"),
+    "residents_flood_prone_share": ("landcover", "water"),
+    "sensitive_flood_n": ("landcover", "water", "pois"),
+}
+"""Themes an indicator is built on besides its family's (a missing or partial one makes it 'onbekend')."""
+
+THEME_NL: dict[str, str] = {
+    "streets": "straten", "green": "groen", "pois": "voorzieningen", "landuse": "landgebruik", "water": "water",
+    "buildings": "gebouwen", "landcover": "bodembedekking", "wijken": "wijken",
+}
+
+BOOL_HOME_COLS: frozenset[str] = frozenset(
+    {"green_300m_05ha", "centre_lts12", "school_lts12", "wheelchair_reach_bus_stop", "walker_reach_park", "hot", "flood_prone"}
+)
+"""Per-home columns that are yes/no (1/0): a home is better or worse when its answer flips."""
+
+SENSITIVE_CATEGORIES: frozenset[str] = frozenset(
+    {"school", "kindergarten", "childcare", "care_home", "nursing_home", "hospital"}
+)
+"""POI categories counted as sensitive destinations (schools, childcare, care)."""
+
+
+def theme_status(area: StudyArea, theme: str) -> str:
+    """``present``, ``partial`` or ``missing`` for a vector theme or ``landcover``.
+
+    A land-cover raster is as complete as what it is rasterised from: ``partial`` when the
+    buildings, green or streets it is built from are missing or partial (a manifest entry
+    ``landcover.status`` set by the preparation takes precedence).
+    """
+    if theme == "landcover":
+        if area.landcover is None:
+            return "missing"
+        st = (area.manifest.get("landcover") or {}).get("status") if isinstance(area.manifest.get("landcover"), dict) else None
+        if st in ("present", "partial", "missing"):
+            return st
+        parts = [theme_status(area, t) for t in ("buildings", "green", "streets")]
+        return "present" if all(p == "present" for p in parts) else "partial"
+    if not area.has(theme):
+        return "missing"
+    return area.theme_info(theme).status or "missing"
+
+
+def indicator_status(sp: IndicatorSpec, *areas: StudyArea) -> tuple[str, str]:
+    """(``berekend`` or ``onbekend``, Dutch reason) of an indicator on the given areas (before and after).
+
+    Unknown when any theme it is built on (:data:`FAMILY_NEEDS`, :data:`KEY_NEEDS`) is missing
+    or partial in any of the areas: one definition before and after, and never a number from a
+    missing theme.
+    """
+    needs = tuple(dict.fromkeys(FAMILY_NEEDS.get(sp.family, ()) + KEY_NEEDS.get(sp.key, ())))
+    bad = []
+    for t in needs:
+        sts = {theme_status(a, t) for a in areas if a is not None}
+        if "missing" in sts:
+            bad.append(f"{THEME_NL.get(t, t)} ontbreken")
+        elif "partial" in sts:
+            bad.append(f"{THEME_NL.get(t, t)} onvolledig")
+    if bad:
+        return "onbekend", "onbekend: " + ", ".join(bad)
+    return "berekend", ""
+
+
+def hot_threshold_c(before: Situation) -> float:
+    """Heat-island anomaly (°C) from which a place is among the city's hottest: the ``hot_city_quantile`` of the baseline's cells."""
+    fam = before.families.get("heat")
+    if fam is None or "heat_index" not in fam.cells:
+        return float("nan")
+    h = load_norms("heat")
+    arr = fam.cells["heat_index"]
+    v = arr[np.isfinite(arr)]
+    return float(np.quantile(v, float(h["hot_city_quantile"].value)) * float(h["uhi_max_c"].value)) if v.size else float("nan")
+
+
+def _set_hot(sit: Situation, thr_c: float) -> None:
+    fam = sit.families.get("heat")
+    if fam is None or fam.homes is None or "heat_c" not in fam.homes.columns:
+        return
+    c = fam.homes["heat_c"].to_numpy(dtype=float)
+    hot = np.where(np.isfinite(c) & np.isfinite(thr_c), (c >= thr_c - 1e-12).astype(float), np.nan)
+    if "hot" not in fam.homes.columns or not np.array_equal(fam.homes["hot"].to_numpy(dtype=float), hot, equal_nan=True):
+        fam.homes = fam.homes.assign(hot=hot)
+        sit.zone_cache.clear()
+
+
+def tolerance(unit: str, before: float = float("nan")) -> float:
+    """Change below which a zone value is neutral, by unit (``data/norms/screening.toml``)."""
+    s = load_norms("screening")
+    by_unit = {"%": "delta_neutral_share", "°C": "delta_neutral_c", "index": "delta_neutral_index", "mm": "delta_neutral_mm", "/100": "delta_neutral_score"}
+    if unit in by_unit:
+        return float(s[by_unit[unit]].value)
+    if unit == "aantal":
+        return 0.5
+    rel = float(s["delta_neutral_relative"].value) * abs(before) if np.isfinite(before) else 0.0
+    return max(float(s["delta_neutral_absolute"].value), rel)
+
+
+def direction(before: float, after: float, higher_is_better: bool | None, unit: str | None = None) -> str:
+    """``better``, ``worse``, ``neutral`` or ``na`` (not comparable) for a change of a zone value.
+
+    Without ``unit``: changes within ``delta_neutral_relative`` of the before value (or
+    ``delta_neutral_absolute``) are neutral. With a unit, the absolute tolerance of that unit
+    (:func:`tolerance`). Indicators without a direction are always neutral.
     """
     if not (np.isfinite(before) and np.isfinite(after)):
         return "na"
-    s = load_norms("screening")
-    tol = max(float(s["delta_neutral_absolute"].value), float(s["delta_neutral_relative"].value) * abs(before))
+    if unit is None:
+        s = load_norms("screening")
+        tol = max(float(s["delta_neutral_absolute"].value), float(s["delta_neutral_relative"].value) * abs(before))
+    else:
+        tol = tolerance(unit, before)
     d = after - before
     if abs(d) <= tol or higher_is_better is None:
         return "neutral"
     return "better" if (d > 0) == bool(higher_is_better) else "worse"
 
 
-def _vulnerable_share(area: StudyArea, codes: list[str]) -> dict[str, float]:
-    """Share of residents aged 65+ and 0-5 in the given wijken (NaN when the wijken do not say)."""
+def _wijk_shares(area: StudyArea) -> dict[str, dict[str, float]]:
+    """Share of residents aged 65+ and 0-5 per wijk code (absent when the wijken do not say)."""
     w = area.wijken
-    sel = w["wijk_code"].astype(str).isin(codes) if codes else np.ones(len(w), bool)
-    res = pd.to_numeric(w.loc[sel, "residents"], errors="coerce").sum() if "residents" in w else np.nan
-    out = {}
-    for col in ("residents_65plus", "residents_0_5"):
-        if col in w.columns and res and res > 0:
-            out[col] = float(pd.to_numeric(w.loc[sel, col], errors="coerce").sum() / res)
-        else:
-            out[col] = float("nan")
+    out: dict[str, dict[str, float]] = {"residents_65plus": {}, "residents_0_5": {}}
+    if "residents" not in w.columns:
+        return out
+    res = pd.to_numeric(w["residents"], errors="coerce").to_numpy(dtype=float)
+    codes = w["wijk_code"].astype(str).to_numpy()
+    for col in out:
+        if col in w.columns:
+            v = pd.to_numeric(w[col], errors="coerce").to_numpy(dtype=float)
+            out[col] = {c: (float(x / r) if np.isfinite(x) and r > 0 else float("nan")) for c, x, r in zip(codes, v, res)}
     return out
 
 
-def _affected(before: Situation, after: Situation, sp: IndicatorSpec, zone_mask_after: np.ndarray, pos: np.ndarray) -> tuple[float, float]:
-    """Residents (after) in the zone whose per-home value improved / worsened (``pos``: :func:`before_positions`)."""
-    bf, af = before.families.get(sp.family), after.families.get(sp.family)
-    if bf is None or af is None or bf.homes is None or af.homes is None or not sp.home_col:
-        return float("nan"), float("nan")
-    col = sp.home_col
-    if col not in bf.homes.columns or col not in af.homes.columns:
-        return float("nan"), float("nan")
-    b = _as_float(bf.homes, col, len(bf.homes))
-    vb = np.where(pos >= 0, b[np.maximum(pos, 0)], np.nan)
-    va = _as_float(af.homes, col, len(af.homes))
-    res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0).to_numpy()
-    ok = np.isfinite(vb) & np.isfinite(va) & zone_mask_after
-    up = ok & (va > vb + 1e-9)
-    down = ok & (va < vb - 1e-9)
-    if sp.higher_is_better is False:
-        up, down = down, up
-    return float(res[up].sum()), float(res[down].sum())
+def _age_counts(homes: gpd.GeoDataFrame, sel: np.ndarray, shares: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """Residents 65+ and 0-5 among the selected homes, from each home's own wijk (NaN when unknown)."""
+    res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    codes = homes["wijk_code"].astype(str).to_numpy() if "wijk_code" in homes else np.full(len(homes), "")
+    out = []
+    for col in ("residents_65plus", "residents_0_5"):
+        m = shares.get(col) or {}
+        if not m or not sel.any():
+            out.append(float("nan") if not m else 0.0)
+            continue
+        f = np.array([m.get(c, np.nan) for c in codes[sel]], dtype=float)
+        out.append(float(np.nansum(res[sel] * f)) if np.isfinite(f).any() else float("nan"))
+    return out[0], out[1]
+
+
+def _home_values(sit: Situation, family: str, col: str) -> np.ndarray | None:
+    fam = sit.families.get(family)
+    if fam is None or fam.homes is None or col not in fam.homes.columns:
+        return None
+    return _as_float(fam.homes, col, len(fam.homes))
+
+
+def _meets(col: str, v: np.ndarray, hib: bool | None) -> np.ndarray | None:
+    """Whether each value meets the indicator's norm (NaN where unknown); None when it has no per-home norm."""
+    ok = np.isfinite(v)
+    if col in BOOL_HOME_COLS:
+        good = (v >= 0.5) if hib else (v < 0.5)
+    elif col == "canopy_walk":
+        good = v >= float(load_norms("heat")["canopy_walk_target_share"].value) - 1e-12
+    else:
+        return None
+    return np.where(ok, good.astype(float), np.nan)
+
+
+def _home_tolerance(col: str) -> float:
+    if col in BOOL_HOME_COLS:
+        return 0.5
+    if col == "heat_c":
+        return float(load_norms("screening")["delta_neutral_c"].value)
+    if col == "canopy_walk":
+        return float(load_norms("screening")["delta_neutral_share"].value)
+    return 1e-9
+
+
+def _verdict_existing(up: float, down: float) -> str:
+    if not (np.isfinite(up) and np.isfinite(down)):
+        return "na"
+    if up > 0 and down > 0:
+        return "mixed"
+    if down > 0:
+        return "worse"
+    if up > 0:
+        return "better"
+    return "neutral"
+
+
+def _verdict_new(share: float, n_new: float) -> str:
+    if not n_new or n_new <= 0 or not np.isfinite(share):
+        return ""
+    if share >= 1.0 - 1e-9:
+        return "voldoet"
+    if share >= float(load_norms("screening")["new_residents_partial_share"].value):
+        return "deels"
+    return "voldoet niet"
+
+
+def light(existing: str, new: str, status: str = "berekend") -> str:
+    """The light of a row, from the existing residents' verdict and the new residents' norm verdict only.
+
+    ``onbekend`` (no light) when the indicator is unknown; ``rood`` when existing residents are
+    worse off (and none better) or the new residents miss the norm; ``oranje`` when both
+    happen (some better, some worse) or only part of the new residents meet the norm;
+    ``groen`` when existing residents gain (or the new residents all meet the norm) and nothing
+    is worse; else ``neutraal``.
+    """
+    if status != "berekend" or existing == "na" and not new:
+        return "onbekend"
+    if existing == "worse" or new == "voldoet niet":
+        return "rood"
+    if existing == "mixed" or new == "deels":
+        return "oranje"
+    if existing == "better" or new == "voldoet":
+        return "groen"
+    return "neutraal"
+
+
+def _segment_unknown_share(sit: Situation, zones: Zones) -> dict[str, float]:
+    fam = sit.families.get("accessibility")
+    if fam is None or fam.segments is None or "verdict_wheelchair" not in fam.segments.columns:
+        return {z: float("nan") for z in ZONES}
+    seg = fam.segments
+    inz = _seg_in_zone(seg, zones)
+    unk = (seg["verdict_wheelchair"].astype(str).to_numpy() == "unknown")
+    L = pd.to_numeric(seg["length_m"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    return {z: float(L[inz[z] & unk].sum() / L[inz[z]].sum()) if L[inz[z]].sum() > 0 else float("nan") for z in ZONES}
 
 
 def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Zones, specs: tuple[IndicatorSpec, ...] = INDICATORS) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The before/after table (see :class:`ScreeningResult`) and the indicators that are missing."""
+    """The before/after table (see :class:`ScreeningResult`) and the indicators that are missing.
+
+    Every per-home indicator is split three ways: **existing residents** (the same homes before
+    and after: residents better / worse off beyond the tolerance, mean change), **new
+    residents** (share meeting the norm) and **removed residents** (displacement, with 65+ and
+    0-5 from each home's own wijk). The direction and the light come from the first two only;
+    zone values before/after (over whoever lives there) are context. An indicator built on a
+    missing or partial theme is ``onbekend``: no number, no light.
+    """
+    thr = hot_threshold_c(before)
+    _set_hot(before, thr)
+    _set_hot(after, thr)
     vb, lb = zone_values(before, zones, specs)
     va, la = zone_values(after, zones, specs)
     hmask = _home_zone_masks(after.homes, zones)
+    hmask_b = _home_zone_masks(before.homes, zones)
     res = pd.to_numeric(after.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
-    pos = before_positions(before, after.homes, situation_keys(after))
-    vuln = {z: _vulnerable_share(after.area, zones.omgeving_codes if z == "omgeving" else (zones.plan_codes if z == "plan" else [])) for z in ZONES}
+    res_b = pd.to_numeric(before.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    keys_a = situation_keys(after)
+    pos = before_positions(before, after.homes, keys_a)
+    exist_a = pos >= 0
+    exist_b = np.zeros(len(before.homes), bool)
+    exist_b[pos[exist_a]] = True
+    gone_b = ~exist_b
+    shares_b = _wijk_shares(before.area)
+    removed = {}
+    for z in ZONES:
+        sel = gone_b & hmask_b[z]
+        r65, r05 = _age_counts(before.homes, sel, shares_b)
+        removed[z] = (float(res_b[sel].sum()), r65, r05)
+    # zone values of resident-weighted zone functions over the same homes before and after
+    ex_b = {k: hmask_b[k] & exist_b for k in ZONES}
+    ex_a = {k: hmask[k] & exist_a for k in ZONES}
+    same: dict[str, tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]] = {}
+    if "network" in before.families and "network" in after.families:
+        same["stop"] = (_zf_stop(before, before.families["network"], zones, ex_b, res_b), _zf_stop(after, after.families["network"], zones, ex_a, res))
+    seg_unknown = {z: max(_nan0(_segment_unknown_share(before, zones)[z]), _nan0(_segment_unknown_share(after, zones)[z])) for z in ZONES}
+    max_unknown = float(load_norms("screening")["unknown_segment_max_share"].value)
     missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
     rows = []
     for sp in specs:
@@ -872,13 +1286,61 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 src = load_norms(sp.norm[0])[sp.norm[1]].source
             except KeyError:
                 src = ""
+        status, reason = indicator_status(sp, before.area, after.area)
+        col = sp.home_col
+        hb = _home_values(before, sp.family, col) if col else None
+        ha = _home_values(after, sp.family, col) if col else None
+        per_home = hb is not None and ha is not None
         for z in ZONES:
             b = vb.get((sp.key, z), float("nan"))
             a = va.get((sp.key, z), float("nan"))
-            d = direction(b, a, sp.higher_is_better)
-            up, down = _affected(before, after, sp, hmask[z], pos)
+            zstatus, zreason = status, reason
+            if zstatus == "berekend" and sp.family == "accessibility" and seg_unknown[z] > max_unknown:
+                zstatus, zreason = "onbekend", f"onbekend: van {100 * seg_unknown[z]:.0f} % van de looproutes is het oordeel niet gekend"
+            ex_n = ex_up = ex_down = ex_change = ex_before = ex_after = float("nan")
+            new_n = new_share = float("nan")
+            r65 = r05 = float("nan")
+            if per_home:
+                vb_h = np.where(exist_a, hb[np.maximum(pos, 0)] if len(hb) else np.nan, np.nan)
+                ok = ex_a[z] & np.isfinite(vb_h) & np.isfinite(ha)
+                tol = _home_tolerance(col)
+                d = ha - vb_h
+                up = ok & (d > tol - 1e-12) if col in BOOL_HOME_COLS else ok & (d > tol)
+                down = ok & (d < -tol + 1e-12) if col in BOOL_HOME_COLS else ok & (d < -tol)
+                if sp.higher_is_better is False:
+                    up, down = down, up
+                elif sp.higher_is_better is None:
+                    up = down = np.zeros(len(d), bool)
+                ex_n = float(res[ex_a[z]].sum())
+                ex_up, ex_down = float(res[up].sum()), float(res[down].sum())
+                w = res[ok]
+                if w.sum() > 0:
+                    ex_change = float(np.sum(d[ok] * w) / w.sum())
+                    ex_before = float(np.sum(vb_h[ok] * w) / w.sum())
+                    ex_after = float(np.sum(ha[ok] * w) / w.sum())
+                r65, r05 = _age_counts(after.homes, up | down, shares_b)  # existing residents: their wijk's make-up before the plan
+                newm = hmask[z] & ~exist_a
+                new_n = float(res[newm].sum())
+                mt = _meets(col, ha, sp.higher_is_better)
+                if mt is not None and new_n > 0:
+                    kn = newm & np.isfinite(mt)
+                    new_share = float(np.sum(res[kn] * mt[kn]) / res[kn].sum()) if res[kn].sum() > 0 else float("nan")
+                ev = _verdict_existing(ex_up, ex_down) if ex_n > 0 else "neutral"
+                if ex_n > 0 and not ok.any() and not (ex_a[z] & np.isfinite(ha)).any():
+                    ev = "na"
+            elif sp.zone_fn == "stop" and "stop" in same and sp.key in same["stop"][0]:
+                ex_before = same["stop"][0][sp.key][z]
+                ex_after = same["stop"][1][sp.key][z]
+                ex_change = ex_after - ex_before if np.isfinite(ex_before) and np.isfinite(ex_after) else float("nan")
+                ev = direction(ex_before, ex_after, sp.higher_is_better, sp.unit)
+            else:
+                ev = direction(b, a, sp.higher_is_better, sp.unit)
+            nv = _verdict_new(new_share, new_n)
+            if zstatus != "berekend":
+                b = a = ex_change = ex_before = ex_after = new_share = ex_up = ex_down = float("nan")
+                ev, nv = "na", ""
+            lt = light(ev, nv, zstatus)
             zres = float(res[hmask[z]].sum())
-            affected = (up + down) if np.isfinite(up) else zres
             rows.append(
                 {
                     "key": sp.key,
@@ -890,19 +1352,55 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                     "before": b,
                     "after": a,
                     "delta": a - b if np.isfinite(a) and np.isfinite(b) else float("nan"),
-                    "direction": d,
-                    "direction_nl": DIRECTION_NL[d],
+                    "direction": ev,
+                    "direction_nl": DIRECTION_NL[ev],
+                    "light": lt,
+                    "status": zstatus,
+                    "unknown_reason": zreason,
                     "higher_is_better": sp.higher_is_better,
                     "level": la.get(sp.key, lb.get(sp.key, "")),
                     "residents": zres,
-                    "residents_improved": up,
-                    "residents_worsened": down,
-                    "residents_65plus": affected * vuln[z]["residents_65plus"],
-                    "residents_0_5": affected * vuln[z]["residents_0_5"],
+                    "existing_residents": ex_n,
+                    "existing_before": ex_before,
+                    "existing_after": ex_after,
+                    "existing_change": ex_change,
+                    "residents_improved": ex_up,
+                    "residents_worsened": ex_down,
+                    "residents_65plus": r65,
+                    "residents_0_5": r05,
+                    "new_residents": new_n,
+                    "new_meet_share": new_share,
+                    "new_verdict": nv,
+                    "removed_residents": removed[z][0],
+                    "removed_65plus": removed[z][1],
+                    "removed_0_5": removed[z][2],
                     "norm_source": src,
                 }
             )
     return pd.DataFrame(rows), missing
+
+
+def displacement(before: Situation, after: Situation) -> dict[str, Any]:
+    """Homes and residents the plan removes (demolished or replaced), with 65+ and 0-5 from each home's own wijk."""
+    pos = before_positions(before, after.homes, situation_keys(after))
+    exist_b = np.zeros(len(before.homes), bool)
+    exist_b[pos[pos >= 0]] = True
+    gone = ~exist_b
+    res = pd.to_numeric(before.homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    r65, r05 = _age_counts(before.homes, gone, _wijk_shares(before.area))
+    per_wijk = pd.Series(res[gone]).groupby(before.homes["wijk_code"].astype(str).to_numpy()[gone]).sum() if gone.any() else pd.Series(dtype=float)
+    return {
+        "homes": int(gone.sum()),
+        "residents": float(res[gone].sum()),
+        "residents_65plus": r65,
+        "residents_0_5": r05,
+        "per_wijk": {str(k): float(v) for k, v in per_wijk.items()},
+    }
+
+
+def _nan0(v: float) -> float:
+    return float(v) if np.isfinite(v) else 0.0
+
 
 
 def screen(
@@ -955,9 +1453,10 @@ def screen(
     t = time.perf_counter()
     zones = make_zones(after_area, plan, buffer_m)
     deltas, missing = compare_situations(before, after, plan, zones)
+    disp = displacement(before, after)
     sec["compare"] = time.perf_counter() - t
     sec["total"] = time.perf_counter() - t0
-    return ScreeningResult(plan, before, after, zones, deltas, after_area.manifest.get("plan", {}).get("effects", {}), missing, "local" if local else "full", sec)
+    return ScreeningResult(plan, before, after, zones, deltas, after_area.manifest.get("plan", {}).get("effects", {}), missing, "local" if local else "full", sec, disp)
 
 
 def compute_baseline(area: StudyArea, families: tuple[str, ...] | None = None) -> Situation:

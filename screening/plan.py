@@ -637,7 +637,9 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         info = out.manifest["themes"].setdefault(t, {})
         info["count"] = int(len(out.themes[t]))
         if info["count"]:
-            info["status"] = info.get("status") if info.get("status") not in (None, "missing") else "present"
+            # a theme that was missing holds only the plan's features now: partial, never "present"
+            # (an indicator keeps one definition before and after; see screening.compare.indicator_status)
+            info["status"] = info.get("status") if info.get("status") not in (None, "missing") else "partial"
         note = info.get("note", "")
         if "plan" not in note.lower() or plan.name not in note:
             info["note"] = (note + " " if note else "") + f"Met plan '{plan.name}' toegepast."
@@ -829,10 +831,16 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     return int((arr != old).sum())
 
 
-def plan_area(plan: Plan) -> gpd.GeoDataFrame:
-    """The plan area as one polygon row (the footprint's convex hull), for zone statistics."""
+def plan_area(plan: Plan, buffer_m: float | None = None) -> gpd.GeoDataFrame:
+    """The plan area as one polygon row, for zone statistics.
+
+    The union of the plan's features (its footprint) buffered by ``plan_zone_buffer_m``
+    (data/norms/screening.toml): the plan and the homes directly around it. Not the convex
+    hull: a plan with two distant parts gives two parts, not the wedge between them.
+    """
+    d = float(buffer_m if buffer_m is not None else _norms()["plan_zone_buffer_m"])
     fp = plan_footprint(plan)
-    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[shapely.convex_hull(fp)], crs=plan.features.crs)
+    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[fp.buffer(d) if not fp.is_empty else fp], crs=plan.features.crs)
 
 
 __all__ = [

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from gezondestad.model.landcover import LANDCOVER_CLASSES
 from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.raster import (
     RasterError,
@@ -337,6 +338,8 @@ def heat_layer(
     homes: gpd.GeoDataFrame | None = None,
     params: HeatParams | None = None,
     et0: float | np.ndarray | str | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> HeatResult:
     """Heat-island layer per cell and per wijk (InVEST Urban Cooling; see module docstring).
 
@@ -355,6 +358,8 @@ def heat_layer(
     et0 : float, ndarray or path, optional
         Reference evapotranspiration (mm/day): a constant, an array on the land-cover grid or a
         raster file (reprojected/resampled onto the grid). Default: ``et0_mm`` of the norms.
+    progress : Progress, optional
+        Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`).
 
     Returns
     -------
@@ -365,7 +370,9 @@ def heat_layer(
         raise HeatInputError("heat_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
     if "wijk_code" not in wijken.columns:
         raise HeatInputError("The wijken layer needs a 'wijk_code' column.")
+    steps = Steps(progress, {"model": "hittemodel (InVEST Urban Cooling)", "aggregate": "per wijk samenvatten"})
     m = heat_maps(landcover, p, et0)
+    steps.done("model")
     valid = np.isfinite(m["hm"])
     heat_index = np.where(valid, (m["t_air"] - p.t_ref_c) / p.uhi_max_c, np.nan)
     breaks = np.asarray(p.heat_class_breaks, dtype=float)
@@ -392,6 +399,7 @@ def heat_layer(
     with np.errstate(invalid="ignore", divide="ignore"):
         per["area_hot_share"] = np.where(per["cells"] > 0, zonal_count(hot, zones, n) / per["cells"].clip(lower=1), np.nan)
     _residents_columns(per, wijken, homes, hot.astype(float), valid, landcover, "hot")
+    steps.done("aggregate")
     return HeatResult(
         landcover=landcover,
         cc=m["cc"],
@@ -405,6 +413,31 @@ def heat_layer(
         per_wijk=per,
         params=p,
     )
+
+
+def canopy_walk_share(landcover: LandCover, radius_m: float | None = None) -> np.ndarray:
+    """Tree-canopy share within ``radius_m`` of every cell (the "30" of the 3-30-300 rule).
+
+    Share of the valid land-cover cells within a disc of ``radius_m`` (default
+    ``canopy_walk_radius_m`` of the heat norms) that are trees (class TREES). NaN outside the
+    study area.
+
+    Parameters
+    ----------
+    landcover : LandCover
+    radius_m : float, optional
+
+    Returns
+    -------
+    ndarray (float, the raster's shape)
+    """
+    from gezondestad.model.landcover import NODATA, TREES
+
+    r = float(radius_m if radius_m is not None else load_norms("heat")["canopy_walk_radius_m"].value)
+    cls = landcover.classes
+    valid = cls != NODATA
+    share = convolve_normalized((cls == TREES).astype(float), valid, disk_kernel(r / float(landcover.resolution_m)))
+    return np.where(valid, share, np.nan)
 
 
 def _residents_columns(
