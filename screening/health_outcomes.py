@@ -41,7 +41,7 @@ from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.screening.compare import Situation, before_positions, homes_after_plan
 from gezondestad.screening.plan import Plan, apply_plan
 from gezondestad.spatial.aggregate import home_points
-from gezondestad.spatial.health import HealthParams, HealthResult, health_outcomes, ndvi_from_green_share
+from gezondestad.spatial.health import DEFAULT_DRAWS, HealthParams, HealthResult, health_outcomes, ndvi_from_green_share
 from gezondestad.spatial.raster import sample_at_points
 
 logger = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ def _with_notes(r: HealthResult, extra: list[str]) -> HealthResult:
     return replace(r, notes=list(dict.fromkeys(extra + r.notes)))
 
 
-def city_health(area: StudyArea, params: HealthParams | None = None, draws: int = 1000, seed: int = 20261130,
+def city_health(area: StudyArea, params: HealthParams | None = None, draws: int = DEFAULT_DRAWS, seed: int = 20261130,
                 families: tuple[str, ...] = ("network", "heat", "green", "noise", "air")) -> HealthResult:
     """Current-city burden: deaths, DALYs and euros a year attributable to not meeting each recommendation."""
     p = params or HealthParams.from_norms()
@@ -252,7 +252,7 @@ def city_health(area: StudyArea, params: HealthParams | None = None, draws: int 
     return _with_notes(health_outcomes(f, None, p, draws, seed), notes)
 
 
-def plan_health(area: StudyArea, plan: Plan, params: HealthParams | None = None, draws: int = 1000, seed: int = 20261130,
+def plan_health(area: StudyArea, plan: Plan, params: HealthParams | None = None, draws: int = DEFAULT_DRAWS, seed: int = 20261130,
                 families: tuple[str, ...] = ("network", "heat", "green", "noise", "air")) -> HealthResult:
     """A plan's change in deaths, DALYs and euros a year (after - before), per pathway and group.
 
