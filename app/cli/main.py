@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gezondestad.app.cli.area",
     "gezondestad.app.cli.climate",
     "gezondestad.app.cli.health",
+    "gezondestad.app.cli.air",
 )
 """Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""
 
