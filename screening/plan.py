@@ -13,10 +13,27 @@ street        line        ``highway`` (default residential), ``mode`` (car/bike/
                           other street tag of :data:`gezondestad.layers.studyarea.STREET_TAGS`
 path          line        as street; default ``highway`` from ``mode`` (walk -> footway,
                           bike -> cycleway, else path)
-parking       polygon     ``paved`` (default true)
-water / wadi  polygon     ``name``; a wadi is a vegetated infiltration basin
+              line        ``regime`` (zone30 / fietsstraat / 50 / 70 / autovrij / verwijderd): a plan
+                          street lying over an existing street changes it (speed, fietsstraat,
+                          closed to cars, removed) instead of adding a street
+parking       polygon     ``paved`` (default true), ``spaces`` (whole number >= 0)
+water / wadi  polygon     ``name``; a wadi is a vegetated infiltration basin (water may be a line)
 demolition    polygon     removes the buildings, streets, green and pavement it covers
+paving        polygon     a paved square or yard (no parking): burned as paved, removes green
+facility      point/poly  ``kind``: school, kinderopvang/childcare, huisarts/gp, apotheek/pharmacy,
+                          winkel/shop, supermarkt, bushalte/bus_stop, tramhalte, woonzorgcentrum/
+                          care_home, ziekenhuis/hospital. Added to the POIs: feeds STOP S/O and
+                          counts as a sensitive destination (school, childcare, care, hospital)
+trees         poly/line   canopy (polygon) or a tree row (line, ``crown_m`` crown diameter,
+                          default ``plan_tree_row_crown_m``): burned as trees over pavement
+closure       line        over an existing street: ``regime`` (default autovrij = closed to motor
+                          traffic; ``verwijderd`` removes the street); never adds a street
+noise_barrier line        ``height`` (m, required): kept for the noise model (issue 13)
 ============  ==========  ==========================================================================
+
+Every plan polygon replaces the existing land use it covers (a green feature on the station car
+park removes that car park; parking on a park removes the park's green). Every attribute is
+validated; a wrong value gives a Dutch message naming the feature and what to use.
 
 Existing buildings covered for at least ``demolition_cover_share`` by a plan building, green,
 parking, water, wadi or demolition feature are replaced (removed); existing green under a plan
@@ -48,6 +65,7 @@ import pandas as pd
 import shapely
 from gezondestad.layers.osm_tags import finalize_streets, node_at_intersections
 from gezondestad.layers.validate import InputError, read_layer, validate_frame
+from gezondestad.model.geometry import buffer_union
 from gezondestad.model.norms import load_norms
 from gezondestad.model.population import RESIDENTIAL_USES, estimate_building_residents
 from gezondestad.model.studyarea import (
@@ -62,17 +80,51 @@ from rasterio import features as rfeatures
 from rasterio import windows as rwindows
 from shapely.ops import substring
 
-FEATURE_TYPES: tuple[str, ...] = ("building", "green", "street", "path", "parking", "water", "wadi", "demolition")
+FEATURE_TYPES: tuple[str, ...] = (
+    "building", "green", "street", "path", "parking", "water", "wadi", "demolition",
+    "paving", "facility", "trees", "closure", "noise_barrier",
+)
 """Allowed values of a plan feature's ``feature_type``."""
 
-POLYGON_TYPES = frozenset({"building", "green", "parking", "wadi", "demolition"})
-LINE_TYPES = frozenset({"street", "path"})
+POLYGON_TYPES = frozenset({"building", "green", "parking", "wadi", "demolition", "paving"})
+LINE_TYPES = frozenset({"street", "path", "closure", "noise_barrier"})
 _POLY = {"Polygon", "MultiPolygon"}
 _LINE = {"LineString", "MultiLineString"}
+_POINT = {"Point", "MultiPoint"}
+GEOMETRY_KINDS: dict[str, tuple[set[str], str]] = {
+    **{t: (_POLY, "een vlak (polygoon)") for t in POLYGON_TYPES},
+    **{t: (_LINE, "een lijn") for t in LINE_TYPES},
+    "water": (_POLY | _LINE, "een vlak of een lijn"),
+    "trees": (_POLY | _LINE, "een vlak (kruinoppervlak) of een lijn (bomenrij)"),
+    "facility": (_POINT | _POLY, "een punt of een vlak"),
+}
+"""Geometry each feature_type may have, with its Dutch description for errors."""
+
+FACILITY_KINDS: dict[str, str] = {
+    "school": "school", "kinderopvang": "childcare", "childcare": "childcare", "huisarts": "gp", "gp": "gp",
+    "apotheek": "pharmacy", "pharmacy": "pharmacy", "winkel": "shop", "shop": "shop", "supermarkt": "supermarket",
+    "supermarket": "supermarket", "bushalte": "bus_stop", "bus_stop": "bus_stop", "tramhalte": "tram_stop",
+    "tram_stop": "tram_stop", "woonzorgcentrum": "care_home", "care_home": "care_home", "ziekenhuis": "hospital",
+    "hospital": "hospital",
+}
+"""Facility ``kind`` (Dutch or English) -> ``pois.category``. School, GP, pharmacy, shop and stops feed STOP S/O;
+school, childcare, care home and hospital are sensitive destinations."""
+
+REGIMES: dict[str, dict[str, str | None]] = {
+    "zone30": {"maxspeed": "30"},
+    "fietsstraat": {"cyclestreet": "yes", "maxspeed": "30"},
+    "50": {"maxspeed": "50"},
+    "70": {"maxspeed": "70"},
+    "autovrij": {"motor_vehicle": "no"},
+    "verwijderd": {},
+}
+"""Street regimes a plan street/closure can set on the street it lies over (``regime`` attribute):
+zone 30, fietsstraat (cyclestreet, 30 km/h), 50 or 70 km/h, closed to motor traffic ("autovrij",
+a knip) or removed altogether ("verwijderd"). A ``closure`` without regime is "autovrij"."""
 
 PLAN_COLUMNS: tuple[str, ...] = (
     "feature_type", "name", "dwellings", "residents", "levels", "use", "public", "kind", "trees",
-    "mode", "paved",
+    "mode", "paved", "regime", "spaces", "height", "crown_m",
 ) + tuple(t for t in STREET_TAGS if t != "name")
 """Columns a plan frame carries after :func:`read_plan` (absent ones are None)."""
 
@@ -214,10 +266,11 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
     # geometry kind per type
     gt = f.geom_type.to_numpy()
     for i, (t, g) in enumerate(zip(f["feature_type"], gt)):
-        ok = g in _POLY if t in POLYGON_TYPES else (g in _LINE if t in LINE_TYPES else g in _POLY | _LINE)
-        if not ok:
-            want = "a polygon" if t in POLYGON_TYPES else ("a line" if t in LINE_TYPES else "a polygon or a line")
-            raise PlanError(f"{source}: {_label(f.iloc[i], i)} is a {g}, a {t} must be {want}. Redraw it.")
+        kinds, want = GEOMETRY_KINDS[t]
+        if g not in kinds:
+            want_en = "a polygon" if kinds == _POLY else ("a line" if kinds == _LINE else "a polygon or a line")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} is a {g}, a {t} must be {want_en} ({want}). Redraw it.")
+    _validate_new_attributes(f, source)
     # values
     for c, lo in (("dwellings", 0.0), ("residents", 0.0), ("levels", 0.0), ("trees", 0.0)):
         num = pd.to_numeric(f[c], errors="coerce")
@@ -245,6 +298,65 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
     if area is not None:
         check_plan_in_area(plan, area)
     return plan
+
+
+def _validate_new_attributes(f: gpd.GeoDataFrame, source: str) -> None:
+    """Check facility kinds, street regimes, parking spaces, barrier heights and crown widths (Dutch errors).
+
+    Normalises in place: ``kind`` of facilities to a ``pois.category``, ``regime`` to a key
+    of :data:`REGIMES`, ``spaces``/``height``/``crown_m`` to floats.
+    """
+    n = _norms()
+    ft = f["feature_type"].to_numpy()
+    for i in np.flatnonzero(ft == "facility"):
+        k = f["kind"].iloc[i]
+        key = None if k is None or (isinstance(k, float) and np.isnan(k)) else str(k).strip().lower().replace(" ", "_")
+        if key not in FACILITY_KINDS:
+            raise PlanError(
+                f"{source}: {_label(f.iloc[i], i)}: voorziening met soort (kind) {k!r} is onbekend. "
+                f"Geef kind één van: {', '.join(sorted(set(FACILITY_KINDS)))}."
+            )
+        f.loc[f.index[i], "kind"] = FACILITY_KINDS[key]
+    regs = []
+    for i, v in enumerate(f["regime"]):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
+            regs.append("autovrij" if ft[i] == "closure" else None)
+            continue
+        key = str(v).strip().lower().replace(" ", "").replace("km/u", "").replace("km/h", "").replace("zone", "zone")
+        key = {"30": "zone30", "zone_30": "zone30", "cyclestreet": "fietsstraat", "closed": "autovrij", "knip": "autovrij",
+               "removed": "verwijderd", "weg": "verwijderd"}.get(key, key)
+        if key not in REGIMES:
+            raise PlanError(
+                f"{source}: {_label(f.iloc[i], i)}: regime {v!r} is onbekend. Gebruik één van: {', '.join(REGIMES)}."
+            )
+        if ft[i] not in ("street", "path", "closure"):
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)}: een regime hoort bij een straat, pad of afsluiting (closure), niet bij een {ft[i]}.")
+        regs.append(key)
+    f["regime"] = regs
+    checks = (
+        ("spaces", ("parking",), 0.0, float(n["plan_max_parking_spaces"]), "een geheel aantal parkeerplaatsen ≥ 0"),
+        ("height", ("noise_barrier",), 0.0, float(n["plan_max_barrier_height_m"]), "een hoogte in meter > 0"),
+        ("crown_m", ("trees",), 0.0, float(n["plan_max_crown_m"]), "een kruindiameter in meter > 0"),
+    )
+    for c, types, lo, hi, rule in checks:
+        num = pd.to_numeric(f[c], errors="coerce")
+        given = f[c].notna() & (f[c].astype(str).str.strip() != "")
+        wrong = given & (num.isna() | (num < lo) | (num > hi) | ~np.isfinite(num.fillna(0)))
+        if c != "spaces":
+            wrong |= given & (num <= 0)
+        else:
+            wrong |= given & (num.fillna(0) % 1 != 0)
+        wrong |= given & ~np.isin(ft, types)
+        if wrong.any():
+            i = int(np.flatnonzero(wrong.to_numpy())[0])
+            if ft[i] not in types:
+                raise PlanError(f"{source}: {_label(f.iloc[i], i)}: '{c}' hoort enkel bij {', '.join(types)}, niet bij een {ft[i]}.")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} heeft {c}={f[c].iloc[i]!r}; dat moet {rule} zijn (hoogstens {hi:g}).")
+        f[c] = num.astype(float)
+    need = (ft == "noise_barrier") & ~np.isfinite(f["height"].to_numpy(dtype=float))
+    if need.any():
+        i = int(np.flatnonzero(need)[0])
+        raise PlanError(f"{source}: {_label(f.iloc[i], i)}: een geluidsscherm heeft een hoogte nodig (attribuut height, in meter).")
 
 
 def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str | None = None, name: str | None = None) -> Plan:
@@ -319,7 +431,7 @@ def plan_streets(plan: Plan) -> gpd.GeoDataFrame:
 
 def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     norms = _norms()
-    s = plan.of_type("street", "path").copy()
+    s = plan.of_type("street", "path", "closure").copy()
     if len(s) == 0:
         return gpd.GeoDataFrame({t: pd.Series(dtype=object) for t in STREET_TAGS}, geometry=gpd.GeoSeries([], crs=plan.features.crs), crs=plan.features.crs)
     s = s.explode(index_parts=False).reset_index(drop=True)
@@ -329,6 +441,8 @@ def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     default_path = np.where(mode.isin(["walk", "foot"]), "footway", np.where(mode.isin(["bike", "bicycle"]), "cycleway", "path"))
     default = np.where(is_path, default_path, np.where(mode.isin(["bike", "bicycle"]), "cycleway", "residential"))
     s["highway"] = [h if h is not None and str(h).strip() not in ("", "nan") else d for h, d in zip(hw, default)]
+    # a closure only changes the street it lies over: it keeps that street's class
+    s.loc[(s["feature_type"] == "closure").to_numpy() & hw.isna().to_numpy(), "highway"] = None
     both = mode.isin(["bike+walk", "walk+bike", "foot+bike", "bike+foot"]).to_numpy()
     s.loc[both & s["foot"].isna().to_numpy(), "foot"] = "designated"
     s.loc[both & s["bicycle"].isna().to_numpy(), "bicycle"] = "designated"
@@ -336,6 +450,10 @@ def _plan_streets(plan: Plan) -> gpd.GeoDataFrame:
     s["cyclestreet"] = cyc
     fs = (cyc == "yes").to_numpy() & s["maxspeed"].isna().to_numpy()
     s.loc[fs, "maxspeed"] = str(norms["fietsstraat_maxspeed"])
+    # a regime overrides the tags it concerns (zone30, fietsstraat, 50, 70, autovrij)
+    for i, reg in enumerate(s["regime"].to_numpy()):
+        for tag, val in REGIMES.get(reg, {}).items() if isinstance(reg, str) else ():
+            s.loc[s.index[i], tag] = val
     for t in STREET_TAGS:
         if t in s:
             s[t] = s[t].map(_tagstr).astype("object")
@@ -369,12 +487,28 @@ def _plan_footprint(plan: Plan) -> shapely.Geometry:
     lines = plan.features[plan.features.geom_type.isin(list(_LINE))]
     parts = list(polys)
     if len(lines):
-        st = plan_streets(plan) if len(plan.of_type("street", "path")) else None
+        st = plan_streets(plan) if len(plan.of_type("street", "path", "closure")) else None
         if st is not None and len(st):
             parts += list(st.geometry.buffer(lcm.street_width_m(st) / 2.0, cap_style="flat").values)
-        water_lines = lines[~lines["feature_type"].isin(list(LINE_TYPES))]
+        water_lines = lines[lines["feature_type"] == "water"]
         parts += list(water_lines.geometry.buffer(_water_line_width_m(water_lines) / 2.0).values)
+        parts += list(_tree_shapes(lines[lines["feature_type"] == "trees"]).values)
+        parts += list(lines[lines["feature_type"] == "noise_barrier"].geometry.buffer(0.5).values)
+    pts = plan.features[plan.features.geom_type.isin(list(_POINT))]
+    parts += list(pts.geometry.buffer(1.0).values)
     return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _tree_shapes(trees: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Canopy of plan trees: polygons as drawn, tree rows (lines) buffered by half their crown diameter."""
+    if len(trees) == 0:
+        return gpd.GeoSeries([], crs=trees.crs)
+    crown = trees["crown_m"].to_numpy(dtype=float)
+    crown = np.where(np.isfinite(crown) & (crown > 0), crown, float(_norms()["plan_tree_row_crown_m"]))
+    line = trees.geom_type.isin(list(_LINE)).to_numpy()
+    geoms = np.asarray(trees.geometry.values, dtype=object).copy()
+    geoms[line] = shapely.buffer(geoms[line], crown[line] / 2.0)
+    return gpd.GeoSeries(geoms, index=trees.index, crs=trees.crs)
 
 
 def _water_line_width_m(water: gpd.GeoDataFrame) -> np.ndarray:
@@ -413,6 +547,11 @@ class AppliedPlan:
     street_length_added_m: float = 0.0
     street_ends_snapped: int = 0
     parking_added_m2: float = 0.0
+    parking_spaces_added: float = 0.0
+    landuse_replaced_m2: float = 0.0
+    facilities_added: int = 0
+    tree_canopy_added_m2: float = 0.0
+    noise_barrier_m: float = 0.0
     water_added_m2: float = 0.0
     wadi_added_m2: float = 0.0
     landcover_cells_changed: int = 0
@@ -449,11 +588,12 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
     water = plan.of_type("water")
     wadi = plan.of_type("wadi")
     green = plan.of_type("green")
+    paving = plan.of_type("paving")
 
     # ---------------- buildings ----------------------------------------------------------
     b = out.themes["buildings"]
     removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=out.crs), crs=out.crs)
-    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *wadi.geometry.values, *green.geometry.values])
+    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *wadi.geometry.values, *green.geometry.values, *paving.geometry.values])
     if len(b) and not clear.is_empty:
         cand = b.sindex.query(clear, predicate="intersects")
         sh = np.zeros(len(b))
@@ -513,7 +653,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
 
     # ---------------- green -----------------------------------------------------------------
     g = out.themes["green"]
-    hard = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values])
+    hard = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *paving.geometry.values])
     if len(g) and not hard.is_empty:
         geoms = np.asarray(g.geometry.values, dtype=object)
         hit = shapely.intersects(geoms, hard)
@@ -570,6 +710,19 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
 
     # ---------------- land use ---------------------------------------------------------------
     lu = out.themes["landuse"]
+    # existing land use under a plan polygon is replaced (car park -> park, ...) or removed (demolition)
+    repl = shapely.union_all([*plan.features[plan.features.geom_type.isin(list(_POLY)) & plan.features["feature_type"].isin(["building", "green", "parking", "water", "wadi", "demolition", "paving", "facility"])].geometry.values])
+    if len(lu) and not repl.is_empty:
+        geoms = np.asarray(lu.geometry.values, dtype=object)
+        hit = shapely.intersects(geoms, repl)
+        if hit.any():
+            a0 = float(shapely.area(geoms[hit]).sum())
+            geoms = geoms.copy()
+            geoms[hit] = shapely.difference(geoms[hit], repl)
+            rep.landuse_replaced_m2 = a0 - float(shapely.area(geoms[hit]).sum())
+            lu = lu.copy()
+            lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=out.crs)
+            lu = lu[~lu.geometry.is_empty & (lu.geometry.area >= 1.0)]
     if len(wadi):
         # A wadi is a vegetated infiltration basin, dry most of the time: it is land use
         # ("other", named wadi) burned as low green, not open water (the water layer would treat
@@ -592,6 +745,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
     if len(parking):
         paved = parking[np.asarray(parking["paved"], dtype=bool)]
         rep.parking_added_m2 = float(paved.geometry.area.sum())
+        rep.parking_spaces_added = float(np.nansum(parking["spaces"].to_numpy(dtype=float)))
         start = int(pd.to_numeric(lu["landuse_id"], errors="coerce").max()) + 1 if len(lu) and pd.to_numeric(lu["landuse_id"], errors="coerce").notna().any() else 0
         add = gpd.GeoDataFrame(
             {
@@ -616,6 +770,29 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         lu = lu[~lu.geometry.is_empty]
     out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=out.crs))
 
+    # ---------------- facilities ---------------------------------------------------------------
+    fac = plan.of_type("facility")
+    if len(fac):
+        po = out.themes["pois"]
+        start = int(pd.to_numeric(po["poi_id"], errors="coerce").max()) + 1 if len(po) and pd.to_numeric(po["poi_id"], errors="coerce").notna().any() else 0
+        add = gpd.GeoDataFrame(
+            {
+                "poi_id": np.arange(start, start + len(fac), dtype=np.int64),
+                "category": fac["kind"].to_numpy(),
+                "subtype": fac["kind"].to_numpy(),
+                "name": fac["name"].to_numpy(),
+                "plan_fid": fac["plan_fid"].to_numpy(),
+            },
+            geometry=shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object)),
+            crs=out.crs,
+        )
+        rep.facilities_added = int(len(add))
+        out.themes["pois"] = conform_theme("pois", gpd.GeoDataFrame(pd.concat([po, add], ignore_index=True), geometry="geometry", crs=out.crs), crs=out.crs)
+    nb = plan.of_type("noise_barrier")
+    rep.noise_barrier_m = float(nb.geometry.length.sum()) if len(nb) else 0.0
+    tr = plan.of_type("trees")
+    rep.tree_canopy_added_m2 = float(_tree_shapes(tr).area.sum()) if len(tr) else 0.0
+
     # ---------------- streets ------------------------------------------------------------------
     removed_streets = _apply_streets(out, plan, demo_u, norms, rep)
 
@@ -633,7 +810,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         "effects": rep.to_dict(),
         "bounds": [float(x) for x in plan.features.total_bounds],
     }
-    for t in ("buildings", "green", "streets", "water", "landuse", "wijken"):
+    for t in ("buildings", "green", "streets", "water", "landuse", "wijken", "pois"):
         info = out.manifest["themes"].setdefault(t, {})
         info["count"] = int(len(out.themes[t]))
         if info["count"]:
@@ -670,24 +847,38 @@ def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: 
     tags = [t for t in STREET_TAGS if t in ps.columns and t != "name"]  # an existing street keeps its name
     new_parts: list[tuple[shapely.Geometry, int]] = []
     changed = np.zeros(len(s), dtype=bool)
+    drop = np.zeros(len(s), dtype=bool)
     for j in range(len(ps)):
         line = ps.geometry.iloc[j]
         buf = line.buffer(tol, cap_style="flat")
         cand = s.sindex.query(buf, predicate="intersects") if len(s) else np.zeros(0, dtype=int)
         covered = cand[shapely.covered_by(np.asarray(s.geometry.values[cand], dtype=object), line.buffer(tol))] if len(cand) else cand
+        remove = ps["regime"].iloc[j] == "verwijderd"
         if len(covered):
-            for t in tags:
-                v = _tagstr(ps[t].iloc[j])
-                if v is not None:
-                    s.loc[covered, t] = v
-            changed[covered] = True
+            if remove:
+                drop[covered] = True
+            else:
+                for t in tags:
+                    v = _tagstr(ps[t].iloc[j])
+                    if v is not None:
+                        s.loc[covered, t] = v
+                changed[covered] = True
             rest = line.difference(shapely.union_all(s.geometry.values[covered]).buffer(tol))
         else:
             rest = line
+        if remove or ps["feature_type"].iloc[j] == "closure":
+            # closures and removals act on existing streets only; nothing is added
+            if not len(covered):
+                rep.notes.append(f"Afsluiting/verwijdering '{ps['name'].iloc[j] or j}' ligt niet over een bestaande straat en heeft geen effect.")
+            continue
         for part in shapely.get_parts(rest):
             if part.geom_type == "LineString" and part.length > tol:
                 new_parts.append((part, j))
-    rep.street_edges_changed = int(changed.sum())
+    rep.street_edges_changed = int((changed & ~drop).sum())
+    if drop.any():
+        removed = pd.concat([removed, s[drop]], ignore_index=True)
+        rep.street_edges_removed += int(drop.sum())
+        s = s[~drop].reset_index(drop=True)
     if not new_parts:
         out.themes["streets"] = finalize_streets(s.drop(columns=["u", "v", "edge_id", "length_m"], errors="ignore"))
         return removed
@@ -699,7 +890,7 @@ def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: 
     rep.street_ends_snapped = n_snapped
     rep.street_length_added_m = float(new.length.sum())
     # node new lines with the existing edges they cross (only those edges are re-noded)
-    region = shapely.union_all(new.geometry.values).buffer(0.5)
+    region = buffer_union(shapely.union_all(new.geometry.values), 0.5)
     touch = s.sindex.query(region, predicate="intersects") if len(s) else np.zeros(0, dtype=int)
     keep_mask = np.ones(len(s), dtype=bool)
     keep_mask[touch] = False
@@ -806,6 +997,7 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
     wadi = plan.of_type("wadi")
     # a wadi is a vegetated basin: low green, except its permanent water is drawn as water
     shapes += [(g, lcm.LOW_GREEN) for g in wadi.geometry.values]
+    shapes += [(g, lcm.PAVED) for g in plan.of_type("paving").geometry.values]
     st = plan_streets(plan)
     res_m = lc.resolution_m
     if len(st):
@@ -816,6 +1008,8 @@ def _reburn_landcover(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, remo
         shapes += [(g, lcm.PAVED) for g in st.geometry.values[sw >= res_m / 2.0]]
     park = plan.of_type("parking")
     shapes += [(g, lcm.PAVED if p else lcm.BARE) for g, p in zip(park.geometry.values, park["paved"])]
+    # planted trees: canopy seen from above covers the pavement under it (not buildings or water)
+    shapes += [(g, lcm.TREES) for g in _tree_shapes(plan.of_type("trees")).values]
     wat = plan.of_type("water")
     wat_w = _water_line_width_m(wat)
     shapes += [(g if g.geom_type in _POLY else g.buffer(w / 2.0), lcm.WATER) for g, w in zip(wat.geometry.values, wat_w)]
@@ -840,7 +1034,7 @@ def plan_area(plan: Plan, buffer_m: float | None = None) -> gpd.GeoDataFrame:
     """
     d = float(buffer_m if buffer_m is not None else _norms()["plan_zone_buffer_m"])
     fp = plan_footprint(plan)
-    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[fp.buffer(d) if not fp.is_empty else fp], crs=plan.features.crs)
+    return gpd.GeoDataFrame({"zone": ["plan"]}, geometry=[buffer_union(fp, d) if not fp.is_empty else fp], crs=plan.features.crs)
 
 
 __all__ = [

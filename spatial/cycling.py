@@ -200,6 +200,7 @@ def classify_lts(streets: gpd.GeoDataFrame, norms_dir: str | None = None) -> pd.
             "cyclable": cyclable,
             "fietsstraat": fiets,
             "maxspeed_kmh": np.where(car_free, np.nan, speed),
+            "lanes_n": np.where(car_free, np.nan, lanes),
             "maxspeed_assumed": uses_speed & ~np.isfinite(speed_tag),
             "lanes_assumed": uses_lanes & ~np.isfinite(lanes_tag),
         },
@@ -382,7 +383,7 @@ def low_stress_reach(
     """
     n = load_norms("lts", norms_dir)
     snap = float(n["home_max_snap_m"].value)
-    ratio = float(n["max_detour_ratio"].value)
+    ratio = float(n["max_detour_ratio"].value)  # x low_stress_circuity x crow-fly = the distance budget
     # the centre is a notional point (a wijk centroid): move it onto the nearest cyclable edge
     # within centre_max_snap_m first; schools snap like homes
     sc = snap_points(bike_net, np.array([centre], dtype=object), float(n["centre_max_snap_m"].value))
@@ -403,27 +404,113 @@ def low_stress_reach(
         r = build_router(net, homes.geometry, targets, snap)
         out[f"{prefix}_d_centre_m"] = router_nearest(r, is_centre).distance_m
         out[f"{prefix}_d_school_m"] = router_nearest(r, ~is_centre).distance_m if len(targets) > 1 else np.inf
-    for t in ("centre", "school"):
-        a, lo = out[f"bike_d_{t}_m"].to_numpy(), out[f"lts12_d_{t}_m"].to_numpy()
-        out[f"{t}_lts12"] = np.isfinite(a) & np.isfinite(lo) & (lo <= ratio * a + 1e-6)
+    # absolute budget (independent of the network): ratio x circuity x crow-fly distance
+    k = ratio * float(n["low_stress_circuity"].value)
+    floor = float(n["low_stress_budget_floor_m"].value)
+    hxy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
+    cxy = shapely.get_coordinates(centre_on)[0]
+    budget_c = np.maximum(floor, k * np.hypot(hxy[:, 0] - cxy[0], hxy[:, 1] - cxy[1]))
+    lo = out["lts12_d_centre_m"].to_numpy(dtype=float)
+    out["centre_lts12"] = np.isfinite(lo) & (lo <= budget_c + 1e-6)
+    reached = np.zeros(len(homes), dtype=bool)
+    if low_net is not None and len(schools):
+        r = build_router(low_net, homes.geometry, targets, snap)
+        sxy = shapely.get_coordinates(np.asarray(schools.values, dtype=object))
+        for j in range(len(sxy)):
+            budget = np.maximum(floor, k * np.hypot(hxy[:, 0] - sxy[j, 0], hxy[:, 1] - sxy[j, 1]))
+            m = np.zeros(len(targets), dtype=bool)
+            m[1 + j] = True
+            d = router_nearest(r, m, max_dist_m=float(budget.max()) + 1.0).distance_m
+            reached |= np.isfinite(d) & (d <= budget + 1e-6)
+    out["school_lts12"] = reached
     return LowStressReach(out, centre)
 
 
-def low_stress_network(streets: gpd.GeoDataFrame, lts: pd.DataFrame, norms_dir: str | None = None) -> Network | None:
-    """The network of cyclable edges with LTS <= ``low_stress_max_lts`` (None when empty)."""
-    from gezondestad.spatial.network import build_network
+def crossing_stress_edges(streets: gpd.GeoDataFrame, lts: pd.DataFrame, norms_dir: str | None = None) -> np.ndarray:
+    """True for edges of roads that are stressful to cross without signals (see :func:`crossing_stress_nodes`)."""
+    n = load_norms("lts", norms_dir)
+    v_ = lambda k: float(n[k].value)  # noqa: E731
+    speed = lts["maxspeed_kmh"].to_numpy(dtype=float)
+    lanes = lts["lanes_n"].to_numpy(dtype=float) if "lanes_n" in lts else np.full(len(lts), np.nan)
+    lanes = np.nan_to_num(lanes, nan=2.0)
+    stress = np.isfinite(speed) & (
+        (lanes >= v_("crossing_stress_any_speed_lanes"))
+        | ((lanes >= v_("crossing_stress_multilane_min_lanes")) & (speed >= v_("crossing_stress_speed_multilane_kmh")))
+        | (speed >= v_("crossing_stress_speed_kmh"))
+    )
+    return stress & (_col(streets, "motor_vehicle") != "no")
 
+
+def crossing_stress_nodes(streets: gpd.GeoDataFrame, lts: pd.DataFrame, u: np.ndarray, v: np.ndarray, norms_dir: str | None = None) -> np.ndarray:
+    """Node ids where crossing is a stress point (Furth's unsignalised crossing criteria).
+
+    A node is a stress point when a road that is stressful to cross passes through it (at least
+    two of its edges meet there) and no edge at the node carries traffic signals
+    (``crossing=traffic_signals`` or ``highway=traffic_signals``). Stressful to cross (Mekuria,
+    Furth & Nixon 2012, Table 4, without median): ``crossing_stress_any_speed_lanes`` lanes or
+    more, or ``crossing_stress_multilane_min_lanes`` lanes at ``crossing_stress_speed_multilane_kmh``,
+    or any road at ``crossing_stress_speed_kmh`` or faster.
+    """
+    stress = crossing_stress_edges(streets, lts, norms_dir)
+    nn = int(max(u.max(initial=-1), v.max(initial=-1))) + 1
+    cnt = np.bincount(np.r_[u[stress], v[stress]], minlength=nn)
+    sig = (_col(streets, "crossing") == "traffic_signals") | (_col(streets, "highway") == "traffic_signals")
+    signal = np.zeros(nn, dtype=bool)
+    signal[np.r_[u[sig], v[sig]]] = True
+    return np.flatnonzero((cnt >= 2) & ~signal)
+
+
+def low_stress_network(streets: gpd.GeoDataFrame, lts: pd.DataFrame, norms_dir: str | None = None) -> Network | None:
+    """The network of cyclable edges with LTS <= ``low_stress_max_lts`` (None when empty).
+
+    Crossings are part of the route: at a :func:`crossing_stress_nodes` node where two or more
+    low-stress edges that are not part of the stressful road meet (a side street crossing it),
+    those edges are detached from the node, so a low-stress route cannot cross there. A side
+    street ending at such a road (one low-stress edge) stays connected to it (e.g. to a cycle
+    track along it), and so do the road's own low-stress edges (a separated track).
+    """
     max_lts = float(load_norms("lts", norms_dir)["low_stress_max_lts"].value)
     mask = lts["cyclable"].to_numpy() & (lts["lts"].to_numpy() <= max_lts)
     if not mask.any():
         return None
-    return build_network(streets, mask)
+    geoms = streets.geometry.values
+    u, v, node_xy, keep = node_lines(geoms)
+    sub = lts.iloc[np.flatnonzero(keep)]
+    st_keep = streets.iloc[np.flatnonzero(keep)]
+    bad = crossing_stress_nodes(st_keep, sub, u, v, norms_dir)
+    m = mask[keep]
+    src = np.flatnonzero(keep)[m]
+    u, v = u[m].astype(np.int64), v[m].astype(np.int64)
+    g = np.asarray(geoms, dtype=object)[keep][m]
+    if len(g) == 0:
+        return None
+    if len(bad):
+        # low edges that are not the stressful road itself ("side" edges) at each bad node
+        road = crossing_stress_edges(st_keep, sub, norms_dir)[m]
+        side_u = np.isin(u, bad) & ~road
+        side_v = np.isin(v, bad) & ~road
+        nn = node_xy.shape[0]
+        cnt = np.bincount(np.r_[u[side_u], v[side_v]], minlength=nn)
+        cut_u = side_u & (cnt[u] >= 2)
+        cut_v = side_v & (cnt[v] >= 2)
+        k = int(cut_u.sum() + cut_v.sum())
+        if k:
+            new_ids = np.arange(nn, nn + k, dtype=np.int64)
+            ends = np.r_[u[cut_u], v[cut_v]]
+            node_xy = np.vstack([node_xy, node_xy[ends]])
+            u = u.copy()
+            v = v.copy()
+            u[cut_u] = new_ids[: int(cut_u.sum())]
+            v[cut_v] = new_ids[int(cut_u.sum()):]
+    return Network(node_xy, u, v, shapely.length(g), g, src)
 
 
 __all__ = [
     "CyclingError",
     "LowStressReach",
     "classify_lts",
+    "crossing_stress_edges",
+    "crossing_stress_nodes",
     "default_centre",
     "fietsstraat_components",
     "fietsstraat_mask",

@@ -126,9 +126,34 @@ def test_low_stress_reach_with_detour_limit_by_hand():
     # low-stress edge to the school is the loop at y = 100 (103 m away > 100 m snap limit): unreachable
     assert r["bike_d_school_m"] == pytest.approx(508.0)
     assert np.isinf(r["lts12_d_school_m"]) and not r["school_lts12"]
+    # absolute budget: max_detour_ratio 1.25 x circuity 1.3 x crow-fly |(0,-5)-(1000,0)| = 1.625 x 1000.0125 = 1625.02 m
     r2 = _reach_case(200.0).distances.iloc[0]
-    assert r2["lts12_d_centre_m"] == pytest.approx(1405.0)  # detour 1.4 > 1.25
-    assert not r2["centre_lts12"]
+    assert r2["lts12_d_centre_m"] == pytest.approx(1405.0)  # 1405 <= 1625: reached
+    assert r2["centre_lts12"]
+    r3 = _reach_case(350.0).distances.iloc[0]
+    assert r3["lts12_d_centre_m"] == pytest.approx(1705.0)  # 1705 > 1625: not reached at low stress
+    assert not r3["centre_lts12"]
+
+
+def test_crossing_a_70_road_without_signals_is_a_stress_point():
+    # a zone-30 street crossing a 70 km/h road at (0,0): north arm (0,0)-(0,200), south arm (0,0)-(0,-200)
+    rows = [{"highway": "primary", "maxspeed": "70", "lanes": "2"}] * 2 + [{"highway": "residential", "maxspeed": "30"}] * 2
+    geoms = [shapely.LineString([(-500, 0), (0, 0)]), shapely.LineString([(0, 0), (500, 0)]),
+             shapely.LineString([(0, 0), (0, 200)]), shapely.LineString([(0, 0), (0, -200)])]
+    s = gpd.GeoDataFrame(pd.DataFrame([{t: r.get(t) for t in STREET_TAGS} for r in rows]), geometry=geoms, crs=31370)
+    lts = classify_lts(s)
+    homes = gpd.GeoDataFrame(geometry=shapely.points([(5, 150)]), crs=31370)
+    r = low_stress_reach(build_network(s, lts["cyclable"].to_numpy()), low_stress_network(s, lts), homes, shapely.Point(0, -150), gpd.GeoSeries([], crs=31370))
+    d = r.distances.iloc[0]
+    assert d["bike_d_centre_m"] == pytest.approx(5 + 150 + 150)
+    assert np.isinf(d["lts12_d_centre_m"]) and not d["centre_lts12"]  # cannot cross the 70 km/h road at low stress
+    # with traffic signals at the crossing (a signalled crossing way at the node) it can
+    s2 = pd.concat([s, gpd.GeoDataFrame(pd.DataFrame([{t: None for t in STREET_TAGS} | {"highway": "footway", "crossing": "traffic_signals"}]),
+                                        geometry=[shapely.LineString([(0, 0), (-5, -5)])], crs=31370)], ignore_index=True)
+    s2 = gpd.GeoDataFrame(s2, geometry="geometry", crs=31370)
+    lts2 = classify_lts(s2)
+    r2 = low_stress_reach(build_network(s2, lts2["cyclable"].to_numpy()), low_stress_network(s2, lts2), homes, shapely.Point(0, -150), gpd.GeoSeries([], crs=31370))
+    assert r2.distances.iloc[0]["lts12_d_centre_m"] == pytest.approx(305.0) and r2.distances.iloc[0]["centre_lts12"]
 
 
 def test_default_centre_is_centroid_of_wijk_with_most_shops():
