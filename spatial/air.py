@@ -665,7 +665,8 @@ class AirResult:
     per_wijk : DataFrame
         wijk_code, wijk_naam, residents, homes, no2_mean_ugm3, pm25_mean_ugm3 (population-weighted),
         residents_no2_class_1..n, residents_pm25_class_1..n, residents_above_who_no2 / _pm25,
-        residents_above_eu2030_no2 / _pm25, destinations, destinations_above_who_no2 / _pm25.
+        residents_above_eu2030_no2 / _pm25 (NaN when residents are unknown), homes_above_* (counts),
+        destinations, destinations_above_who_no2 / _pm25, destinations_above_eu2030_no2 / _pm25.
     per_class : DataFrame
         pollutant, class, label, upper bound, residents, homes, destinations (whole area).
     grid : LandCover or None
@@ -850,6 +851,8 @@ def air_exposure(
             )
     if not area.has("buildings"):
         notes.append("Geen gebouwen: straatcanyons zijn niet herkend en woningen zijn geschat langs de straten.")
+    if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
+        notes.append("Inwonersaantallen zijn onbekend: aantallen per klasse staan als woningen, niet als inwoners.")
     notes.append("Zwarte koolstof (roet) is niet berekend: er is geen bronvaste emissiefactor in de normen.")
     notes.extend(str(n) for n in (traffic.attrs.get("notes") or []))
     if "traffic_source" in traffic.columns:
@@ -909,10 +912,18 @@ def _per_wijk(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, area: StudyArea, 
             values[f"residents_{pol}_class_{c}"] = (cls == c).astype(float)
             how[f"residents_{pol}_class_{c}"] = "sum"
         v = homes[f"{pol}_ugm3"].to_numpy()
-        values[f"residents_above_who_{pol}"] = np.where(np.isfinite(v), v > lim[pol][0], np.nan).astype(float)
-        values[f"residents_above_eu2030_{pol}"] = np.where(np.isfinite(v), v > lim[pol][1], np.nan).astype(float)
-        how[f"residents_above_who_{pol}"] = how[f"residents_above_eu2030_{pol}"] = "sum"
+        for name, limit in (("who", lim[pol][0]), ("eu2030", lim[pol][1])):
+            above = np.where(np.isfinite(v), v > limit, np.nan).astype(float)
+            values[f"residents_above_{name}_{pol}"] = above
+            values[f"homes_above_{name}_{pol}"] = above
+            how[f"residents_above_{name}_{pol}"] = "sum"
+            how[f"homes_above_{name}_{pol}"] = "count"
     per = aggregate_per_wijk(homes, values, area.wijken, how=how)
+    if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
+        # aggregate_per_wijk weighs homes equally when nobody is counted: those are homes, not residents
+        for c in per.columns:
+            if c == "residents" or c.startswith("residents_"):
+                per[c] = np.nan
     codes = per["wijk_code"].astype("object")
     dcode = dest["wijk_code"].astype("object") if len(dest) else pd.Series(dtype="object")
     per["destinations"] = codes.map(dcode.value_counts()).fillna(0).astype(int).to_numpy()
@@ -926,6 +937,8 @@ def _per_wijk(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, area: StudyArea, 
 def _per_class(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, p: AirParams) -> pd.DataFrame:
     rows = []
     res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    if res.sum() <= 0:
+        res = np.full(len(res), np.nan)  # residents unknown: "onbekend", never 0
     for pol in POLLUTANTS:
         breaks = getattr(p, f"{pol}_class_breaks_ugm3")
         hc = homes[f"{pol}_class"].to_numpy()
@@ -937,7 +950,7 @@ def _per_class(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, p: AirParams) ->
                     "class": c,
                     "label": "onbekend" if c == 0 else p.class_labels[c - 1],
                     "upper_ugm3": breaks[c - 1] if 1 <= c <= len(breaks) else (np.inf if c else np.nan),
-                    "residents": float(res[hc == c].sum()),
+                    "residents": float(res[hc == c].sum()) if np.isfinite(res).all() else np.nan,
                     "homes": int((hc == c).sum()),
                     "destinations": int((dc == c).sum()),
                 }

@@ -235,6 +235,16 @@ def test_air_exposure_per_wijk_and_destinations():
     assert {"background_no2_ugm3", "who_no2_ugm3", "eu2030_pm25_ugm3"} <= set(res.norms_used)
 
 
+def test_unknown_residents_are_onbekend_not_zero():
+    area = _area(_row_of_blocks(20.0, 30.0), residents=[0.0] * 30)
+    res = air_exposure(area, _traffic([_road()], aadt=30000.0))
+    per = res.per_wijk
+    assert per["residents"].isna().all() and per["residents_above_who_no2"].isna().all()
+    assert per["homes_above_who_no2"].sum() == len(res.homes) == 30  # every home is above 10 µg/m³ NO2
+    assert res.per_class["residents"].isna().all()
+    assert any("Inwonersaantallen zijn onbekend" in n for n in res.notes)
+
+
 def _write_raster(path, value: float, lonlat_bounds: tuple[float, float, float, float], nodata_all: bool = False) -> None:
     data = np.full((40, 40), -9999.0 if nodata_all else value, dtype="float32")
     with rasterio.open(path, "w", driver="GTiff", height=40, width=40, count=1, dtype="float32", crs="EPSG:4326",
