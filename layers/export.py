@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import rasterio
 import shapely
 from affine import Affine
 from gezondestad.layers.studyarea import MANIFEST_NAME, _for_gpkg
+from gezondestad.model.progress import Progress, as_progress
 from gezondestad.model.studyarea import (
     CRS,
     VECTOR_THEMES,
@@ -213,12 +215,34 @@ def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs: str | None = None, progress: bool = False) -> list[Path]:
+def write_table(table: pd.DataFrame, path: str | os.PathLike, dutch: bool = False) -> Path:
+    """Write a plain table as CSV: comma-separated with a decimal point, or for Dutch spreadsheets
+    (``dutch``) semicolon-separated with a decimal comma and a byte-order mark (Excel, nl-BE)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    if dutch:
+        table.to_csv(p, index=False, sep=";", decimal=",", encoding="utf-8-sig")
+    else:
+        table.to_csv(p, index=False)
+    return p
+
+
+def export_study_area(
+    area: StudyArea,
+    out_dir: str | os.PathLike,
+    fmt: str,
+    crs: str | None = None,
+    progress: Progress | bool | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    dutch_tables: bool = False,
+) -> list[Path]:
     """Export a study area: vector themes (gpkg/geojson/csv) or the land cover (geotiff).
 
     Empty themes are skipped (the manifest, written next to the files as ``manifest.json``,
     says they are missing). Files are named ``<name>_<theme>.<ext>`` (a GeoPackage holds all
-    themes as layers: ``<name>.gpkg``), with ``_4326`` appended in WGS84.
+    themes as layers: ``<name>.gpkg``), with ``_4326`` appended in WGS84. Plain ``tables``
+    (e.g. the indicators per wijk) are written as ``<name>_<key>.csv`` (:func:`write_table`,
+    ``dutch_tables`` for Dutch spreadsheets) and listed in the manifest too.
 
     Returns
     -------
@@ -235,11 +259,15 @@ def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs
         tag = "_4326"
     written: list[Path] = []
     themes = [t for t in VECTOR_THEMES if area.has(t)]
-    it: Any = themes
-    if progress and fmt != "geotiff":
-        from tqdm import tqdm
+    report = as_progress(progress if fmt != "geotiff" else None, f"Export {fmt}")
 
-        it = tqdm(themes, desc=f"Export {fmt}", unit="theme")
+    def it_themes() -> Any:
+        for i, t in enumerate(themes):
+            report(i, len(themes), t)
+            yield t
+        report(len(themes), len(themes), "klaar")
+
+    it = it_themes()
     if fmt == "geotiff":
         if area.landcover is None:
             raise ExportError(f"Study area '{area.name}' has no land-cover raster to export; prepare it again.")
@@ -254,6 +282,8 @@ def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs
     else:
         for t in it:
             written.append(write_vector(area.themes[t], out / f"{stem}_{t}{tag}{SUFFIX[fmt]}", fmt, crs, layer=t))
+    for key, table in (tables or {}).items():
+        written.append(write_table(table, out / f"{stem}_{key}.csv", dutch=dutch_tables))
     man = dict(area.manifest)
     man["export"] = {"format": fmt, "crs": "EPSG:4326" if fmt == "geojson" else crs, "files": [p.name for p in written]}
     mp = out / MANIFEST_NAME
@@ -262,4 +292,7 @@ def export_study_area(area: StudyArea, out_dir: str | os.PathLike, fmt: str, crs
     return written
 
 
-__all__ = ["FORMATS", "EXPORT_CRS", "MIME", "ExportError", "Raster", "export_study_area", "layer_to_bytes", "write_vector", "write_raster", "to_csv_frame"]
+__all__ = [
+    "FORMATS", "EXPORT_CRS", "MIME", "ExportError", "Raster", "export_study_area", "layer_to_bytes", "write_vector", "write_raster",
+    "to_csv_frame", "write_table",
+]

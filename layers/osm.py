@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 from gezondestad.layers.osm_tags import tag_to_str
 from gezondestad.layers.validate import InputError, read_vector, validate_frame
+from gezondestad.model.progress import Progress, TqdmProgress, as_progress
 from gezondestad.model.studyarea import (
     CRS,
     STREET_TAGS,
@@ -186,23 +187,20 @@ def _expand_tags(df: gpd.GeoDataFrame, keys: tuple[str, ...] | list[str]) -> gpd
 
 
 class _Steps:
-    """A tqdm bar over named steps (disabled unless ``progress``)."""
+    """Named steps reported to a progress callback (:mod:`gezondestad.model.progress`; ``True`` = tqdm)."""
 
-    def __init__(self, total: int, progress: bool, desc: str) -> None:
-        self.bar = None
-        if progress:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, unit="step")
+    def __init__(self, total: int, progress: Progress | bool | None, desc: str) -> None:
+        self._progress = as_progress(progress, desc)
+        self._total = total
+        self._done = 0
 
     def __call__(self, label: str) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(label)
-            self.bar.update(1)
+        self._done = min(self._done + 1, self._total)
+        self._progress(self._done, self._total, label)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if isinstance(self._progress, TqdmProgress):
+            self._progress.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,7 +488,7 @@ def study_area_from_osm(
     wijken: gpd.GeoDataFrame | None = None,
     wijken_info: ThemeInfo | None = None,
     resolution_m: float = 10.0,
-    progress: bool = False,
+    progress: Progress | bool | None = False,
     crs: str | None = None,
 ) -> StudyArea:
     """Map raw OSM data onto a :class:`StudyArea` (the one place where OSM tags are interpreted).
@@ -760,7 +758,7 @@ def _read_osm_xml(path: Path, boundary4326: shapely.Geometry | None) -> tuple[gp
     return edges, nodes, feats
 
 
-def _read_pbf(path: Path, boundary4326: shapely.Geometry | None, progress: bool = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
+def _read_pbf(path: Path, boundary4326: shapely.Geometry | None, progress: Progress | bool | None = False) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     import pyrosm
 
     steps = _Steps(4, progress, f"Reading {path.name}")
@@ -813,7 +811,7 @@ def area_from_osm_file(
     name: str | None = None,
     wijken_layer: str | None = None,
     resolution_m: float = 10.0,
-    progress: bool = False,
+    progress: Progress | bool | None = False,
     crs: str | None = None,
     wijken: gpd.GeoDataFrame | None = None,
     wijken_info: ThemeInfo | None = None,
@@ -890,7 +888,7 @@ def area_from_polygon(
     wijken: gpd.GeoDataFrame | None = None,
     wijken_info: ThemeInfo | None = None,
     resolution_m: float = 10.0,
-    progress: bool = False,
+    progress: Progress | bool | None = False,
     _query_label: str | None = None,
     area_crs: str | None = None,
 ) -> StudyArea:
@@ -921,7 +919,7 @@ def area_from_place(
     *,
     wijken_layer: str | None = None,
     resolution_m: float = 10.0,
-    progress: bool = False,
+    progress: Progress | bool | None = False,
     crs: str | None = None,
 ) -> StudyArea:
     """Download OSM for a place name with osmnx (needs internet), e.g. ``"Mechelen, Belgium"``.

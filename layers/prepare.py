@@ -16,12 +16,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from gezondestad.layers.demo import build_demo_area
+from gezondestad.layers.osm import area_from_osm_file, area_from_place
+from gezondestad.layers.sources import area_from_sources
 from gezondestad.layers.studyarea import (
     MANIFEST_NAME,
     is_study_area_dir,
     load_study_area,
     save_study_area,
 )
+from gezondestad.model.progress import Progress
 from gezondestad.model.studyarea import StudyArea, StudyAreaError
 
 
@@ -57,7 +61,7 @@ def prepare_from_args(
     demo: bool = False,
     wijken_file: str | Path | None = None,
     resolution_m: float = 10.0,
-    progress: bool = False,
+    progress: Progress | bool | None = None,
     crs: str | None = None,
 ) -> StudyArea:
     """Prepare a study area from exactly one source (see ``gezondestad prepare --help``).
@@ -76,8 +80,8 @@ def prepare_from_args(
         Wijken polygons for ``place`` / ``osm_file`` (boundary = their union).
     resolution_m : float
         Land-cover cell size in metres.
-    progress : bool
-        Show tqdm progress bars.
+    progress : Progress, optional
+        Callback ``(done, total, message)`` (:mod:`gezondestad.model.progress`); ``True`` shows tqdm bars.
     crs : str, optional
         Working metric CRS (``"EPSG:32628"``); default Lambert 72 in Belgium, else the UTM zone of
         the area (a sources TOML may name one with ``crs = ...``). Not for the demo (Lambert 72).
@@ -93,20 +97,12 @@ def prepare_from_args(
             raise StudyAreaError("De demostad ligt in Lambert 72 (EPSG:31370); --crs geldt niet voor --demo.")
         req["crs"] = crs
     if demo:
-        from gezondestad.layers.demo import build_demo_area
-
         area = build_demo_area()
     elif place:
-        from gezondestad.layers.osm import area_from_place
-
         area = area_from_place(place, wijken_file, resolution_m=resolution_m, progress=progress, crs=crs)
     elif osm_file:
-        from gezondestad.layers.osm import area_from_osm_file
-
         area = area_from_osm_file(osm_file, wijken_file, resolution_m=resolution_m, progress=progress, crs=crs)
     else:
-        from gezondestad.layers.sources import area_from_sources
-
         area = area_from_sources(sources_toml, resolution_m=resolution_m, progress=progress, crs=crs)  # type: ignore[arg-type]
     area.manifest["prepared_from"] = req
     return area
@@ -139,7 +135,7 @@ def load_or_prepare(
     wijken_file: str | Path | None = None,
     resolution_m: float = 10.0,
     rebuild: bool = False,
-    progress: bool = False,
+    progress: Progress | bool | None = None,
 ) -> StudyArea:
     """Load ``directory`` when it holds a study area prepared from the same request; else prepare it.
 

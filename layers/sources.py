@@ -59,6 +59,7 @@ import pandas as pd
 import shapely
 from gezondestad.layers.osm_tags import tag_to_str
 from gezondestad.layers.validate import InputError, read_vector
+from gezondestad.model.progress import Progress, TqdmProgress, as_progress
 from gezondestad.model.studyarea import (
     CRS,
     GREEN_KINDS,
@@ -321,7 +322,7 @@ def read_population(spec: dict[str, Any], base_dir: Path) -> tuple[float, dict[s
     return total, shares, _source_text(spec, path.name)
 
 
-def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None, progress: bool = False, crs: str | None = None) -> StudyArea:
+def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None, progress: Progress | bool | None = False, crs: str | None = None) -> StudyArea:
     """Prepare a study area from a sources TOML: city GIS files per theme, or an OSM file (``[osm]``), plus a GTFS feed.
 
     Top-level keys besides the themes: ``crs`` (working CRS, e.g. ``"EPSG:32628"``; default Lambert 72
@@ -353,7 +354,7 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
     return area
 
 
-def _area_from_osm_section(cfg: dict[str, Any], p: Path, resolution_m: float | None, progress: bool, crs: str | None) -> StudyArea:
+def _area_from_osm_section(cfg: dict[str, Any], p: Path, resolution_m: float | None, progress: Progress | bool | None, crs: str | None) -> StudyArea:
     """``[osm]`` + ``[wijken]``: every theme from the OSM file, clipped to the wijken (read with their column mapping)."""
     from gezondestad.layers.osm import area_from_osm_file
 
@@ -409,7 +410,7 @@ def _attach_gtfs(area: StudyArea, spec: dict[str, Any], base: Path) -> StudyArea
     return area
 
 
-def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: str | None) -> StudyArea:
+def _area_from_files(p: Path, resolution_m: float | None, progress: Progress | bool | None, crs: str | None) -> StudyArea:
     """Prepare a study area from the city GIS files named in a sources TOML.
 
     Parameters
@@ -430,11 +431,13 @@ def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: s
     themes: dict[str, gpd.GeoDataFrame] = {}
     info: dict[str, dict[str, Any]] = {}
     order = ["wijken", "streets", "green", "pois", "water", "landuse", "buildings"]
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    report = as_progress(progress, f"Preparing {name}")
+    n_steps, done = len(order) + 2, 0
 
-        bar = tqdm(total=len(order) + 2, desc=f"Preparing {name}", unit="theme")
+    def tick(label: str) -> None:
+        nonlocal done
+        done += 1
+        report(min(done, n_steps), n_steps, label)
     try:
         for theme in order:
             specs = _specs(cfg.get(theme))
@@ -476,8 +479,7 @@ def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: s
             info[theme] = ThemeInfo(
                 status=status, source=" + ".join(sources), date=" + ".join(dict.fromkeys(dates)), count=count, repairs=repairs, note=" ".join(notes)
             ).to_dict()
-            if bar:
-                bar.update(1)
+            tick(theme)
         wi = info["wijken"]
         themes["boundary"] = gpd.GeoDataFrame({"name": [name]}, geometry=[poly], crs=crs)
         info["boundary"] = ThemeInfo(status="present", source=wi["source"], date=wi["date"], count=1, note="Union of the wijken.").to_dict()
@@ -503,8 +505,7 @@ def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: s
                 "shares": shares,
                 "columns": ["residents", *shares.keys()],
             }
-        if bar:
-            bar.update(1)
+        tick("population")
         lu = themes["landuse"]
         lc = rasterize_landcover(
             themes["boundary"],
@@ -516,14 +517,13 @@ def _area_from_files(p: Path, resolution_m: float | None, progress: bool, crs: s
             paved=lu[lu["kind"] == "parking"],
             resolution_m=res,
         )
-        if bar:
-            bar.update(1)
+        tick("land cover")
         manifest["themes"] = info
         manifest["created"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return StudyArea(name=name, themes=themes, landcover=lc, manifest=manifest, crs=crs)
     finally:
-        if bar:
-            bar.close()
+        if isinstance(report, TqdmProgress):
+            report.close()
 
 
 __all__ = ["SourcesError", "load_sources", "read_theme_file", "read_population", "spread_population", "area_from_sources"]

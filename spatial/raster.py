@@ -20,7 +20,8 @@ import pandas as pd
 import rasterio
 from affine import Affine
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
+from gezondestad.model.landcover import rasterize_landcover
+from gezondestad.model.studyarea import DEFAULT_CRS, LandCover, StudyArea
 from rasterio import features
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
@@ -98,7 +99,7 @@ def resample_landcover(lc: LandCover, resolution_m: float) -> LandCover:
     return LandCover(out, dst_t, float(resolution_m), lc.crs)
 
 
-def landcover_for_area(area, resolution_m: float | None = None) -> LandCover:
+def landcover_for_area(area: StudyArea, resolution_m: float | None = None) -> LandCover:
     """The land cover of a study area at ``resolution_m`` (default: the stored one).
 
     When the stored raster has another resolution (or none exists), the raster is rebuilt from
@@ -108,8 +109,6 @@ def landcover_for_area(area, resolution_m: float | None = None) -> LandCover:
     lc = area.landcover
     if lc is not None and (resolution_m is None or np.isclose(resolution_m, lc.resolution_m)):
         return lc
-    from gezondestad.model.landcover import rasterize_landcover
-
     if not area.has("boundary"):
         if lc is not None:
             return resample_landcover(lc, float(resolution_m))

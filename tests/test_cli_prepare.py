@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import gezondestad.app.cli.main
+import pandas as pd
 import pyogrio
 import pytest
 from gezondestad.layers import prepare
+from gezondestad.model.catalogue import CATALOGUE, indicator
 from gezondestad.layers.studyarea import is_study_area_dir, load_study_area
 from gezondestad.model.studyarea import StudyAreaError
 
@@ -38,15 +41,25 @@ def test_prepare_demo_then_export(tmp_path, capsys):
     assert _run(["prepare", "--demo", "--out", str(out)]) == 0
     assert is_study_area_dir(out)
     printed = capsys.readouterr().out
-    assert "Study area 'Demostad' written to" in printed and "streets" in printed
+    assert "Studiegebied 'Demostad' geschreven naar" in printed and "streets" in printed
     man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert man["prepared_from"]["kind"] == "demo" and man["synthetic"] is True
     assert _run(["export", "--area", str(out), "--format", "gpkg", "--out", str(tmp_path / "E")]) == 0
     gpkg = tmp_path / "E" / "demostad.gpkg"
     assert {n for n, _ in pyogrio.list_layers(gpkg)} >= {"wijken", "streets", "green", "pois", "buildings"}
-    assert _run(["export", "--area", str(out), "--format", "geotiff", "--crs", "EPSG:4326", "--out", str(tmp_path / "T")]) == 0
+    # the per-wijk indicator table: every family the demo allows, catalogue columns, one row per wijk
+    table = pd.read_csv(tmp_path / "E" / "demostad_indicatoren_per_wijk.csv")
+    man = json.loads((tmp_path / "E" / "manifest.json").read_text(encoding="utf-8"))
+    assert "demostad_indicatoren_per_wijk.csv" in man["export"]["files"]
+    assert len(table) == 4 and list(table.columns[:3]) == ["wijk_code", "wijk_naam", "residents"]
+    keys = [ind.key for ind in CATALOGUE if ind.key in table.columns]
+    assert list(table.columns[3:]) == keys
+    assert {indicator(k).family for k in keys} == {"network", "accessibility", "heat", "water"}
+    assert table["green_300m_05ha_share"].between(0, 1).all() and table["runoff_mm_mean"].gt(0).all()
+    assert _run(["export", "--area", str(out), "--format", "geotiff", "--crs", "EPSG:4326", "--out", str(tmp_path / "T"), "--no-indicators"]) == 0
     assert (tmp_path / "T" / "demostad_landcover_4326.tif").is_file()
-    assert _run(["export", "--area", str(out), "--format", "geojson", "--out", str(tmp_path / "J")]) == 0
+    assert not (tmp_path / "T" / "demostad_indicatoren_per_wijk.csv").exists()
+    assert _run(["export", "--area", str(out), "--format", "geojson", "--out", str(tmp_path / "J"), "--no-indicators"]) == 0
     assert "RFC 7946" in capsys.readouterr().out
 
 
@@ -111,12 +124,11 @@ def test_failing_write_leaves_no_folder_and_keeps_the_old_one(tmp_path, monkeypa
 def test_load_or_prepare_uses_the_cache(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     a1 = prepare.load_or_prepare(d, demo=True)
-    import gezondestad.layers.demo as demo_mod
 
     def no_rebuild():
         raise AssertionError("prepared again although the cache matches")
 
-    monkeypatch.setattr(demo_mod, "build_demo_area", no_rebuild)
+    monkeypatch.setattr(prepare, "build_demo_area", no_rebuild)
     a2 = prepare.load_or_prepare(d, demo=True)
     assert len(a2.streets) == len(a1.streets)
     with pytest.raises(AssertionError, match="prepared again"):
@@ -136,3 +148,23 @@ def test_prepare_mechelen_sources_cli(mechelen_dir, tmp_path):
     assert len(a.wijken) == 12 and a.theme_info("buildings").status == "missing"
     assert a.wijken["residents"].sum() > 80_000
     assert a.manifest["prepared_from"]["kind"] == "sources"
+
+
+def test_help_lists_the_workflow_and_any_bug_is_one_line(capsys, monkeypatch):
+    from gezondestad.app.cli import main as cli_main
+
+    with pytest.raises(SystemExit):
+        cli_main.main(["--help"])
+    text = capsys.readouterr().out
+    pos = [re.search(rf"^    {c}\b", text, re.M).start() for c in cli_main.WORKFLOW]
+    assert pos == sorted(pos)
+
+    def boom(args):
+        raise RuntimeError("stuk")
+
+    cmds = cli_main._commands()
+    monkeypatch.setattr(cli_main, "_commands", lambda: {**cmds, "export": (cmds["export"][0], boom)})
+    assert cli_main.main(["export", "--area", "x", "--format", "gpkg", "--out", "y"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gezondestad export: onverwachte fout (RuntimeError: stuk)") and "\n" not in err
+    assert "Traceback" not in err

@@ -19,7 +19,7 @@ def test_heat_command_writes_geotiff_and_csv(demo_dir, tmp_path):
         hi = src.read(1, masked=True)
         assert 0.0 <= hi.min() and hi.max() <= 1.0
     per = pd.read_csv(tmp_path / "heat.csv")
-    assert list(per.columns[:5]) == ["wijk_code", "wijk_naam", "heat_index_mean", "heat_index_p90", "residents_hot_share"]
+    assert list(per.columns[:6]) == ["wijk_code", "wijk_naam", "heat_index_mean", "t_air_mean", "heat_index_p90", "residents_hot_share"]  # catalogue order
     wijken = pyogrio.read_dataframe(demo_dir / "studyarea.gpkg", layer="wijken")
     assert sorted(per["wijk_code"]) == sorted(wijken["wijk_code"])
     assert per["residents"].sum() > 0  # homes from the demo buildings
