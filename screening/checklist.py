@@ -8,6 +8,17 @@ a JSON file: ``{"ontmoeting": "ja", "spelen": {"answer": "deels", "toelichting":
 Every item gets a score ``+`` (positive for health), ``0`` (neutral / partly), ``-``
 (negative) or ``?`` (unknown: no number and no answer), the evidence (numbers or the answer),
 the source of the norm, and a Dutch recommendation drawn from the city's priorities.
+
+Rules
+-----
+* Computed items follow the screening's lights (:func:`screening.compare.light`): a red light
+  (existing residents worse off, or new residents missing the norm) is ``-``; an indicator that
+  is ``onbekend`` never scores.
+* A norm that is missed after the plan is ``-`` (red), whether or not something got worse.
+* The planner's answers are kept apart from the computed evidence (``planner_answer``). A
+  planner's answer that computed evidence contradicts (``contradicted_by`` indicators with a
+  red light, or plan streets at ``contradicted_by_speed_kmh`` or faster) is flagged
+  (``contradicted``) and scores ``-``: never green.
 """
 
 from __future__ import annotations
@@ -23,7 +34,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import UNKNOWN, fmt_value
 from gezondestad.model.norms import NORMS_DIR, load_norms
+from gezondestad.spatial.cycling import parse_maxspeed_kmh
 
 SCORES: tuple[str, ...] = ("+", "0", "-", "?")
 SCORE_LABELS_NL: dict[str, str] = {"+": "positief", "0": "neutraal", "-": "negatief", "?": "onbekend"}
@@ -62,6 +75,12 @@ class ChecklistItem:
     instruments : str
     recommendation : str
         Dutch recommendation.
+    planner_answer : str
+        The planner's answer (and explanation), shown apart from the computed evidence.
+    contradicted : bool
+        True when computed evidence contradicts the planner's answer (then never ``+``).
+    basis : str
+        What the score rests on: ``berekend``, ``antwoord planner``, ``tegengesproken`` or ``onbekend``.
     """
 
     id: str
@@ -73,6 +92,9 @@ class ChecklistItem:
     source: str
     instruments: str
     recommendation: str
+    planner_answer: str = ""
+    contradicted: bool = False
+    basis: str = ""
 
     @property
     def score_label(self) -> str:
@@ -112,27 +134,76 @@ def read_answers(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def _fmt(v: float, unit: str) -> str:
-    """Dutch formatting (decimal comma), shares as percent (same as the report's tables)."""
-    from gezondestad.screening.report import fmt_value
-
+    """Dutch formatting (decimal comma), shares as percent: :func:`gezondestad.model.fmt.fmt_value`."""
     return fmt_value(v, unit)
 
 
+def _row_text(row: dict[str, Any]) -> str:
+    """One indicator row as evidence: existing residents, new residents, zone values; or 'onbekend'."""
+    head = f"{row['label']} ({str(row['zone_label']).lower()})"
+    if row.get("status", "berekend") != "berekend":
+        return f"{head}: {UNKNOWN} ({str(row.get('unknown_reason', '')).removeprefix('onbekend: ')})"
+    parts = [f"{_fmt(row['before'], row['unit'])} → {_fmt(row['after'], row['unit'])}"]
+    up, down = row.get("residents_improved"), row.get("residents_worsened")
+    if up is not None and np.isfinite(up) and np.isfinite(down):
+        parts.append(f"bestaande bewoners: {up:.0f} beter, {down:.0f} slechter")
+    nn = row.get("new_residents")
+    if nn is not None and np.isfinite(nn) and nn > 0 and np.isfinite(row.get("new_meet_share", np.nan)):
+        parts.append(f"nieuwe bewoners: {_fmt(row['new_meet_share'], '%')} voldoet")
+    return f"{head}: " + "; ".join(parts) + f" [{row.get('light', row['direction_nl'])}]"
+
+
 def _delta_evidence(result: Any, keys: list[str], zone: str) -> tuple[list[str], list[str]]:
-    dirs, ev = [], []
+    """Lights and evidence texts of the item's indicators in ``zone``."""
+    lights, ev = [], []
     for k in keys:
         row = result.row(k, zone)
         if row is None:
             continue
-        dirs.append(row["direction"])
-        ev.append(f"{row['label']} ({row['zone_label'].lower()}): {_fmt(row['before'], row['unit'])} → {_fmt(row['after'], row['unit'])} ({row['direction_nl']})")
-    return dirs, ev
+        lights.append(str(row.get("light", "onbekend")))
+        ev.append(_row_text(row))
+    return lights, ev
+
+
+def _score_from_lights(lights: list[str]) -> str:
+    known = [x for x in lights if x != "onbekend"]
+    if not known:
+        return "?"
+    if "rood" in known:
+        return "-"
+    if "oranje" in known:
+        return "0"
+    return "+" if "groen" in known else "0"
+
+
+def _fast_length_m(streets: Any, limit_kmh: float) -> float:
+    if len(streets) == 0 or "maxspeed" not in streets:
+        return 0.0
+    sp = np.nan_to_num(parse_maxspeed_kmh(streets["maxspeed"].to_numpy()), nan=0.0)
+    return float(shapely.length(np.asarray(streets.geometry.values, dtype=object)[sp >= limit_kmh]).sum())
+
+
+def _contradiction(item: dict[str, Any], result: Any) -> str:
+    """Computed evidence against a 'yes' of the planner (empty when none)."""
+    if result is None:
+        return ""
+    why = []
+    zone = item.get("zone", "omgeving")
+    for k in item.get("contradicted_by", []):
+        row = result.row(k, zone) or result.row(k, "plan")
+        if row is not None and row.get("light") == "rood":
+            why.append(f"{row['label']}: rood")
+    lim = item.get("contradicted_by_speed_kmh")
+    if lim is not None:
+        # street length at or above the limit after the plan minus before
+        fast = _fast_length_m(result.after.area.streets, float(lim)) - _fast_length_m(result.before.area.streets, float(lim))
+        if fast > 1.0:
+            why.append(f"het plan voegt {fast:.0f} m straat van {float(lim):.0f} km/u of sneller toe")
+    return "; ".join(why)
 
 
 def _exposure(result: Any, item: dict[str, Any]) -> tuple[float, float, int]:
     """Residents of plan buildings within ``value`` m of the item's road classes / speeds, total plan residents, buildings near."""
-    from gezondestad.spatial.cycling import parse_maxspeed_kmh
-
     area = result.after.area
     b = area.buildings
     if "plan_fid" not in b.columns:
@@ -153,11 +224,16 @@ def _exposure(result: Any, item: dict[str, Any]) -> tuple[float, float, int]:
 
 
 def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: dict[str, Any]) -> ChecklistItem:
-    """Score one checklist item from the screening result and/or the planner's answer."""
+    """Score one checklist item from the screening result and/or the planner's answer (see module rules)."""
     source = item.get("source", "")
     rec_bad = item["recommendation"]
     rec_good = item.get("recommendation_good", rec_bad)
-    score, evidence = "?", ""
+    score, evidence, basis = "?", "", "onbekend"
+    planner, contradicted = "", False
+    ans = answers.get(item_id)
+    if ans is not None:
+        a, note = _parse_answer(item_id, ans)
+        planner = a + (f" – {note}" if note else "")
     if item["kind"] == "computed" and result is not None:
         rule = item.get("rule", "delta")
         zone = item.get("zone", "omgeving")
@@ -171,37 +247,63 @@ def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: 
                 score = "0"
                 evidence = "Het plan voegt geen bewoners toe."
         elif rule == "delta":
-            dirs, ev = _delta_evidence(result, keys, zone)
-            known = [d for d in dirs if d != "na"]
-            if known:
-                score = "-" if "worse" in known else ("+" if "better" in known else "0")
+            lights, ev = _delta_evidence(result, keys, zone)
+            score = _score_from_lights(lights)
+            evidence = "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
+        elif rule == "new_norm":
+            lights, ev = [], []
+            for k in keys:
+                row = result.row(k, zone)
+                if row is None:
+                    continue
+                if row.get("status", "berekend") != "berekend":
+                    lights.append("onbekend")
+                    ev.append(_row_text(row))
+                    continue
+                nn, sh = row.get("new_residents", np.nan), row.get("new_meet_share", np.nan)
+                if not (np.isfinite(nn) and nn > 0):
+                    lights.append("neutraal")
+                    ev.append(f"{row['label']}: het plan voegt geen bewoners toe")
+                    continue
+                ok = np.isfinite(sh) and sh >= float(item["value"]) - 1e-9
+                lights.append("groen" if ok else ("onbekend" if not np.isfinite(sh) else "rood"))
+                ev.append(f"{row['label']}: {_fmt(sh, '%')} van {nn:.0f} nieuwe bewoners voldoet (norm: {_fmt(float(item['value']), '%')})")
+            score = _score_from_lights(lights)
             evidence = "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
         elif rule in ("min_after", "max_after"):
             thr = float(item["value"])
-            dirs, ev = _delta_evidence(result, keys, zone)
-            vals = [result.value(k, zone) for k in keys]
-            vals = [v for v in vals if np.isfinite(v)]
+            lights, ev = _delta_evidence(result, keys, zone)
+            rows = [result.row(k, zone) for k in keys]
+            vals = [r["after"] for r in rows if r is not None and r.get("status", "berekend") == "berekend" and np.isfinite(r["after"])]
             if vals:
                 ok = all((v >= thr - 1e-9) if rule == "min_after" else (v <= thr + 1e-9) for v in vals)
-                score = "+" if ok else ("-" if "worse" in dirs or all(d == "na" for d in dirs) else "0")
-            evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, '%' if thr <= 1 else str(item.get('unit', '')))})" if ev else "Niet berekend (indicator ontbreekt).")
-        # a planner's answer on a computed item is added as context, never overrides the numbers
-        ans = answers.get(item_id)
-        if ans is not None:
-            a, note = _parse_answer(item_id, ans)
-            evidence += f" Planner: {a}{' – ' + note if note else ''}."
+                score = "+" if ok else "-"  # a norm missed after the plan is red
+            unit = "%" if thr <= 1 else str(item.get("unit", ""))
+            evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, unit)})" if ev else "Niet berekend (indicator ontbreekt).")
+        basis = "berekend" if score != "?" else "onbekend"
+        if planner:
+            why = _contradiction(item, result) if ANSWERS[planner.split(" – ")[0]] == "+" else ""
+            if ANSWERS[planner.split(" – ")[0]] == "+" and score == "-":
+                why = why or "de berekening geeft een rood licht"
+            contradicted = bool(why)
+            if contradicted:
+                evidence += f" Het antwoord van de planner wordt tegengesproken: {why}."
     elif item["kind"] == "question":
-        ans = answers.get(item_id)
-        if ans is None:
+        if not planner:
             score, evidence = "?", "Nog niet beantwoord door de planner."
         else:
-            a, note = _parse_answer(item_id, ans)
-            score = ANSWERS[a]
-            evidence = f"Antwoord planner: {a}" + (f" – {note}" if note else "")
+            a = planner.split(" – ")[0]
+            score, basis = ANSWERS[a], "antwoord planner"
+            evidence = f"Antwoord planner: {planner}"
+            why = _contradiction(item, result) if score == "+" else ""
+            if why:
+                contradicted, score, basis = True, "-", "tegengesproken"
+                evidence += f". Tegengesproken door de berekening: {why}."
     else:
         evidence = "Niet berekend."
     rec = rec_good if score == "+" else rec_bad
-    return ChecklistItem(item_id, item["theme"], item["kind"], item["question"], score, evidence, source, item.get("instruments", ""), rec)
+    return ChecklistItem(item_id, item["theme"], item["kind"], item["question"], score, evidence, source, item.get("instruments", ""), rec,
+                         planner, contradicted, basis)
 
 
 def _parse_answer(item_id: str, ans: Any) -> tuple[str, str]:
