@@ -4,54 +4,88 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+from gezondestad.app.cli.common import print_notes, progress_bar
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
+from gezondestad.model.progress import Steps
+from gezondestad.screening.checklist import ANSWERS, build_checklist, load_checklist, read_answers
+from gezondestad.screening.compare import ScreeningResult, load_or_compute_baseline, screen
+from gezondestad.screening.plan import read_plan
+from gezondestad.screening.report import write_report
+
+
+def _answers_help() -> str:
+    """The ``--answers`` file format, with the question ids of the shipped checklist."""
+    try:
+        items = load_checklist()
+    except GezondeStadError:  # a broken checklist.toml must not break --help
+        items = {}
+    questions = [k for k, v in items.items() if v.get("kind") == "question"]
+    computed = [k for k, v in items.items() if v.get("kind") != "question"]
+    words = [a for a in ("ja", "deels", "nee", "onbekend") if a in ANSWERS]
+    return (
+        "Formaat van --answers: een JSON-object met per checklistvraag (id) een antwoord, bv.\n"
+        '  {"ontmoeting": "ja", "veiligheid": {"antwoord": "deels", "toelichting": "verlichting volgt in fase 2"}}\n'
+        f"Antwoorden: {', '.join(words)} (ook yes/no/true/false). Een toelichting mag als 'toelichting'.\n"
+        f"Vragen: {', '.join(questions) or '(zie data/norms/checklist.toml)'}.\n"
+        f"Berekende punten ({', '.join(computed)}) krijgen hun score uit de cijfers; een antwoord daarop komt er enkel als context bij."
+    )
 
 
 def _add_screen(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("screen", help="health screening of a plan: before/after of every indicator, checklist, HTML report")
-    p.add_argument("--area", type=Path, required=True, help="folder of a prepared study area (gezondestad prepare ... --out DIR)")
-    p.add_argument("--plan", type=Path, required=True, help="plan file (GeoPackage/GeoJSON with a feature_type column)")
-    p.add_argument("--out", type=Path, required=True, help="HTML report to write (report JSON is written next to it)")
-    p.add_argument("--answers", type=Path, help="JSON with the planner's answers to the checklist questions")
-    p.add_argument("--layer", help="layer of the plan GeoPackage when it holds several")
-    p.add_argument("--local", action="store_true", help="fast local recompute near the plan (default: full recompute)")
-    p.add_argument("--no-maps", action="store_true", help="leave the maps out of the report")
-    p.add_argument("--no-cache", action="store_true", help="do not read/write the cached before-situation in the area folder")
+    p = sub.add_parser(
+        "screen",
+        help="gezondheidsscreening van een plan: voor/na van elke indicator, checklist, HTML-rapport",
+        epilog=_answers_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied (gezondestad prepare ... --out MAP)")
+    p.add_argument("--plan", type=Path, required=True, help="planbestand (GeoPackage/GeoJSON met een kolom feature_type)")
+    p.add_argument("--out", type=Path, required=True, help="HTML-rapport om te schrijven (het rapport als JSON komt ernaast)")
+    p.add_argument("--answers", type=Path, help="JSON met de antwoorden van de planner op de checklistvragen (formaat: zie onderaan)")
+    p.add_argument("--layer", help="laag van de plan-GeoPackage als die meerdere lagen bevat")
+    p.add_argument("--local", action="store_true", help="snelle lokale herberekening rond het plan (standaard: alles opnieuw)")
+    p.add_argument("--no-maps", action="store_true", help="het rapport zonder kaarten")
+    p.add_argument("--no-cache", action="store_true", help="de bewaarde voor-toestand in de map van het studiegebied niet lezen of schrijven")
+
+
+def _notes(result: ScreeningResult) -> list[str]:
+    """Families that could not run, and the data-quality notes of each family after the plan."""
+    out = [f"{fam}: {why}" for fam, why in result.missing.items()]
+    for fo in result.after.families.values():
+        out.extend(getattr(fo.raw, "notes", None) or [])
+    return out
 
 
 def _run_screen(args: argparse.Namespace) -> int:
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.screening.checklist import build_checklist, read_answers
-    from gezondestad.screening.compare import load_or_compute_baseline, screen
-    from gezondestad.screening.plan import read_plan
-    from gezondestad.screening.report import write_report
-    from tqdm import tqdm
-
     t0 = time.perf_counter()
-    with tqdm(total=5, desc="screening", unit="stap") as bar:
-        area = load_study_area(args.area)
-        plan = read_plan(args.plan, area=area, layer=args.layer)
-        answers = read_answers(args.answers) if args.answers else {}
-        bar.set_postfix_str("voor-toestand")
-        bar.update(1)
-        before = load_or_compute_baseline(area, None if args.no_cache else args.area)
-        bar.set_postfix_str("plan en na-toestand")
-        bar.update(1)
-        result = screen(area, plan, before=before, local=args.local)
-        bar.set_postfix_str("checklist")
-        bar.update(1)
-        items = build_checklist(result, answers)
-        bar.set_postfix_str("rapport")
-        bar.update(1)
-        html, js = write_report(result, items, args.out, with_maps=not args.no_maps)
-        bar.update(1)
+    steps = Steps(
+        progress_bar("screening"),
+        {"read": "plan lezen", "before": "voor-toestand", "after": "plan en na-toestand", "checklist": "checklist", "report": "rapport"},
+    )
+    area = load_study_area(args.area)
+    plan = read_plan(args.plan, area=area, layer=args.layer)
+    answers = read_answers(args.answers) if args.answers else {}
+    steps.done("read")
+    before = load_or_compute_baseline(area, None if args.no_cache else args.area)
+    steps.done("before")
+    result = screen(area, plan, before=before, local=args.local)
+    steps.done("after")
+    items = build_checklist(result, answers)
+    steps.done("checklist")
+    html, js = write_report(result, items, args.out, with_maps=not args.no_maps)
+    steps.done("report")
     d = result.deltas
     worse = d[(d["zone"] == "omgeving") & (d["direction"] == "worse")]["label"].tolist()
     better = d[(d["zone"] == "omgeving") & (d["direction"] == "better")]["label"].tolist()
-    print(f"Plan '{plan.name}' on '{area.name}': {len(better)} indicators better, {len(worse)} worse in the surrounding wijken.")
+    print(f"Plan '{plan.name}' op '{area.name}': {len(better)} indicatoren beter, {len(worse)} slechter in de omliggende wijken.")
     print("Checklist: " + " ".join(f"{i.id}={i.score}" for i in items))
-    print(f"Report: {html}\nJSON:   {js}\nTime:   {time.perf_counter() - t0:.1f} s")
+    print_notes(_notes(result))
+    print(f"Rapport: {html}\nJSON:    {js}\nTijd:    {fmt_number(time.perf_counter() - t0, 1)} s")
     return 0
 
 

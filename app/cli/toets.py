@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+import geopandas as gpd
+import pyogrio
+from gezondestad.app.cli.common import CliError, print_notes, print_wijk_table, progress_bar
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.fmt import fmt_number
+from gezondestad.model.progress import Steps
+from gezondestad.screening.toets import ToetsError, check_design, element_verdicts
+from gezondestad.spatial.accessibility import PROFILE_NL, PROFILES, accessibility_indicators
 
 
 def _add_toets(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("toets", help="toegankelijkheidstoets of a public-space design (paths, ramps, crossings, ...)")
-    p.add_argument("--design", type=Path, required=True, help="design layer (GeoPackage, GeoJSON, Shapefile) with an 'element' column")
-    p.add_argument("--layer", help="layer name when the file holds several layers")
-    p.add_argument("--mapping", help='column mapping as JSON text or a .json file, e.g. \'{"type": "element", "breedte": "width_cm"}\'')
-    p.add_argument("--out", type=Path, required=True, help="result CSV; a GeoPackage with the same name (.gpkg) is written next to it")
+    p = sub.add_parser("toets", help="toegankelijkheidstoets van een ontwerp voor de publieke ruimte (paden, hellingen, oversteken, ...)")
+    p.add_argument("--design", type=Path, required=True, help="ontwerplaag (GeoPackage, GeoJSON, Shapefile) met een kolom 'element'")
+    p.add_argument("--layer", help="laagnaam als het bestand meerdere lagen bevat")
+    p.add_argument("--mapping", help='kolomkoppeling als JSON-tekst of .json-bestand, bv. \'{"type": "element", "breedte": "width_cm"}\'')
+    p.add_argument("--out", type=Path, required=True, help="resultaat-CSV; een GeoPackage met dezelfde naam (.gpkg) komt ernaast")
 
 
 def _read_mapping(text: str | None) -> dict[str, str] | None:
@@ -36,17 +45,14 @@ def _read_mapping(text: str | None) -> dict[str, str] | None:
     try:
         m = json.loads(src)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--mapping is not valid JSON ({exc.msg} at position {exc.pos}); give e.g. '{{\"type\": \"element\"}}'.") from exc
+        raise CliError(f"--mapping is geen geldige JSON ({exc.msg} op positie {exc.pos}); geef bv. '{{\"type\": \"element\"}}'.") from exc
     if not isinstance(m, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in m.items()):
-        raise ValueError("--mapping must be a JSON object of column name -> schema attribute (strings).")
+        raise CliError("--mapping moet een JSON-object zijn van kolomnaam -> schema-attribuut (teksten).")
     return m
 
 
-def read_design(path: Path, layer: str | None = None):
+def read_design(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a design file as it is (no rows dropped; CRS checks happen in ``check_design``)."""
-    import pyogrio
-    from gezondestad.screening.toets import ToetsError
-
     if not path.is_file():
         raise ToetsError(f"{path}: file not found.")
     try:
@@ -64,9 +70,6 @@ def read_design(path: Path, layer: str | None = None):
 
 
 def _run_toets(args: argparse.Namespace) -> int:
-    import pyogrio
-    from gezondestad.screening.toets import check_design, element_verdicts
-
     design = read_design(args.design, args.layer)
     result = check_design(design, column_map=_read_mapping(args.mapping))
     out = Path(args.out)
@@ -89,44 +92,44 @@ def _run_toets(args: argparse.Namespace) -> int:
         f"{counts.get('unknown', 0)} kan niet beoordeeld worden"
     )
     print(f"elementen: {n_el.get('pass', 0)} in orde, {n_el.get('fail', 0)} met een fout, {n_el.get('unknown', 0)} onvolledig")
-    print(f"written {out} and {gpkg} (layers toets, elementen)")
+    print(f"geschreven: {out} en {gpkg} (lagen toets, elementen)")
     return 0
 
 
 def _add_access(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("access", help="accessibility of the walking network per profile (wheelchair, walker/pram, blind)")
-    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder (gezondestad prepare)")
-    p.add_argument("--out", type=Path, required=True, help="output GeoPackage (layers segments, per_wijk, missing_links)")
-    p.add_argument("--no-missing-links", action="store_true", help="skip the missing-links layer (faster)")
+    p = sub.add_parser("access", help="toegankelijkheid van het wandelnetwerk per profiel (rolstoel, rollator/kinderwagen, blind)")
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied (gezondestad prepare)")
+    p.add_argument("--out", type=Path, required=True, help="uitvoer-GeoPackage (lagen segments, per_wijk, missing_links)")
+    p.add_argument("--no-missing-links", action="store_true", help="de ontbrekende schakels niet zoeken (sneller)")
+    p.add_argument("--norms", type=Path, help="eigen normenmap (standaard de meegeleverde data/norms)")
 
 
 def _run_access(args: argparse.Namespace) -> int:
-    import pyogrio
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.spatial.accessibility import PROFILES, accessibility_indicators
-    from tqdm import tqdm
-
-    with tqdm(total=3, desc="access", unit="step") as bar:
-        area = load_study_area(args.area)
-        bar.update(1)
-        res = accessibility_indicators(area, with_missing_links=not args.no_missing_links)
-        bar.update(1)
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.exists():
-            out.unlink()
-        pyogrio.write_dataframe(res.segments, out, layer="segments", driver="GPKG")
-        pyogrio.write_dataframe(res.per_wijk, out, layer="per_wijk", driver="GPKG")
-        pyogrio.write_dataframe(res.missing_links, out, layer="missing_links", driver="GPKG", geometry_type="LineString")
-        bar.update(1)
-    L = res.segments["length_m"].sum()
+    steps = Steps(progress_bar("toegankelijkheid"), {"load": "studiegebied laden", "model": "netwerk per profiel", "write": "schrijven"})
+    area = load_study_area(args.area)
+    steps.done("load")
+    res = accessibility_indicators(area, with_missing_links=not args.no_missing_links, norms_dir=str(args.norms) if args.norms else None)
+    steps.done("model")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.unlink()
+    pyogrio.write_dataframe(res.segments, out, layer="segments", driver="GPKG")
+    pyogrio.write_dataframe(res.per_wijk, out, layer="per_wijk", driver="GPKG")
+    pyogrio.write_dataframe(res.missing_links, out, layer="missing_links", driver="GPKG", geometry_type="LineString")
+    steps.done("write")
+    total_m = res.segments["length_m"].sum()
     for p in PROFILES:
         v = res.segments[f"verdict_{p}"]
-        sh = {k: res.segments.loc[v == k, "length_m"].sum() / L for k in ("pass", "unknown", "fail")}
-        print(f"{p:10s} pass {sh['pass']:.1%}  unknown {sh['unknown']:.1%}  fail {sh['fail']:.1%} of {L / 1000:.1f} km walkable")
-    for n in area.norms_notes():
-        print(f"Opmerking: {n}")
-    print(f"{len(res.missing_links)} missing links; written {out} (layers segments, per_wijk, missing_links)")
+        sh = {k: res.segments.loc[v == k, "length_m"].sum() / total_m for k in ("pass", "unknown", "fail")}
+        print(
+            f"{PROFILE_NL[p]:20s} voldoet {fmt_number(100 * sh['pass'], 1)} %  onbekend {fmt_number(100 * sh['unknown'], 1)} %  "
+            f"voldoet niet {fmt_number(100 * sh['fail'], 1)} % van {fmt_number(total_m / 1000, 1)} km wandelbaar"
+        )
+    if len(res.per_wijk):
+        print_wijk_table(res.per_wijk, "accessibility")
+    print_notes(area.norms_notes())
+    print(f"{len(res.missing_links)} ontbrekende schakel(s); geschreven: {out} (lagen segments, per_wijk, missing_links)")
     return 0
 
 
