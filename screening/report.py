@@ -14,60 +14,29 @@ import base64
 import io
 import json
 import math
-import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
-from gezondestad.model.norms import norms_table
+from gezondestad.model.catalogue import CATALOGUE
+from gezondestad.model.fmt import as_number, fmt_datetime, fmt_delta, fmt_number, fmt_people, fmt_value
+from gezondestad.model.norms import load_norms, norms_table
 from gezondestad.screening.checklist import SCORE_LABELS_NL, ChecklistItem
-from gezondestad.screening.compare import ZONE_LABELS_NL, ZONES, ScreeningResult
+from gezondestad.screening.charts import place_standard_spider
+from gezondestad.screening.compare import ScreeningResult
+from gezondestad.screening.equity import equity
+from gezondestad.screening.verdict import BASIS_NL, decide
+from gezondestad.screening.voices import Voices
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LIGHT = {"+": "groen", "0": "oranje", "-": "rood", "?": "grijs"}
 """Traffic-light colour per checklist score."""
 
 
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
-def fmt_value(v: Any, unit: str) -> str:
-    """Dutch number formatting of an indicator value (shares as percent)."""
-    f = _num(v)
-    if f is None:
-        return "–"
-    if unit == "%":
-        return f"{100 * f:.1f} %".replace(".", ",")
-    if unit == "ja/nee":
-        return "ja" if f >= 0.5 else "nee"
-    if abs(f) >= 100:
-        return f"{f:,.0f}".replace(",", " ") + (f" {unit}" if unit not in ("score", "index") else "")
-    s = f"{f:.2f}".replace(".", ",")
-    return s + (f" {unit}" if unit not in ("score", "index") else "")
-
-
-def fmt_delta(v: Any, unit: str) -> str:
-    f = _num(v)
-    if f is None:
-        return "–"
-    sign = "+" if f > 0 else ("−" if f < 0 else "±")
-    if unit == "%":
-        return f"{sign}{abs(100 * f):.1f} %-punt".replace(".", ",")
-    if unit == "ja/nee":
-        return "gewijzigd" if f != 0 else "gelijk"
-    return f"{sign}{abs(f):.2f}".replace(".", ",") + (f" {unit}" if unit not in ("score", "index") else "")
-
-
-def fmt_people(v: Any) -> str:
-    f = _num(v)
-    return "–" if f is None else f"{f:,.0f}".replace(",", " ")
+_num = as_number
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,12 +58,39 @@ def _extent(result: ScreeningResult, margin_m: float) -> tuple[float, float, flo
     return (minx - margin_m, maxx + margin_m, miny - margin_m, maxy + margin_m)
 
 
+def _removed(before: Any, after: Any, theme: str, key: str) -> Any:
+    """Features of ``theme`` present before and gone after (by ``key`` id, else by geometry)."""
+    gb, ga = before.themes[theme], after.themes[theme]
+    if not len(gb):
+        return gb
+    if key in gb.columns and key in ga.columns and gb[key].notna().all():
+        return gb[~gb[key].isin(set(ga[key].dropna()))]
+    keep = shapely.STRtree(np.asarray(ga.geometry.values, dtype=object)) if len(ga) else None
+    if keep is None:
+        return gb
+    hit = keep.query(np.asarray(gb.geometry.values, dtype=object), predicate="equals")[0]
+    return gb.drop(gb.index[np.unique(hit)])
+
+
+def retagged_streets(result: ScreeningResult) -> Any:
+    """Plan street/path features that lie over existing streets (a regime change, not a new street)."""
+    f = result.plan.features
+    ln = f[f["feature_type"].isin(["street", "path"])]
+    s = result.before.area.streets
+    if not len(ln) or not len(s):
+        return ln.iloc[0:0]
+    near = shapely.unary_union(np.asarray(s.geometry.values, dtype=object)).buffer(float(load_norms("report")["retag_tolerance_m"].value))
+    over = shapely.length(shapely.intersection(np.asarray(ln.geometry.values, dtype=object), near))
+    return ln[over >= float(load_norms("report")["retag_min_share"].value) * ln.length.to_numpy()]
+
+
 def map_plan(result: ScreeningResult, margin_m: float = 250.0) -> str:
-    """The plan on top of the existing city (PNG data URI)."""
+    """The plan on top of the existing city (PNG data URI): additions, removals and re-tagged streets apart."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     x0, x1, y0, y1 = _extent(result, margin_m)
@@ -111,28 +107,46 @@ def map_plan(result: ScreeningResult, margin_m: float = 250.0) -> str:
     if len(s):
         s.plot(ax=ax, color="#888888", linewidth=0.8)
     f = result.plan.features
-    colors = {"building": "#c0392b", "green": "#27ae60", "parking": "#7f8c8d", "water": "#2e86c1", "wadi": "#5dade2", "demolition": "#000000"}
+    colors = {"building": "#c0392b", "green": "#27ae60", "parking": "#7f8c8d", "water": "#2e86c1", "wadi": "#5dade2"}
     for t, c in colors.items():
         sub = f[f["feature_type"] == t]
         if len(sub):
-            sub.plot(ax=ax, color=c, alpha=0.75 if t != "demolition" else 0.3, edgecolor="black", linewidth=0.4)
+            sub.plot(ax=ax, color=c, alpha=0.75, edgecolor="black", linewidth=0.4)
+    handles = [Patch(color=colors["building"], label="nieuwe gebouwen"), Patch(color=colors["green"], label="nieuw groen"),
+               Patch(color=colors["parking"], label="parking / verharding"), Patch(color=colors["wadi"], label="wadi / water")]
+    gone_b = _removed(result.before.area, result.after.area, "buildings", "building_id")
+    gone_g = _removed(result.before.area, result.after.area, "green", "green_id")
+    demol = f[f["feature_type"] == "demolition"]
+    for g, lab in ((gone_b, "gesloopte gebouwen"), (gone_g, "verdwenen groen"), (demol, "sloopzone")):
+        g = g[g.intersects(box)] if len(g) else g
+        if len(g):
+            g.plot(ax=ax, facecolor="none", edgecolor="#b00020", hatch="xxxx", linewidth=0.8)
+            handles.append(Patch(facecolor="none", edgecolor="#b00020", hatch="xxxx", label=lab))
     ln = f[f["feature_type"].isin(["street", "path"])]
     if len(ln):
+        ret = retagged_streets(result)
+        new = ln.drop(ret.index)
         cyc = ln["cyclestreet"].astype("object").astype(str).str.lower().eq("yes")
-        if (~cyc).any():
-            ln[~cyc].plot(ax=ax, color="#8e44ad", linewidth=2.0)
-        if cyc.any():
-            ln[cyc].plot(ax=ax, color="#e67e22", linewidth=3.0)
+        if len(new):
+            new_c = cyc.loc[new.index]
+            if (~new_c).any():
+                new[~new_c].plot(ax=ax, color="#8e44ad", linewidth=2.0)
+                handles.append(Line2D([], [], color="#8e44ad", linewidth=2, label="nieuwe straat / pad"))
+            if new_c.any():
+                new[new_c].plot(ax=ax, color="#e67e22", linewidth=3.0)
+                handles.append(Line2D([], [], color="#e67e22", linewidth=3, label="nieuwe fietsstraat"))
+        if len(ret):
+            ret.plot(ax=ax, color="#1f4e9c", linewidth=3.0, linestyle=(0, (4, 2)))
+            speeds = sorted({str(v) for v in ret.get("maxspeed", []) if isinstance(v, str) and v} | ({"fietsstraat"} if cyc.loc[ret.index].any() else set()))
+            handles.append(Line2D([], [], color="#1f4e9c", linewidth=3, linestyle=(0, (4, 2)),
+                                  label="bestaande straat, nieuw regime" + (f" ({', '.join(speeds)})" if speeds else "")))
     gpd_plan = result.zones.frame().iloc[[0]]
     gpd_plan.boundary.plot(ax=ax, color="black", linestyle="--", linewidth=1)
+    handles.append(Patch(facecolor="none", edgecolor="black", linestyle="--", label="plangebied"))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    handles = [Patch(color=colors["building"], label="nieuwe gebouwen"), Patch(color=colors["green"], label="nieuw groen"),
-               Patch(color=colors["parking"], label="parking"), Patch(color=colors["wadi"], label="wadi / water"),
-               Patch(color="#e67e22", label="fietsstraat"), Patch(color="#8e44ad", label="nieuwe straat / pad"),
-               Patch(facecolor="none", edgecolor="black", linestyle="--", label="plangebied")]
     ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
     ax.set_title("Plan op de bestaande toestand", fontsize=10)
     return _png(fig)
@@ -141,6 +155,7 @@ def map_plan(result: ScreeningResult, margin_m: float = 250.0) -> str:
 def map_heat_difference(result: ScreeningResult, margin_m: float = 600.0) -> str | None:
     """Heat index after - before around the plan (PNG data URI), or None without the heat family."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -149,7 +164,8 @@ def map_heat_difference(result: ScreeningResult, margin_m: float = 600.0) -> str
     if hb is None or ha is None or "heat_index" not in hb.cells or "heat_index" not in ha.cells:
         return None
     grid = ha.grid
-    d = ha.cells["heat_index"] - hb.cells["heat_index"]
+    uhi_c = float(load_norms("heat")["uhi_max_c"].value)
+    d = (ha.cells["heat_index"] - hb.cells["heat_index"]) * uhi_c  # °C on the design hot day
     x0, x1, y0, y1 = _extent(result, margin_m)
     inv = ~grid.transform
     c0, r0 = inv * (x0, y1)
@@ -159,8 +175,7 @@ def map_heat_difference(result: ScreeningResult, margin_m: float = 600.0) -> str
     sub = d[r0:r1, c0:c1]
     ext = (grid.transform.c + c0 * grid.resolution_m, grid.transform.c + c1 * grid.resolution_m,
            grid.transform.f - r1 * grid.resolution_m, grid.transform.f - r0 * grid.resolution_m)
-    vmax = float(np.nanmax(np.abs(sub))) if np.isfinite(sub).any() else 0.0
-    vmax = vmax if vmax > 0 else 0.01
+    vmax = float(load_norms("report")["heat_diff_scale_c"].value)  # fixed: a tiny change must look tiny
     fig, ax = plt.subplots(figsize=(7.5, 6))
     im = ax.imshow(sub, extent=ext, cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest")
     s = result.after.area.streets
@@ -172,8 +187,10 @@ def map_heat_difference(result: ScreeningResult, margin_m: float = 600.0) -> str
     ax.set_ylim(y0, y1)
     ax.set_axis_off()
     cb = fig.colorbar(im, ax=ax, shrink=0.8)
-    cb.set_label("verschil hitte-index (na − voor); blauw = koeler")
-    ax.set_title("Hitte-index: verschil door het plan", fontsize=10)
+    cb.set_label("verschil luchttemperatuur op een hittedag (°C, na − voor); blauw = koeler")
+    cb.formatter = matplotlib.ticker.FuncFormatter(lambda v, _: fmt_number(v, 1))
+    cb.update_ticks()
+    ax.set_title("Hitte: temperatuurverschil door het plan (°C)", fontsize=10)
     return _png(fig)
 
 
@@ -251,8 +268,85 @@ def data_quality_notes(result: ScreeningResult) -> list[str]:
 
 
 def summary_lines(result: ScreeningResult, items: list[ChecklistItem]) -> list[dict[str, Any]]:
-    """Traffic lights of the management summary: one per checklist theme."""
-    return [{"theme": i.theme, "score": i.score, "light": LIGHT[i.score], "label": SCORE_LABELS_NL[i.score], "evidence": i.evidence} for i in items]
+    """Traffic lights of the checklist: one per theme."""
+    return [{"theme": i.theme, "score": i.score, "light": LIGHT[i.score], "label": SCORE_LABELS_NL[i.score], "evidence": i.evidence,
+             "kind": i.kind} for i in items]
+
+
+def _ha(m2: Any) -> str:
+    return fmt_number(_num(m2) / 10_000 if _num(m2) is not None else None, 1) + " ha"
+
+
+def plan_summary_sentence(result: ScreeningResult) -> str:
+    """One Dutch sentence on what the plan does: what it adds, removes and re-tags."""
+    a = result.applied if isinstance(result.applied, dict) else {}
+    adds, removes, changes = [], [], []
+    if _num(a.get("buildings_added")):
+        adds.append(f"{fmt_people(a.get('buildings_added'))} gebouwen ({fmt_people(a.get('dwellings_added'))} woningen, "
+                    f"ongeveer {fmt_people(a.get('residents_added'))} bewoners)")
+    if _num(a.get("green_public_added_m2")):
+        adds.append(f"{_ha(a.get('green_public_added_m2'))} publiek groen")
+    if _num(a.get("parking_added_m2")):
+        adds.append(f"{_ha(a.get('parking_added_m2'))} parking of verharding")
+    if _num(a.get("wadi_added_m2")) or _num(a.get("water_added_m2")):
+        adds.append(f"{_ha((_num(a.get('wadi_added_m2')) or 0) + (_num(a.get('water_added_m2')) or 0))} water of wadi")
+    ret = retagged_streets(result)
+    new_len = float(result.plan.features[result.plan.features["feature_type"].isin(["street", "path"])].drop(ret.index).length.sum())
+    if new_len > 0:
+        adds.append(f"{fmt_people(new_len)} m nieuwe straten en paden")
+    for k, lab in (("facilities_added", "voorzieningen"), ("trees_added", "bomen")):
+        if _num(a.get(k)):
+            adds.append(f"{fmt_people(a.get(k))} {lab}")
+    if _num(a.get("buildings_removed")):
+        removes.append(f"{fmt_people(a.get('buildings_removed'))} gebouwen (met {fmt_people(a.get('residents_removed'))} bewoners)")
+    if _num(a.get("green_removed_m2")):
+        removes.append(f"{_ha(a.get('green_removed_m2'))} groen")
+    for k, lab in (("landuse_removed_m2", "bestaand landgebruik (bv. parking)"),):
+        if _num(a.get(k)):
+            removes.append(f"{_ha(a.get(k))} {lab}")
+    if _num(a.get("street_edges_removed")):
+        removes.append(f"{fmt_people(a.get('street_edges_removed'))} straatsegmenten")
+    if len(ret):
+        regimes = sorted({("fietsstraat" if str(r.get("cyclestreet", "")).lower() == "yes" else
+                           f"{r.get('maxspeed')} km/u" if isinstance(r.get("maxspeed"), str) and r.get("maxspeed") else "nieuw regime")
+                          for _, r in ret.iterrows()})
+        changes.append(f"{fmt_people(ret.length.sum())} m bestaande straat krijgt een ander regime ({', '.join(regimes)})")
+    elif _num(a.get("street_edges_changed")):
+        changes.append(f"{fmt_people(a.get('street_edges_changed'))} bestaande straatsegmenten krijgen een ander regime")
+    parts = []
+    if adds:
+        parts.append("voegt " + ", ".join(adds) + " toe")
+    if removes:
+        parts.append("verwijdert " + ", ".join(removes))
+    if changes:
+        parts.append("; ".join(changes))
+    return ("Het plan " + "; ".join(parts) + ".") if parts else "Het plan verandert niets dat de tool kan meten."
+
+
+def norms_used(result: ScreeningResult, items: list[ChecklistItem]) -> list[dict[str, Any]]:
+    """The norms this run used: those of the indicators in the table and of the decision rule (Dutch labels)."""
+    keys = set(result.deltas["key"]) if len(result.deltas) else set()
+    out, seen = [], set()
+    for ind in CATALOGUE:
+        if ind.key not in keys or not ind.norm or ind.norm in seen:
+            continue
+        seen.add(ind.norm)
+        try:
+            n = load_norms(ind.norm[0])[ind.norm[1]]
+        except Exception:  # a catalogue entry whose norm is absent from a custom folder: skip, listed in JSON
+            continue
+        v = n.value
+        val = ", ".join(str(x) for x in v) if isinstance(v, list) and all(not isinstance(x, list) for x in v) else (
+            "tabel" if isinstance(v, list) else (fmt_number(v, 2 if isinstance(v, float) and v % 1 else 0) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)))
+        out.append({"indicator": ind.label, "value": val, "unit": n.unit, "source": n.source})
+    for key, lab in (("verdict_rule", "Beslisregel van het advies"), ("harm_min_residents", "Minimum aantal getroffen bewoners voor een nadeel"),
+                     ("remarks_distance_m", "Afstand waarbinnen opmerkingen van bewoners meetellen")):
+        n = load_norms("report")[key]
+        out.append({"indicator": lab, "value": str(n.value) if key == "verdict_rule" else fmt_number(n.value, 0), "unit": "" if key == "verdict_rule" else n.unit, "source": n.source})
+    for i in items:
+        if i.kind == "question" and i.source:
+            out.append({"indicator": f"Checklist: {i.theme}", "value": "vraag aan de planner", "unit": "", "source": i.source})
+    return out
 
 
 def delta_rows(result: ScreeningResult) -> list[dict[str, Any]]:
@@ -289,81 +383,157 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def report_json(result: ScreeningResult, items: list[ChecklistItem], created: str | None = None) -> dict[str, Any]:
-    """Everything of the report as plain JSON-able data (NaN -> null)."""
+VERDICT_CLASS = {"gunstig": "v-gunstig", "gunstig mits": "v-mits", "ongunstig": "v-ongunstig"}
+
+
+def _jsonable(obj: Any) -> Any:
+    if obj is None:
+        return None
+    if hasattr(obj, "to_dict") and not isinstance(obj, pd.DataFrame):
+        return obj.to_dict()
+    return obj
+
+
+def report_json(result: ScreeningResult, items: list[ChecklistItem], created: str | None = None,
+                voices: Voices | None = None, health: Any | None = None) -> dict[str, Any]:
+    """Everything of the report as plain JSON-able data (NaN -> null); the full norms list stays here."""
+    v = decide(result, items)
+    eq = equity(result)
     return _clean(
         {
             "plan": {"name": result.plan.name, "source": result.plan.source, "features": result.plan.counts(), "bounds": [float(x) for x in result.plan.features.total_bounds]},
             "study_area": result.before.area.name,
             "synthetic": bool(result.before.area.manifest.get("synthetic", False)),
-            "created": created or time.strftime("%Y-%m-%d %H:%M"),
+            "created": created or fmt_datetime(datetime.now(timezone.utc)),
             "mode": result.mode,
+            "verdict": v.to_dict(),
+            "summary_sentence": plan_summary_sentence(result),
             "zones": {"omgeving_wijken": result.zones.omgeving_codes, "plan_wijken": result.zones.plan_codes, "buffer_m": result.zones.buffer_m},
             "applied": result.applied,
             "deltas": result.deltas.to_dict("records"),
+            "equity": {"per_wijk": eq.per_wijk.to_dict("records"),
+                       "per_quintile": None if eq.per_quintile is None else eq.per_quintile.to_dict("records"),
+                       "need_column": eq.need_column, "proportionate": eq.proportionate, "notes": eq.notes},
+            "displacement": getattr(result, "displacement", {}),
             "checklist": [i.to_dict() for i in items],
+            "participation": None if voices is None else {
+                "remarks": voices.remarks.to_dict("records"), "by_category": voices.by_category.to_dict("records"),
+                "hidden_left_out": voices.hidden_left_out, "distance_m": voices.distance_m,
+                "place_standard": voices.place_standard.to_dict("records")},
+            "health": _jsonable(health),
             "missing": result.missing,
             "data_quality": data_quality_notes(result),
+            "norms_used": norms_used(result, items),
+            "norms_all": norms_table().to_dict("records"),
             "seconds": result.seconds,
         }
     )
 
 
-def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: bool = True, created: str | None = None) -> str:
-    """The report as one self-contained HTML string (Dutch)."""
+def _equity_rows(eq: Any) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    wijk = [{"wijk": f"{r['wijk_naam']} ({r['wijk_code']})", "residents": fmt_people(r["residents"]),
+             "better": fmt_people(r["better"]), "worse": fmt_people(r["worse"])} for r in eq.per_wijk.to_dict("records")]
+    quint = [] if eq.per_quintile is None else [
+        {"q": str(int(r["quintile"])), "residents": fmt_people(r["residents"]), "pop": fmt_value(r["share_of_population"], "%"),
+         "better": fmt_people(r["better"]), "gains": fmt_value(r["share_of_gains"], "%"), "worse": fmt_people(r["worse"])}
+        for r in eq.per_quintile.to_dict("records")]
+    return wijk, quint
+
+
+def _who_rows(result: ScreeningResult) -> list[dict[str, str]]:
+    """Per indicator: existing better/worse, new residents meeting the norm, removed residents (plan + surroundings)."""
+    d = result.deltas
+    out = []
+    if not len(d):
+        return out
+    for key, rows in d.groupby("key", sort=False):
+        r0 = rows.iloc[0]
+        if "status" in rows and (rows["status"].astype(str) == "onbekend").all():
+            out.append({"label": str(r0["label"]), "basis": "niet beoordeeld", "better": "onbekend", "worse": "onbekend", "new": "onbekend", "light": "grijs"})
+            continue
+        better = pd.to_numeric(rows.get("residents_improved"), errors="coerce").max()
+        worse = pd.to_numeric(rows.get("residents_worsened"), errors="coerce").max()
+        plan_rows = rows[rows["zone"] == "plan"] if "zone" in rows else rows
+        new_n = pd.to_numeric(plan_rows.get("new_residents"), errors="coerce").max() if len(plan_rows) else float("nan")
+        share = pd.to_numeric(plan_rows.get("new_meet_share"), errors="coerce").max() if len(plan_rows) else float("nan")
+        lights = set(rows.get("light", pd.Series(dtype=str)).astype(str))
+        light = "rood" if "rood" in lights else "groen" if "groen" in lights else "oranje" if "oranje" in lights else "grijs"
+        st = set(rows.get("status", pd.Series(["berekend"])).astype(str))
+        out.append({"label": str(r0["label"]), "basis": BASIS_NL.get("gedeeltelijk" if "gedeeltelijk" in st else "berekend"),
+                    "better": fmt_people(better), "worse": fmt_people(worse),
+                    "new": (f"{fmt_value(share, '%')} van {fmt_people(new_n)}" if _num(share) is not None and (_num(new_n) or 0) > 0 else "–"),
+                    "light": light})
+    return out
+
+
+def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: bool = True, created: str | None = None,
+                voices: Voices | None = None, health: Any | None = None) -> str:
+    """The report as one self-contained HTML string (Dutch); page 1 is the decision."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"], default=True))
     maps = []
     if with_maps:
-        maps.append({"title": "Het plan", "src": map_plan(result), "caption": "Nieuwe gebouwen, groen, straten en paden op de bestaande toestand. Stippellijn: plangebied."})
+        maps.append({"title": "Het plan", "src": map_plan(result), "caption": "Toevoegingen in kleur, verwijderingen gearceerd in rood, bestaande straten met een nieuw regime in blauw gestreept. Stippellijn: plangebied."})
         h = map_heat_difference(result)
         if h:
-            maps.append({"title": "Hitte", "src": h, "caption": "Verschil in hitte-index (InVEST Urban Cooling) na min voor het plan. Blauw = koeler, rood = warmer."})
+            maps.append({"title": "Hitte", "src": h, "caption": "Verschil in luchttemperatuur op een hittedag (°C, InVEST Urban Cooling × hitte-eilandeffect), na min voor. Vaste schaal van −1 tot +1 °C."})
         g = map_green_access(result)
         if g:
             maps.append({"title": "Toegang tot groen", "src": g, "caption": "Woningen met (groen) en zonder (rood) publiek groen ≥ 0,5 ha binnen 300 m wandelen (WHO 2016), voor en na."})
-    counts = {s: sum(1 for i in items if i.score == s) for s in ("+", "0", "-", "?")}
-    nt = norms_table()
-    headline = [("green_300m_05ha_share", "omgeving"), ("green_300m_05ha_share", "plan"), ("heat_index_mean", "plan"),
-                ("runoff_mm_mean", "plan"), ("impervious_share", "plan"), ("lts12_share_length", "omgeving"),
-                ("fietsstraat_km", "omgeving"), ("stop_order_ok", "omgeving"), ("wheelchair_reach_bus_stop", "omgeving")]
-    by_key = {(r["key"], r["zone"]): r for r in delta_rows(result)}
-    key_rows = [by_key[k] for k in headline if k in by_key]
+    v = decide(result, items)
+    eq = equity(result)
+    wijk_rows, quint_rows = _equity_rows(eq)
+    ps_png = None
+    if voices is not None and len(voices.place_standard) and (voices.place_standard["n"] > 0).any():
+        ps_png = "data:image/png;base64," + base64.b64encode(place_standard_spider(voices.place_standard, title="Place Standard: wijken van het plan")).decode("ascii")
     tpl = env.get_template("report.html.j2")
     return tpl.render(
         plan=result.plan,
         area_name=result.before.area.name,
         synthetic=bool(result.before.area.manifest.get("synthetic", False)),
-        created=created or time.strftime("%d-%m-%Y %H:%M"),
+        created=created or fmt_datetime(datetime.now(timezone.utc)),
+        verdict=v,
+        verdict_class=VERDICT_CLASS[v.verdict],
+        basis_nl=BASIS_NL,
+        sentence=plan_summary_sentence(result),
+        who=_who_rows(result),
+        wijk_rows=wijk_rows,
+        quint_rows=quint_rows,
+        equity=eq,
+        displacement=getattr(result, "displacement", {}) or {},
+        fmt_people=fmt_people,
         summary=summary_lines(result, items),
-        counts=counts,
-        key_rows=key_rows,
         rows=delta_rows(result),
-        zones=[{"zone": z, "label": ZONE_LABELS_NL[z]} for z in ZONES],
         omgeving=", ".join(result.zones.omgeving_codes),
         buffer_m=result.zones.buffer_m,
-        applied=result.applied,
-        items=items,
+        items_computed=[i for i in items if i.kind != "question"],
+        items_planner=[i for i in items if i.kind == "question"],
         maps=maps,
-        norms=nt.to_dict("records"),
+        voices=voices,
+        ps_png=ps_png,
+        health=health,
+        norms=norms_used(result, items),
         notes=data_quality_notes(result),
         mode=result.mode,
         seconds=result.seconds,
     )
 
 
-def write_report(result: ScreeningResult, items: list[ChecklistItem], out_html: str | Path, with_maps: bool = True) -> tuple[Path, Path]:
-    """Write ``out_html`` and ``<stem>.json`` next to it; return both paths."""
+def write_report(result: ScreeningResult, items: list[ChecklistItem], out_html: str | Path, with_maps: bool = True,
+                 voices: Voices | None = None, health: Any | None = None) -> tuple[Path, Path]:
+    """Write ``out_html`` and ``<stem>.json`` next to it (atomically); return both paths."""
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
-    created = time.strftime("%d-%m-%Y %H:%M")
-    html = render_html(result, items, with_maps=with_maps, created=created)
+    created = fmt_datetime(datetime.now(timezone.utc))
+    html = render_html(result, items, with_maps=with_maps, created=created, voices=voices, health=health)
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
     js = out.with_suffix(".json")
-    js.write_text(json.dumps(report_json(result, items, created), indent=2, ensure_ascii=False), encoding="utf-8")
+    tmpj = js.with_suffix(".json.tmp")
+    tmpj.write_text(json.dumps(report_json(result, items, created, voices, health), indent=2, ensure_ascii=False), encoding="utf-8")
+    tmpj.replace(js)
     return out, js
 
 

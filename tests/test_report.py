@@ -37,12 +37,12 @@ def test_report_has_summary_maps_deltas_checklist_norms(tmp_path, example_result
     items = build_checklist(example_result, {"woningmix": "ja"})
     html_path, json_path = write_report(example_result, items, tmp_path / "rapport.html")
     html = html_path.read_text(encoding="utf-8")
-    assert "Managementsamenvatting" in html
+    assert "1. Advies" in html and any(f">{w}</div>" in html for w in ("gunstig", "gunstig mits", "ongunstig"))
     assert html.count("data:image/png;base64,") >= 3  # plan, heat difference, green access
     for it in load_checklist().values():
         assert it["theme"] in html
     assert "WHO Regional Office for Europe (2016)" in html  # a norm source
-    assert "Bewoners met publiek groen" in html and "Omliggende wijken" in html
+    assert "Inwoners met publiek groen" in html and "Omliggende wijken" in html
     assert "synthetisch" in html  # data-quality: demo town
     assert "@media print" in html
     assert "<script" not in html  # self-contained, no scripts at all
