@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.catalogue import Indicator, screening_indicators
+from gezondestad.model.geometry import buffer_union
 from gezondestad.model.norms import NORMS_DIR, load_norms
 from gezondestad.model.studyarea import CRS, LandCover, StudyArea
 from gezondestad.screening.plan import Plan, apply_plan, plan_area
@@ -631,12 +632,12 @@ def make_zones(area: StudyArea, plan: Plan, buffer_m: float | None = None) -> Zo
     pcodes: list[str] = []
     if len(w):
         geoms = np.asarray(w.geometry.values, dtype=object)
-        hit = shapely.intersects(geoms, pa.buffer(buffer_m))
+        hit = shapely.intersects(geoms, buffer_union(pa, buffer_m))
         codes = [str(c) for c in w["wijk_code"].to_numpy()[hit]]
         pcodes = [str(c) for c in w["wijk_code"].to_numpy()[shapely.intersects(geoms, pa)]]
-        om = shapely.union_all(geoms[hit]) if hit.any() else pa.buffer(buffer_m)
+        om = shapely.union_all(geoms[hit]) if hit.any() else buffer_union(pa, buffer_m)
     else:
-        om = pa.buffer(buffer_m)
+        om = buffer_union(pa, buffer_m)
     stad = shapely.union_all(area.boundary.geometry.values) if area.has("boundary") else shapely.union_all(np.asarray(w.geometry.values, dtype=object))
     pa = shapely.intersection(pa, stad) if not stad.is_empty else pa  # the plan zone stays inside the study area
     return Zones(pa, om, stad, codes, pcodes, buffer_m, area.crs)
@@ -1307,6 +1308,13 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 d = ha - vb_h
                 up = ok & (d > tol - 1e-12) if col in BOOL_HOME_COLS else ok & (d > tol)
                 down = ok & (d < -tol + 1e-12) if col in BOOL_HOME_COLS else ok & (d < -tol)
+                if col == "hot":
+                    # a home only moves in or out of the hottest places when its heat changes beyond the tolerance
+                    cb, ca = _home_values(before, "heat", "heat_c"), _home_values(after, "heat", "heat_c")
+                    if cb is not None and ca is not None:
+                        dc = ca - np.where(exist_a, cb[np.maximum(pos, 0)] if len(cb) else np.nan, np.nan)
+                        moved = np.abs(np.nan_to_num(dc)) > _home_tolerance("heat_c")
+                        up, down = up & moved, down & moved
                 if sp.higher_is_better is False:
                     up, down = down, up
                 elif sp.higher_is_better is None:

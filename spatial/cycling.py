@@ -410,8 +410,11 @@ def low_stress_reach(
     hxy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object))
     cxy = shapely.get_coordinates(centre_on)[0]
     budget_c = np.maximum(floor, k * np.hypot(hxy[:, 0] - cxy[0], hxy[:, 1] - cxy[1]))
-    lo = out["lts12_d_centre_m"].to_numpy(dtype=float)
+    # a low-stress route is never shorter than the shortest route (snap legs can cut across a
+    # block when a home re-snaps to another street): compare max(low-stress, shortest) with the budget
+    lo = np.maximum(out["lts12_d_centre_m"].to_numpy(dtype=float), out["bike_d_centre_m"].to_numpy(dtype=float))
     out["centre_lts12"] = np.isfinite(lo) & (lo <= budget_c + 1e-6)
+    bike_school = out["bike_d_school_m"].to_numpy(dtype=float)
     reached = np.zeros(len(homes), dtype=bool)
     if low_net is not None and len(schools):
         r = build_router(low_net, homes.geometry, targets, snap)
@@ -420,7 +423,7 @@ def low_stress_reach(
             budget = np.maximum(floor, k * np.hypot(hxy[:, 0] - sxy[j, 0], hxy[:, 1] - sxy[j, 1]))
             m = np.zeros(len(targets), dtype=bool)
             m[1 + j] = True
-            d = router_nearest(r, m, max_dist_m=float(budget.max()) + 1.0).distance_m
+            d = np.maximum(router_nearest(r, m, max_dist_m=float(budget.max()) + 1.0).distance_m, bike_school)
             reached |= np.isfinite(d) & (d <= budget + 1e-6)
     out["school_lts12"] = reached
     return LowStressReach(out, centre)
