@@ -38,7 +38,7 @@ import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.landcover import LOW_GREEN, NODATA, TREES
 from gezondestad.model.studyarea import LandCover, StudyArea
-from gezondestad.screening.compare import Situation, before_positions, homes_after_plan
+from gezondestad.screening.compare import THEME_NL, Situation, before_positions, homes_after_plan, theme_status
 from gezondestad.screening.plan import Plan, apply_plan
 from gezondestad.spatial.aggregate import home_points
 from gezondestad.spatial.health import DEFAULT_DRAWS, HealthParams, HealthResult, health_outcomes, ndvi_from_green_share
@@ -57,10 +57,37 @@ DEPRIVATION_COLUMNS: tuple[tuple[str, bool], ...] = (
 """Wijk columns for the deprivation quintile: (name, higher value = more deprived)."""
 
 EXTERNAL_LAYERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "noise": ("gezondestad.spatial.noise", ("noise_exposure", "noise_at_homes", "noise_layer"), ("lden_db", "lnight_db")),
+    "noise": ("gezondestad.spatial.noise", ("noise_at_homes", "noise_exposure", "noise_layer"), ("lden_db", "lnight_db")),
     "air": ("gezondestad.spatial.air", ("air_exposure", "air_at_homes", "air_layer"), ("no2_ugm3", "pm25_ugm3")),
 }
 """Families built by other layers: module, candidate public functions, per-home columns read."""
+
+HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
+    "walk_access": ("streets", "pois", "green"),
+    "cycle_access": ("streets", "pois"),
+    "tair_hot_day_c": ("landcover",),
+    "ndvi_proxy": ("landcover", "green"),
+}
+"""Themes each exposure is built on: a missing or partial one makes it 'onbekend' (as in the screening)."""
+
+EXPOSURE_NL: dict[str, str] = {
+    "walk_access": "wandelen (voorzieningen op wandelafstand)",
+    "cycle_access": "fietsen (stressvrije routes)",
+    "tair_hot_day_c": "hitte",
+    "ndvi_proxy": "groen rond de woning",
+}
+
+
+def exposure_status(area: StudyArea, column: str) -> str | None:
+    """None when ``column`` can be computed on ``area``, else the Dutch reason it is unknown."""
+    bad = []
+    for t in HEALTH_NEEDS.get(column, ()):
+        st = theme_status(area, t)
+        if st == "missing":
+            bad.append(f"{THEME_NL.get(t, t)} ontbreken")
+        elif st == "partial":
+            bad.append(f"{THEME_NL.get(t, t)} onvolledig")
+    return ", ".join(bad) or None
 
 
 def green_share_within(lc: LandCover, points: gpd.GeoDataFrame | gpd.GeoSeries, radius_m: float) -> np.ndarray:
@@ -202,32 +229,34 @@ def exposure_frame(
         wt, wn = _wijk_table(area.wijken)
         notes += wn
         f = f.merge(wt, on="wijk_code", how="left")
-    if "network" in families:
+    why = {c: exposure_status(area, c) for c in HEALTH_NEEDS}
+    wanted = {"walk_access": "network", "cycle_access": "network", "tair_hot_day_c": "heat", "ndvi_proxy": "green"}
+    for c, reason in why.items():
+        if reason and wanted[c] in families:
+            notes.append(f"Blootstelling {EXPOSURE_NL[c]}: onbekend ({reason}); dat pad telt niet mee.")
+    if "network" in families and not (why["walk_access"] and why["cycle_access"]):
         try:
             from gezondestad.spatial.indicators import network_indicators
 
-            ni = network_indicators(area, homes=homes)
-            h = ni.homes
-            f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
-            c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in ("centre_lts12", "school_lts12") if k in h.columns])
-            with np.errstate(invalid="ignore"):
-                f["cycle_access"] = np.nanmean(c, axis=1) if c.size else np.nan
-        except (ValueError, ImportError) as exc:  # library errors carry a Dutch/English message
+            h = network_indicators(area, homes=homes).homes
+            if not why["walk_access"]:
+                f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
+            if not why["cycle_access"]:
+                c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in ("centre_lts12", "school_lts12") if k in h.columns])
+                with np.errstate(invalid="ignore"):
+                    f["cycle_access"] = np.nanmean(c, axis=1) if c.size else np.nan
+        except GezondeStadError as exc:
             notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
     lc = area.landcover
-    if lc is None and any(x in families for x in ("heat", "green")):
-        notes.append("Geen landgebruikraster: hitte en groen zijn onbekend.")
-    if lc is not None and "heat" in families and len(area.wijken):
+    if lc is not None and "heat" in families and not why["tair_hot_day_c"] and len(area.wijken):
         from gezondestad.spatial.heat import heat_layer
 
         hr = heat_layer(lc, area.wijken, homes=homes)
         f["tair_hot_day_c"] = sample_at_points(hr.t_air, hr.landcover, homes)
-    if lc is not None and "green" in families:
+    if lc is not None and "green" in families and not why["ndvi_proxy"]:
         share = green_share_within(lc, homes, p.green_buffer_m)
         f["green_share"] = share
         f["ndvi_proxy"] = ndvi_from_green_share(share, p)
-        if area.has("green") and area.theme_info("green").status == "partial":
-            notes.append("Groengegevens zijn onvolledig: het groen rond de woning is een ondergrens.")
     for fam in ("noise", "air"):
         if fam not in families:
             continue

@@ -196,3 +196,19 @@ def test_demo_city_and_plan(demo_area) -> None:
     p = plan_health(demo_area, plan_from_frame(example_plan_frame(), area=demo_area), draws=100, families=("green",))
     assert p.value("green", "existing", stat="central") < 0
     assert p.value("green", "removed", stat="central") == 0.0
+
+
+@pytest.mark.real
+def test_real_mechelen_partial_themes_unknown(mechelen_dir) -> None:
+    """The open Mechelen files are partial (car-only streets, no parks, no buildings): every
+    pathway built on them is 'onbekend' with its reason, no number; the age breakdown is known."""
+    from gezondestad.layers.prepare import prepare_from_args
+    from gezondestad.screening.health_outcomes import city_health
+
+    area = prepare_from_args(sources_toml=Path(__file__).resolve().parent / "real" / "mechelen.toml")
+    r = city_health(area, draws=64, families=("network", "heat", "green"))
+    assert r.summary.empty
+    assert {"physical_activity", "heat", "green", "pm25", "noise_ihd"} <= set(r.unknown)
+    assert any("straten onvolledig" in n for n in r.notes)
+    assert not any("leeftijdsverdeling" in n for n in r.notes)  # wijken carry residents_65plus / residents_0_5
+    assert r.homes["residents"].sum() == pytest.approx(pd.to_numeric(area.wijken["residents"], errors="coerce").sum(), rel=0.05)
