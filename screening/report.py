@@ -537,4 +537,59 @@ def write_report(result: ScreeningResult, items: list[ChecklistItem], out_html: 
     return out, js
 
 
-__all__ = ["render_html", "write_report", "report_json", "data_quality_notes", "map_plan", "map_heat_difference", "map_green_access", "fmt_value", "fmt_delta"]
+def _variant_cells(result: ScreeningResult) -> dict[str, dict[str, Any]]:
+    """Per indicator key: light, existing better/worse and new residents meeting the norm (for the variants table)."""
+    out = {}
+    for r in _who_rows(result):
+        out[r["label"]] = r
+    return out
+
+
+def render_variants_html(results: list[ScreeningResult], items: list[list[ChecklistItem]], with_maps: bool = True,
+                         voices: list[Voices | None] | None = None, created: str | None = None) -> str:
+    """One report for several plan variants: the decisions and indicators side by side, then each variant in full.
+
+    A row is highlighted when the variants differ in a way that matters: another light, or a
+    count of people better or worse off that differs.
+    """
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"], default=True))
+    voices = voices or [None] * len(results)
+    created = created or fmt_datetime(datetime.now(timezone.utc))
+    verdicts = [decide(r, it) for r, it in zip(results, items)]
+    cells = [_variant_cells(r) for r in results]
+    labels = list(dict.fromkeys(lab for c in cells for lab in c))
+    rows = []
+    for lab in labels:
+        vals = [c.get(lab) for c in cells]
+        sig = {(v or {}).get("light") for v in vals} , {((v or {}).get("better"), (v or {}).get("worse"), (v or {}).get("new")) for v in vals}
+        rows.append({"label": lab, "cells": vals, "differs": len(sig[0]) > 1 or len(sig[1]) > 1})
+    bodies = []
+    for r, it, v in zip(results, items, voices):
+        html = render_html(r, it, with_maps=with_maps, created=created, voices=v)
+        bodies.append(html[html.index("<body>") + len("<body>"): html.rindex("</body>")])
+    return env.get_template("variants.html.j2").render(
+        created=created, area_name=results[0].before.area.name, variants=[r.plan.name for r in results],
+        verdicts=verdicts, verdict_class=VERDICT_CLASS, sentences=[plan_summary_sentence(r) for r in results],
+        rows=rows, bodies=bodies, synthetic=bool(results[0].before.area.manifest.get("synthetic", False)))
+
+
+def write_variants_report(results: list[ScreeningResult], items: list[list[ChecklistItem]], out_html: str | Path, with_maps: bool = True,
+                          voices: list[Voices | None] | None = None) -> tuple[Path, Path]:
+    """Write the variants report and a JSON with each variant's report data; return both paths."""
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    created = fmt_datetime(datetime.now(timezone.utc))
+    voices = voices or [None] * len(results)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(render_variants_html(results, items, with_maps, voices, created), encoding="utf-8")
+    tmp.replace(out)
+    js = out.with_suffix(".json")
+    tmpj = js.with_suffix(".json.tmp")
+    tmpj.write_text(json.dumps({"variants": [report_json(r, it, created, v) for r, it, v in zip(results, items, voices)]}, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmpj.replace(js)
+    return out, js
+
+
+__all__ = ["render_html", "write_report", "render_variants_html", "write_variants_report", "report_json", "data_quality_notes", "map_plan", "map_heat_difference", "map_green_access", "fmt_value", "fmt_delta"]

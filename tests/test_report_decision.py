@@ -144,3 +144,21 @@ def test_only_used_norms_listed(mixed):
 
     used = norms_used(mixed, build_checklist(mixed, {}))
     assert 5 < len(used) < len(norms_table()) / 2
+
+
+def test_two_variants_side_by_side_in_one_report(demo_dir, tmp_path):
+    from gezondestad.app.cli.main import main
+
+    b = EXAMPLE_PLAN_PATH.with_name("ragheno_demo_plan_variant_b.geojson")
+    out = tmp_path / "varianten.html"
+    rc = main(["screen", "--area", str(demo_dir), "--plan", str(EXAMPLE_PLAN_PATH), "--plan", str(b), "--out", str(out),
+               "--local", "--no-maps", "--no-cache", "--db", str(tmp_path / "geen.sqlite")])
+    assert rc == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Indicatoren naast elkaar" in html and "variant B" in html and "Ragheno-achtig" in html
+    assert 'class="differs"' in html  # the park vs parking difference is highlighted
+    import json
+
+    data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert len(data["variants"]) == 2
+    assert data["variants"][0]["verdict"]["verdict"] in ("gunstig", "gunstig mits", "ongunstig")

@@ -15,7 +15,9 @@ from gezondestad.model.progress import Steps
 from gezondestad.screening.checklist import ANSWERS, build_checklist, load_checklist, read_answers
 from gezondestad.screening.compare import ScreeningResult, load_or_compute_baseline, screen
 from gezondestad.screening.plan import read_plan
-from gezondestad.screening.report import write_report
+from gezondestad.screening.report import write_report, write_variants_report
+from gezondestad.screening.verdict import decide
+from gezondestad.screening.voices import Voices, voices_near_plan
 
 
 def _answers_help() -> str:
@@ -44,12 +46,14 @@ def _add_screen(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied (gezondestad prepare ... --out MAP)")
-    p.add_argument("--plan", type=Path, required=True, help="planbestand (GeoPackage/GeoJSON met een kolom feature_type)")
+    p.add_argument("--plan", type=Path, required=True, action="append",
+                   help="planbestand (GeoPackage/GeoJSON met een kolom feature_type); herhaal --plan voor varianten naast elkaar in één rapport")
     p.add_argument("--out", type=Path, required=True, help="HTML-rapport om te schrijven (het rapport als JSON komt ernaast)")
     p.add_argument("--answers", type=Path, help="JSON met de antwoorden van de planner op de checklistvragen (formaat: zie onderaan)")
     p.add_argument("--layer", help="laag van de plan-GeoPackage als die meerdere lagen bevat")
     p.add_argument("--local", action="store_true", help="snelle lokale herberekening rond het plan (standaard: alles opnieuw)")
     p.add_argument("--no-maps", action="store_true", help="het rapport zonder kaarten")
+    p.add_argument("--db", type=Path, help="participatiedatabank met opmerkingen van bewoners (standaard: die van de app, als ze bestaat)")
     p.add_argument("--no-cache", action="store_true", help="de bewaarde voor-toestand in de map van het studiegebied niet lezen of schrijven")
 
 
@@ -68,23 +72,28 @@ def _run_screen(args: argparse.Namespace) -> int:
         {"read": "plan lezen", "before": "voor-toestand", "after": "plan en na-toestand", "checklist": "checklist", "report": "rapport"},
     )
     area = load_study_area(args.area)
-    plan = read_plan(args.plan, area=area, layer=args.layer)
+    plans = [read_plan(pp, area=area, layer=args.layer) for pp in args.plan]
     answers = read_answers(args.answers) if args.answers else {}
     steps.done("read")
     before = load_or_compute_baseline(area, None if args.no_cache else args.area)
     steps.done("before")
-    result = screen(area, plan, before=before, local=args.local)
+    results = [screen(area, plan, before=before, local=args.local) for plan in plans]
     steps.done("after")
-    items = build_checklist(result, answers)
+    items = [build_checklist(r, answers) for r in results]
     steps.done("checklist")
-    html, js = write_report(result, items, args.out, with_maps=not args.no_maps)
+    voices: list[Voices | None] = [voices_near_plan(r.plan.footprint, area.name, list(r.zones.plan_codes), db_path=args.db) for r in results]
+    if len(results) == 1:
+        html, js = write_report(results[0], items[0], args.out, with_maps=not args.no_maps, voices=voices[0])
+    else:
+        html, js = write_variants_report(results, items, args.out, with_maps=not args.no_maps, voices=voices)
     steps.done("report")
-    d = result.deltas
-    worse = d[(d["zone"] == "omgeving") & (d["direction"] == "worse")]["label"].tolist()
-    better = d[(d["zone"] == "omgeving") & (d["direction"] == "better")]["label"].tolist()
-    print(f"Plan '{plan.name}' op '{area.name}': {len(better)} indicatoren beter, {len(worse)} slechter in de omliggende wijken.")
-    print("Checklist: " + " ".join(f"{i.id}={i.score}" for i in items))
-    print_notes(_notes(result))
+    for result, its in zip(results, items):
+        v = decide(result, its)
+        print(f"Plan '{result.plan.name}' op '{area.name}': advies {v.verdict.upper()}.")
+        for f in v.reasons:
+            print(f"  - {f.text}")
+        print("Checklist: " + " ".join(f"{i.id}={i.score}" for i in its))
+        print_notes(_notes(result))
     print(f"Rapport: {html}\nJSON:    {js}\nTijd:    {fmt_number(time.perf_counter() - t0, 1)} s")
     return 0
 
