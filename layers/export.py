@@ -39,6 +39,7 @@ from gezondestad.layers.studyarea import MANIFEST_NAME, _for_gpkg
 from gezondestad.model.progress import Progress, as_progress
 from gezondestad.model.studyarea import (
     CRS,
+    DEFAULT_CRS,
     VECTOR_THEMES,
     LandCover,
     StudyArea,
@@ -250,7 +251,7 @@ def export_study_area(
         The files written (manifest last).
     """
     fmt, crs = _check(fmt, crs)
-    crs = crs or area.crs
+    crs = crs or area.crs or DEFAULT_CRS
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in area.name.lower()) or "studyarea"

@@ -270,8 +270,10 @@ class Params:
             return sub if sub is not None else f.metadata[_NESTED].from_norms(norms_dir)
         if f.name in overrides:
             return overrides[f.name]
-        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
-            return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if f.default is not dataclasses.MISSING:
+            return f.default
+        if callable(f.default_factory):
+            return f.default_factory()
         raise NormError(f"{cls.__name__}.{f.name} komt niet uit een normbestand; geef het mee als parameter.")
 
     def norms_used(self) -> list[tuple[str, str]]:

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.norms import NormError, load_norms
+from gezondestad.model.norms import load_norms
+from gezondestad.model.params import norms_used_table
 from gezondestad.model.studyarea import LandCover
 
 
@@ -76,14 +77,7 @@ class FamilyResult:
 
     def norms_table(self, norms_dir: str | None = None) -> pd.DataFrame:
         """:attr:`norms_used` with value, unit, source and note (for the report)."""
-        from_dir = norms_dir if norms_dir is not None else _norms_dir_of(self.raw)
-        rows = []
-        for family, key in self.norms_used:
-            n = load_norms(family, from_dir).get(key)
-            if n is None:
-                raise NormError(f"{family}.toml: de norm '{key}' ontbreekt.")
-            rows.append({"family": family, "key": key, "value": n.value, "unit": n.unit, "source": n.source, "note": n.note})
-        return pd.DataFrame(rows, columns=["family", "key", "value", "unit", "source", "note"])
+        return norms_used_table(self.norms_used, norms_dir if norms_dir is not None else _norms_dir_of(self.raw))
 
 
 # --------------------------------------------------------------------------------------------

@@ -82,7 +82,6 @@ _CODE_TO_VERDICT = np.array(["pass", "unknown", "fail"], dtype=object)
 
 _PATH_CLASSES = {"footway", "path", "pedestrian", "steps", "cycleway", "bridleway", "corridor", "track"}
 _CALM_ROADS = {"living_street", "pedestrian", "service", "track"}
-_SIDEWALK_PRESENT = {"both", "left", "right", "yes", "separate"}
 _SIDEWALK_ABSENT = {"no", "none"}
 
 

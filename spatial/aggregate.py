@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.population import RESIDENTIAL_USES, estimate_homes_along_streets
 from gezondestad.model.studyarea import StudyArea
 from gezondestad.model.wijken import assign_wijk
@@ -64,11 +65,8 @@ def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.Ge
     return homes[["home_id", "building_id", "residents", "estimated", "wijk_code", "wijk_naam", "geometry"]]
 
 
-def weighted_share(mask: np.ndarray, weights: np.ndarray) -> float:
-    """Share of ``weights`` where ``mask`` is True (NaN when the total weight is 0)."""
-    w = np.asarray(weights, dtype=float)
-    tot = w.sum()
-    return float(w[np.asarray(mask, dtype=bool)].sum() / tot) if tot > 0 else float("nan")
+class AggregateError(GezondeStadError):
+    """A per-wijk aggregation that was asked in a way that cannot work."""
 
 
 def aggregate_per_wijk(
@@ -118,7 +116,7 @@ def aggregate_per_wijk(
             df[name + "__num"] = np.where(np.isfinite(af), af, 0.0)
             df[name + "__den"] = 1.0
         else:
-            raise ValueError(f"Unknown aggregation '{mode}' for '{name}'.")
+            raise AggregateError(f"Onbekende samenvatting '{mode}' voor '{name}'; kies share, mean, sum of count.")
     g = df.groupby("wijk_code", dropna=True)
     sums = g.sum(numeric_only=True)
     out = wijken[["wijk_code", "wijk_naam"]].copy().reset_index(drop=True)

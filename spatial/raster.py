@@ -110,7 +110,7 @@ def landcover_for_area(area: StudyArea, resolution_m: float | None = None) -> La
     if lc is not None and (resolution_m is None or np.isclose(resolution_m, lc.resolution_m)):
         return lc
     if not area.has("boundary"):
-        if lc is not None:
+        if lc is not None and resolution_m is not None:
             return resample_landcover(lc, float(resolution_m))
         raise RasterError(f"Study area '{area.name}' has neither a land-cover raster nor a boundary to derive one from.")
     lu = area.landuse
