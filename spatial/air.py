@@ -672,16 +672,18 @@ class AirResult:
     grid : LandCover or None
         The map grid (``classes`` = 1 inside the area) when a grid was asked.
     cells : dict of str to ndarray or None
-        ``no2_ugm3``, ``pm25_ugm3`` per cell (NaN outside the area).
+        ``no2_ugm3``, ``pm25_ugm3``, ``nox_increment_ugm3``, ``pm25_increment_ugm3`` per cell (NaN outside the area).
     notes : list of str
         Dutch caveats (which baseline was used, defaults, missing data).
     norms_used : dict of str to Norm
         Every coefficient of ``data/norms/air.toml`` used.
     baseline : dict
         Per pollutant ``"model"`` or ``"raster:<path>"``.
-    segments : DataFrame
-        Per street segment: speed_type, emissions and canyon width (for maps and checks).
+    segments : GeoDataFrame
+        Per street segment: edge_id, speed_type, emissions, canyon width and geometry.
     params : AirParams
+    canyon_buildings : GeoSeries or None
+        The building footprints the street canyons were derived from (for a local recompute).
     """
 
     homes: gpd.GeoDataFrame
@@ -693,12 +695,13 @@ class AirResult:
     notes: list[str]
     norms_used: dict[str, Norm]
     baseline: dict[str, str]
-    segments: pd.DataFrame
+    segments: gpd.GeoDataFrame
     params: AirParams = field(repr=False)
+    canyon_buildings: gpd.GeoSeries | None = field(repr=False, default=None)
 
     def bands(self) -> dict[str, np.ndarray]:
-        """Named rasters for export (empty without a grid)."""
-        return dict(self.cells or {})
+        """Named rasters for export: NO2 and PM2.5 (empty without a grid)."""
+        return {k: v for k, v in (self.cells or {}).items() if k in ("no2_ugm3", "pm25_ugm3")}
 
 
 def _raster_paths(baseline_raster: Any) -> dict[str, Path]:
@@ -712,27 +715,102 @@ def _raster_paths(baseline_raster: Any) -> dict[str, Path]:
     return {"no2": Path(baseline_raster)}
 
 
-def _model_increments(area: StudyArea, traffic: gpd.GeoDataFrame, xy: np.ndarray, p: AirParams) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _canyon_flags(xy: np.ndarray, lines: np.ndarray, width: np.ndarray, p: AirParams) -> np.ndarray:
+    """True for receptors at the façade of a canyon street (within W/2 + margin of its axis)."""
+    can = np.zeros(len(xy), dtype=bool)
+    ok_w = np.isfinite(width)
+    cl, cw = lines[ok_w], width[ok_w]
+    if len(cl) and len(xy):
+        tree = shapely.STRtree(cl)
+        ri, cj = tree.query(shapely.points(xy), predicate="dwithin", distance=float(cw.max()) / 2 + p.canyon_facade_margin_m)
+        if len(ri):
+            d = shapely.distance(shapely.points(xy[ri]), cl[cj])
+            can[ri[d <= cw[cj] / 2 + p.canyon_facade_margin_m]] = True
+    return can
+
+
+def _segment_table(traffic: gpd.GeoDataFrame, em: pd.DataFrame, width: np.ndarray) -> gpd.GeoDataFrame:
+    seg = em.copy()
+    seg["canyon_width_m"] = width
+    seg.insert(0, "edge_id", traffic["edge_id"].to_numpy() if "edge_id" in traffic.columns else np.arange(len(traffic)))
+    return gpd.GeoDataFrame(seg, geometry=np.asarray(traffic.geometry.values, dtype=object), crs=traffic.crs)
+
+
+def _model_increments(area: StudyArea, traffic: gpd.GeoDataFrame, xy: np.ndarray, p: AirParams) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame]:
     """(increments (n, 2) of NOx and PM2.5, canyon flag per receptor, per-segment table)."""
     em = segment_emissions(traffic, p)
     lines = np.asarray(traffic.geometry.values, dtype=object)
     width = street_canyons(lines, area.buildings if area.has("buildings") else None, p)
     inc = line_source_increment(xy, lines, em[["nox_ug_m_s", "pm25_ug_m_s"]].to_numpy(), p, canyon_width_m=width)
-    seg = em.copy()
-    seg["canyon_width_m"] = width
-    if "edge_id" in traffic.columns:
-        seg.insert(0, "edge_id", traffic["edge_id"].to_numpy())
-    # façade of a canyon street: within W/2 + margin of a canyon axis
-    can = np.zeros(len(xy), dtype=bool)
-    cl = lines[np.isfinite(width)]
-    if len(cl) and len(xy):
-        tree = shapely.STRtree(cl)
-        ri, cj = tree.query(shapely.points(xy), predicate="dwithin", distance=float(np.nanmax(width)) / 2 + p.canyon_facade_margin_m)
-        if len(ri):
-            d = shapely.distance(shapely.points(xy[ri]), cl[cj])
-            ok = d <= width[np.isfinite(width)][cj] / 2 + p.canyon_facade_margin_m
-            can[ri[ok]] = True
-    return inc, can, seg
+    return inc, _canyon_flags(xy, lines, width, p), _segment_table(traffic, em, width)
+
+
+def _receptor_keys(xy: np.ndarray) -> pd.MultiIndex:
+    """Receptors are the same receptor when they lie on the same centimetre."""
+    q = np.round(np.asarray(xy, dtype=float) * 100.0).astype(np.int64)
+    return pd.MultiIndex.from_arrays([q[:, 0], q[:, 1]]) if len(q) else pd.MultiIndex.from_arrays([[], []])
+
+
+def _local_increments(
+    area: StudyArea, traffic: gpd.GeoDataFrame, xy: np.ndarray, p: AirParams, previous: AirResult, prev_xy: np.ndarray, prev_inc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame, str] | None:
+    """Increments reusing ``previous``: only changed segments are recomputed at known receptors.
+
+    Returns None when the previous result cannot be reused (no unique ``edge_id``).
+    """
+    ps = previous.segments
+    if "edge_id" not in traffic.columns or not traffic["edge_id"].is_unique or not ps["edge_id"].is_unique:
+        return None
+    em = segment_emissions(traffic, p)
+    lines = np.asarray(traffic.geometry.values, dtype=object)
+    ids = traffic["edge_id"].to_numpy()
+    pos = pd.Index(ps["edge_id"].to_numpy()).get_indexer(ids)
+    common = pos >= 0
+    prev_geom = np.asarray(ps.geometry.values, dtype=object)
+    same_geom = np.zeros(len(ids), dtype=bool)
+    same_geom[common] = shapely.equals_exact(lines[common], prev_geom[pos[common]], tolerance=0.01)
+    width = np.full(len(ids), np.nan)
+    width[same_geom] = ps["canyon_width_m"].to_numpy()[pos[same_geom]]
+    need = ~same_geom
+    after_b = np.asarray(area.buildings.geometry.values, dtype=object) if area.has("buildings") else np.zeros(0, dtype=object)
+    before_b = np.asarray(previous.canyon_buildings.values, dtype=object) if previous.canyon_buildings is not None else np.zeros(0, dtype=object)
+    wa, wb = shapely.to_wkb(after_b), shapely.to_wkb(before_b)
+    sa, sb = set(wa.tolist()), set(wb.tolist())  # hashing, not np.isin (quadratic on object arrays)
+    new_a = np.fromiter((w not in sb for w in wa.tolist()), dtype=bool, count=len(wa))
+    gone_b = np.fromiter((w not in sa for w in wb.tolist()), dtype=bool, count=len(wb))
+    changed_b = np.concatenate([after_b[new_a], before_b[gone_b]])
+    if len(changed_b):
+        hit = shapely.STRtree(lines).query(changed_b, predicate="dwithin", distance=p.canyon_max_half_width_m + 1.0)[1]
+        need[np.unique(hit)] = True
+    if need.any():
+        width[need] = street_canyons(lines[need], area.buildings if area.has("buildings") else None, p)
+    e_after = em[["nox_ug_m_s", "pm25_ug_m_s"]].to_numpy()
+    e_prev = ps[["nox_ug_m_s", "pm25_ug_m_s"]].to_numpy()
+    w_prev = ps["canyon_width_m"].to_numpy()
+    changed = ~same_geom.copy()
+    idx = np.flatnonzero(same_geom)
+    j = pos[idx]
+    same_w = (width[idx] == w_prev[j]) | (np.isnan(width[idx]) & np.isnan(w_prev[j]))
+    changed[idx] = np.any(e_after[idx] != e_prev[j], axis=1) | ~same_w
+    gone = np.ones(len(ps), dtype=bool)
+    gone[pos[common & ~changed]] = False  # previous rows that are unchanged stay
+
+    inc = np.zeros((len(xy), 2))
+    match = _receptor_keys(prev_xy).get_indexer(_receptor_keys(xy)) if len(prev_xy) else np.full(len(xy), -1)
+    known = match >= 0
+    if known.any():
+        inc[known] = prev_inc[match[known]]
+        if changed.any():
+            inc[known] += line_source_increment(xy[known], lines[changed], e_after[changed], p, canyon_width_m=width[changed])
+        if gone.any():
+            inc[known] -= line_source_increment(xy[known], prev_geom[gone], e_prev[gone], p, canyon_width_m=w_prev[gone])
+    if (~known).any():
+        inc[~known] = line_source_increment(xy[~known], lines, e_after, p, canyon_width_m=width)
+    note = (
+        f"Lokale herberekening: {int(changed.sum())} gewijzigde en {int(len(ps) - common.sum())} "
+        f"verdwenen straatsegmenten, {int((~known).sum())} nieuwe ontvangpunten; de rest komt uit de vorige berekening."
+    )
+    return inc, _canyon_flags(xy, lines, width, p), _segment_table(traffic, em, width), note
 
 
 def air_exposure(
@@ -742,6 +820,7 @@ def air_exposure(
     baseline_raster: Any = None,
     reference_traffic: gpd.GeoDataFrame | None = None,
     grid_resolution_m: float | None = None,
+    previous: AirResult | None = None,
 ) -> AirResult:
     """Annual mean NO2 and PM2.5 at every home and sensitive destination (see module docstring).
 
@@ -764,6 +843,11 @@ def air_exposure(
         The traffic the baseline raster shows (the situation before a plan).
     grid_resolution_m : float, optional
         When given, also a map grid of this cell size (e.g. 20 m) over the study area.
+    previous : AirResult, optional
+        A result for the same city before a change (same parameters; segments keyed by ``edge_id``).
+        Then only the street segments whose traffic, geometry or canyon changed are recomputed at
+        the receptors already known (a plan's local recompute); new homes, destinations and cells are
+        computed in full. The result equals a full computation up to rounding.
 
     Returns
     -------
@@ -811,7 +895,26 @@ def air_exposure(
     # official maps first: a missing or non-overlapping raster is refused before the model runs
     bases = {pol: _sample_raster(path, xy, crs, f"Basisraster {pol.upper()}") for pol, path in rasters.items()}
 
-    inc, canyon, seg = _model_increments(area, traffic, xy, p)
+    local = None
+    if previous is not None:
+        if previous.params != p:
+            raise AirInputError("De vorige luchtberekening gebruikte andere parameters; een lokale herberekening kan niet.")
+        prev_parts = [previous.homes, previous.destinations]
+        prev_xy = [shapely.get_coordinates(np.asarray(g.geometry.values, dtype=object)).reshape(-1, 2) for g in prev_parts]
+        prev_inc = [g[["nox_increment_ugm3", "pm25_increment_ugm3"]].to_numpy(dtype=float).reshape(-1, 2) for g in prev_parts]
+        if grid is not None and previous.grid is not None and previous.grid.shape == grid.shape \
+                and previous.grid.transform == grid.transform and np.array_equal(previous.grid.classes, grid.classes):
+            m = previous.grid.classes.astype(bool)
+            prev_xy.append(cell_xy)
+            prev_inc.append(np.column_stack([previous.cells["nox_increment_ugm3"][m], previous.cells["pm25_increment_ugm3"][m]]))
+        local = _local_increments(area, traffic, xy, p, previous, np.vstack(prev_xy), np.vstack(prev_inc))
+        if local is None:
+            notes.append("Lokale herberekening niet mogelijk (geen unieke edge_id per segment): alles is opnieuw berekend.")
+    if local is not None:
+        inc, canyon, seg, local_note = local
+        notes.append(local_note)
+    else:
+        inc, canyon, seg = _model_increments(area, traffic, xy, p)
     nox_inc, pm_inc = inc[:, 0], inc[:, 1]
     nox_bg = float(nox_from_no2(np.array([p.background_no2_ugm3]), p)[0])
     no2 = no2_from_nox(nox_bg + nox_inc, p)
@@ -878,7 +981,7 @@ def air_exposure(
     if grid is not None:
         cells = {}
         mask = grid.classes.astype(bool)
-        for name, arr in (("no2_ugm3", no2), ("pm25_ugm3", pm25)):
+        for name, arr in (("no2_ugm3", no2), ("pm25_ugm3", pm25), ("nox_increment_ugm3", nox_inc), ("pm25_increment_ugm3", pm_inc)):
             a = np.full(grid.shape, np.nan)
             a[mask] = arr[n_h + n_d :]
             cells[name] = a
@@ -896,6 +999,7 @@ def air_exposure(
         baseline=baseline,
         segments=seg,
         params=p,
+        canyon_buildings=area.buildings.geometry if area.has("buildings") else None,
     )
 
 

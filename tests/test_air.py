@@ -98,8 +98,8 @@ def test_line_source_matches_quadrature(length_m, x, y):
     p = AirParams.from_norms()
     got = line_source_increment(np.array([[x, y]]), [shapely.LineString([(0, 0), (length_m, 0)])], np.array([1.0]), p)[0]
 
-    def point_kernel(l: float) -> float:
-        r = math.hypot(l, y)
+    def point_kernel(along: float) -> float:
+        r = math.hypot(along, y)
         sz = math.sqrt(p.sigma_z0_m**2 + (p.sigma_z_a * r * (1 + p.sigma_z_b * r) ** p.sigma_z_c) ** 2)
         return math.sqrt(2 / math.pi) / (2 * math.pi * p.wind_speed_ms * r * sz)
 
@@ -313,6 +313,29 @@ def test_grid_covers_the_area_and_agrees_with_homes():
     prof = no2[:, 20]
     assert prof.argmax() in (11, 12)
     assert prof[0] < prof[6] < prof[11]
+
+
+def test_local_recompute_equals_full_recompute():
+    """A plan: more traffic on one street, 30 km/h on another, one street closed, new buildings that make a canyon."""
+    streets = [_road(300.0), shapely.LineString([(X0 - 300, Y0 - 500), (X0 - 300, Y0 + 500)]),
+               shapely.LineString([(X0 + 300, Y0 - 500), (X0 + 300, Y0 + 500)])]
+    before_blocks = _row_of_blocks(6.0, 16.0) + _row_of_blocks(60.0, 70.0, -400.0, 400.0)
+    before = air_exposure(_area(before_blocks), _traffic(streets, aadt=[12000.0, 3000.0, 4000.0]), grid_resolution_m=50.0)
+    after_area = _area(before_blocks + _row_of_blocks(-16.0, -6.0))  # the other side: a canyon
+    after_traffic = _traffic(streets, aadt=[18000.0, 3000.0, 4000.0])
+    after_traffic.loc[1, "speed_kmh"] = 30.0
+    after_traffic = after_traffic.drop(index=2)
+    full = air_exposure(after_area, after_traffic, grid_resolution_m=50.0)
+    local = air_exposure(after_area, after_traffic, grid_resolution_m=50.0, previous=before)
+    assert any("Lokale herberekening" in n for n in local.notes)
+    for col in ("no2_ugm3", "pm25_ugm3", "nox_increment_ugm3"):
+        assert local.homes[col].to_numpy() == pytest.approx(full.homes[col].to_numpy(), rel=1e-9, abs=1e-12)
+    assert local.cells["no2_ugm3"] == pytest.approx(full.cells["no2_ugm3"], rel=1e-9)
+    assert local.homes["canyon"].tolist() == full.homes["canyon"].tolist()
+    assert np.isfinite(local.segments["canyon_width_m"]).sum() == 1  # the road between the two rows
+    # and the plan changed something: homes on the busier road got more NO2
+    same = before.homes.merge(local.homes, on="building_id", suffixes=("_b", "_a"))
+    assert (same["no2_ugm3_a"] > same["no2_ugm3_b"]).any()
 
 
 # ----------------------------------------------------------------------------------------------
