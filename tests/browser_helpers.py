@@ -142,3 +142,23 @@ def screenshot(page, name: str, max_height_px: int = 4000) -> Path:
     page.screenshot(path=str(p))
     page.set_viewport_size(size)
     return p
+
+
+HOSTILE = "<img src=x onerror=alert(7)> `${alert(8)}` ![x](https://elders.example/p.png)"
+"""A name that would run as script (or fetch an outside URL) if a map or card showed it as HTML."""
+
+
+def make_hostile_area(target: Path) -> Path:
+    """The demo town saved to ``target`` with every wijk, park, street and stop named :data:`HOSTILE`.
+
+    Such names come from OpenStreetMap, which anyone can edit; the app must show them as text.
+    """
+    from gezondestad.layers.demo import build_demo_area
+    from gezondestad.layers.studyarea import save_study_area
+
+    area = build_demo_area()
+    area.wijken["wijk_naam"] = [f"{HOSTILE} {i}" for i in range(len(area.wijken))]
+    area.green["name"] = HOSTILE
+    area.streets["name"] = HOSTILE
+    area.pois["name"] = HOSTILE
+    return save_study_area(area, target)

@@ -16,6 +16,7 @@ import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
     AppServer,
+    make_hostile_area,
     require_chromium,
     screenshot,
     wait_idle,
@@ -275,4 +276,40 @@ def test_screening_of_the_example_plan(server: AppServer, page) -> None:
     report = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "Voorbeeldplan Stationsveld" in report and "<table" in report
     screenshot(page, "screening_resultaat")
+    assert page.js_errors == []
+
+
+def test_hostile_names_on_the_map_never_run(server: AppServer, page, workdir: Path) -> None:
+    """Wijk, park, street and stop names that are HTML are shown as text when hovered, never run."""
+    folder = make_hostile_area(workdir / "vijandig")
+    open_page(page, server, "")
+    page.locator('[data-testid="stSidebar"]').get_by_text("Voorbereide map").click()
+    wait_idle(page)
+    page.get_by_role("textbox", name="Pad naar een voorbereide map").fill(str(folder))
+    page.get_by_role("button", name="Map laden").click()
+    wait_idle(page, 90_000)
+    for label in ("Straten en paden", "Haltes"):
+        page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click()
+        wait_idle(page, 90_000)
+    assert_no_exception(page)
+    # the wijk card shows the name as text (markdown escaped: no image fetched)
+    page.get_by_role("heading", name="<img src=x onerror=alert(7)>", exact=False).first.wait_for(timeout=60_000)
+    leaflet = map_frame(page).locator(".leaflet-container")
+    leaflet.wait_for(state="visible", timeout=30_000)
+    box = leaflet.bounding_box()
+    seen = []
+    for fx in (0.3, 0.4, 0.5, 0.6, 0.7):
+        for fy in (0.3, 0.45, 0.6):
+            leaflet.hover(position={"x": box["width"] * fx, "y": box["height"] * fy}, force=True)
+            page.wait_for_timeout(150)
+            tips = map_frame(page).locator(".leaflet-tooltip")
+            if tips.count():
+                seen.append(tips.last.inner_text())
+    assert any("<img src=x onerror=alert(7)>" in t for t in seen), seen
+    assert map_frame(page).locator('img[src="x"]').count() == 0
+    assert page.dialogs == [], f"a name ran as script: {page.dialogs}"
+    screenshot(page, "kaart_vijandige_namen")
+    # back to the demo for the other tests
+    page.locator('[data-testid="stSidebar"]').get_by_text("Demostad (demo)").click()
+    wait_idle(page)
     assert page.js_errors == []

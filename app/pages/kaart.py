@@ -1,0 +1,199 @@
+"""Page "Kaart per wijk": the study area's themes and indicator layers, a card per wijk, a comparison."""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import pandas as pd
+import streamlit as st
+from gezondestad.app import compute, maps, state
+from gezondestad.app.state import W
+from gezondestad.app.ui import (
+    guarded,
+    manifest_table,
+    md_escape,
+    show_notes,
+    synthetic_banner,
+)
+from gezondestad.model.catalogue import FAMILY_LABELS, Indicator
+from gezondestad.model.fmt import UNKNOWN, fmt_number, fmt_people, fmt_value
+from streamlit_folium import st_folium
+
+TITLE = "Kaart per wijk"
+BASE_LAYERS = {"Groen": "green", "Waterlopen": "water", "Straten en paden": "streets", "Haltes": "stops",
+               "Bodembedekking": "landcover"}
+
+
+def chart_unit(ind: Indicator) -> str:
+    return "%" if ind.unit == "%" else ind.unit
+
+
+def wijk_card(row: pd.Series, indicators: list[Indicator], outcomes: dict[str, compute.FamilyOutcome]) -> None:
+    """The card of one wijk: base facts, then per family its indicators, notes and norm sources."""
+    st.markdown(f"### {md_escape(row['wijk_naam'])} ({md_escape(row['wijk_code'])})")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Oppervlakte", f"{fmt_number(row['oppervlakte_ha'])} ha")
+    c2.metric("Inwoners", fmt_people(row["inwoners"], missing=UNKNOWN))
+    c3.metric("Woningen", fmt_people(row.get("woningen"), missing=UNKNOWN))
+    expl = "Inwoners zijn per gebouw geschat uit het vloeroppervlak en afgestemd op een officieel wijktotaal als dat er is."
+    if bool(row.get("woningen_geschat", False)):
+        expl += " Woningen zijn geschat langs woonstraten omdat gebouwen ontbreken."
+    src = compute.norm_source("population", "floor_area_m2_per_resident")
+    st.caption(expl + (f" Norm: {md_escape(src)}" if src else ""))
+    by_family: dict[str, list[Indicator]] = {}
+    for ind in indicators:
+        by_family.setdefault(ind.family, []).append(ind)
+    for fam, outcome in outcomes.items():
+        inds = by_family.get(fam)
+        with st.expander(FAMILY_LABELS.get(fam, fam), expanded=fam == "network"):
+            if outcome.result is None:
+                st.caption(f"Niet berekend voor dit studiegebied: {outcome.message}")
+                continue
+            if not inds:
+                st.caption("Geen indicatoren per wijk voor deze familie.")
+            for ind in inds or []:
+                src = compute.norm_source(*ind.norm) if ind.norm else ""
+                st.markdown(f"**{fmt_value(row.get(ind.key), ind.unit, missing=UNKNOWN)}** — {ind.label}",
+                            help=f"Norm en bron: {src}" if src else None)
+                st.caption(ind.explanation + (f" Bron: {md_escape(compute.short_source(src))}" if src else ""))
+            show_notes(outcome.notes)
+
+
+def _layer_choice(area_has_family: dict[str, bool]) -> tuple[dict[str, bool], list[str], dict[str, str]]:
+    ind_labels = {lyr.label: lyr.key for lyr in maps.MAP_LAYERS if area_has_family.get(lyr.family)}
+    missing = [lyr.label for lyr in maps.MAP_LAYERS if not area_has_family.get(lyr.family)]
+    chosen = st.pills("Kaartlagen", list(BASE_LAYERS) + list(ind_labels), selection_mode="multi",
+                      default=["Groen", "Waterlopen"], key=W.KAART_LAYERS)
+    if missing:
+        st.caption("Niet beschikbaar voor dit studiegebied: " + ", ".join(missing) + ".")
+    show = {v: (k in chosen) for k, v in BASE_LAYERS.items()}
+    chosen_ind = [ind_labels[k] for k in chosen if k in ind_labels]
+    options: dict[str, str] = {}
+    if "stop" in chosen_ind or "accessibility" in chosen_ind:
+        oc1, oc2 = st.columns(2)
+        if "stop" in chosen_ind:
+            options["stop"] = oc1.selectbox("STOP-score op de kaart", list(maps.STOP_LABELS),
+                                            format_func=maps.STOP_LABELS.get, key=W.KAART_STOP_COL)
+        if "accessibility" in chosen_ind:
+            options["profile"] = oc2.selectbox("Toegankelijkheid voor", list(maps.PROFILE_CHOICES),
+                                               format_func=maps.PROFILE_CHOICES.get, key=W.KAART_PROFILE)
+    return show, chosen_ind, options
+
+
+def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[str],
+              options: dict[str, str]) -> tuple[folium.Map, list[str]]:
+    """The Kaart map with the chosen layers, and the legends of what it shows."""
+    area = compute.load_area(folder, stamp)
+    m = maps.make_map(maps.area_bounds_wgs84(folder, stamp))
+    legends: list[str] = []
+    if show["landcover"]:
+        leg = maps.add_landcover_layer(folder, stamp, m)
+        if leg:
+            legends.append(leg)
+        else:
+            st.info("Dit studiegebied heeft geen bodembedekkingsraster.")
+    if show["green"] and area.has("green"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "green", ("name", "kind", "area_m2")), name="Groen",
+            style_function=lambda f: {"color": "#1b7f4b", "weight": 1, "fillColor": "#4caf50", "fillOpacity": 0.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "area_m2"], aliases=["Naam", "Soort", "m²"]),
+        ).add_to(m)
+        legends.append(maps.legend_html("Groen", [("#4caf50", "groene ruimte")]))
+    if show["water"] and area.has("water"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "water", ("name", "kind")), name="Water",
+            style_function=lambda f: {"color": "#1f5fbf", "weight": 2, "fillColor": "#5b9bd5", "fillOpacity": 0.6},
+        ).add_to(m)
+    if show["streets"] and area.has("streets"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "streets", ("name", "highway")), name="Straten en paden",
+            style_function=lambda f: {"color": "#555", "weight": 1.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "highway"], aliases=["Straat", "Type"]),
+        ).add_to(m)
+    for key in chosen_ind:
+        leg = maps.add_indicator_layer(key, folder, stamp, m, options)
+        if leg:
+            legends.append(leg)
+    folium.GeoJson(
+        maps.theme_geojson(folder, stamp, "wijken", ("wijk_code", "wijk_naam")), name="Wijken",
+        style_function=lambda f: {"color": "#222", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.0},
+        highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.15},
+        tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"], aliases=["Wijk", "Code"]),
+    ).add_to(m)
+    if show["stops"] and area.has("pois"):
+        stops = maps.stops_geojson(folder, stamp)
+        if stops:
+            folium.GeoJson(
+                stops, name="Haltes",
+                marker=folium.CircleMarker(radius=5, color="#000", weight=1, fill=True, fill_color="#ffd400", fill_opacity=1),
+                tooltip=folium.GeoJsonTooltip(fields=["name", "category"], aliases=["Halte", "Soort"]),
+            ).add_to(m)
+            legends.append(maps.legend_html("Openbaar vervoer", [("#ffd400", "halte of station")]))
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m, legends
+
+
+def comparison_chart(table: pd.DataFrame, avail: list[Indicator]) -> None:
+    """A bar chart of one indicator over all wijken (axis with decimal comma)."""
+    st.markdown("#### Wijken vergelijken")
+    metrics: dict[str, tuple[str, str]] = {"Inwoners": ("inwoners", ""), "Oppervlakte (ha)": ("oppervlakte_ha", "")}
+    for ind in avail:
+        metrics[f"{ind.label} ({chart_unit(ind)})"] = (ind.key, ind.unit)
+    metrics = {k: v for k, v in metrics.items() if table[v[0]].notna().any()}
+    label = st.selectbox("Indicator", list(metrics), key=W.KAART_COMPARE)
+    col, unit = metrics[label]
+    vals = pd.to_numeric(table[col], errors="coerce") * (100 if unit == "%" else 1)
+    chart = pd.DataFrame({"Wijk": table["wijk_naam"].astype(str), "waarde": vals.round(2),
+                          "tekst": [fmt_value(v, unit) for v in pd.to_numeric(table[col], errors="coerce")]})
+    spec = {
+        "mark": {"type": "bar", "color": "#1b7f4b"},
+        "encoding": {
+            "y": {"field": "Wijk", "type": "nominal", "sort": None, "title": None},
+            "x": {"field": "waarde", "type": "quantitative", "title": label, "axis": {"format": ",.2~f"}},
+            "tooltip": [{"field": "Wijk", "type": "nominal"}, {"field": "tekst", "type": "nominal", "title": "Waarde"}],
+        },
+        "height": 36 * len(chart),
+        "config": {"locale": {"number": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["€", ""]}}},
+    }
+    st.vega_lite_chart(chart, spec, width="stretch")
+
+
+@guarded
+def render() -> None:
+    folder, stamp, area = compute.current_area()
+    synthetic_banner(area)
+    st.title(TITLE)
+    with st.expander("Gegevens per thema (bron, datum, volledigheid)", expanded=False):
+        st.dataframe(manifest_table(area), hide_index=True, width="stretch")
+    if len(area.wijken) == 0:
+        st.error("Dit studiegebied heeft geen wijken; kies een ander studiegebied of voeg een wijkenbestand toe.")
+        return
+    base = compute.wijk_base_table(folder, stamp)
+    outcomes = {fam: compute.family_result(fam, folder, stamp) for fam in compute.app_families()}
+    show, chosen_ind, options = _layer_choice({f: o.result is not None for f, o in outcomes.items()})
+
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        m, legends = build_map(folder, stamp, show, chosen_ind, options)
+        out = st_folium(m, key=f"kaart_{compute.slug(folder)}", height=640, use_container_width=True,
+                        returned_objects=["last_active_drawing"])
+        if legends:
+            st.html('<div style="display:flex;flex-wrap:wrap;gap:8px 28px">' + "".join(
+                f"<div>{lg}</div>" for lg in legends) + "</div>")
+        clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}) or {}
+        code_clicked = html.unescape(str(clicked.get("wijk_code", ""))) if "wijk_naam" in clicked else ""
+        if code_clicked and code_clicked != state.KAART_LAST_CLICK.get():
+            state.KAART_LAST_CLICK.set(code_clicked)
+            if code_clicked in set(base["wijk_code"]):
+                st.session_state[W.KAART_WIJK] = code_clicked
+                st.rerun()
+
+    table, avail = compute.indicator_table(folder, stamp, base)
+    with right:
+        codes = list(table["wijk_code"])
+        names = dict(zip(table["wijk_code"], table["wijk_naam"]))
+        code = st.selectbox("Wijk (of klik op een wijk op de kaart)", codes, format_func=lambda c: f"{names[c]} ({c})",
+                            key=W.KAART_WIJK)
+        wijk_card(table[table["wijk_code"] == code].iloc[0], avail, outcomes)
+    comparison_chart(table, avail)

@@ -1,0 +1,264 @@
+"""Page "Participatie": residents put a remark on the map of their wijk; the facilitator moderates."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import folium
+import pandas as pd
+import streamlit as st
+from gezondestad.app import compute, maps, state
+from gezondestad.app.state import W
+from gezondestad.app.ui import guarded, md_escape, synthetic_banner
+from gezondestad.layers import participation as pt
+from gezondestad.model.fmt import fmt_datetime, fmt_people
+from gezondestad.model.studyarea import StudyArea
+from pyproj import Transformer
+from streamlit_folium import st_folium
+
+logger = logging.getLogger(__name__)
+
+TITLE = "Participatie: uw opmerking op de kaart"
+DEFAULT_FACILITATOR_PIN = "gezond"
+CATEGORY_COLORS: dict[str, str] = {
+    "hier is het te heet": "#e53935",
+    "onveilig oversteken": "#fb8c00",
+    "te weinig groen": "#43a047",
+    "slecht toegankelijk": "#8e24aa",
+    "fietsen voelt onveilig": "#6d4c41",
+    "wateroverlast": "#1e88e5",
+    "plek om elkaar te ontmoeten": "#00acc1",
+    "andere": "#757575",
+}
+PARTICIPATION_CSS = """
+<style>
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p,
+[data-testid="stMain"] [data-testid="stRadio"] label p,
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; }
+[data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
+[data-testid="stMain"] [data-testid="stTextArea"] textarea { font-size: 1.25rem !important; }
+[data-testid="stMain"] [data-testid="stFormSubmitButton"] button { padding: 0.7rem 1.8rem !important; }
+[data-testid="stMain"] [data-testid="stFormSubmitButton"] button p { font-size: 1.35rem !important; }
+</style>
+"""
+MODERATION_COLUMNS = {"id": "Nr.", "wijk_code": "Wijk", "category": "Onderwerp", "text": "Tekst",
+                      "created_at": "Tijdstip", "hidden": "Verborgen", "moderation_note": "Moderatienota"}
+
+
+def db_path() -> Path:
+    return pt.default_db_path()
+
+
+def facilitator_pin() -> str:
+    env = os.environ.get("GEZONDESTAD_PIN", "").strip()
+    if env:
+        return env
+    try:
+        return str(st.secrets.get("facilitator_pin", DEFAULT_FACILITATOR_PIN))
+    except FileNotFoundError:  # no secrets.toml
+        return DEFAULT_FACILITATOR_PIN
+
+
+REMARK_CRS = "EPSG:31370"
+"""Remarks are stored in Lambert 72 (``x_31370``, ``y_31370``) whatever the area's own CRS."""
+
+
+def to_lambert(lon: float, lat: float) -> tuple[float, float]:
+    x, y = Transformer.from_crs(maps.WGS84, REMARK_CRS, always_xy=True).transform(lon, lat)
+    return float(x), float(y)
+
+
+def to_lonlat(x: float, y: float) -> tuple[float, float]:
+    lon, lat = Transformer.from_crs(REMARK_CRS, maps.WGS84, always_xy=True).transform(x, y)
+    return float(lon), float(lat)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def area_box(folder: str, stamp: str) -> list[float]:
+    """Bounds of the study area in the remarks' CRS (a remark outside is refused)."""
+    area = compute.load_area(folder, stamp)
+    src = area.boundary if len(area.boundary) else area.wijken
+    return [float(v) for v in src.to_crs(REMARK_CRS).total_bounds]
+
+
+def popup_html(r: pd.Series) -> str:
+    """A remark's popup (escaped by the library), its time in Brussels time."""
+    return pt.remark_popup_html(r["category"], r["text"], fmt_datetime(r["created_at"]))
+
+
+def wijk_map(folder: str, stamp: str, code: str) -> folium.Map:
+    """The wijk with its streets, buildings, green and water (the map reads without internet tiles)."""
+    gj, bnds = maps.wijk_geojson_and_bounds(folder, stamp, code)
+    m = maps.make_map(bnds, canvas=False)
+    ctx = maps.wijk_context_geojson(folder, stamp, code)
+    if "green" in ctx:
+        folium.GeoJson(ctx["green"], name="Groen", interactive=False, style_function=lambda f: {
+            "color": "#4caf50", "weight": 1, "fillColor": "#a5d6a7", "fillOpacity": 0.8}).add_to(m)
+    if "water" in ctx:
+        folium.GeoJson(ctx["water"], name="Water", interactive=False, style_function=lambda f: {
+            "color": "#5b9bd5", "weight": 3, "fillColor": "#9ecae1", "fillOpacity": 0.9}).add_to(m)
+    if "buildings" in ctx:
+        folium.GeoJson(ctx["buildings"], name="Gebouwen", interactive=False, style_function=lambda f: {
+            "color": "#9e9e9e", "weight": 0.5, "fillColor": "#cfcfcf", "fillOpacity": 0.9}).add_to(m)
+    if "streets" in ctx:
+        folium.GeoJson(ctx["streets"], name="Straten", style_function=lambda f: {"color": "#757575", "weight": 2},
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Straat"])).add_to(m)
+    folium.GeoJson(gj, name="Wijk", style_function=lambda f: {"color": "#1b7f4b", "weight": 4, "fillOpacity": 0.0},
+                   interactive=False).add_to(m)
+    return m
+
+
+def remark_layer(remarks: pd.DataFrame, pin: tuple[float, float] | None) -> folium.FeatureGroup:
+    """The remarks and the resident's own point, as one dynamic layer.
+
+    They travel apart from the map itself (``feature_group_to_add``): the map widget's identity
+    then depends on the wijk only, so a remark posted by someone else meanwhile does not reset
+    the widget and swallow this resident's click.
+    """
+    fg = folium.FeatureGroup(name="Opmerkingen")
+    for _, r in remarks.iterrows():
+        lon, lat = to_lonlat(float(r["x_31370"]), float(r["y_31370"]))
+        folium.CircleMarker(
+            [lat, lon], class_name="opmerking-marker", radius=11, color="#222", weight=2, fill=True,
+            fill_color=CATEGORY_COLORS.get(r["category"], "#777"), fill_opacity=0.9,
+        ).add_child(maps.SafePopup(popup_html(r))).add_child(maps.SafeTooltip(str(r["category"]))).add_to(fg)
+    if pin:
+        folium.CircleMarker([pin[0], pin[1]], radius=14, color="#000", weight=4, fill=True, fill_color="#ffeb3b",
+                            fill_opacity=1.0).add_child(maps.SafeTooltip("Uw punt")).add_to(fg)
+    return fg
+
+
+def take_click(out: dict | None, code: str) -> None:
+    """Turn a new map click into the resident's point (a click is used once)."""
+    clicked = (out or {}).get("last_clicked")
+    if not clicked or clicked.get("lat") is None:
+        return
+    pin_k, seen_k = state.pin_key(code), state.seen_click_key(code)
+    new_pin = (round(float(clicked["lat"]), 7), round(float(clicked["lng"]), 7))
+    pin = pin_k.get()
+    if new_pin != (tuple(pin) if pin else None) and new_pin != seen_k.get():
+        pin_k.set(new_pin)
+        seen_k.set(new_pin)
+        st.rerun()
+
+
+def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str) -> None:
+    pin_k = state.pin_key(code)
+    pin = pin_k.get()
+    st.markdown("**2. Kies een onderwerp en schrijf een korte opmerking.**")
+    if pin:
+        st.caption(f"Gekozen punt: {pin[0]:.5f} N, {pin[1]:.5f} O".replace(".", ","))
+    else:
+        st.caption("Nog geen punt gekozen: klik eerst op de kaart.")
+    if state.CLEAR_REMARK.pop(False):
+        st.session_state[W.REMARK_TEXT] = ""
+    with st.form("remark_form", clear_on_submit=False, border=True):
+        category = st.radio("Onderwerp", pt.CATEGORIES, key=W.REMARK_CATEGORY, horizontal=True)
+        text = st.text_area(f"Uw opmerking (maximaal {pt.MAX_TEXT_CHARS} tekens)", key=W.REMARK_TEXT,
+                            max_chars=pt.MAX_TEXT_CHARS, height=110)
+        submitted = st.form_submit_button("Opmerking plaatsen", type="primary")
+    if submitted:
+        if not pin:
+            st.error("Klik eerst op de kaart om de plek van uw opmerking aan te duiden. Uw tekst blijft bewaard.")
+        else:
+            x, y = to_lambert(pin[1], pin[0])
+            try:
+                rid = pt.add_remark(db, area.name, code, category, text, x, y, bounds=tuple(area_box(folder, stamp)),
+                                    session_id=state.SESSION_UID.get())
+            except pt.ParticipationError as exc:
+                st.error(f"{exc.nl} Uw tekst blijft bewaard.")
+            else:
+                state.FLASH.set(f"Bedankt! Uw opmerking (nr. {rid}) is opgeslagen.")
+                state.CLEAR_REMARK.set(True)
+                pin_k.pop()
+                st.rerun()
+    flash = state.FLASH.pop()
+    if flash:
+        st.success(flash)
+
+
+def facilitator_section(area: StudyArea, db: Path) -> None:
+    if not st.toggle("Begeleider (moderatie en export)", key=W.FACILITATOR_TOGGLE):
+        return
+    if not state.FACILITATOR_OK.get():
+        pin = st.text_input("PIN van de begeleider", type="password", key=W.FACILITATOR_PIN)
+        if st.button("Ontgrendelen", key=W.FACILITATOR_UNLOCK):
+            if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
+                state.FACILITATOR_OK.set(True)
+                st.rerun()
+            else:
+                st.error("Verkeerde PIN.")
+        return
+    moderation(area, db)
+
+
+def moderation(area: StudyArea, db: Path) -> None:
+    allr = pt.list_remarks(db, area_name=area.name, include_hidden=True)
+    st.markdown(f"**Alle opmerkingen van {md_escape(area.name)}** ({fmt_people(len(allr))}, waarvan "
+                f"{fmt_people(int(allr['hidden'].sum()))} verborgen)")
+    view = allr[list(MODERATION_COLUMNS)].copy()
+    view["created_at"] = view["created_at"].map(fmt_datetime)
+    view["hidden"] = view["hidden"].map(lambda h: "ja" if h else "nee")
+    view["moderation_note"] = view["moderation_note"].fillna("")
+    st.dataframe(view.rename(columns=MODERATION_COLUMNS), hide_index=True, width="stretch")
+    if len(allr):
+        c1, c2 = st.columns([2, 3])
+        by_id = allr.set_index("id")
+        rid = c1.selectbox("Opmerking", list(allr["id"]), key=W.MOD_ID,
+                           format_func=lambda i: f"nr. {i} — " + str(by_id.loc[i, "text"])[:50])
+        note = c2.text_input("Reden (optioneel)", key=W.MOD_NOTE)
+        is_hidden = bool(by_id.loc[rid, "hidden"])
+        if st.button("Opnieuw tonen" if is_hidden else "Verbergen", key=W.MOD_BTN):
+            try:
+                pt.set_hidden(db, int(rid), not is_hidden, note)
+            except pt.ParticipationError as exc:
+                st.error(exc.nl)
+            else:
+                st.rerun()
+    inc = st.checkbox("Verborgen opmerkingen meenemen in de export", value=False, key=W.EXPORT_HIDDEN)
+    d1, d2 = st.columns(2)
+    d1.download_button("Download GeoPackage", data=lambda: pt.export_remarks(db, "gpkg", area.name, inc),
+                       file_name="opmerkingen.gpkg", mime="application/geopackage+sqlite3", on_click="ignore",
+                       key="dl_part_gpkg")
+    d2.download_button("Download CSV", data=lambda: pt.export_remarks(db, "csv", area.name, inc),
+                       file_name="opmerkingen.csv", mime="text/csv", on_click="ignore", key="dl_part_csv")
+
+
+@guarded
+def render() -> None:
+    folder, stamp, area = compute.current_area()
+    synthetic_banner(area)
+    st.markdown(PARTICIPATION_CSS, unsafe_allow_html=True)
+    st.title(TITLE)
+    if len(area.wijken) == 0:
+        st.error("Dit studiegebied heeft geen wijken.")
+        return
+    if not state.SESSION_UID.present():
+        state.SESSION_UID.set(uuid.uuid4().hex[:12])
+    db = db_path()
+    names = dict(zip(area.wijken["wijk_code"].astype(str), area.wijken["wijk_naam"].astype(str)))
+    codes = list(names)
+    qp = st.query_params.get("wijk")
+    if qp in codes and W.PART_WIJK not in st.session_state:
+        st.session_state[W.PART_WIJK] = qp
+    code = st.selectbox("Over welke wijk gaat het?", codes, format_func=lambda c: f"{names[c]} ({c})", key=W.PART_WIJK)
+    remarks = pt.list_remarks(db, area_name=area.name, wijk_code=code)
+
+    st.markdown("**1. Klik op de kaart op de plek waarover u iets wilt zeggen.**")
+    m = wijk_map(folder, stamp, code)
+    fg = remark_layer(remarks, state.pin_key(code).get())
+    out = st_folium(m, key=f"part_map_{compute.slug(folder)}_{code}", height=620, use_container_width=True,
+                    returned_objects=["last_clicked"], feature_group_to_add=fg)
+    take_click(out, code)
+    remark_form(folder, stamp, area, db, code)
+
+    st.markdown(f"**Opmerkingen in deze wijk ({len(remarks)})**")
+    for _, r in remarks.iloc[::-1].head(30).iterrows():
+        st.html(popup_html(r))
+    st.divider()
+    facilitator_section(area, db)
