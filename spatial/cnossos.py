@@ -121,7 +121,7 @@ def g_path_prime(g_path: np.ndarray, zs: np.ndarray, zr: np.ndarray, dp: np.ndar
 
 def _w(g: np.ndarray) -> np.ndarray:
     f = BANDS_HZ[None, :]
-    g = np.asarray(g, dtype=float)[:, None]
+    g = np.clip(np.asarray(g, dtype=float), 0.0, 1.0)[:, None]
     g26 = g**2.6
     return 0.0185 * f**2.5 * g26 / (f**1.5 * g26 + 1.3e3 * f**0.75 * g**1.3 + 1.16e6)
 

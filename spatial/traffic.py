@@ -90,6 +90,7 @@ class TrafficParams:
     parking_m2_per_space: float = 25.0
     fietsstraat_speed_kmh: float = 30.0
     sources: tuple[tuple[str, str], ...] = ()
+    """``(family, key)`` of every norm read (for the report's norm list)."""
 
     @classmethod
     def from_norms(cls, norms_dir: str | Path | None = None, **overrides: Any) -> "TrafficParams":
@@ -107,7 +108,7 @@ class TrafficParams:
             else:
                 v = float(v)
             kw[f.name] = v
-        kw["sources"] = tuple((f"traffic.{k}", n.source) for k, n in norms.items())
+        kw["sources"] = tuple(("traffic", k) for k in norms)
         kw.update(overrides)
         return cls(**kw)
 

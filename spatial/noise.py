@@ -1,0 +1,1205 @@
+"""Road and railway noise (CNOSSOS-EU) at every home, every sensitive destination and on a grid.
+
+Pipeline (every number in ``data/norms/noise.toml`` and the per-band tables
+``cnossos_road.csv`` / ``cnossos_rail.csv``):
+
+1. **Emission** per street segment (:func:`road_emission`; traffic from
+   :mod:`gezondestad.spatial.traffic`) and per railway track (:func:`rail_emission`): sound
+   power per metre per octave band and per period (day 07-19, evening 19-23, night 23-07).
+2. **Sources**: every line is cut into point sources every ``source_spacing_m``; far away
+   (beyond ``near_distance_m``) the points are merged per ``coarse_cell_m`` cell (energy sum at
+   the energy-weighted centre).
+3. **Paths** (:func:`noise_at_receivers`): for every receiver the sources within
+   ``max_distance_m`` (scipy cKDTree); each path is sampled every ``path_sample_m`` on a
+   building-height raster and a ground-factor raster: the soft-ground share gives ``G_path``,
+   the building edge with the largest path difference is the diffracting edge. CNOSSOS-EU
+   propagation (:mod:`gezondestad.spatial.cnossos`) in homogeneous and favourable conditions,
+   combined with the favourable share per period. All vectorised; receivers in blocks
+   (``block_receivers``) so memory stays bounded.
+4. **Receivers**: the most exposed facade of every home (4 m high, just in front of the facade
+   points facing the loudest nearby road and railway), every sensitive destination, and a grid.
+5. **Judgement**: Lden/Lnight (+5/+10 dB evening/night penalties), WHO 2018 guideline values
+   per source type, 5 dB exposure classes, % highly annoyed / highly sleep-disturbed (WHO 2018
+   exposure-response curves), and per wijk population-weighted means and counts per class.
+
+Simplifications (also in the result's notes): flat ground (no terrain model), one diffracting
+edge per path (the dominant one), no reflections, no lateral diffraction, railway rolling noise
+only (see ``rail_*`` norms).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from functools import lru_cache
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
+from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.studyarea import LandCover, StudyArea
+from gezondestad.model.wijken import assign_wijk
+from gezondestad.spatial import cnossos
+from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.traffic import TrafficParams, traffic_per_segment
+from rasterio import features as rfeatures
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+logger = logging.getLogger(__name__)
+
+PERIODS: tuple[str, ...] = ("day", "evening", "night")
+PERIOD_HOURS = np.array([12.0, 4.0, 8.0])
+KINDS: tuple[str, ...] = ("road", "rail")
+SENSITIVE_USES = frozenset({"school", "kindergarten", "childcare", "hospital", "clinic", "nursing_home", "care_home", "university", "college"})
+
+
+class NoiseError(GezondeStadError):
+    """The noise layer cannot be computed; the Dutch message says what is missing."""
+
+
+@dataclass(frozen=True)
+class NoiseParams:
+    """Every number of the noise layer (sources in ``data/norms/noise.toml`` and the CSV tables)."""
+
+    a_weighting_db: tuple[float, ...] = ()
+    road_speed_min_kmh: float = 20.0
+    road_speed_ref_kmh: float = 70.0
+    road_temperature_ref_c: float = 20.0
+    road_temperature_k_light: float = 0.08
+    road_temperature_k_heavy: float = 0.04
+    annual_mean_temperature_c: float = 11.0
+    relative_humidity_pct: float = 70.0
+    medium_share_of_heavy: dict = field(default_factory=dict)
+    road_source_height_m: float = 0.05
+    road_ground_factor_source: float = 0.0
+    rail_source_height_m: float = 0.5
+    rail_ground_factor_source: float = 1.0
+    rail_speed_ref_kmh: float = 80.0
+    rail_speed_exponent: float = 30.0
+    rail_trains_per_day: float = 200.0
+    rail_vehicles_per_train: float = 6.0
+    rail_speed_kmh: float = 80.0
+    rail_share_day: float = 0.72
+    rail_share_evening: float = 0.20
+    rail_share_night: float = 0.08
+    favourable_share_day: float = 0.5
+    favourable_share_evening: float = 0.75
+    favourable_share_night: float = 1.0
+    diffraction_max_db: float = 25.0
+    receiver_height_m: float = 4.0
+    facade_offset_m: float = 0.5
+    facade_candidates: float = 6.0
+    max_distance_m: float = 300.0
+    near_distance_m: float = 100.0
+    prune_near_m: float = 25.0
+    prune_below_db: float = 30.0
+    prune_margin_db: float = 5.0
+    source_spacing_m: float = 5.0
+    coarse_cell_m: float = 40.0
+    path_sample_m: float = 4.0
+    path_samples_max: float = 48.0
+    building_level_height_m: float = 3.0
+    building_default_height_m: float = 7.0
+    ground_factor_per_landcover: dict = field(default_factory=dict)
+    grid_resolution_m: float = 4.0
+    grid_compute_step_m: float = 20.0
+    block_receivers: float = 2000.0
+    who_road_lden_db: float = 53.0
+    who_road_lnight_db: float = 45.0
+    who_rail_lden_db: float = 54.0
+    who_rail_lnight_db: float = 44.0
+    class_edges_lden_db: tuple = ()
+    class_edges_lnight_db: tuple = ()
+    ha_road: tuple = ()
+    ha_rail: tuple = ()
+    hsd_road: tuple = ()
+    hsd_rail: tuple = ()
+    ha_range_db: tuple = (40.0, 80.0)
+    hsd_range_db: tuple = (40.0, 65.0)
+    sensitive_categories: tuple = ()
+    road_coeffs: np.ndarray = field(default_factory=lambda: np.zeros((3, 8, 4)), compare=False, repr=False)
+    rail_lw0_db: np.ndarray = field(default_factory=lambda: np.zeros(8), compare=False, repr=False)
+    sources: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_norms(cls, norms_dir: str | Path | None = None, **overrides: Any) -> "NoiseParams":
+        """Read every field from ``data/norms/noise.toml`` and the CSV tables (``overrides`` win)."""
+        norms = load_norms("noise", norms_dir)
+        kw: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in norms:
+                continue
+            v = norms[f.name].value
+            if isinstance(v, dict):
+                v = {str(k): float(x) for k, x in v.items()}
+            elif isinstance(v, list):
+                v = tuple(float(x) if isinstance(x, (int, float)) else str(x) for x in v)
+            else:
+                v = float(v)
+            kw[f.name] = v
+        road = load_table("cnossos_road", norms_dir)
+        kw["road_coeffs"] = np.stack(
+            [road[road["category"] == c].sort_values("band_hz")[["ar", "br", "ap", "bp"]].to_numpy(dtype=float) for c in (1, 2, 3)]
+        )
+        rail = load_table("cnossos_rail", norms_dir).sort_values("band_hz")
+        kw["rail_lw0_db"] = rail["lw0_db"].to_numpy(dtype=float)
+        kw["sources"] = tuple(("noise", k) for k in norms) + (("noise", "cnossos_road.csv"), ("noise", "cnossos_rail.csv"))
+        kw.update(overrides)
+        return cls(**kw)
+
+    @property
+    def favourable(self) -> np.ndarray:
+        return np.array([self.favourable_share_day, self.favourable_share_evening, self.favourable_share_night])
+
+    @property
+    def a_weight(self) -> np.ndarray:
+        return np.asarray(self.a_weighting_db, dtype=float)
+
+
+def _params(params: NoiseParams | None) -> NoiseParams:
+    return params if params is not None else NoiseParams.from_norms()
+
+
+# --------------------------------------------------------------------------------------------
+# emission
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineEmission:
+    """Line sources of one kind with their sound power per metre.
+
+    Attributes
+    ----------
+    kind : str
+        ``"road"`` or ``"rail"``.
+    geometry : ndarray of LineString (n,)
+    lw_per_m_db : ndarray (n, 3, 8)
+        Sound power per metre (dB re 1 pW/m) per period (day, evening, night) and octave band;
+        -inf where nothing runs.
+    height_m : float
+        Source height above the ground.
+    g_s : float
+        Ground factor at the source.
+    row : ndarray (n,)
+        Row of each line in the frame it came from.
+    notes : tuple of str
+    """
+
+    kind: str
+    geometry: np.ndarray
+    lw_per_m_db: np.ndarray
+    height_m: float
+    g_s: float
+    row: np.ndarray
+    notes: tuple[str, ...] = ()
+
+    def lw_a_db(self, params: NoiseParams | None = None) -> np.ndarray:
+        """A-weighted sound power per metre per period (n, 3)."""
+        aw = _params(params).a_weight
+        return cnossos.energy_sum(self.lw_per_m_db + aw[None, None, :], axis=-1)
+
+
+def road_emission(traffic: gpd.GeoDataFrame, params: NoiseParams | None = None) -> LineEmission:
+    """CNOSSOS-EU road emission of every segment of a traffic frame (:func:`traffic_per_segment`).
+
+    Flows per period are ``aadt x share / hours``; the heavy share is split into categories 2 and
+    3 by ``medium_share_of_heavy`` (per road class). Speeds below ``road_speed_min_kmh`` are
+    raised to it (the model's validity range); reference road surface; rolling noise corrected to
+    the annual mean temperature.
+    """
+    p = _params(params)
+    aadt = pd.to_numeric(traffic["aadt"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    v = pd.to_numeric(traffic["speed_kmh"], errors="coerce").to_numpy(dtype=float)
+    heavy = pd.to_numeric(traffic["heavy_share"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    shares = np.stack([pd.to_numeric(traffic[f"share_{q}"], errors="coerce").fillna(0.0).to_numpy(dtype=float) for q in PERIODS], axis=1)
+    hw = traffic["highway"].astype("object").where(traffic["highway"].notna(), "").astype(str).to_numpy() if "highway" in traffic else np.full(len(traffic), "")
+    msh = np.array([p.medium_share_of_heavy.get(h, 0.5) for h in hw])
+    active = (aadt > 0) & np.isfinite(v)
+    slow = active & (v < p.road_speed_min_kmh)
+    vv = np.where(np.isfinite(v), np.maximum(v, p.road_speed_min_kmh), p.road_speed_min_kmh)
+    out = np.full((len(traffic), 3, 8), -np.inf)
+    idx = np.flatnonzero(active)
+    if idx.size:
+        dT = p.road_temperature_ref_c - p.annual_mean_temperature_c
+        lw_cat = [
+            cnossos.vehicle_sound_power(p.road_coeffs[c], vv[idx], p.road_speed_ref_kmh,
+                                        (p.road_temperature_k_light if c == 0 else p.road_temperature_k_heavy) * dT)
+            for c in range(3)
+        ]
+        split = np.stack([1.0 - heavy[idx], heavy[idx] * msh[idx], heavy[idx] * (1.0 - msh[idx])], axis=1)
+        for k in range(3):
+            q_h = aadt[idx] * shares[idx, k] / PERIOD_HOURS[k]
+            parts = [cnossos.line_source_power(lw_cat[c], q_h * split[:, c], vv[idx]) for c in range(3)]
+            out[idx, k, :] = cnossos.energy_sum(np.stack(parts, axis=-1), axis=-1)
+    notes = []
+    if int(slow.sum()):
+        notes.append(f"{int(slow.sum())} straatsegmenten rijden trager dan {p.road_speed_min_kmh:g} km/u; de CNOSSOS-emissie is op {p.road_speed_min_kmh:g} km/u berekend.")
+    return LineEmission("road", np.asarray(traffic.geometry.values, dtype=object), out, p.road_source_height_m, p.road_ground_factor_source,
+                        np.arange(len(traffic)), tuple(notes))
+
+
+def railway_lines(area: StudyArea) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Railway track lines of ``area``: the ``railways`` theme, or else the centre lines of
+    land-use polygons of kind ``railway`` (long side of their minimum rotated rectangle)."""
+    notes: list[str] = []
+    rw = area.themes.get("railways")
+    if rw is not None and len(rw):
+        kind = rw["kind"].astype("object").fillna("rail").astype(str).str.lower() if "kind" in rw else pd.Series("rail", index=rw.index)
+        rw = rw[~kind.isin(["abandoned", "disused", "razed", "proposed", "construction", "platform"]).to_numpy()]
+        lines = rw[np.isin(shapely.get_type_id(np.asarray(rw.geometry.values, dtype=object)), [1, 5])]
+        return gpd.GeoDataFrame(lines, geometry=lines.geometry.name, crs=rw.crs).explode(index_parts=False), notes
+    lu = area.landuse
+    if len(lu) and "kind" in lu:
+        polys = lu[lu["kind"].astype(str) == "railway"]
+        if len(polys):
+            geoms = []
+            for g in polys.geometry.values:
+                r = shapely.minimum_rotated_rectangle(g)
+                c = np.asarray(r.exterior.coords)[:4]
+                e = np.hypot(*(np.roll(c, -1, axis=0) - c).T)
+                i = int(np.argmin(e))  # a short side: the centre line joins the two short-side midpoints
+                m1 = (c[i] + c[(i + 1) % 4]) / 2
+                m2 = (c[(i + 2) % 4] + c[(i + 3) % 4]) / 2
+                geoms.append(shapely.LineString([m1, m2]))
+            notes.append(f"Spoorlijnen afgeleid uit {len(polys)} spoorweggebied(en) in het bodemgebruik (hartlijn); sporen niet apart bekend.")
+            return gpd.GeoDataFrame({"kind": ["rail"] * len(geoms)}, geometry=geoms, crs=lu.crs), notes
+    return gpd.GeoDataFrame({"kind": []}, geometry=gpd.GeoSeries([], crs=area.crs), crs=area.crs), notes
+
+
+def rail_emission(railways: gpd.GeoDataFrame, params: NoiseParams | None = None) -> LineEmission:
+    """Simplified CNOSSOS-EU railway rolling-noise emission per track line.
+
+    ``L_W' = L_W0 + rail_speed_exponent lg(v / v_ref) + 10 lg(Q / (1000 v))`` with ``L_W0`` per band
+    from ``cnossos_rail.csv`` and ``Q`` vehicles per hour = trains/day x vehicles/train x period
+    share / hours. Columns ``trains_per_day``, ``vehicles_per_train`` and ``maxspeed``/``speed_kmh``
+    override the defaults per line. Parallel tracks of one line (within 15 m, parallel) share its trains.
+    """
+    p = _params(params)
+    n = len(railways)
+    geoms = np.asarray(railways.geometry.values, dtype=object)
+    out = np.full((n, 3, 8), -np.inf)
+    if n == 0:
+        return LineEmission("rail", geoms, out, p.rail_source_height_m, p.rail_ground_factor_source, np.arange(0))
+
+    def col(names: tuple[str, ...], default: float) -> np.ndarray:
+        for c in names:
+            if c in railways:
+                v = pd.to_numeric(railways[c].astype(str).str.extract(r"(\d+(?:\.\d+)?)")[0], errors="coerce").to_numpy(dtype=float)
+                return np.where(np.isfinite(v) & (v > 0), v, default)
+        return np.full(n, default)
+
+    trains = col(("trains_per_day",), p.rail_trains_per_day)
+    veh = col(("vehicles_per_train",), p.rail_vehicles_per_train)
+    v = np.minimum(col(("speed_kmh", "maxspeed"), p.rail_speed_kmh), p.rail_speed_kmh if "speed_kmh" not in railways else np.inf)
+    # parallel tracks of one line share its trains
+    mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(mids, predicate="dwithin", distance=15.0)
+    ts, te = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    dirv = np.c_[shapely.get_x(te) - shapely.get_x(ts), shapely.get_y(te) - shapely.get_y(ts)]
+    dirv /= np.maximum(np.hypot(*dirv.T), 1e-9)[:, None]
+    par = np.abs((dirv[a] * dirv[b]).sum(1)) > np.cos(np.radians(20))
+    k = np.bincount(a[par], minlength=n).astype(float)
+    k = np.maximum(k, 1.0)
+    shares = np.array([p.rail_share_day, p.rail_share_evening, p.rail_share_night])
+    lw = p.rail_lw0_db[None, :] + p.rail_speed_exponent * np.log10(v / p.rail_speed_ref_kmh)[:, None]
+    for j in range(3):
+        q = trains * veh * shares[j] / PERIOD_HOURS[j] / k
+        out[:, j, :] = cnossos.line_source_power(lw, q, v)
+    return LineEmission("rail", geoms, out, p.rail_source_height_m, p.rail_ground_factor_source, np.arange(n))
+
+
+# --------------------------------------------------------------------------------------------
+# point sources
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointSources:
+    """Point sources of one kind, fine (every ``source_spacing_m``) and merged per coarse cell."""
+
+    kind: str
+    xy: np.ndarray  # (n, 2)
+    power: np.ndarray  # (n, 3, 8): A-weighted linear power per period and band
+    cell: np.ndarray  # (n,) coarse cell of each fine point
+    cell_xy: np.ndarray  # (c, 2)
+    cell_power: np.ndarray  # (c, 3, 8)
+    height_m: float
+    g_s: float
+
+
+def point_sources(lines: LineEmission, params: NoiseParams | None = None) -> PointSources:
+    """Cut the lines into point sources (``L_W = L_W' + 10 lg(l)``) and merge them per coarse cell."""
+    p = _params(params)
+    lwa = lines.lw_per_m_db + p.a_weight[None, None, :]
+    active = np.isfinite(lwa).any(axis=(1, 2))
+    g = lines.geometry[active]
+    lw = lwa[active]
+    if len(g) == 0:
+        z = np.zeros((0, 3, 8))
+        return PointSources(lines.kind, np.zeros((0, 2)), z, np.zeros(0, np.int64), np.zeros((0, 2)), z, lines.height_m, lines.g_s)
+    L = shapely.length(g)
+    n = np.maximum(np.ceil(L / p.source_spacing_m), 1).astype(np.int64)
+    li = np.repeat(np.arange(len(g)), n)
+    j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    frac = (j + 0.5) / n[li]
+    pts = shapely.line_interpolate_point(g[li], frac, normalized=True)
+    xy = shapely.get_coordinates(pts)
+    seg_len = (L / n)[li]
+    power = np.power(10.0, lw[li] / 10.0) * seg_len[:, None, None]
+    power = np.where(np.isfinite(power), power, 0.0)
+    cs = p.coarse_cell_m
+    key = np.floor(xy / cs).astype(np.int64)
+    uniq, cell = np.unique(key, axis=0, return_inverse=True)
+    cell = cell.ravel()
+    c = len(uniq)
+    cell_power = np.zeros((c, 3, 8))
+    np.add.at(cell_power, cell, power)
+    w = power.sum(axis=(1, 2))
+    wsum = np.bincount(cell, weights=w, minlength=c)
+    cx = np.bincount(cell, weights=w * xy[:, 0], minlength=c) / np.maximum(wsum, 1e-300)
+    cy = np.bincount(cell, weights=w * xy[:, 1], minlength=c) / np.maximum(wsum, 1e-300)
+    return PointSources(lines.kind, xy, power, cell, np.c_[cx, cy], cell_power, lines.height_m, lines.g_s)
+
+
+# --------------------------------------------------------------------------------------------
+# obstacles and ground
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Obstacles:
+    """Building heights (m, 0 = open) and ground factor G on one north-up grid."""
+
+    height_m: np.ndarray
+    g: np.ndarray
+    transform: Affine
+    resolution_m: float
+    padded_h: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    padded_g: np.ndarray = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        # one open cell around the raster: clipped indices off the grid read "open, mixed ground"
+        object.__setattr__(self, "padded_h", np.pad(self.height_m.astype(np.float32), 1, constant_values=0.0))
+        object.__setattr__(self, "padded_g", np.pad(self.g.astype(np.float32), 1, constant_values=0.5))
+
+    def sample(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        col = np.floor((x - self.transform.c) / self.resolution_m).astype(np.int64)
+        row = np.floor((self.transform.f - y) / self.resolution_m).astype(np.int64)
+        h, w = self.height_m.shape
+        ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+        cc, rr = np.where(ok, col, 0), np.where(ok, row, 0)
+        return np.where(ok, self.height_m[rr, cc], 0.0), np.where(ok, self.g[rr, cc], 0.0)
+
+
+def building_heights(buildings: gpd.GeoDataFrame, params: NoiseParams | None = None) -> np.ndarray:
+    """Height per building: ``height`` column when present, else levels x storey height, else the default."""
+    p = _params(params)
+    h = pd.to_numeric(buildings["height"], errors="coerce").to_numpy(dtype=float) if "height" in buildings else np.full(len(buildings), np.nan)
+    lv = pd.to_numeric(buildings["levels"], errors="coerce").to_numpy(dtype=float) if "levels" in buildings else np.full(len(buildings), np.nan)
+    h = np.where(np.isfinite(h) & (h > 0), h, lv * p.building_level_height_m + 1.0)
+    return np.where(np.isfinite(h) & (h > 0), h, p.building_default_height_m)
+
+
+def build_obstacles(area: StudyArea, bounds: tuple[float, float, float, float], params: NoiseParams | None = None) -> Obstacles:
+    """Rasterise building heights and the ground factor (from the land cover) on ``bounds``."""
+    p = _params(params)
+    res = p.path_sample_m
+    # snapped to multiples of the cell size: a local recompute sees exactly the same cells
+    x0, y0 = np.floor(bounds[0] / res) * res, np.floor(bounds[1] / res) * res
+    x1, y1 = np.ceil(bounds[2] / res) * res, np.ceil(bounds[3] / res) * res
+    w = max(int(np.ceil((x1 - x0) / res)), 1)
+    h = max(int(np.ceil((y1 - y0) / res)), 1)
+    tr = Affine(res, 0, x0, 0, -res, y1)
+    height = np.zeros((h, w), dtype=np.float32)
+    b = area.buildings
+    if len(b):
+        cand = b.sindex.query(shapely.box(*bounds), predicate="intersects")
+        bb = b.iloc[cand]
+        if len(bb):
+            hh = building_heights(bb, p)
+            height = rfeatures.rasterize(zip(bb.geometry.values, hh), out_shape=(h, w), transform=tr, fill=0.0, dtype="float32", all_touched=False)
+    g = np.full((h, w), np.nan, dtype=np.float32)
+    lc = area.landcover
+    if lc is not None:
+        gmap = np.zeros(256, dtype=np.float32)
+        gmap[:] = np.nan
+        for k, v in p.ground_factor_per_landcover.items():
+            gmap[int(k)] = v
+        cols = np.arange(w) * res + x0 + res / 2
+        rows = y1 - (np.arange(h) * res + res / 2)
+        lcol = np.floor((cols - lc.transform.c) / lc.resolution_m).astype(np.int64)
+        lrow = np.floor((lc.transform.f - rows) / lc.resolution_m).astype(np.int64)
+        lh, lw = lc.shape
+        okc, okr = (lcol >= 0) & (lcol < lw), (lrow >= 0) & (lrow < lh)
+        sub = lc.classes[np.clip(lrow, 0, lh - 1)][:, np.clip(lcol, 0, lw - 1)]
+        gv = gmap[sub]
+        gv[~okr, :] = np.nan
+        gv[:, ~okc] = np.nan
+        g = gv
+    # unknown ground: half soft (CNOSSOS mixed ground); buildings are hard
+    g = np.where(np.isfinite(g), g, 0.5).astype(np.float32)
+    g[height > 0] = 0.0
+    return Obstacles(height, g, tr, res)
+
+
+# --------------------------------------------------------------------------------------------
+# propagation to receivers
+# --------------------------------------------------------------------------------------------
+
+
+def _interp(a: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
+    """Multilinear interpolation of ``a`` (grid axes..., 8) at fractional indices ``coords`` (n,) each."""
+    idx, frac = [], []
+    for k, c in enumerate(coords):
+        c = np.clip(c, 0.0, a.shape[k] - 1.000001)
+        i = c.astype(np.int64)
+        idx.append(i)
+        frac.append((c - i)[:, None])
+    out = 0.0
+    for corner in itertools.product((0, 1), repeat=len(coords)):
+        w = 1.0
+        for k, bit in enumerate(corner):
+            w = w * (frac[k] if bit else (1.0 - frac[k]))
+        out = out + w * a[tuple(i + bit for i, bit in zip(idx, corner))]
+    return out
+
+
+@dataclass(frozen=True)
+class _PathTables:
+    """Tabulated ground terms for one source height and one receiver height (fast path).
+
+    ``free_h/free_f``: ``10^(-A_ground/10)`` over (log dp, G_path) for free paths; ``so_*`` and
+    ``or_*``: ``10^(-A_ground/20)`` of the source-edge and edge-receiver legs over (log d,
+    edge height, G). Exact formulas in :mod:`gezondestad.spatial.cnossos`; the tables are checked
+    against them in ``tests/test_noise.py``.
+    """
+
+    zs: float
+    zr: float
+    log_d0: float
+    dlog: float
+    n_g: int
+    z_step: float
+    free_h: np.ndarray
+    free_f: np.ndarray
+    so_h: np.ndarray
+    so_f: np.ndarray
+    or_h: np.ndarray
+    or_f: np.ndarray
+
+    @classmethod
+    def build(cls, zs: float, zr: float, g_s: float, max_d: float) -> "_PathTables":
+        nd, ng, nz, zstep = 160, 21, 41, 1.5
+        ld = np.linspace(np.log(0.5), np.log(max_d * 1.5 + 10.0), nd)
+        gg = np.linspace(0.0, 1.0, ng)
+        D, G = np.meshgrid(np.exp(ld), gg, indexing="ij")
+        n2 = D.size
+        fh = cnossos.a_ground(np.full(n2, zs), np.full(n2, zr), D.ravel(), G.ravel(), g_s, False)
+        ff = cnossos.a_ground(np.full(n2, zs), np.full(n2, zr), D.ravel(), G.ravel(), g_s, True)
+        D3, Z3, G3 = np.meshgrid(np.exp(ld), np.arange(nz) * zstep + 0.01, gg, indexing="ij")
+        d3, z3, g3 = D3.ravel(), Z3.ravel(), G3.ravel()
+        soh = cnossos.a_ground(np.full(d3.size, zs), z3, d3, g3, g_s, False)
+        sof = cnossos.a_ground(np.full(d3.size, zs), z3, d3, g3, g_s, True)
+        orh = cnossos.a_ground(z3, np.full(d3.size, zr), d3, g3, 0.0, False, g_prime=g3)
+        orf = cnossos.a_ground(z3, np.full(d3.size, zr), d3, g3, 0.0, True, g_prime=g3)
+        sh3 = (nd, nz, ng, 8)
+        return cls(
+            zs, zr, float(ld[0]), float(ld[1] - ld[0]), ng, zstep,
+            np.power(10.0, -fh / 10.0).reshape(nd, ng, 8), np.power(10.0, -ff / 10.0).reshape(nd, ng, 8),
+            np.power(10.0, -soh / 20.0).reshape(sh3), np.power(10.0, -sof / 20.0).reshape(sh3),
+            np.power(10.0, -orh / 20.0).reshape(sh3), np.power(10.0, -orf / 20.0).reshape(sh3),
+        )
+
+    def _d(self, d: np.ndarray) -> np.ndarray:
+        return (np.log(np.maximum(d, 1e-3)) - self.log_d0) / self.dlog
+
+    def free(self, dp: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = [self._d(dp), np.clip(g, 0, 1) * (self.n_g - 1)]
+        return _interp(self.free_h, c), _interp(self.free_f, c)
+
+    def dif(self, d_so, d_or, zo, g_so, g_or, max_db: float) -> tuple[np.ndarray, np.ndarray]:
+        """``10^(-A_dif/10)`` (homogeneous, favourable) over one edge, ground terms included (eq. 2.5.31-2.5.33)."""
+        k = 40.0 * cnossos.BANDS_HZ / cnossos.SOUND_SPEED_MS  # 40 / lambda
+        cap = 10.0 ** (-max_db / 10.0)
+        d = d_so + d_or
+        zs, zr = self.zs, self.zr
+        cso = [self._d(d_so), zo / self.z_step, np.clip(g_so, 0, 1) * (self.n_g - 1)]
+        cor = [self._d(d_or), zo / self.z_step, np.clip(g_or, 0, 1) * (self.n_g - 1)]
+        out = []
+        for fav, tso, tor in ((False, self.so_h, self.or_h), (True, self.so_f, self.or_f)):
+            def inv(delta):  # 10^(-Delta_dif/10) uncapped
+                x = delta[:, None] * k[None, :]
+                return np.where(x >= -2.0, 1.0 / np.maximum(3.0 + x, 1e-12), 1.0)
+            f_sr = np.maximum(inv(cnossos.path_difference(0.0, zs, d_so, zo, d, zr, fav)), cap)
+            f_spr = inv(cnossos.path_difference(0.0, -zs, d_so, zo, d, zr, fav))
+            f_srp = inv(cnossos.path_difference(0.0, zs, d_so, zo, d, -zr, fav))
+            x_so, x_or = _interp(tso, cso), _interp(tor, cor)
+            y_so = np.sqrt(f_spr / f_sr)
+            y_or = np.sqrt(f_srp / f_sr)
+            out.append(f_sr * (1.0 + (x_so - 1.0) * y_so) ** 2 * (1.0 + (x_or - 1.0) * y_or) ** 2)
+        return out[0], out[1]
+
+
+@lru_cache(maxsize=8)
+def _path_tables(zs: float, zr: float, g_s: float, max_d: float) -> _PathTables:
+    return _PathTables.build(zs, zr, g_s, max_d)
+
+
+def _ball_pairs(tree: cKDTree, rxy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
+    lists = tree.query_ball_point(rxy, r)
+    lens = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    ri = np.repeat(np.arange(len(rxy)), lens)
+    si = np.fromiter(itertools.chain.from_iterable(lists), dtype=np.int64, count=int(lens.sum()))
+    return ri, si
+
+
+def _path_energy(
+    rxy: np.ndarray, zr: np.ndarray, ri: np.ndarray, sxy: np.ndarray, power: np.ndarray, src: PointSources,
+    obst: Obstacles | None, p: NoiseParams, alpha: np.ndarray, n_rcv: int, table: "_PathTables | None" = None,
+) -> np.ndarray:
+    """Energy (3 periods) at every receiver from the given pairs."""
+    out = np.zeros((n_rcv, 3))
+    if len(ri) == 0:
+        return out
+    d = sxy - rxy[ri]
+    dp = np.maximum(np.hypot(d[:, 0], d[:, 1]), 0.5)
+    zs = np.full(len(ri), src.height_m)
+    zrr = zr[ri]
+    edge_d = edge_z = g_so = g_or = None
+    if obst is not None:
+        n = np.clip(np.ceil(dp / p.path_sample_m), 1, p.path_samples_max).astype(np.int64)
+        start = np.cumsum(n) - n
+        pair = np.repeat(np.arange(len(ri), dtype=np.int32), n)
+        j = (np.arange(n.sum(), dtype=np.int64) - start[pair]).astype(np.float32)
+        frac = (j + 0.5) / n[pair].astype(np.float32)
+        # positions in (padded) cell coordinates: source + frac * (receiver - source)
+        res = obst.resolution_m
+        c0 = ((sxy[:, 0] - obst.transform.c) / res + 1.0).astype(np.float32)
+        r0 = ((obst.transform.f - sxy[:, 1]) / res + 1.0).astype(np.float32)
+        dc = (-d[:, 0] / res).astype(np.float32)
+        dr = (d[:, 1] / res).astype(np.float32)
+        hp_, wp_ = obst.padded_h.shape
+        col = np.clip(c0[pair] + dc[pair] * frac, 0, wp_ - 1).astype(np.int64)
+        row = np.clip(r0[pair] + dr[pair] * frac, 0, hp_ - 1).astype(np.int64)
+        flat = row * wp_ + col
+        hgt = obst.padded_h.ravel()[flat]
+        gg = obst.padded_g.ravel()[flat]
+        g_path = np.add.reduceat(gg, start).astype(float) / n
+        edge_d = np.full(len(ri), np.nan)
+        edge_z = np.full(len(ri), np.nan)
+        g_so = g_path.copy()
+        g_or = g_path.copy()
+        sub = np.flatnonzero(hgt > 0)
+        if sub.size:
+            ps = pair[sub]
+            fs = frac[sub].astype(float)
+            dps = dp[ps]
+            t = fs * dps
+            e = hgt[sub] - (zs[ps] + (zrr[ps] - zs[ps]) * fs)
+            ok = (e > 0) & ((dps - t) >= 1.5 * res) & (t > 1.0)  # own facade cell: not an obstacle
+            key = np.where(ok, e * e * (1.0 / t + 1.0 / np.maximum(dps - t, 1e-3)), 0.0)
+            up, ust = np.unique(ps, return_index=True)
+            kmax = np.maximum.reduceat(key, ust)
+            kfull = np.zeros(len(ri))
+            kfull[up] = kmax
+            cand = np.flatnonzero((key > 0) & (key == kfull[ps]))
+            if cand.size:
+                hpair = ps[cand]
+                first = np.r_[True, hpair[1:] != hpair[:-1]]
+                cand, hpair = cand[first], hpair[first]
+                hit = sub[cand]
+                edge_d[hpair] = t[cand]
+                edge_z[hpair] = hgt[hit]
+                cg = np.cumsum(gg, dtype=float)
+                before = cg[hit] - np.where(start[hpair] > 0, cg[np.maximum(start[hpair] - 1, 0)], 0.0)
+                cnt = j[hit].astype(float) + 1.0
+                g_so[hpair] = before / cnt
+                rest = n[hpair] - cnt
+                tot = g_path[hpair] * n[hpair]
+                g_or[hpair] = np.where(rest > 0, (tot - before) / np.maximum(rest, 1), g_path[hpair])
+    else:
+        g_path = np.full(len(ri), 0.5)
+    d3 = np.hypot(dp, zrr - zs)
+    blk = np.isfinite(edge_d) if edge_d is not None else np.zeros(len(ri), dtype=bool)
+    free = ~blk
+    if table is not None:
+        # fast path: everything as linear transmission factors, ground terms from tables
+        base = np.exp(-(alpha[None, :] * np.log(10.0) / 10000.0) * d3[:, None]) / (10.0**1.1 * d3 * d3)[:, None]
+        th = np.empty((len(ri), 8))
+        tf = np.empty((len(ri), 8))
+        if free.any():
+            th[free], tf[free] = table.free(dp[free], g_path[free])
+        if blk.any():
+            th[blk], tf[blk] = table.dif(edge_d[blk], dp[blk] - edge_d[blk], edge_z[blk], g_so[blk], g_or[blk], p.diffraction_max_db)
+        th *= base
+        tf *= base
+    else:
+        base = cnossos.a_div(d3)[:, None] + cnossos.a_atm(d3, alpha)
+        ah = np.empty((len(ri), 8))
+        af = np.empty((len(ri), 8))
+        if free.any():
+            ah[free] = cnossos.a_ground(zs[free], zrr[free], dp[free], g_path[free], src.g_s, False)
+            af[free] = cnossos.a_ground(zs[free], zrr[free], dp[free], g_path[free], src.g_s, True)
+        if blk.any():
+            args = (edge_d[blk], dp[blk] - edge_d[blk], zs[blk], edge_z[blk], zrr[blk], g_so[blk], g_or[blk], src.g_s)
+            ah[blk] = cnossos.a_dif_edge(*args, favourable=False, max_db=p.diffraction_max_db)
+            af[blk] = cnossos.a_dif_edge(*args, favourable=True, max_db=p.diffraction_max_db)
+        th, tf = np.power(10.0, -(ah + base) / 10.0), np.power(10.0, -(af + base) / 10.0)
+    pf = p.favourable
+    for k in range(3):
+        fac = pf[k] * tf + (1.0 - pf[k]) * th
+        out[:, k] = np.bincount(ri, weights=(power[:, k, :] * fac).sum(axis=1), minlength=n_rcv)
+    return out
+
+
+def noise_at_receivers(
+    receivers_xy: np.ndarray,
+    sources: list[PointSources],
+    obstacles: Obstacles | None = None,
+    params: NoiseParams | None = None,
+    receiver_height_m: float | np.ndarray | None = None,
+    fast: bool = True,
+) -> pd.DataFrame:
+    """A-weighted levels per period and Lden/Lnight per receiver and source kind.
+
+    Parameters
+    ----------
+    receivers_xy : ndarray (m, 2)
+    sources : list of PointSources
+        From :func:`point_sources` (one per kind).
+    obstacles : Obstacles, optional
+        Building heights and ground factor; without it every path is free over mixed ground (G 0.5).
+    receiver_height_m : float or ndarray, optional
+        Default ``receiver_height_m`` (4 m).
+    fast : bool
+        Tabulated ground terms in the linear domain (default); False evaluates the CNOSSOS-EU
+        formulas of :mod:`gezondestad.spatial.cnossos` on every path (reference, slower).
+
+    Returns
+    -------
+    DataFrame with, per kind in ``road``/``rail``, ``l{day,evening,night}_{kind}_db``,
+    ``lden_{kind}_db``, ``lnight_{kind}_db`` and the totals ``lden_db``, ``lnight_db``
+    (-inf when no source lies within ``max_distance_m``).
+    """
+    p = _params(params)
+    rxy = np.asarray(receivers_xy, dtype=float).reshape(-1, 2)
+    m = len(rxy)
+    zr_all = np.broadcast_to(np.asarray(p.receiver_height_m if receiver_height_m is None else receiver_height_m, dtype=float), (m,))
+    alpha = cnossos.alpha_atm_db_per_km(p.annual_mean_temperature_c, p.relative_humidity_pct)
+    energy = {k: np.zeros((m, 3)) for k in KINDS}
+    block = max(int(p.block_receivers), 1)
+    trees = [(s, cKDTree(s.xy) if len(s.xy) else None, cKDTree(s.cell_xy) if len(s.cell_xy) else None) for s in sources]
+    const_zr = bool(m) and np.all(zr_all == zr_all[0])
+    tables = {s.kind: _path_tables(float(s.height_m), float(zr_all[0]), float(s.g_s), float(p.max_distance_m)) if const_zr and fast else None for s in sources}
+    diag = p.coarse_cell_m * np.sqrt(0.5)
+    wden = PERIOD_HOURS / 24.0 * np.power(10.0, np.array([0.0, 5.0, 10.0]) / 10.0)
+    n_pruned = n_pairs = 0
+    for b0 in range(0, m, block):
+        r = rxy[b0 : b0 + block]
+        zr = zr_all[b0 : b0 + block]
+        for s, ft, ct in trees:
+            if ft is None:
+                continue
+            # fine points whose cell centre is near; the other cells as merged sources (exact partition)
+            ri, si = _ball_pairs(ft, r, p.near_distance_m + diag)
+            cd = np.hypot(*(s.cell_xy[s.cell[si]] - r[ri]).T)
+            keep = cd <= p.near_distance_m
+            rc, ci = _ball_pairs(ct, r, p.max_distance_m)
+            far = np.hypot(*(s.cell_xy[ci] - r[rc]).T) > p.near_distance_m
+            pr = np.r_[ri[keep], rc[far]]
+            pxy = np.r_[s.xy[si[keep]], s.cell_xy[ci[far]]]
+            ppow = np.concatenate([s.power[si[keep]], s.cell_power[ci[far]]])
+            d2 = np.maximum(((pxy - r[pr]) ** 2).sum(axis=1), 0.25)
+            # stage 1: the paths within prune_near_m, exactly
+            first = d2 <= p.prune_near_m**2
+            e = _path_energy(r, zr, pr[first], pxy[first], ppow[first], s, obstacles, p, alpha, len(r), tables[s.kind])
+            # stage 2: the other paths, skipping those whose free-field upper bound (no ground or
+            # screening loss, + prune_margin_db) lies more than prune_below_db under stage 1
+            wpair = (ppow.sum(axis=2) * wden[None, :]).sum(axis=1)
+            bound = wpair * 10 ** (p.prune_margin_db / 10.0) / (10 ** 1.1 * d2)
+            e1 = (e * wden[None, :]).sum(axis=1)
+            rest = ~first & (bound >= e1[pr] * 10 ** (-p.prune_below_db / 10.0))
+            n_pruned += int((~first & ~rest).sum())
+            n_pairs += len(pr)
+            e += _path_energy(r, zr, pr[rest], pxy[rest], ppow[rest], s, obstacles, p, alpha, len(r), tables[s.kind])
+            energy[s.kind][b0 : b0 + block] += e
+    out = {}
+    tot = np.zeros((m, 3))
+    with np.errstate(divide="ignore"):
+        for k in KINDS:
+            lv = 10.0 * np.log10(energy[k])
+            for j, q in enumerate(PERIODS):
+                out[f"l{q}_{k}_db"] = lv[:, j]
+            out[f"lden_{k}_db"] = cnossos.lden(lv[:, 0], lv[:, 1], lv[:, 2])
+            out[f"lnight_{k}_db"] = lv[:, 2]
+            tot += energy[k]
+        lt = 10.0 * np.log10(tot)
+    out["lden_db"] = cnossos.lden(lt[:, 0], lt[:, 1], lt[:, 2])
+    out["lnight_db"] = lt[:, 2]
+    logger.info("noise: %d receivers, %d paths, %d skipped as negligible", m, n_pairs, n_pruned)
+    df = pd.DataFrame(out)
+    df.attrs["paths"] = n_pairs
+    df.attrs["paths_skipped"] = n_pruned
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# facades
+# --------------------------------------------------------------------------------------------
+
+
+def facade_points(
+    buildings: gpd.GeoDataFrame, lines: list[LineEmission], params: NoiseParams | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate receivers on the facades of every building.
+
+    Per building and source kind, the facade point nearest to the line that scores highest on
+    ``L_W'A,day - 10 lg(distance)`` within ``near_distance_m`` (else the nearest line), moved
+    ``facade_offset_m`` outwards towards it.
+
+    Returns
+    -------
+    (building_row, xy) : ndarray (k,), ndarray (k, 2)
+    """
+    p = _params(params)
+    geoms = np.asarray(buildings.geometry.values, dtype=object)
+    rings = shapely.boundary(geoms)
+    rows_out, xy_out = [], []
+    for ln in lines:
+        lwa = ln.lw_a_db(p)[:, 0]
+        act = np.flatnonzero(np.isfinite(lwa))
+        if act.size == 0 or len(geoms) == 0:
+            continue
+        lg = ln.geometry[act]
+        tree = shapely.STRtree(lg)
+        bi, li = tree.query(geoms, predicate="dwithin", distance=p.near_distance_m)
+        best = np.full(len(geoms), -1, dtype=np.int64)
+        if bi.size:
+            dist = shapely.distance(geoms[bi], lg[li])
+            score = lwa[act][li] - 10.0 * np.log10(np.maximum(dist, 1.0))
+            order = np.lexsort((-score, bi))
+            bi_o, li_o = bi[order], li[order]
+            first = np.r_[True, bi_o[1:] != bi_o[:-1]]
+            best[bi_o[first]] = li_o[first]
+        miss = np.flatnonzero(best < 0)
+        if miss.size and ln.kind == "road":  # every building gets a road-facing candidate
+            _, nl = tree.query_nearest(geoms[miss], all_matches=False)
+            best[miss] = nl
+        has = np.flatnonzero(best >= 0)
+        if has.size == 0:
+            continue
+        sl = shapely.shortest_line(rings[has], lg[best[has]])
+        c = shapely.get_coordinates(sl).reshape(-1, 2, 2)
+        p0, p1 = c[:, 0, :], c[:, 1, :]
+        v = p1 - p0
+        nv = np.hypot(v[:, 0], v[:, 1])
+        cen = shapely.get_coordinates(shapely.centroid(geoms[has]))
+        vv = np.where(nv[:, None] > 1e-6, v, p0 - cen)
+        nn = np.maximum(np.hypot(vv[:, 0], vv[:, 1]), 1e-9)
+        pts = p0 + vv / nn[:, None] * p.facade_offset_m
+        rows_out.append(has)
+        xy_out.append(pts)
+    if not rows_out:
+        rp = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        return np.arange(len(geoms)), rp
+    return np.concatenate(rows_out), np.concatenate(xy_out)
+
+
+# --------------------------------------------------------------------------------------------
+# judgement
+# --------------------------------------------------------------------------------------------
+
+
+def _curve(coef: tuple, level: np.ndarray, rng: tuple) -> np.ndarray:
+    a, b, c = coef
+    x = np.clip(level, rng[0], rng[1])
+    y = np.clip(a + b * x + c * x * x, 0.0, 100.0) / 100.0
+    return np.where(np.isfinite(level), y, np.nan)
+
+
+def exposure_class(level_db: np.ndarray, edges: tuple) -> np.ndarray:
+    """5 dB class label per level (``"< 45"``, ``"45-49"``, ..., ``">= 75"``; None when unknown)."""
+    e = np.asarray(edges, dtype=float)
+    labels = [f"< {e[0]:g}"] + [f"{e[i]:g}-{e[i + 1] - 1:g}" for i in range(len(e) - 1)] + [f">= {e[-1]:g}"]
+    lv = np.asarray(level_db, dtype=float)
+    idx = np.searchsorted(e, np.floor(np.where(np.isfinite(lv), lv, -1e9) + 1e-9), side="right")
+    out = np.array(labels, dtype=object)[idx]
+    out[~np.isfinite(lv)] = None
+    return out
+
+
+def class_labels(edges: tuple) -> list[str]:
+    e = list(edges)
+    return [f"< {e[0]:g}"] + [f"{e[i]:g}-{e[i + 1] - 1:g}" for i in range(len(e) - 1)] + [f">= {e[-1]:g}"]
+
+
+def judge(levels: pd.DataFrame, params: NoiseParams | None = None) -> pd.DataFrame:
+    """WHO 2018 judgement per receiver: classes, above-guideline flags, %HA and %HSD (fractions)."""
+    p = _params(params)
+    out = pd.DataFrame(index=levels.index)
+    out["lden_class"] = exposure_class(levels["lden_db"].to_numpy(), p.class_edges_lden_db)
+    out["lnight_class"] = exposure_class(levels["lnight_db"].to_numpy(), p.class_edges_lnight_db)
+    lr, ll = levels["lden_road_db"].to_numpy(), levels["lden_rail_db"].to_numpy()
+    nr, nl = levels["lnight_road_db"].to_numpy(), levels["lnight_rail_db"].to_numpy()
+    out["above_who_lden"] = (lr > p.who_road_lden_db) | (ll > p.who_rail_lden_db)
+    out["above_who_lnight"] = (nr > p.who_road_lnight_db) | (nl > p.who_rail_lnight_db)
+    ha_r = np.where(np.isfinite(lr), _curve(p.ha_road, lr, p.ha_range_db), 0.0)
+    ha_l = np.where(np.isfinite(ll), _curve(p.ha_rail, ll, p.ha_range_db), 0.0)
+    sd_r = np.where(np.isfinite(nr), _curve(p.hsd_road, nr, p.hsd_range_db), 0.0)
+    sd_l = np.where(np.isfinite(nl), _curve(p.hsd_rail, nl, p.hsd_range_db), 0.0)
+    out["highly_annoyed_share"] = 1.0 - (1.0 - ha_r) * (1.0 - ha_l)
+    out["highly_sleep_disturbed_share"] = 1.0 - (1.0 - sd_r) * (1.0 - sd_l)
+    none = ~np.isfinite(levels["lden_db"].to_numpy())
+    out.loc[none, ["highly_annoyed_share", "highly_sleep_disturbed_share"]] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the layer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoiseResult:
+    """Noise exposure of a study area.
+
+    Attributes
+    ----------
+    homes : GeoDataFrame
+        One row per home (point = the home point of :func:`home_points`): ``home_id``,
+        ``building_id``, ``residents``, ``wijk_code``, levels per kind and period, ``lden_db``,
+        ``lnight_db``, ``lden_class``, ``lnight_class``, WHO flags, %HA/%HSD (fractions),
+        ``facade_x``/``facade_y`` of the most exposed facade.
+    destinations : GeoDataFrame
+        Sensitive destinations (schools, childcare, care, hospitals) with the same columns.
+    grid : LandCover or None
+        Grid of :attr:`cells` (``classes`` = Lden class index, 0 = no data).
+    cells : dict of str to ndarray
+        ``lden_db``, ``lnight_db`` (NaN inside buildings and where no source is in range).
+    per_wijk : DataFrame
+    notes : list of str
+    norms_used : list of (family, key)
+    traffic : GeoDataFrame
+        The traffic used.
+    """
+
+    homes: gpd.GeoDataFrame
+    destinations: gpd.GeoDataFrame
+    grid: LandCover | None
+    cells: dict
+    per_wijk: pd.DataFrame
+    notes: list[str]
+    norms_used: list[tuple[str, str]]
+    traffic: gpd.GeoDataFrame | None = None
+
+    def bands(self) -> dict[str, np.ndarray]:
+        return dict(self.cells)
+
+
+def _sources(area: StudyArea, traffic: gpd.GeoDataFrame | None, railways: gpd.GeoDataFrame | None, p: NoiseParams,
+             tp: TrafficParams | None) -> tuple[list[LineEmission], gpd.GeoDataFrame | None, list[str]]:
+    notes: list[str] = []
+    lines: list[LineEmission] = []
+    if traffic is None and area.has("streets"):
+        traffic = traffic_per_segment(area, tp)
+    if traffic is not None and len(traffic):
+        notes += list(traffic.attrs.get("notes", []))
+        re_ = road_emission(traffic, p)
+        notes += list(re_.notes)
+        lines.append(re_)
+    if railways is None:
+        railways, n2 = railway_lines(area)
+        notes += n2
+    if len(railways):
+        lines.append(rail_emission(railways, p))
+    else:
+        notes.append("Geen spoorlijnen in het studiegebied: alleen wegverkeerslawaai berekend.")
+    if not lines:
+        raise NoiseError("Het studiegebied heeft geen straten en geen spoorlijnen: er is geen geluidsbron om te berekenen.")
+    return lines, traffic, notes
+
+
+def _bounds(area: StudyArea, margin: float) -> tuple[float, float, float, float]:
+    parts = [g.total_bounds for g in (area.boundary, area.streets, area.buildings) if len(g)]
+    b = np.array(parts)
+    return (float(b[:, 0].min() - margin), float(b[:, 1].min() - margin), float(b[:, 2].max() + margin), float(b[:, 3].max() + margin))
+
+
+def _levels_at_buildings(rows: np.ndarray, area: StudyArea, lines: list[LineEmission], pts: list[PointSources], obst: Obstacles,
+                         p: NoiseParams) -> pd.DataFrame:
+    """Levels at the most exposed facade of the given building rows (max Lden over candidates)."""
+    b = area.buildings.iloc[rows]
+    brow, xy = facade_points(b, lines, p)
+    lv = noise_at_receivers(xy, pts, obst, p)
+    lv["_b"] = brow
+    lv["facade_x"], lv["facade_y"] = xy[:, 0], xy[:, 1]
+    key = lv["lden_db"].to_numpy()
+    order = np.lexsort((-np.where(np.isfinite(key), key, -1e9), brow))
+    best = lv.iloc[order].drop_duplicates("_b", keep="first").set_index("_b")
+    # Lnight at its own most exposed facade
+    ln = lv.groupby("_b")["lnight_db"].max()
+    best["lnight_db"] = ln.reindex(best.index).to_numpy()
+    return best.reindex(np.arange(len(rows)))
+
+
+def noise_exposure(
+    area: StudyArea,
+    traffic: gpd.GeoDataFrame | None = None,
+    params: NoiseParams | None = None,
+    railways: gpd.GeoDataFrame | None = None,
+    homes: gpd.GeoDataFrame | None = None,
+    with_grid: bool = True,
+    traffic_params: TrafficParams | None = None,
+    recompute_within: shapely.Geometry | None = None,
+    previous: NoiseResult | None = None,
+) -> NoiseResult:
+    """Lden and Lnight at every home and sensitive destination, per wijk, and as a grid.
+
+    Parameters
+    ----------
+    area : StudyArea
+        Needs ``streets`` (or railways); buildings are obstacles and homes, the land cover gives
+        the ground factor.
+    traffic : GeoDataFrame, optional
+        :func:`traffic_per_segment` / :func:`plan_traffic` output (default: class defaults).
+    railways : GeoDataFrame, optional
+        Track lines (default: :func:`railway_lines`).
+    homes : GeoDataFrame, optional
+        :func:`home_points` output (default: computed).
+    with_grid : bool
+        Also compute the grid map (:func:`noise_map`).
+    recompute_within, previous : optional
+        Local recompute after a plan: only homes and destinations within ``max_distance_m`` of
+        ``recompute_within`` are computed; the others keep their values from ``previous``
+        (matched by building id / position). The grid is then not recomputed.
+    """
+    p = _params(params)
+    lines, traffic, notes = _sources(area, traffic, railways, p, traffic_params)
+    pts = [point_sources(ln, p) for ln in lines]
+    if homes is None:
+        homes = home_points(area)
+    homes = homes.copy()
+    region = None
+    if recompute_within is not None and previous is not None:
+        region = shapely.buffer(recompute_within, p.max_distance_m)
+        bounds = tuple(np.asarray(shapely.bounds(shapely.buffer(region, p.max_distance_m)), dtype=float))
+    else:
+        bounds = _bounds(area, p.max_distance_m * 0.2)
+    obst = build_obstacles(area, bounds, p)
+    cols = ["lday_road_db", "levening_road_db", "lnight_road_db", "lden_road_db", "lday_rail_db", "levening_rail_db",
+            "lnight_rail_db", "lden_rail_db", "lden_db", "lnight_db", "facade_x", "facade_y"]
+    res = pd.DataFrame(np.nan, index=np.arange(len(homes)), columns=cols)
+    todo = np.ones(len(homes), dtype=bool)
+    if region is not None:
+        todo = shapely.intersects(np.asarray(homes.geometry.values, dtype=object), region)
+        prev = previous.homes
+        key = lambda g: pd.Index(np.round(shapely.get_coordinates(np.asarray(g.geometry.values, dtype=object)), 2).view(np.complex128).ravel())  # noqa: E731
+        pos = key(prev).get_indexer(key(homes)) if key(prev).is_unique else np.full(len(homes), -1)
+        keep = ~todo & (pos >= 0)
+        for c in cols:
+            if c in prev:
+                res.loc[keep, c] = prev[c].to_numpy()[pos[keep]]
+        todo = todo | (pos < 0)
+    est = homes["estimated"].to_numpy(dtype=bool) if "estimated" in homes else np.zeros(len(homes), bool)
+    bid = homes["building_id"].to_numpy()
+    with_b = todo & ~est & pd.notna(bid)
+    if with_b.any() and area.has("buildings"):
+        bpos = pd.Series(np.arange(len(area.buildings)), index=area.buildings["building_id"].to_numpy())
+        bpos = bpos[~bpos.index.duplicated()]
+        rows = bpos.reindex(bid[with_b]).to_numpy()
+        okb = np.isfinite(rows.astype(float))
+        idx = np.flatnonzero(with_b)[okb]
+        lv = _levels_at_buildings(rows[okb].astype(np.int64), area, lines, pts, obst, p)
+        for c in cols:
+            res.loc[idx, c] = lv[c].to_numpy()
+        with_b[np.flatnonzero(with_b)[~okb]] = False
+    pt_only = todo & ~with_b
+    if pt_only.any():
+        xy = shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object)[pt_only])
+        lv = noise_at_receivers(xy, pts, obst, p)
+        idx = np.flatnonzero(pt_only)
+        for c in cols[:-2]:
+            res.loc[idx, c] = lv[c].to_numpy()
+        res.loc[idx, "facade_x"], res.loc[idx, "facade_y"] = xy[:, 0], xy[:, 1]
+        if est[pt_only].any():
+            notes.append(f"{int(est[pt_only].sum())} woningen zonder gebouwgegevens: geluid berekend op het geschatte adrespunt, niet op een gevel.")
+    res = res.replace(-np.inf, np.nan)
+    jd = judge(res, p)
+    homes_out = gpd.GeoDataFrame(pd.concat([homes.reset_index(drop=True), res, jd], axis=1), geometry="geometry", crs=homes.crs)
+    n_none = int((~np.isfinite(res["lden_db"].to_numpy())).sum())
+    if n_none:
+        notes.append(f"{n_none} woningen hebben geen geluidsbron binnen {fmt_number(p.max_distance_m)} m: niveau onbekend (zeer laag).")
+    dest = _destinations(area, lines, pts, obst, p, region, previous)
+    per_wijk = _per_wijk(homes_out, dest, area, p)
+    grid, cells = (None, {})
+    if with_grid and region is None:
+        grid, cells = _grid(area, pts, obst, p)
+    notes.append(
+        "Geluid volgens CNOSSOS-EU (Richtlijn (EU) 2015/996, 2021/1226) op 4 m hoogte aan de meest blootgestelde gevel; "
+        "vlak terrein, één buigende gebouwrand per pad, geen reflecties; spoor: alleen rolgeluid (vereenvoudigd)."
+    )
+    tp = traffic_params or TrafficParams.from_norms()
+    norms = list(p.sources) + list(tp.sources)
+    return NoiseResult(homes_out, dest, grid, cells, per_wijk, notes, norms, traffic)
+
+
+def noise_at_homes(area: StudyArea, homes: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Per-home Lden/Lnight only (no grid): the homes frame of :func:`noise_exposure`."""
+    return noise_exposure(area, homes=homes, with_grid=False).homes
+
+
+def _destinations(area: StudyArea, lines, pts, obst, p: NoiseParams, region, previous) -> gpd.GeoDataFrame:
+    cats = set(p.sensitive_categories)
+    rows = []
+    pois = area.pois
+    if len(pois):
+        sel = pois[pois["category"].astype(str).isin(cats).to_numpy()]
+        for _, r in sel.iterrows():
+            rows.append({"name": r.get("name"), "category": r.get("category"), "source": "poi", "geometry": r.geometry})
+    b = area.buildings
+    if len(b) and "use" in b:
+        use = b["use"].astype("object").fillna("").astype(str).str.lower()
+        sb = b[use.isin(SENSITIVE_USES).to_numpy()]
+        for _, r in sb.iterrows():
+            rows.append({"name": None, "category": str(r["use"]), "source": "gebouw", "geometry": r.geometry.representative_point()})
+    if not rows:
+        return gpd.GeoDataFrame({"name": [], "category": [], "lden_db": [], "lnight_db": []}, geometry=gpd.GeoSeries([], crs=area.crs), crs=area.crs)
+    d = gpd.GeoDataFrame(rows, geometry="geometry", crs=area.crs)
+    if len(b):
+        # a destination inside (or within 2 m of) a building is judged at that building's most exposed facade
+        tree = shapely.STRtree(np.asarray(b.geometry.values, dtype=object))
+        di, bi = tree.query(np.asarray(d.geometry.values, dtype=object), predicate="dwithin", distance=2.0)
+        first = np.r_[True, di[1:] != di[:-1]] if len(di) else np.zeros(0, bool)
+        brow = np.full(len(d), -1, dtype=np.int64)
+        brow[di[first]] = bi[first]
+    else:
+        brow = np.full(len(d), -1, dtype=np.int64)
+    cols = ["lden_road_db", "lnight_road_db", "lden_rail_db", "lnight_rail_db", "lden_db", "lnight_db"]
+    res = pd.DataFrame(np.nan, index=np.arange(len(d)), columns=cols)
+    inb = np.flatnonzero(brow >= 0)
+    if inb.size:
+        lv = _levels_at_buildings(brow[inb], area, lines, pts, obst, p)
+        for c in cols:
+            res.loc[inb, c] = lv[c].to_numpy()
+    free = np.flatnonzero(brow < 0)
+    if free.size:
+        lv = noise_at_receivers(shapely.get_coordinates(np.asarray(d.geometry.values, dtype=object)[free]), pts, obst, p)
+        for c in cols:
+            res.loc[free, c] = lv[c].to_numpy()
+    res = res.replace(-np.inf, np.nan)
+    d = pd.concat([d.reset_index(drop=True), res, judge(res, p)[["lden_class", "lnight_class", "above_who_lden", "above_who_lnight"]]], axis=1)
+    if len(area.wijken):
+        wk = assign_wijk(gpd.GeoDataFrame(geometry=d.geometry.values, crs=area.crs), area.wijken)
+        d["wijk_code"] = wk["wijk_code"].to_numpy()
+    else:
+        d["wijk_code"] = None
+    return gpd.GeoDataFrame(d, geometry="geometry", crs=area.crs)
+
+
+def _per_wijk(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, area: StudyArea, p: NoiseParams) -> pd.DataFrame:
+    if not len(area.wijken):
+        return pd.DataFrame(columns=["wijk_code", "wijk_naam"])
+    res = pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy()
+    vals = {
+        "lden_mean_db": homes["lden_db"].to_numpy(dtype=float),
+        "lnight_mean_db": homes["lnight_db"].to_numpy(dtype=float),
+        "above_who_lden_share": homes["above_who_lden"].to_numpy(dtype=bool),
+        "above_who_lnight_share": homes["above_who_lnight"].to_numpy(dtype=bool),
+        "highly_annoyed_share": homes["highly_annoyed_share"].to_numpy(dtype=float),
+        "highly_sleep_disturbed_share": homes["highly_sleep_disturbed_share"].to_numpy(dtype=float),
+    }
+    out = aggregate_per_wijk(homes, vals, area.wijken)
+    # population-weighted means in energy would be another choice; the arithmetic dB mean is the usual report figure
+    codes = homes["wijk_code"].astype("object").to_numpy()
+    out["highly_annoyed"] = out["wijk_code"].map(pd.Series(res * homes["highly_annoyed_share"].fillna(0).to_numpy()).groupby(codes).sum()).fillna(0.0).to_numpy()
+    out["highly_sleep_disturbed"] = out["wijk_code"].map(pd.Series(res * homes["highly_sleep_disturbed_share"].fillna(0).to_numpy()).groupby(codes).sum()).fillna(0.0).to_numpy()
+    for lab in class_labels(p.class_edges_lden_db):
+        m = (homes["lden_class"] == lab).to_numpy()
+        out[f"residents_lden_{lab}"] = out["wijk_code"].map(pd.Series(res * m).groupby(codes).sum()).fillna(0.0).to_numpy()
+    for lab in class_labels(p.class_edges_lnight_db):
+        m = (homes["lnight_class"] == lab).to_numpy()
+        out[f"residents_lnight_{lab}"] = out["wijk_code"].map(pd.Series(res * m).groupby(codes).sum()).fillna(0.0).to_numpy()
+    if len(dest):
+        dc = dest["wijk_code"].astype("object").to_numpy()
+        out["destinations"] = out["wijk_code"].map(pd.Series(np.ones(len(dest))).groupby(dc).sum()).fillna(0).astype(int).to_numpy()
+        out["destinations_above_who_lden"] = out["wijk_code"].map(pd.Series(dest["above_who_lden"].to_numpy(dtype=float)).groupby(dc).sum()).fillna(0).astype(int).to_numpy()
+        for lab in class_labels(p.class_edges_lden_db):
+            m = (dest["lden_class"] == lab).to_numpy(dtype=float)
+            out[f"destinations_lden_{lab}"] = out["wijk_code"].map(pd.Series(m).groupby(dc).sum()).fillna(0).astype(int).to_numpy()
+    else:
+        out["destinations"] = 0
+        out["destinations_above_who_lden"] = 0
+    return out
+
+
+def noise_map(
+    area: StudyArea,
+    traffic: gpd.GeoDataFrame | None = None,
+    params: NoiseParams | None = None,
+    railways: gpd.GeoDataFrame | None = None,
+) -> tuple[LandCover, dict[str, np.ndarray]]:
+    """The grid map alone: Lden and Lnight at 4 m height on a ``grid_resolution_m`` grid."""
+    p = _params(params)
+    lines, _, _ = _sources(area, traffic, railways, p, None)
+    pts = [point_sources(ln, p) for ln in lines]
+    obst = build_obstacles(area, _bounds(area, p.max_distance_m * 0.2), p)
+    return _grid(area, pts, obst, p)
+
+
+def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoiseParams) -> tuple[LandCover, dict[str, np.ndarray]]:
+    """Compute on receivers every ``grid_compute_step_m`` and interpolate (dB, bilinear) to the output grid."""
+    x0, y0, x1, y1 = (area.boundary.total_bounds if len(area.boundary) else _bounds(area, 0.0))
+    res = p.grid_resolution_m
+    w, h = int(np.ceil((x1 - x0) / res)), int(np.ceil((y1 - y0) / res))
+    tr = Affine(res, 0, x0, 0, -res, y1)
+    step = p.grid_compute_step_m
+    cx = np.arange(x0, x1 + step, step)
+    cy = np.arange(y1, y0 - step, -step)
+    gx, gy = np.meshgrid(cx, cy)
+    gxy = np.c_[gx.ravel(), gy.ravel()]
+    inside = obst.sample(gxy[:, 0], gxy[:, 1])[0] > 0  # receivers inside buildings: no data
+    lv = pd.DataFrame(np.nan, index=np.arange(len(gxy)), columns=["lden_db", "lnight_db", "lden_road_db", "lden_rail_db"])
+    if (~inside).any():
+        part = noise_at_receivers(gxy[~inside], pts, obst, p)
+        for c in lv.columns:
+            lv.loc[~inside, c] = part[c].to_numpy()
+    cells = {}
+    fx = (np.arange(w) * res + res / 2) / step
+    fy = (np.arange(h) * res + res / 2) / step
+    FY, FX = np.meshgrid(fy, fx, indexing="ij")
+    # mask buildings on the output grid
+    bmask = np.zeros((h, w), dtype=bool)
+    if len(area.buildings):
+        bmask = rfeatures.rasterize(((g, 1) for g in area.buildings.geometry.values), out_shape=(h, w), transform=tr, fill=0, dtype="uint8").astype(bool)
+    for name in ("lden_db", "lnight_db", "lden_road_db", "lden_rail_db"):
+        c = lv[name].to_numpy().reshape(gx.shape)
+        finite = np.isfinite(c)
+        if not finite.any():
+            cells[name] = np.full((h, w), np.nan, dtype=np.float32)
+            continue
+        # fill unknown coarse cells with their nearest known value before interpolating
+        idx = ndimage.distance_transform_edt(~finite, return_distances=False, return_indices=True)
+        cf = c[tuple(idx)]
+        fine = ndimage.map_coordinates(cf, [FY.ravel(), FX.ravel()], order=1, mode="nearest").reshape(h, w).astype(np.float32)
+        fine[bmask] = np.nan
+        cells[name] = fine
+    cls = np.searchsorted(np.asarray(p.class_edges_lden_db), np.floor(np.nan_to_num(cells["lden_db"], nan=-1e9)), side="right").astype(np.uint8) + 1
+    cls[~np.isfinite(cells["lden_db"])] = 0
+    return LandCover(cls, tr, res, area.crs), cells
+
+
+__all__ = [
+    "NoiseParams", "NoiseResult", "NoiseError", "LineEmission", "PointSources", "Obstacles", "road_emission", "rail_emission",
+    "railway_lines", "point_sources", "build_obstacles", "noise_at_receivers", "facade_points", "judge", "exposure_class",
+    "noise_exposure", "noise_at_homes", "noise_map",
+]

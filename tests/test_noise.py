@@ -1,0 +1,154 @@
+"""Noise layer: a hand-computed single source, the fast path against the formulas, directions, judgement."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from gezondestad.layers.osm_tags import finalize_streets, node_at_intersections
+from gezondestad.model.studyarea import CRS, StudyArea
+from gezondestad.spatial import cnossos
+from gezondestad.spatial.noise import (
+    LineEmission,
+    NoiseParams,
+    build_obstacles,
+    judge,
+    noise_at_receivers,
+    noise_exposure,
+    point_sources,
+    rail_emission,
+    road_emission,
+)
+from gezondestad.spatial.traffic import traffic_per_segment
+from shapely.geometry import LineString, Point, box
+
+P = NoiseParams.from_norms()
+
+
+def _area(maxspeed: str = "50", with_block: bool = False, rail: bool = False) -> StudyArea:
+    streets = gpd.GeoDataFrame(
+        [{"geometry": LineString([(0, 0), (400, 0)]), "highway": "primary", "maxspeed": maxspeed},
+         {"geometry": LineString([(200, 0), (200, 200)]), "highway": "footway"}],
+        crs=CRS,
+    )
+    b = [box(180, 20, 190, 30), box(180, 120, 190, 130)]  # a home near the road and one far from it
+    lv = [2, 2]
+    if with_block:
+        b.append(box(-40, 60, 440, 75))  # a long 4-storey block between them
+        lv.append(4)
+    buildings = gpd.GeoDataFrame({"building_id": np.arange(len(b)), "levels": lv, "use": "residential", "residents": 2.0}, geometry=b, crs=CRS)
+    wijken = gpd.GeoDataFrame({"wijk_code": ["W1"], "wijk_naam": ["Wijk"], "residents": [4.0]}, geometry=[box(-50, -50, 450, 250)], crs=CRS)
+    pois = gpd.GeoDataFrame({"poi_id": [0], "category": ["school"], "name": ["School"]}, geometry=[Point(300, 8)], crs=CRS)
+    themes = {"streets": finalize_streets(node_at_intersections(streets)), "buildings": buildings, "wijken": wijken, "pois": pois,
+              "boundary": gpd.GeoDataFrame({"name": ["t"]}, geometry=[box(-50, -50, 450, 250)], crs=CRS)}
+    if rail:
+        themes["landuse"] = gpd.GeoDataFrame({"landuse_id": [0], "kind": ["railway"]}, geometry=[box(0, 140, 400, 150)], crs=CRS)
+    return StudyArea(name="t", themes=themes)
+
+
+def _one_point_source(lw_db: float = 90.0, length_m: float = 1.0) -> LineEmission:
+    lw = np.full((1, 3, 8), lw_db)
+    return LineEmission("road", np.array([LineString([(0, 0), (length_m, 0)])], dtype=object), lw, 0.05, 0.0, np.arange(1))
+
+
+def test_single_point_source_hand_computed():
+    """One 1 m source, no obstacles (G = 0.5 everywhere): the exact CNOSSOS sum by hand."""
+    src = point_sources(_one_point_source(90.0, 1.0), P)
+    assert len(src.xy) == 1
+    rx = np.array([[0.5, 50.0]])
+    lv = noise_at_receivers(rx, [src], None, P, fast=False)
+    alpha = cnossos.alpha_atm_db_per_km(P.annual_mean_temperature_c, P.relative_humidity_pct)
+    ah, af = cnossos.attenuation(np.array([50.0]), np.array([0.05]), np.array([4.0]), np.array([0.5]), alpha, 0.0)
+    aw = P.a_weight
+    for k, q in enumerate(("day", "evening", "night")):
+        pf = P.favourable[k]
+        e = np.sum(10 ** ((90.0 + aw) / 10) * (pf * 10 ** (-af[0] / 10) + (1 - pf) * 10 ** (-ah[0] / 10)))
+        assert lv[f"l{q}_road_db"].iloc[0] == pytest.approx(10 * np.log10(e), abs=1e-9)
+    # Lden = Lday when the day level is 5 dB above... here all periods share the same power: check the formula
+    d, ev, n = (lv[f"l{q}_road_db"].iloc[0] for q in ("day", "evening", "night"))
+    assert lv["lden_road_db"].iloc[0] == pytest.approx(10 * np.log10((12 * 10 ** (d / 10) + 4 * 10 ** ((ev + 5) / 10) + 8 * 10 ** ((n + 10) / 10)) / 24))
+    assert np.isneginf(lv["lden_rail_db"].iloc[0])
+
+
+def test_fast_path_matches_formulas_with_buildings():
+    a = _area(with_block=True)
+    t = traffic_per_segment(a)
+    src = [point_sources(road_emission(t, P), P)]
+    obst = build_obstacles(a, (-50, -50, 450, 250), P)
+    rx = np.array([[185, 35], [185, 110], [195, 140], [320, 90], [50, 200]], dtype=float)
+    fast = noise_at_receivers(rx, src, obst, P)
+    exact = noise_at_receivers(rx, src, obst, P, fast=False)
+    np.testing.assert_allclose(fast["lden_db"], exact["lden_db"], atol=0.05)
+    np.testing.assert_allclose(fast["lnight_db"], exact["lnight_db"], atol=0.05)
+
+
+def test_directions_closer_louder_barrier_lowers_faster_louder():
+    a = _area()
+    t = traffic_per_segment(a)
+    src = [point_sources(road_emission(t, P), P)]
+    obst = build_obstacles(a, (-50, -50, 450, 250), P)
+    rx = np.array([[185, 20], [185, 100], [185, 200]], dtype=float)
+    lv = noise_at_receivers(rx, src, obst, P)["lden_db"].to_numpy()
+    assert lv[0] > lv[1] > lv[2]
+    ab = _area(with_block=True)
+    ob2 = build_obstacles(ab, (-50, -50, 450, 250), P)
+    lb = noise_at_receivers(rx, src, ob2, P)["lden_db"].to_numpy()
+    assert lb[1] < lv[1] - 5.0  # behind the 12 m high block
+    assert lb[0] == pytest.approx(lv[0], abs=0.5)  # in front of it: (almost) unchanged
+    t70 = traffic_per_segment(_area("70"))
+    t30 = traffic_per_segment(_area("30"))
+    l70 = noise_at_receivers(rx[:1], [point_sources(road_emission(t70, P), P)], obst, P)["lden_db"].iloc[0]
+    l30 = noise_at_receivers(rx[:1], [point_sources(road_emission(t30, P), P)], obst, P)["lden_db"].iloc[0]
+    assert l70 > l30 + 3.0
+
+
+def test_judgement_who_classes_and_curves():
+    lv = pd.DataFrame({"lden_road_db": [60.0, 50.0], "lnight_road_db": [50.0, 40.0], "lden_rail_db": [-np.inf, 56.0],
+                       "lnight_rail_db": [-np.inf, 46.0]})
+    lv["lden_db"] = 10 * np.log10(10 ** (lv["lden_road_db"] / 10) + 10 ** (lv["lden_rail_db"] / 10))
+    lv["lnight_db"] = 10 * np.log10(10 ** (lv["lnight_road_db"] / 10) + 10 ** (lv["lnight_rail_db"] / 10))
+    j = judge(lv, P)
+    assert j["above_who_lden"].tolist() == [True, True]  # road 60 > 53; rail 56 > 54
+    assert j["above_who_lnight"].tolist() == [True, True]  # road 50 > 45; rail 46 > 44
+    assert j["lden_class"].iloc[0] == "60-64"
+    # WHO 2018 road curve (Guski et al. 2017): %HA = 78.9270 - 3.1162 L + 0.0342 L^2 at 60 dB
+    assert j["highly_annoyed_share"].iloc[0] == pytest.approx((78.9270 - 3.1162 * 60 + 0.0342 * 3600) / 100)
+    assert j["highly_sleep_disturbed_share"].iloc[0] == pytest.approx((19.4312 - 0.9336 * 50 + 0.0126 * 2500) / 100)
+
+
+def test_noise_exposure_homes_destinations_wijk_and_rail():
+    a = _area(rail=True)
+    r = noise_exposure(a, with_grid=True)
+    h = r.homes.set_index("building_id")
+    assert h.loc[0, "lden_road_db"] > h.loc[1, "lden_road_db"] + 5  # the home 20 m from the road gets more road noise
+    assert h.loc[1, "lden_rail_db"] > h.loc[0, "lden_rail_db"]  # and the other is nearer to the railway
+    # most exposed facade of the road-side home lies on its road side (y = 20 - offset)
+    assert h.loc[0, "facade_y"] == pytest.approx(20 - P.facade_offset_m, abs=0.01)
+    assert len(r.destinations) == 1 and r.destinations["lden_db"].iloc[0] > 65
+    w = r.per_wijk.iloc[0]
+    assert w["residents"] == 4.0
+    assert sum(w[c] for c in r.per_wijk.columns if c.startswith("residents_lden_")) == pytest.approx(4.0)
+    assert w["destinations"] == 1
+    assert r.grid is not None and r.cells["lden_db"].shape == r.grid.shape
+    assert np.nanmax(r.cells["lden_db"]) > 70
+    assert any("spoorweggebied" in n for n in r.notes)
+    assert ("noise", "who_road_lden_db") in r.norms_used
+
+
+def test_local_recompute_equals_full_near_the_change():
+    a = _area(with_block=True)
+    full = noise_exposure(a, with_grid=False)
+    b = a.copy()
+    b.themes["buildings"] = b.buildings[b.buildings["building_id"] != 2].reset_index(drop=True)  # demolish the block
+    loc = noise_exposure(b, with_grid=False, recompute_within=box(-40, 60, 440, 75), previous=full)
+    ref = noise_exposure(b, with_grid=False)
+    np.testing.assert_allclose(loc.homes["lden_db"], ref.homes["lden_db"], atol=1e-9)
+    assert loc.homes.set_index("building_id").loc[1, "lden_db"] > full.homes.set_index("building_id").loc[1, "lden_db"] + 5
+
+
+def test_rail_emission_scales_with_trains():
+    rw = gpd.GeoDataFrame({"kind": ["rail"]}, geometry=[LineString([(0, 0), (100, 0)])], crs=CRS)
+    e1 = rail_emission(rw, P).lw_a_db(P)[0, 0]
+    rw2 = rw.assign(trains_per_day=2 * P.rail_trains_per_day)
+    assert rail_emission(rw2, P).lw_a_db(P)[0, 0] == pytest.approx(e1 + 10 * np.log10(2))
