@@ -11,7 +11,8 @@ near-road increment of every street segment within ``max_distance_m``:
 2. **Dispersion** (:func:`line_source_increment`): each straight piece of a street is a line of point
    sources; a point source of strength Q (µg/s) gives, for an *annual mean* with all wind directions
    equally frequent at speed u (isotropic wind rose), the sector-averaged Gaussian plume of a ground
-   source (Turner 1970, long-term average form)::
+   source (Turner, D.B. 1970, Workbook of Atmospheric Dispersion Estimates, US EPA AP-26, long-term
+   averages: 2.03 Q f / (sigma_z u x) for 16 wind sectors is this formula with f = 1/16)::
 
        C(r) = Q * sqrt(2/pi) / (2 pi r u sigma_z(r)),  sigma_z(r) = sqrt(sigma_z0^2 + (a r (1 + b r)^c)^2)
 
@@ -35,6 +36,14 @@ near-road increment of every street segment within ``max_distance_m``:
    ``reference_traffic`` (for NO2 through the same NOx relation).
 6. **Judgement**: exposure classes per receptor (class 1 = at or below the WHO 2021 guideline, then
    WHO interim targets / EU 2030 limit values), residents per class, population-weighted means per wijk.
+7. **Local recompute** (``previous=``): after a plan only the street segments whose traffic, geometry or
+   canyon changed are recomputed at the receptors already known; new receptors are computed in full.
+
+Limitations (said in the result's notes where they apply): one wind speed and no preferred wind
+direction; neutral stability only; a home is its building's representative point, so the façade
+value of an open road is underestimated for deep buildings; the background may already hold part of
+the local streets (no double-counting correction); no black carbon; emission factors are Dutch fleet
+averages (set 2022), close to but not the Flemish fleet.
 
 Every coefficient comes from ``data/norms/air.toml`` and ``data/norms/air_emission_factors.csv``.
 """
@@ -954,6 +963,12 @@ def air_exposure(
             )
     if not area.has("buildings"):
         notes.append("Geen gebouwen: straatcanyons zijn niet herkend en woningen zijn geschat langs de straten.")
+    else:
+        n_can = int(np.isfinite(seg["canyon_width_m"]).sum())
+        notes.append(
+            f"{n_can} van {len(seg)} straatsegmenten zijn straatcanyons (gebouwen aan beide kanten); "
+            f"{int(canyon[:n_h].sum())} woningen liggen aan zo'n straat."
+        )
     if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
         notes.append("Inwonersaantallen zijn onbekend: aantallen per klasse staan als woningen, niet als inwoners.")
     notes.append("Zwarte koolstof (roet) is niet berekend: er is geen bronvaste emissiefactor in de normen.")
