@@ -868,6 +868,9 @@ def health_outcomes(
     if mode == "plan":
         hs = p.household_size_range
         notes.append(f"Nieuwe bewoners: huishoudgrootte {fmt_number(hs[0], 1)} (bereik {fmt_number(hs[1], 1)}-{fmt_number(hs[2], 1)}) in de onzekerheid.")
+        notes.append("Nieuwe en verdwenen bewoners: de ziektelast die zij hier dragen tegenover de aanbevelingen (WHO-richtwaarden, "
+                     "150 min beweging, groennorm), niet de verandering tegenover hun vorige of volgende woning, die onbekend is. "
+                     "Bestaande bewoners: de verandering door het plan.")
 
     summary = _summary(per_term, cols, p)
     homes = _homes_frame(frames, central_home, mode, p.no2_pm25_overlap)
