@@ -675,7 +675,8 @@ class AirResult:
         wijk_code, wijk_naam, residents, homes, no2_mean_ugm3, pm25_mean_ugm3 (population-weighted),
         residents_no2_class_1..n, residents_pm25_class_1..n, residents_above_who_no2 / _pm25,
         residents_above_eu2030_no2 / _pm25 (NaN when residents are unknown), homes_above_* (counts),
-        destinations, destinations_above_who_no2 / _pm25, destinations_above_eu2030_no2 / _pm25.
+        destinations, destinations_above_who_no2 / _pm25, destinations_above_eu2030_no2 / _pm25,
+        destinations_no2_class_1..n, destinations_pm25_class_1..n.
     per_class : DataFrame
         pollutant, class, label, upper bound, residents, homes, destinations (whole area).
     grid : LandCover or None
@@ -1050,6 +1051,9 @@ def _per_wijk(homes: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, area: StudyArea, 
         for name, limit in (("who", lim[pol][0]), ("eu2030", lim[pol][1])):
             above = dcode[(dest[f"{pol}_ugm3"] > limit).to_numpy()] if len(dest) else dcode
             per[f"destinations_above_{name}_{pol}"] = codes.map(above.value_counts()).fillna(0).astype(int).to_numpy()
+        for c in range(1, len(getattr(p, f"{pol}_class_breaks_ugm3")) + 2):
+            in_c = dcode[(dest[f"{pol}_class"] == c).to_numpy()] if len(dest) else dcode
+            per[f"destinations_{pol}_class_{c}"] = codes.map(in_c.value_counts()).fillna(0).astype(int).to_numpy()
     return per
 
 

@@ -230,6 +230,9 @@ def test_air_exposure_per_wijk_and_destinations():
     kinds = dict(zip(res.destinations["poi_id"], res.destinations["kind"]))
     assert kinds == {"a": "school", "b": "childcare", "c": "hospital"}
     assert res.per_wijk["destinations"].sum() == 3
+    for pol in ("no2", "pm25"):
+        by_class = res.per_wijk[[f"destinations_{pol}_class_{c}" for c in range(1, 6)]].sum(axis=1)
+        assert by_class.tolist() == res.per_wijk["destinations"].tolist()
     assert res.baseline == {"no2": "model", "pm25": "model"}
     assert any("projectstandaard" in n for n in res.notes)
     assert {"background_no2_ugm3", "who_no2_ugm3", "eu2030_pm25_ugm3"} <= set(res.norms_used)
