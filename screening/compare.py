@@ -32,8 +32,6 @@ benchmark (``bench/bench_screening.py``) reports how far local results are from 
 from __future__ import annotations
 
 import hashlib
-import json
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +43,9 @@ import pandas as pd
 import shapely
 from gezondestad.model.catalogue import Indicator, screening_indicators
 from gezondestad.model.geometry import buffer_union
-from gezondestad.model.norms import NORMS_DIR, load_norms
+from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import CRS, LandCover, StudyArea
+from gezondestad.screening import baseline_cache
 from gezondestad.screening.plan import Plan, apply_plan, plan_area
 from gezondestad.spatial.aggregate import building_homes, home_points
 from rasterio import features as rfeatures
@@ -253,94 +252,34 @@ def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, 
     return sit
 
 
-def _norms_digest() -> str:
-    h = hashlib.sha256()
-    for p in sorted(Path(NORMS_DIR).glob("*")):
-        if p.suffix in (".toml", ".csv"):
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def baseline_key(area: StudyArea, families: tuple[str, ...] | None = None) -> str:
-    """Cache key of a baseline: study-area identity (name, save time, counts), families, norms."""
-    m = area.manifest
-    ident = {
-        "name": area.name,
-        "saved": m.get("saved"),
-        "created": m.get("created"),
-        "counts": {t: int(len(g)) for t, g in area.themes.items()},
-        "lc": None if area.landcover is None else [list(area.landcover.shape), area.landcover.resolution_m, int(area.landcover.classes.sum(dtype=np.int64))],
-        "families": list(families or FAMILIES),
-        "norms": _norms_digest(),
-    }
-    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    """Cache key of a baseline (content of the area, families, norms): :func:`screening.baseline_cache.baseline_key`."""
+    return baseline_cache.baseline_key(area, tuple(families or FAMILIES))
 
 
-def _cache_secret() -> bytes:
-    """Per-user secret that signs baseline cache files (created once, readable by the user only).
+def _slim(sit: Situation) -> Situation:
+    # the area is on disk already; raster families' own result objects are not needed later
+    return Situation(None, sit.homes, {k: FamilyOutput(v.homes, v.segments, v.cells, v.grid, v.per_wijk, None if v.cells else v.raw) for k, v in sit.families.items()},
+                     sit.errors, sit.seconds)  # type: ignore[arg-type]
 
-    The cache is a pickle; signing it means a cache file written by someone else (a study-area
-    folder received from elsewhere) is never unpickled, only recomputed.
-    """
-    import os
 
-    d = Path.home() / ".cache" / "gezondestad"
-    f = d / "screening-cache.key"
-    try:
-        if f.is_file() and f.stat().st_size == 32:
-            return f.read_bytes()
-        d.mkdir(parents=True, exist_ok=True)
-        key = os.urandom(32)
-        fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        return key
-    except OSError:
-        return b""
+def _restore(sit: Situation, area: StudyArea) -> Situation:
+    sit.area = area
+    return sit
 
 
 def load_or_compute_baseline(area: StudyArea, directory: str | Path | None = None, families: tuple[str, ...] | None = None) -> Situation:
     """The "before" situation, read from ``directory/.screening/baseline-<key>.pkl`` when cached, else computed and cached.
 
-    The key changes with the study area (save time, counts, raster), the families and every
-    norm file, so a stale cache is never used. Cache files are signed (HMAC-SHA256 with a
-    per-user secret in ``~/.cache/gezondestad``); an unsigned, foreign or damaged file is
-    ignored and recomputed. Without ``directory`` (or without a writable home) nothing is cached.
+    The key is a digest of the area's content (every theme's geometry and attributes, the land
+    cover), the families, every norm file and the package version, so an edited
+    ``studyarea.gpkg`` or a changed norm is never answered from a stale cache. Files are signed
+    (HMAC-SHA256, per-user secret) over key, area and payload; a foreign, damaged or moved file
+    is recomputed. Without ``directory`` (or a writable home) nothing is cached. See
+    :mod:`gezondestad.screening.baseline_cache`.
     """
-    import hmac
-
-    if directory is None:
-        return compute_situation(area, families)
-    secret = _cache_secret()
-    if not secret:
-        return compute_situation(area, families)
-    key = baseline_key(area, families)
-    cdir = Path(directory) / ".screening"
-    f = cdir / f"baseline-{key}.pkl"
-    if f.is_file():
-        try:
-            blob = f.read_bytes()
-            sig, payload = blob[:32], blob[32:]
-            if hmac.compare_digest(sig, hmac.new(secret, payload, "sha256").digest()):
-                sit = pickle.loads(payload)
-                sit.area = area
-                return sit
-        except Exception:  # a damaged cache file is recomputed, never trusted
-            pass
-    sit = compute_situation(area, families)
-    try:
-        cdir.mkdir(exist_ok=True)
-        tmp = f.with_suffix(".tmp")
-        # the area is on disk already; raster families' own result objects are not needed later
-        slim = Situation(None, sit.homes, {k: FamilyOutput(v.homes, v.segments, v.cells, v.grid, v.per_wijk, None if v.cells else v.raw) for k, v in sit.families.items()},
-                         sit.errors, sit.seconds)  # type: ignore[arg-type]
-        payload = pickle.dumps(slim, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.write_bytes(hmac.new(secret, payload, "sha256").digest() + payload)
-        tmp.replace(f)
-    except OSError:
-        pass  # a read-only study-area folder just means no cache
-    return sit
+    fams = tuple(families or FAMILIES)
+    return baseline_cache.load_or_compute(area, directory, fams, lambda: compute_situation(area, families), _slim, _restore)
 
 
 # --------------------------------------------------------------------------------------------

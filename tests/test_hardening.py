@@ -95,3 +95,104 @@ def test_near_plan_matches_dwithin(demo_area):
     got = _near_plan(homes, plan, 300.0)
     assert 0 < want.sum() < len(homes)
     np.testing.assert_array_equal(got, want)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. caches that cannot lie
+# --------------------------------------------------------------------------------------------
+
+
+def _saved_demo(tmp_path, demo_area):
+    from gezondestad.layers.studyarea import load_study_area, save_study_area
+
+    d = save_study_area(demo_area, tmp_path / "area")
+    return d, load_study_area(d)
+
+
+def _gpkg_functions(con) -> None:
+    """The spatial SQL functions the GeoPackage R-tree triggers call (QGIS/GDAL provide them)."""
+
+    def geom(blob):
+        flags = blob[3]
+        env = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}[(flags >> 1) & 7]
+        return shapely.from_wkb(bytes(blob[8 + env:]))
+
+    con.create_function("ST_IsEmpty", 1, lambda b: int(b is None or geom(b).is_empty))
+    for i, name in enumerate(("ST_MinX", "ST_MinY", "ST_MaxX", "ST_MaxY")):
+        con.create_function(name, 1, lambda b, i=i: geom(b).bounds[i])
+
+
+def test_baseline_recomputed_after_gpkg_edited_in_qgis(tmp_path, demo_area, monkeypatch):
+    import os
+    import sqlite3
+    import time
+
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.screening import compare
+
+    d, area = _saved_demo(tmp_path, demo_area)
+    calls = []
+    real = compare.compute_situation
+    monkeypatch.setattr(compare, "compute_situation", lambda *a, **k: calls.append(1) or real(*a, **k))
+    compare.load_or_compute_baseline(area, d, families=("water",))
+    compare.load_or_compute_baseline(load_study_area(d), d, families=("water",))
+    assert len(calls) == 1  # same content: read from the cache
+    # as QGIS does: update attribute values in the GeoPackage in place (no save time, same counts)
+    with sqlite3.connect(d / "studyarea.gpkg") as con:
+        _gpkg_functions(con)
+        assert con.execute("UPDATE green SET public = 0").rowcount > 0
+    later = time.time() + 5
+    os.utime(d / "studyarea.gpkg", (later, later))
+    edited = load_study_area(d)
+    assert not edited.green["public"].astype(bool).any()
+    assert compare.baseline_key(edited, ("water",)) != compare.baseline_key(area, ("water",))
+    compare.load_or_compute_baseline(edited, d, families=("water",))
+    assert len(calls) == 2  # recomputed, not the stale "before"
+
+
+def test_baseline_key_follows_landcover_content(demo_area):
+    from gezondestad.screening.baseline_cache import baseline_key
+
+    a = demo_area.copy()
+    k0 = baseline_key(a, ("water",))
+    cls = a.landcover.classes.copy()
+    i, j = np.argwhere(cls > 0)[0]
+    cls[i, j] = 1 if cls[i, j] != 1 else 2  # one cell, same shape and (nearly) same sum as before
+    a.landcover = LandCover(cls, a.landcover.transform, a.landcover.resolution_m, a.landcover.crs)
+    assert baseline_key(a, ("water",)) != k0
+    assert baseline_key(demo_area.copy(), ("water",)) == k0  # a copy with the same content: same key
+
+
+def test_signed_baseline_copied_under_another_key_is_refused(tmp_path, demo_area, monkeypatch):
+    import shutil
+
+    from gezondestad.screening import compare
+    from gezondestad.screening.baseline_cache import baseline_key, cache_path
+
+    d, area = _saved_demo(tmp_path, demo_area)
+    compare.load_or_compute_baseline(area, d, families=("water",))
+    signed = cache_path(d, baseline_key(area, ("water",)))
+    assert signed.is_file()
+    other = area.copy()
+    other.themes["wijken"] = other.wijken.assign(residents=other.wijken["residents"] * 2)
+    forged = cache_path(d, baseline_key(other, ("water",)))
+    assert forged != signed
+    shutil.copyfile(signed, forged)
+    calls = []
+    real = compare.compute_situation
+    monkeypatch.setattr(compare, "compute_situation", lambda *a, **k: calls.append(1) or real(*a, **k))
+    compare.load_or_compute_baseline(other, d, families=("water",))
+    assert calls == [1]  # not read from the copied file
+    assert forged.read_bytes()[:32] != signed.read_bytes()[:32]  # re-signed for its own key
+
+
+def test_frame_digest_is_content_based():
+    import geopandas as gpd
+
+    from gezondestad.screening.baseline_cache import frame_digest
+
+    g = gpd.GeoDataFrame({"feature_type": ["building"], "dwellings": [10]}, geometry=[shapely.box(0, 0, 10, 10)], crs=31370)
+    same = gpd.GeoDataFrame({"feature_type": ["building"], "dwellings": [10]}, geometry=[shapely.box(0, 0, 10, 10)], crs=31370, index=[7])
+    assert frame_digest(g) == frame_digest(same)
+    assert frame_digest(g) != frame_digest(g.assign(dwellings=[11]))
+    assert frame_digest(g) != frame_digest(g.set_geometry([shapely.box(0, 0, 10, 10.01)]))
