@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gezondestad.app.cli.climate",
     "gezondestad.app.cli.health",
     "gezondestad.app.cli.air",
+    "gezondestad.app.cli.exposure",
     "gezondestad.app.cli.app",
 )
 """Modules that each define ``COMMANDS = {name: (add_parser, run)}``; add one line per module."""

@@ -1,0 +1,128 @@
+"""CLI subcommands ``traffic`` (traffic per street segment) and ``noise`` (Lden/Lnight map, homes, per wijk)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+NOISE_CSV_COLUMNS = [
+    "wijk_code", "wijk_naam", "residents", "homes", "lden_mean_db", "lnight_mean_db", "above_who_lden_share",
+    "above_who_lnight_share", "highly_annoyed", "highly_sleep_disturbed", "destinations", "destinations_above_who_lden",
+]
+
+
+def _write_atomic(files: dict[Path, Callable[[Path], None]], what: str) -> None:
+    """Write every file to a temporary name first, then move them all into place (nothing half-written)."""
+    from gezondestad.model.errors import GezondeStadError
+
+    tmp = {p: p.with_name(f".{p.name}.tmp{os.getpid()}{p.suffix}") for p in files}
+    try:
+        for p, write in files.items():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            write(tmp[p])
+        for p, t in tmp.items():
+            if t.exists():
+                os.replace(t, p)
+    except (OSError, ValueError) as exc:
+        raise GezondeStadError(f"Wegschrijven van de {what} mislukt ({exc}); er is niets geschreven.") from exc
+    finally:
+        for t in tmp.values():
+            if t.exists():
+                t.unlink()
+
+
+def _add_traffic(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("traffic", help="traffic per street segment (AADT, heavy share, speed, day/evening/night) as GeoPackage + CSV")
+    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder")
+    p.add_argument("--out", type=Path, default=Path("traffic.gpkg"), help="output GeoPackage (default traffic.gpkg); a CSV is written next to it")
+    p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id and aadt, or a GeoPackage of count lines)")
+
+
+def _run_traffic(args: argparse.Namespace) -> int:
+    from gezondestad.app.cli.air import _read_counts
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.spatial.traffic import traffic_per_segment
+
+    area = load_study_area(args.area)
+    counts = _read_counts(args.counts) if args.counts else None
+    t = traffic_per_segment(area, counts=counts)
+    out: Path = args.out
+    csv = out.with_suffix(".csv")
+    _write_atomic({out: lambda p: t.to_file(p, layer="traffic", driver="GPKG"),
+                   csv: lambda p: t.drop(columns="geometry").to_csv(p, index=False)}, "verkeersgegevens")
+    summary = t.groupby("highway", dropna=False).agg(segments=("aadt", "size"), aadt_mean=("aadt", "mean"), speed_kmh=("speed_kmh", "mean"))
+    print(summary.round(0).to_string())
+    for n in t.attrs.get("notes", []):
+        print(f"- {n}")
+    print(f"Geschreven: {out}, {csv}")
+    return 0
+
+
+def _add_noise(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("noise", help="road and rail noise (CNOSSOS-EU): Lden/Lnight GeoTIFF + homes GeoPackage + per-wijk CSV")
+    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder")
+    p.add_argument("--out", type=Path, default=Path("noise.tif"),
+                   help="output GeoTIFF (default noise.tif); OUT_homes.gpkg (layers homes, destinations) and OUT.csv are written next to it")
+    p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id, or a GeoPackage of count lines) overriding the class defaults")
+    p.add_argument("--no-grid", action="store_true", help="skip the grid map (homes and destinations only)")
+    p.add_argument("--max-distance-m", type=float, help="search radius around each receiver (default data/norms/noise.toml)")
+
+
+def _run_noise(args: argparse.Namespace) -> int:
+    from gezondestad.app.cli.air import _read_counts
+    from gezondestad.layers.studyarea import load_study_area
+    from gezondestad.model.fmt import fmt_number
+    from gezondestad.spatial.noise import NoiseParams, noise_exposure
+    from gezondestad.spatial.raster import write_bands
+    from gezondestad.spatial.traffic import traffic_per_segment
+    from tqdm import tqdm
+
+    out: Path = args.out
+    homes_path = out.with_name(out.stem + "_homes.gpkg")
+    csv_path = out.with_suffix(".csv")
+    with tqdm(total=4, unit="step") as bar:
+        bar.set_description("loading study area")
+        area = load_study_area(args.area)
+        bar.update(1)
+        bar.set_description("traffic")
+        counts = _read_counts(args.counts) if args.counts else None
+        traffic = traffic_per_segment(area, counts=counts)
+        bar.update(1)
+        bar.set_description("noise model")
+        over = {} if args.max_distance_m is None else {"max_distance_m": args.max_distance_m}
+        res = noise_exposure(area, traffic, NoiseParams.from_norms(**over), with_grid=not args.no_grid)
+        bar.update(1)
+        bar.set_description("writing")
+        per = res.per_wijk
+        cols = [c for c in NOISE_CSV_COLUMNS if c in per.columns] + [c for c in per.columns if c not in NOISE_CSV_COLUMNS]
+
+        def homes(p: Path) -> None:
+            res.homes.to_file(p, layer="homes", driver="GPKG")
+            if len(res.destinations):
+                res.destinations.to_file(p, layer="destinations", driver="GPKG")
+
+        files = {homes_path: homes, csv_path: lambda p: per[cols].to_csv(p, index=False)}
+        if res.grid is not None:
+            files[out] = lambda p: write_bands(p, res.bands(), res.grid)
+        _write_atomic(files, "geluidsresultaten")
+        bar.update(1)
+    if len(per):
+        print(per[["wijk_code", "wijk_naam", "residents", "lden_mean_db", "lnight_mean_db", "above_who_lden_share"]].round(2).to_string(index=False))
+    h = res.homes
+    print("Inwoners per Lden-klasse: " + "; ".join(
+        f"{k} dB: {fmt_number(v)}" for k, v in h.groupby("lden_class")["residents"].sum().items() if v > 0))
+    if len(res.destinations):
+        d = res.destinations
+        print(f"Gevoelige bestemmingen boven de WHO-waarde (Lden): {int(d['above_who_lden'].sum())} van {len(d)}")
+    for n in res.notes:
+        print(f"- {n}")
+    print("Geschreven: " + ", ".join(str(p) for p in files if p.exists()))
+    return 0
+
+
+COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable[[argparse.Namespace], int]]] = {
+    "traffic": (_add_traffic, _run_traffic),
+    "noise": (_add_noise, _run_noise),
+}
