@@ -20,6 +20,7 @@ Formats:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -55,6 +56,8 @@ FORMATS: tuple[str, ...] = ("gpkg", "geojson", "csv", "geotiff")
 EXPORT_CRS: tuple[str, ...] = ("EPSG:31370", "EPSG:4326")
 """CRSs offered for export (Lambert 72 for GIS staff, WGS84 for web maps)."""
 
+logger = logging.getLogger(__name__)
+
 SUFFIX = {"gpkg": ".gpkg", "geojson": ".geojson", "csv": ".csv", "geotiff": ".tif"}
 MIME = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json", "csv": "text/csv", "geotiff": "image/tiff"}
 
@@ -85,13 +88,13 @@ def _check(fmt: str, crs: str | None) -> tuple[str, str | None]:
     f = fmt.lower().lstrip(".")
     f = {"tif": "geotiff", "tiff": "geotiff", "json": "geojson", "gpkg": "gpkg"}.get(f, f)
     if f not in FORMATS:
-        raise ExportError(f"Unknown export format '{fmt}'; choose one of {', '.join(FORMATS)}.")
+        raise ExportError(f"Onbekend exportformaat '{fmt}'; kies uit {', '.join(FORMATS)}.")
     if crs is None:
         return f, None  # the layer's own (the study area's) CRS
     try:
         c = ProjCRS.from_user_input(crs)
     except Exception as exc:
-        raise ExportError(f"Unknown CRS '{crs}'; use EPSG:31370 (Lambert 72) or EPSG:4326 (WGS84).") from exc
+        raise ExportError(f"Onbekend CRS '{crs}'; gebruik bv. EPSG:31370 (Lambert 72) of EPSG:4326 (WGS84).") from exc
     return f, f"EPSG:{c.to_epsg()}" if c.to_epsg() else c.to_string()
 
 
@@ -99,12 +102,12 @@ def _as_raster(obj: Any) -> Raster:
     if isinstance(obj, Raster):
         return obj
     if isinstance(obj, gpd.GeoDataFrame):
-        raise ExportError("This layer is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
+        raise ExportError("Deze laag bevat vectorgegevens: exporteer ze als gpkg, geojson of csv (GeoTIFF is voor rasters).")
     if isinstance(obj, LandCover):
         return Raster(obj.classes, obj.transform, obj.crs, 0)
     if isinstance(obj, tuple) and len(obj) in (2, 3) and isinstance(obj[0], np.ndarray):
         return Raster(obj[0], obj[1], obj[2] if len(obj) == 3 else CRS)
-    raise ExportError(f"Cannot export a {type(obj).__name__} as GeoTIFF; give a LandCover, a Raster or (array, transform[, crs]).")
+    raise ExportError(f"Een {type(obj).__name__} kan niet als GeoTIFF geëxporteerd worden; geef een LandCover, een Raster of (array, transform[, crs]).")
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,10 +119,10 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | os.PathLike, fmt: str, crs: 
     """Write one GeoDataFrame as ``gpkg`` (layer ``layer``, appended to an existing file), ``geojson`` or ``csv``; ``crs`` None keeps ``gdf.crs``."""
     fmt, crs = _check(fmt, crs)
     if fmt == "geotiff":
-        raise ExportError(f"Layer '{layer}' is vector data: export it as gpkg, geojson or csv (GeoTIFF is for rasters).")
+        raise ExportError(f"Laag '{layer}' bevat vectorgegevens: exporteer ze als gpkg, geojson of csv (GeoTIFF is voor rasters).")
     p = Path(path)
     if gdf.crs is None:
-        raise ExportError(f"Layer '{layer}' has no CRS; cannot export it.")
+        raise ExportError(f"Laag '{layer}' heeft geen CRS; ze kan niet geëxporteerd worden.")
     crs = crs or gdf.crs.to_string()
     if fmt == "geojson":
         # RFC 7946: GeoJSON is WGS84 lon/lat, whatever the caller asked for
@@ -163,7 +166,7 @@ def write_raster(raster: Any, path: str | os.PathLike, crs: str | None = None) -
     crs = crs or r.crs
     arr = np.asarray(r.array)
     if arr.ndim != 2:
-        raise ExportError(f"A raster must be 2-D, got shape {arr.shape}.")
+        raise ExportError(f"Een raster moet 2D zijn, niet vorm {arr.shape}.")
     src_crs = rasterio.crs.CRS.from_user_input(r.crs)
     dst_crs = rasterio.crs.CRS.from_user_input(crs)
     h, w = arr.shape
@@ -210,7 +213,7 @@ def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str,
         elif isinstance(obj, gpd.GeoDataFrame):
             write_vector(obj, p, fmt, crs, layer)
         else:
-            raise ExportError(f"A raster ({type(obj).__name__}) can only be exported as geotiff, not {fmt}.")
+            raise ExportError(f"Een raster ({type(obj).__name__}) kan enkel als geotiff geëxporteerd worden, niet als {fmt}.")
         return p.read_bytes()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -271,7 +274,7 @@ def export_study_area(
     it = it_themes()
     if fmt == "geotiff":
         if area.landcover is None:
-            raise ExportError(f"Study area '{area.name}' has no land-cover raster to export; prepare it again.")
+            raise ExportError(f"Studiegebied '{area.name}' heeft geen bodembedekkingsraster om te exporteren; zet het opnieuw klaar.")
         written.append(write_raster(area.landcover, out / f"{stem}_landcover{tag}.tif", crs))
     elif fmt == "gpkg":
         p = out / f"{stem}{tag}.gpkg"
@@ -290,6 +293,7 @@ def export_study_area(
     mp = out / MANIFEST_NAME
     mp.write_text(json.dumps(man, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     written.append(mp)
+    logger.info("exported %s (%s): %d file(s) to %s", area.name, fmt, len(written), out)
     return written
 
 

@@ -15,6 +15,7 @@ are CSV files in the same folder with a ``source`` column.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 from gezondestad.model.errors import GezondeStadError
+
+logger = logging.getLogger(__name__)
 
 NORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "norms"
 """Folder with the shipped norm files."""
@@ -70,6 +73,7 @@ def _parse(path: str, raw: dict[str, Any]) -> dict[str, Norm]:
 def _load_cached(path: str, mtime_ns: int) -> dict[str, Norm]:
     """Parsed norms of ``path``; ``mtime_ns`` is part of the key so an edited file is read again."""
     p = Path(path)
+    logger.debug("reading norms %s", p)
     with p.open("rb") as f:
         try:
             raw = tomllib.load(f)

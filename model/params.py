@@ -29,6 +29,7 @@ Field helpers
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from typing import Any, ClassVar, TypeVar
 
 import pandas as pd
 from gezondestad.model.norms import NORMS_DIR, Norm, NormError, load_norms, load_table
+
+logger = logging.getLogger(__name__)
 
 _NORM = "gezondestad.norm"
 _TABLE = "gezondestad.table"
@@ -249,6 +252,7 @@ class Params:
         vals: dict[str, Any] = {}
         for name, f in fields.items():
             vals[name] = cls._field_value(f, overrides, loaded, norms_dir)
+        logger.debug("%s read from %s", cls.__name__, norms_dir or NORMS_DIR)
         return cls(**vals, norms_dir=None if norms_dir is None else str(norms_dir))
 
     @classmethod

@@ -332,9 +332,9 @@ def segment_accessibility(streets: gpd.GeoDataFrame, norms_dir: str | None = Non
         ``row`` column with the position of the edge in ``streets``.
     """
     if streets is None or len(streets) == 0:
-        raise AccessibilityError("The study area has no streets: no accessibility can be computed.")
+        raise AccessibilityError("Het studiegebied heeft geen straten: de toegankelijkheid kan niet berekend worden.")
     if streets.crs is not None and not streets.crs.is_projected:
-        raise AccessibilityError(f"The streets are in {streets.crs.to_string()} (degrees); bring them into the study area's metric CRS first.")
+        raise AccessibilityError(f"De straten liggen in {streets.crs.to_string()} (graden); zet ze eerst om naar het metrische CRS van het studiegebied.")
     walk = walkable_mask(streets)
     s = streets[walk]
     crit, assumed = _criteria(s, _params(params, norms_dir))
@@ -403,7 +403,7 @@ def _subnet(full: Network, row_mask: np.ndarray) -> Network:
     """
     keep = np.asarray(row_mask, dtype=bool)[full.edge_source]
     if not keep.any():
-        raise NetworkError("No street edge passes the selection: the network is empty.")
+        raise NetworkError("Geen enkel straatsegment voldoet aan de selectie: het netwerk is leeg.")
     return Network(full.node_xy, full.edge_u[keep], full.edge_v[keep], full.edge_length_m[keep], full.edge_geometry[keep], full.edge_source[keep])
 
 
@@ -515,7 +515,7 @@ def accessibility_indicators(
     area.require("streets")
     bad = [p for p in profiles if p not in PROFILES]
     if bad:
-        raise AccessibilityError(f"Unknown profile(s) {', '.join(bad)}; choose from {', '.join(PROFILES)}.")
+        raise AccessibilityError(f"Onbekend(e) profiel(en) {', '.join(bad)}; kies uit {', '.join(PROFILES)}.")
     norms = _params(params, norms_dir)
     streets = area.streets
     seg = segment_accessibility(streets, params=norms)

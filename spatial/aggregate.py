@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -51,6 +53,7 @@ def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.Ge
     else:
         area.require("streets")
         homes = estimate_homes_along_streets(area.streets)
+        logger.info("%s: no buildings, %d homes estimated along residential streets", area.name, len(homes))
         homes["building_id"] = None
         homes["residents"] = 0.0
     wk = assign_wijk(homes, area.wijken)
@@ -63,6 +66,9 @@ def home_points(area: StudyArea, include_nonresidential: bool = False) -> gpd.Ge
         homes["residents"] = pd.to_numeric(per, errors="coerce").fillna(0.0).to_numpy()
     homes["home_id"] = np.arange(len(homes), dtype=np.int64)
     return homes[["home_id", "building_id", "residents", "estimated", "wijk_code", "wijk_naam", "geometry"]]
+
+
+logger = logging.getLogger(__name__)
 
 
 class AggregateError(GezondeStadError):

@@ -23,6 +23,7 @@ stadsgroen).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -36,6 +37,8 @@ from gezondestad.model.params import Params, norm, strs
 from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
 from gezondestad.spatial.network import Network, Router, build_router, router_nearest
 from rasterio import features
+
+logger = logging.getLogger(__name__)
 
 GROEN_LEVELS: tuple[str, ...] = ("woongroen", "buurtgroen", "wijkgroen", "stadsdeelgroen", "stadsgroen")
 """Levels of the Flemish groennormen hierarchy (Van Herzele & Wiedemann 2003), small to large."""
@@ -164,7 +167,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, params: GreenParams | None = No
     if green is None or len(green) == 0:
         return _empty_spaces(green.crs if green is not None else None)
     if green.crs is None:
-        raise GreenError("The green theme has no CRS; load it through the study area first.")
+        raise GreenError("Het thema groen heeft geen CRS; laad het via het studiegebied.")
     g = green  # in the study area's metric CRS (area.crs)
     g = g[g.geometry.notna() & ~g.geometry.is_empty & g.geom_type.isin(["Polygon", "MultiPolygon"])]
     p = _params(params)
@@ -205,6 +208,7 @@ def public_green_spaces(green: gpd.GeoDataFrame, params: GreenParams | None = No
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=g.crs)
     out["area_ha"] = out["area_m2"] / 10_000.0
     out["space_id"] = np.arange(len(out), dtype=np.int64)
+    logger.debug("%d public green polygons merged into %d green spaces", len(g), len(out))
     return out[cols]
 
 

@@ -13,6 +13,7 @@ vectorised with shapely 2.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,6 +23,8 @@ from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.topology import node_lines
 from scipy import sparse
 from scipy.sparse import csgraph
+
+logger = logging.getLogger(__name__)
 
 _EPS_M = 1e-6  # csgraph treats explicit zeros as missing edges: zero-length pieces get this.
 
@@ -106,7 +109,7 @@ def build_network(streets: gpd.GeoDataFrame, mask: np.ndarray | None = None) -> 
     Network
     """
     if streets is None or len(streets) == 0:
-        raise NetworkError("The study area has no streets: no network distances can be computed.")
+        raise NetworkError("Het studiegebied heeft geen straten: er kunnen geen afstanden over het netwerk berekend worden.")
     geoms = streets.geometry.values
     u, v, node_xy, keep = node_lines(geoms)
     src = np.flatnonzero(keep)
@@ -115,8 +118,9 @@ def build_network(streets: gpd.GeoDataFrame, mask: np.ndarray | None = None) -> 
         m = np.asarray(mask, dtype=bool)[keep]
         u, v, g, src = u[m], v[m], g[m], src[m]
     if len(g) == 0:
-        raise NetworkError("No street edge passes the selection: the network is empty.")
+        raise NetworkError("Geen enkel straatsegment voldoet aan de selectie: het netwerk is leeg.")
     length = shapely.length(g)
+    logger.debug("network: %d nodes, %d edges from %d street rows", len(node_xy), len(u), len(streets))
     return Network(node_xy, u.astype(np.int64), v.astype(np.int64), length, g, src)
 
 

@@ -11,6 +11,7 @@ Reading files happens only in :func:`read_aligned` (rasterio) and :func:`read_ve
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -30,6 +31,9 @@ from scipy.signal import fftconvolve
 
 
 
+logger = logging.getLogger(__name__)
+
+
 class RasterError(GezondeStadError):
     """Bad raster input (wrong CRS, no data, misaligned grid); the message names the file or layer."""
 
@@ -39,7 +43,7 @@ class RasterError(GezondeStadError):
 # ----------------------------------------------------------------------------------------------
 
 
-def check_landcover(lc: LandCover, what: str = "land cover") -> np.ndarray:
+def check_landcover(lc: LandCover, what: str = "bodembedekking") -> np.ndarray:
     """Validate ``lc`` and return its boolean valid-cell mask (class != 0).
 
     Raises
@@ -48,23 +52,23 @@ def check_landcover(lc: LandCover, what: str = "land cover") -> np.ndarray:
         When the array is not 2-D, the cells are not square / north-up, or every cell is nodata.
     """
     if lc is None:
-        raise RasterError(f"No {what} raster: prepare the study area first (it derives one from the themes).")
+        raise RasterError(f"Geen raster {what}: zet het studiegebied eerst klaar (dat leidt het af uit de thema's).")
     arr = np.asarray(lc.classes)
     if arr.ndim != 2 or arr.size == 0:
-        raise RasterError(f"The {what} raster must be a non-empty 2-D array, got shape {arr.shape}.")
+        raise RasterError(f"Het raster {what} moet een niet-lege 2D-array zijn, niet vorm {arr.shape}.")
     t = lc.transform
     if abs(t.b) > 1e-9 or abs(t.d) > 1e-9 or t.e >= 0:
-        raise RasterError(f"The {what} raster must be north-up without rotation (transform {tuple(t)[:6]}).")
+        raise RasterError(f"Het raster {what} moet noord-boven liggen zonder rotatie (transform {tuple(t)[:6]}).")
     if not np.isclose(abs(t.a), abs(t.e), rtol=1e-6) or not np.isclose(abs(t.a), lc.resolution_m, rtol=1e-6):
         raise RasterError(
-            f"The {what} raster must have square cells of resolution_m={lc.resolution_m} m "
-            f"(transform says {abs(t.a)} x {abs(t.e)} m)."
+            f"Het raster {what} moet vierkante cellen van resolution_m={lc.resolution_m} m hebben "
+            f"(de transform zegt {abs(t.a)} x {abs(t.e)} m)."
         )
     valid = arr != 0
     if not valid.any():
         raise RasterError(
-            f"The {what} raster holds only nodata (class 0) in all {arr.size} cells: the boundary did not "
-            "overlap the grid or every class was dropped. Check the boundary and rebuild the land cover."
+            f"Het raster {what} bevat enkel nodata (klasse 0) in alle {arr.size} cellen: de grens "
+            "overlapt het raster niet of elke klasse viel weg. Controleer de grens en bouw de bodembedekking opnieuw."
         )
     return valid
 
@@ -76,7 +80,7 @@ def resample_landcover(lc: LandCover, resolution_m: float) -> LandCover:
     when refining (smaller cells) each cell takes the class of the cell it falls in.
     """
     if resolution_m <= 0:
-        raise RasterError(f"resolution_m must be > 0, got {resolution_m}.")
+        raise RasterError(f"resolution_m moet > 0 zijn, niet {resolution_m}.")
     if np.isclose(resolution_m, lc.resolution_m):
         return lc
     x0, y1 = lc.transform.c, lc.transform.f
@@ -112,7 +116,8 @@ def landcover_for_area(area: StudyArea, resolution_m: float | None = None) -> La
     if not area.has("boundary"):
         if lc is not None and resolution_m is not None:
             return resample_landcover(lc, float(resolution_m))
-        raise RasterError(f"Study area '{area.name}' has neither a land-cover raster nor a boundary to derive one from.")
+        raise RasterError(f"Studiegebied '{area.name}' heeft geen bodembedekking en geen grens om er een uit af te leiden.")
+    logger.info("land cover of %s rebuilt from the themes at %s m", area.name, resolution_m)
     lu = area.landuse
     kind = lu["kind"].astype("object").fillna("") if len(lu) else pd.Series([], dtype=object)
     return rasterize_landcover(
@@ -206,7 +211,7 @@ def convolve_normalized(signal: np.ndarray, valid: np.ndarray, kernel: np.ndarra
 def zone_raster(wijken: gpd.GeoDataFrame, lc: LandCover) -> np.ndarray:
     """Index (0..n-1, row order of ``wijken``) of the wijk each cell centre lies in; -1 elsewhere."""
     if wijken is None or len(wijken) == 0:
-        raise RasterError("No wijken given: the per-wijk table needs wijk polygons.")
+        raise RasterError("Geen wijken: de tabel per wijk heeft wijkveelhoeken nodig.")
     w = to_work_crs(wijken, "wijken", lc.crs)
     shapes = [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
     if not shapes:
@@ -290,7 +295,7 @@ def sample_at_points(array: np.ndarray, lc: LandCover, points: gpd.GeoDataFrame 
 def to_work_crs(gdf: gpd.GeoDataFrame, name: str, crs: str = DEFAULT_CRS) -> gpd.GeoDataFrame:
     """``gdf`` in ``crs`` (the land cover's, ``lc.crs``); a layer without CRS is refused (naming it) rather than guessed."""
     if gdf.crs is None:
-        raise RasterError(f"{name} has no CRS; set it (e.g. EPSG:31370) before using it.")
+        raise RasterError(f"{name} heeft geen CRS; stel het in (bv. EPSG:31370) en probeer opnieuw.")
     return gdf if gdf.crs.equals(crs) else gdf.to_crs(crs)
 
 
@@ -298,13 +303,13 @@ def read_vector_any(path: str | os.PathLike, layer: str | None = None) -> gpd.Ge
     """Read a vector file (GeoPackage, Shapefile, GeoJSON) with a clear error naming it."""
     p = Path(path)
     if not p.exists():
-        raise RasterError(f"{p}: file not found.")
+        raise RasterError(f"{p}: bestand niet gevonden.")
     try:
         gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several types; all mean "not a readable vector"
-        raise RasterError(f"{p}: cannot read it as a vector layer ({exc}).") from exc
+        raise RasterError(f"{p}: niet te lezen als vectorlaag ({exc}).") from exc
     if gdf.crs is None:
-        raise RasterError(f"{p}: the layer has no CRS (.prj missing?); save it with its CRS, e.g. EPSG:31370.")
+        raise RasterError(f"{p}: de laag heeft geen CRS (ontbreekt het .prj-bestand?); bewaar ze met haar CRS, bv. EPSG:31370.")
     return gdf
 
 
@@ -357,14 +362,14 @@ def read_aligned(
     """
     p = Path(path)
     if not p.is_file():
-        raise RasterError(f"{what} {p}: file not found.")
+        raise RasterError(f"{what} {p}: bestand niet gevonden.")
     try:
         src = rasterio.open(p)
     except Exception as exc:  # rasterio raises RasterioIOError and others
-        raise RasterError(f"{what} {p}: cannot read it as a raster ({exc}).") from exc
+        raise RasterError(f"{what} {p}: niet te lezen als raster ({exc}).") from exc
     with src:
         if src.crs is None:
-            raise RasterError(f"{what} {p}: the raster has no CRS; assign one (e.g. EPSG:31370) and try again.")
+            raise RasterError(f"{what} {p}: het raster heeft geen CRS; ken er een toe (bv. EPSG:31370) en probeer opnieuw.")
         data = src.read(1).astype(np.float64)
         nodata = src.nodata
         if resampling == Resampling.bilinear and src.crs.is_projected and max(abs(src.res[0]), abs(src.res[1])) < lc.resolution_m:
@@ -373,8 +378,8 @@ def read_aligned(
         out = align_array(data, src.transform, src.crs, lc, resampling=resampling, src_nodata=nodata)
     if not np.isfinite(out[lc.classes != 0]).any():
         raise RasterError(
-            f"{what} {p}: no data where the study area is (its extent does not overlap the land cover "
-            f"{tuple(round(b) for b in lc.bounds)} in {lc.crs}, or it is all nodata)."
+            f"{what} {p}: geen gegevens waar het studiegebied ligt (het overlapt de bodembedekking "
+            f"{tuple(round(b) for b in lc.bounds)} in {lc.crs} niet, of het is helemaal nodata)."
         )
     return out
 

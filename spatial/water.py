@@ -159,7 +159,7 @@ def scs_runoff_mm(p_mm: float | np.ndarray, cn: float | np.ndarray, lam: float =
     p = np.asarray(p_mm, dtype=float)
     c = np.asarray(cn, dtype=float)
     if np.any(c[np.isfinite(c)] < 0) or np.any(c[np.isfinite(c)] > 100):
-        raise WaterInputError("Curve numbers must lie in 0..100.")
+        raise WaterInputError("Curvenummers moeten tussen 0..100 liggen.")
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.where(c > 0, 25400.0 / np.where(c > 0, c, 1.0) - 254.0, np.inf)
         ia = lam * s
@@ -176,18 +176,18 @@ def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, vali
         return np.full(lc.shape, SOIL_GROUPS[soil.strip().upper()], dtype=np.int8)
     if isinstance(soil, np.ndarray):
         if soil.shape != lc.shape:
-            raise WaterInputError(f"The soil-group array has shape {soil.shape}; the land cover has {lc.shape}.")
+            raise WaterInputError(f"De bodemgroep-array heeft vorm {soil.shape}; de bodembedekking heeft {lc.shape}.")
         arr = soil.astype(float)
-        name = "soil-group array"
+        name = "bodemgroep-array"
     else:
-        arr = read_aligned(soil, lc, resampling=Resampling.mode, what="soil-group raster")
-        name = f"soil-group raster {soil}"
+        arr = read_aligned(soil, lc, resampling=Resampling.mode, what="bodemgroepraster")
+        name = f"bodemgroepraster {soil}"
     vals = arr[valid]
     bad = np.isfinite(vals) & ~np.isin(vals, [1, 2, 3, 4])
     if bad.any():
         raise WaterInputError(
-            f"The {name} holds value(s) {sorted(set(np.unique(vals[bad]).tolist()))[:5]}; hydrologic soil "
-            "groups must be 1 (A), 2 (B), 3 (C) or 4 (D)."
+            f"Het {name} bevat waarde(n) {sorted(set(np.unique(vals[bad]).tolist()))[:5]}; hydrologische "
+            "bodemgroepen zijn 1 (A), 2 (B), 3 (C) of 4 (D)."
         )
     out = np.where(np.isfinite(arr), arr, SOIL_GROUPS[p.default_soil_group.upper()]).astype(np.int8)
     return out
@@ -210,22 +210,22 @@ def _flood_zone_mask(flood_zones: Any, lc: LandCover) -> np.ndarray:
         return np.zeros(lc.shape, dtype=bool)
     if isinstance(flood_zones, np.ndarray):
         if flood_zones.shape != lc.shape:
-            raise WaterInputError(f"The flood-zone array has shape {flood_zones.shape}; the land cover has {lc.shape}.")
+            raise WaterInputError(f"De overstromingszone-array heeft vorm {flood_zones.shape}; de bodembedekking heeft {lc.shape}.")
         return np.nan_to_num(flood_zones.astype(float)) > 0
     if isinstance(flood_zones, gpd.GeoDataFrame):
         poly = flood_zones[flood_zones.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(flood_zones) and not len(poly):
-            raise WaterInputError("The flood-zone layer holds no polygons (overstromingsgevoelige gebieden are areas).")
-        return burn_polygons(poly, lc, "flood-zone layer")
+            raise WaterInputError("De laag met overstromingsgevoelige gebieden bevat geen veelhoeken (het zijn gebieden).")
+        return burn_polygons(poly, lc, "laag overstromingsgevoelige gebieden")
     path = os.fspath(flood_zones)
     if is_raster_file(path):
-        arr = read_aligned(path, lc, resampling=Resampling.nearest, what="flood-zone raster")
+        arr = read_aligned(path, lc, resampling=Resampling.nearest, what="raster overstromingsgevoelige gebieden")
         return np.nan_to_num(arr) > 0
     gdf = read_vector_any(path)
     poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     if not len(poly):
-        raise WaterInputError(f"{path}: no polygons in the flood-zone layer (overstromingsgevoelige gebieden are areas).")
-    return burn_polygons(poly, lc, f"flood-zone layer {path}")
+        raise WaterInputError(f"{path}: geen veelhoeken in de laag met overstromingsgevoelige gebieden (het zijn gebieden).")
+    return burn_polygons(poly, lc, f"laag overstromingsgevoelige gebieden {path}")
 
 
 def flood_maps(
@@ -251,10 +251,10 @@ def flood_maps(
     if dem is not None:
         if isinstance(dem, np.ndarray):
             if dem.shape != lc.shape:
-                raise WaterInputError(f"The DEM array has shape {dem.shape}; the land cover has {lc.shape}. Align it first.")
+                raise WaterInputError(f"De hoogte-array (DEM) heeft vorm {dem.shape}; de bodembedekking heeft {lc.shape}. Leg ze eerst op hetzelfde raster.")
             z = dem.astype(float)
         else:
-            z = read_aligned(dem, lc, resampling=Resampling.bilinear, what="DEM")
+            z = read_aligned(dem, lc, resampling=Resampling.bilinear, what="hoogteraster (DEM)")
         if idx is not None:
             zw = z[idx[0], idx[1]]  # height of the nearest water cell
             low = valid & ~wmask & np.isfinite(z) & np.isfinite(zw) & (z - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
@@ -305,13 +305,13 @@ def water_layer(
     """
     p = params or WaterParams.from_norms()
     if wijken is None or len(wijken) == 0:
-        raise WaterInputError("water_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
+        raise WaterInputError("De waterlaag heeft wijken nodig (veelhoeken met wijk_code) voor de tabel per wijk.")
     if "wijk_code" not in wijken.columns:
-        raise WaterInputError("The wijken layer needs a 'wijk_code' column.")
+        raise WaterInputError("De laag wijken heeft een kolom 'wijk_code' nodig.")
     if not p.design_storm_depth_mm > 0:
-        raise WaterInputError(f"design_storm_depth_mm must be > 0, got {p.design_storm_depth_mm}.")
+        raise WaterInputError(f"design_storm_depth_mm (neerslag van de ontwerpbui) moet > 0 zijn, niet {p.design_storm_depth_mm}.")
     if str(p.default_soil_group).upper() not in SOIL_GROUPS:
-        raise WaterInputError(f"default_soil_group must be one of A, B, C, D, got '{p.default_soil_group}'.")
+        raise WaterInputError(f"default_soil_group moet A, B, C of D zijn, niet '{p.default_soil_group}'.")
     steps = Steps(progress, {"runoff": "afstroming (curvenummer)", "flood": "overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"})
     valid = check_landcover(landcover)
     coef = class_lookup(landcover, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")

@@ -187,10 +187,10 @@ def test_demo_invariants(demo_area):
 def test_bad_input():
     from gezondestad.spatial.accessibility import AccessibilityError
 
-    with pytest.raises(AccessibilityError, match="no streets"):
+    with pytest.raises(AccessibilityError, match="geen straten"):
         segment_accessibility(gpd.GeoDataFrame({"highway": []}, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS))
     area, homes = _chain_area({"highway": "footway"})
-    with pytest.raises(AccessibilityError, match="Unknown profile"):
+    with pytest.raises(AccessibilityError, match="Onbekend\\(e\\) profiel"):
         accessibility_indicators(area, homes=homes, profiles=("skateboard",))
 
 

@@ -101,14 +101,14 @@ def test_layer_to_bytes_all_formats(demo_area):
 
 
 def test_export_errors(demo_area, tmp_path):
-    with pytest.raises(ExportError, match="Unknown export format 'shp'"):
+    with pytest.raises(ExportError, match="Onbekend exportformaat 'shp'"):
         export_study_area(demo_area, tmp_path, "shp")
-    with pytest.raises(ExportError, match="only be exported as geotiff"):
+    with pytest.raises(ExportError, match="enkel als geotiff"):
         layer_to_bytes(demo_area.landcover, "gpkg")
-    with pytest.raises(ExportError, match="vector data"):
+    with pytest.raises(ExportError, match="vectorgegevens"):
         layer_to_bytes(demo_area.pois, "geotiff")
-    with pytest.raises(ExportError, match="Unknown CRS"):
+    with pytest.raises(ExportError, match="Onbekend CRS"):
         layer_to_bytes(demo_area.pois, "csv", "EPSG:999999")
     nocrs = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)])
-    with pytest.raises(ExportError, match="no CRS"):
+    with pytest.raises(ExportError, match="geen CRS"):
         layer_to_bytes(nocrs, "gpkg")

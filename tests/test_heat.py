@@ -221,7 +221,7 @@ def test_class_without_coefficients_is_named():
 
 
 def test_nodata_everywhere_and_bad_parameters():
-    with pytest.raises(RasterError, match="only nodata"):
+    with pytest.raises(RasterError, match="enkel nodata"):
         heat_maps(lc_from(np.zeros((5, 5))))
     with pytest.raises(ValueError, match="uhi_max_c"):
         heat_maps(lc_from(paved_town(10)), HeatParams.from_norms(uhi_max_c=0.0))
@@ -267,5 +267,5 @@ def test_intensity_method_and_et0_raster(tmp_path):
     m = heat_maps(lc, HeatParams.from_norms(biophysical=simple_table(), t_air_average_radius_m=0.0), et0=str(path))
     kc = np.array([0.5, 0.0, 0.8, 1.0])
     np.testing.assert_allclose(m["eti"][0], kc * np.array([2.0, 4.0, 4.0, 8.0]) / 8.0, atol=1e-6)
-    with pytest.raises(ValueError, match="nope.tif: file not found"):
+    with pytest.raises(ValueError, match="nope.tif: bestand niet gevonden"):
         heat_maps(lc, et0=str(tmp_path / "nope.tif"))

@@ -93,7 +93,7 @@ def test_soil_groups_array_and_bad_values():
     r = water_layer(lc, one_wijk(lc), soil=soil)
     np.testing.assert_allclose(r.cn, [[39, 61], [74, 80]])
     assert r.runoff_mm[0, 0] < r.runoff_mm[0, 1] < r.runoff_mm[1, 0] < r.runoff_mm[1, 1]
-    with pytest.raises(ValueError, match="soil groups must be 1 \\(A\\)"):
+    with pytest.raises(ValueError, match="bodemgroepen zijn 1 \\(A\\)"):
         water_layer(lc, one_wijk(lc), soil=np.array([[1, 7], [3, 4]]))
     with pytest.raises(ValueError, match="default_soil_group"):
         water_layer(lc, one_wijk(lc), params=WaterParams.from_norms(default_soil_group="E"))
@@ -148,9 +148,9 @@ def test_dem_low_lying_and_reprojection(tmp_path):
     with rasterio.open(bad, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
                        transform=Affine(10, 0, X0, 0, -10, Y1)) as dst:
         dst.write(dem.astype("float32"), 1)
-    with pytest.raises(RasterError, match="nocrs.tif.*no CRS"):
+    with pytest.raises(RasterError, match="nocrs.tif.*geen CRS"):
         water_layer(lc, one_wijk(lc), dem=str(bad))
-    with pytest.raises(RasterError, match="does not overlap|no data"):
+    with pytest.raises(RasterError, match="geen gegevens waar het studiegebied ligt"):
         far = tmp_path / "far.tif"
         with rasterio.open(far, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32", crs=CRS,
                            transform=Affine(10, 0, X0 + 50_000, 0, -10, Y1)) as dst:
@@ -169,9 +169,9 @@ def test_flood_zone_polygons_in_other_crs_and_file(tmp_path):
     zone.to_file(f)
     r2 = water_layer(lc, one_wijk(lc), flood_zones=str(f), params=p)
     np.testing.assert_array_equal(r2.in_flood_zone, r.in_flood_zone)
-    with pytest.raises(RasterError, match="no CRS"):
+    with pytest.raises(RasterError, match="geen CRS"):
         water_layer(lc, one_wijk(lc), flood_zones=zone.set_crs(None, allow_override=True), params=p)
-    with pytest.raises(RasterError, match="missing.gpkg: file not found"):
+    with pytest.raises(RasterError, match="missing.gpkg: bestand niet gevonden"):
         water_layer(lc, one_wijk(lc), flood_zones=str(tmp_path / "missing.gpkg"), params=p)
 
 
@@ -188,7 +188,7 @@ def test_residents_flood_prone_share():
 
 
 def test_bad_input_is_named():
-    with pytest.raises(RasterError, match="only nodata"):
+    with pytest.raises(RasterError, match="enkel nodata"):
         water_layer(lc_from(np.zeros((4, 4))), one_wijk(lc_from(np.zeros((4, 4)))))
     arr = np.full((4, 4), 3, dtype=np.uint8)
     arr[0, 0] = 9
