@@ -7,7 +7,8 @@ zone the value before, after, the difference, whether that is *better*, *worse* 
 
 Zones
 -----
-``plan``      the plan area: convex hull of the plan's footprint;
+``plan``      the plan area: the union of the plan's features buffered by ``plan_zone_buffer_m``
+              (data/norms/screening.toml), clipped to the study area (not their convex hull);
 ``omgeving``  the wijken intersecting a buffer of ``surroundings_buffer_m`` around it;
 ``stad``      the whole study area.
 
@@ -17,6 +18,32 @@ reach, ...: resident-weighted mean or share over the zone's homes), per street s
 length-weighted share over the segments whose midpoint lies in the zone), or per wijk when a
 family only reports wijk values (resident-weighted over the zone's wijken; undefined for the
 plan area).
+
+Who is affected (existing, new, removed residents)
+-------------------------------------------------
+Zone means mix the change for people who live there with the arrival and departure of people.
+So every per-home indicator is split three ways (:func:`compare_situations`): the **existing
+residents** (homes present before and after, matched by building id: how many residents are
+better or worse off beyond a tolerance, and their mean change), the **new residents** (the
+share of them meeting the indicator's norm) and the **removed residents** (displacement, with
+65+ and 0-5 from each home's own wijk). Lights (:func:`light`) come from the first two only.
+Homes are buildings with residents (> 0); a building without residents is no home.
+
+Unknown is unknown
+------------------
+An indicator built on a theme that is missing or partial before *or* after the plan
+(:func:`indicator_status`; a land-cover raster is partial when the buildings, green or streets
+it is rasterised from are) is ``onbekend``: no number, no light, with the reason. A theme the
+plan adds to an area that had none stays partial (screening.plan), so an indicator keeps one
+definition before and after (STOP P is not computed without land use, whatever a plan adds).
+Accessibility indicators are unknown in a zone where more than ``unknown_segment_max_share`` of
+the walkable length has an unknown verdict.
+
+Heat is reported in °C on the design hot day (``heat_c`` = heat index x ``uhi_max_c``); the
+"hottest places" are the homes at or above the ``hot_city_quantile`` of the baseline's cells
+(one threshold, fixed before the plan). STOP is read as policy for the plan zone
+(``stop_plan_*``: share of street length and public space for walking and cycling); the
+S >= T >= O >= P inequality is dropped from the screening.
 
 Speed
 -----

@@ -217,3 +217,36 @@ def test_geopackage_plan_and_path_defaults(tmp_path: Path, demo_area):
     on = s.geometry.within(line.buffer(0.5)).to_numpy()
     assert s.loc[on, "length_m"].sum() == pytest.approx(line.length)
     assert (s.loc[on, "highway"] == "path").all() and (s.loc[on, "name"] == "Parkpad").all()
+
+
+def test_trees_paving_regimes_and_closures_are_applied(demo_area):
+    from gezondestad.model import landcover as lcm
+    from gezondestad.screening.plan import apply_plan, plan_from_frame
+
+    row = LineString([(X0 + 1400, Y0 + 980), (X0 + 1600, Y0 + 980)])  # tree row on the brownfield, crown 10 m
+    park = demo_area.green[demo_area.green["name"] == "Pleintje Kapelstraat"].geometry.iloc[0]
+    plan = plan_from_frame(_frame([
+        {"feature_type": "trees", "crown_m": 10, "geometry": row},
+        {"feature_type": "paving", "geometry": park},
+        {"feature_type": "street", "regime": "fietsstraat", "geometry": LineString([(X0 + 0, Y0 + 1200), (X0 + 150, Y0 + 1200)])},
+        {"feature_type": "closure", "geometry": LineString([(X0 + 150, Y0 + 1200), (X0 + 300, Y0 + 1200)])},
+        {"feature_type": "noise_barrier", "height": 3, "geometry": LineString([(X0 + 0, Y0 + 15), (X0 + 300, Y0 + 15)])},
+    ]), area=demo_area)
+    after = apply_plan(demo_area, plan)
+    eff = after.manifest["plan"]["effects"]
+    assert eff["tree_canopy_added_m2"] == pytest.approx(200 * 10 + np.pi * 25, rel=0.01)
+    assert eff["noise_barrier_m"] == pytest.approx(300.0)
+    lc = after.landcover
+    col, row_ = ~lc.transform * (X0 + 1500, Y0 + 980)
+    assert lc.classes[int(row_), int(col)] == lcm.TREES
+    col, row_ = ~lc.transform * (X0 + 192, Y0 + 942)  # centre of the paved pocket park
+    assert lc.classes[int(row_), int(col)] == lcm.PAVED
+    # the paved square removes the pocket park from the green theme and paves its cells
+    assert not (after.green["name"] == "Pleintje Kapelstraat").any()
+    s = after.streets
+    mid = shapely.line_interpolate_point(np.asarray(s.geometry.values, dtype=object), 0.5, normalized=True)
+    a = s[shapely.dwithin(mid, shapely.Point(X0 + 75, Y0 + 1200), 1.0)]
+    b = s[shapely.dwithin(mid, shapely.Point(X0 + 225, Y0 + 1200), 1.0)]
+    assert (a["cyclestreet"] == "yes").all() and (a["maxspeed"] == "30").all() and len(a) == 1
+    assert (b["motor_vehicle"] == "no").all() and len(b) == 1  # closed to cars, still there
+    assert eff["street_length_added_m"] == 0
