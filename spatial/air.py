@@ -817,8 +817,8 @@ def _local_increments(
     if (~known).any():
         inc[~known] = line_source_increment(xy[~known], lines, e_after, p, canyon_width_m=width)
     note = (
-        f"Lokale herberekening: {int(changed.sum())} gewijzigde en {int(len(ps) - common.sum())} "
-        f"verdwenen straatsegmenten, {int((~known).sum())} nieuwe ontvangpunten; de rest komt uit de vorige berekening."
+        f"Lokale herberekening: {fmt_number(int(changed.sum()))} gewijzigde en {fmt_number(int(len(ps) - common.sum()))} "
+        f"verdwenen straatsegmenten, {fmt_number(int((~known).sum()))} nieuwe ontvangpunten; de rest komt uit de vorige berekening."
     )
     return inc, _canyon_flags(xy, lines, width, p), _segment_table(traffic, em, width), note
 
@@ -945,7 +945,8 @@ def air_exposure(
             missing = ~np.isfinite(base[: n_h + n_d])
             if missing.any():
                 notes.append(
-                    f"{int(missing.sum())} woningen/bestemmingen liggen buiten het basisraster {label} of op nodata: hun waarde is onbekend."
+                    f"{fmt_number(int(missing.sum()))} woningen/bestemmingen liggen buiten het basisraster {label} of op nodata: "
+                    "hun waarde is onbekend."
                 )
             if pol == "no2":
                 no2 = no2_from_nox(nox_from_no2(base, p) + nox_inc - ref_inc[:, 0], p)
@@ -967,8 +968,8 @@ def air_exposure(
     else:
         n_can = int(np.isfinite(seg["canyon_width_m"]).sum())
         notes.append(
-            f"{n_can} van {len(seg)} straatsegmenten zijn straatcanyons (gebouwen aan beide kanten); "
-            f"{int(canyon[:n_h].sum())} woningen liggen aan zo'n straat."
+            f"{fmt_number(n_can)} van {fmt_number(len(seg))} straatsegmenten zijn straatcanyons (gebouwen aan beide kanten); "
+            f"{fmt_number(int(canyon[:n_h].sum()))} woningen liggen aan zo'n straat."
         )
     if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
         notes.append("Inwonersaantallen zijn onbekend: aantallen per klasse staan als woningen, niet als inwoners.")

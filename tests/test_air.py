@@ -289,6 +289,20 @@ def test_baseline_raster_without_overlap_is_refused(tmp_path):
         air_exposure(_area(_row_of_blocks(20.0, 30.0)), _traffic([_road()]), baseline_raster={"pm25": nodata})
 
 
+def test_baseline_raster_partly_outside_gives_onbekend(tmp_path):
+    t = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    xs, ys = t.transform([X0 - 1500, X0], [Y0 - 1500, Y0 + 1500])
+    path = tmp_path / "west_only.tif"
+    _write_raster(path, 22.0, (min(xs), min(ys), max(xs), max(ys)))
+    res = air_exposure(_area(_row_of_blocks(20.0, 30.0)), _traffic([_road()]), baseline_raster=path)
+    west = res.homes.geometry.x.to_numpy() < X0 - 50  # clear of the raster edge (a WGS84 cell is not a Lambert line)
+    east = res.homes.geometry.x.to_numpy() > X0 + 50
+    assert res.homes.loc[west, "no2_ugm3"].to_numpy() == pytest.approx(np.full(west.sum(), 22.0))
+    assert res.homes.loc[east, "no2_ugm3"].isna().all() and (res.homes.loc[east, "no2_class"] == 0).all()
+    assert res.homes["pm25_ugm3"].notna().all()  # PM2.5 still from the model
+    assert any("buiten het basisraster NO2" in n for n in res.notes)
+
+
 @pytest.mark.parametrize(
     "column,value,message",
     [("aadt", np.nan, "onbekende etmaalintensiteit"), ("aadt", -5.0, "negatieve"), ("heavy_share", 1.5, "vrachtverkeer"),
