@@ -137,3 +137,17 @@ def test_custom_folder_reaches_network_indicators(tmp_path, demo_area):
     assert (w >= b).all() and (w > b).any()
     assert len(wide.unserved) < len(base.unserved)
     assert wide.params.green.who_distance_m == 5000.0
+
+
+def test_progress_reaches_indicators_and_export(tmp_path, demo_area):
+    from gezondestad.layers.export import export_study_area
+    from gezondestad.spatial.indicators import network_indicators
+
+    seen = []
+    r = network_indicators(demo_area, progress=lambda d, t, m: seen.append((d, t)))
+    assert seen == [(i, 6) for i in range(7)]
+    assert set(r.timings_s) == {"networks", "snap", "green", "walk", "cycling", "aggregate", "total"}
+    calls = []
+    files = export_study_area(demo_area, tmp_path, "csv", progress=lambda d, t, m: calls.append((d, t, m)))
+    n = len(files) - 1  # one csv per theme, then the manifest
+    assert [c[0] for c in calls] == list(range(n + 1)) and calls[-1] == (n, n, "klaar")
