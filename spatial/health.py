@@ -50,7 +50,7 @@ quasi-random Sobol' points, seeded; with the default 4,096 draws the interval is
 significant figures between seeds); the mode-choice
 response, hot days a year, DALYs per IHD case and new residents' household size uniformly
 between their low and high values; the regional NO2/PM2.5 background as one normal shift per
-draw. Per pathway the homes are first reduced to the unique (rounded) exposure values with their
+draw. Per pathway the homes are first binned by exposure (``exposure_levels`` steps over the range) with their
 summed weights per group, so a draw costs one evaluation per unique value: 40,000 homes x 1,000
 draws take about a second (``bench/bench_health.py``). Draws are shared between the situations
 and the pathways (common random numbers) so differences and totals are consistent per draw.
@@ -199,7 +199,7 @@ class HealthParams:
     voly_eur: float
     vsl_eur: float
     household_size_range: Triple
-    exposure_resolution: float
+    exposure_levels: int
     bands: tuple[AgeBand, ...]
     norms_dir: str = ""
 
@@ -256,7 +256,7 @@ class HealthParams:
         for f in ("pa_walk_cap", "pa_cycle_cap", "no2_pm25_overlap", "green_target_share", "dw_high_annoyance", "dw_high_sleep_disturbance"):
             if not 0.0 <= float(kw[f]) <= 1.0:
                 raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet tussen 0 en 1 liggen.")
-        for f in ("pa_walk_ref_min", "pa_cycle_ref_min", "voly_eur", "vsl_eur", "exposure_resolution", "green_buffer_m"):
+        for f in ("pa_walk_ref_min", "pa_cycle_ref_min", "voly_eur", "vsl_eur", "exposure_levels", "green_buffer_m"):
             if not float(kw[f]) > 0:
                 raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet groter dan 0 zijn.")
         if not 0 <= kw["hot_days_per_year"][1] and kw["hot_days_per_year"][2] <= 366:
@@ -624,7 +624,7 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
     out = np.zeros((D, len(cols), 2))
     if not ok.any():
         return out
-    u, inv = _unique_rows(x[ok], p.exposure_resolution)
+    u, inv = _unique_rows(x[ok], p.exposure_levels)
     U = len(u)
     r_ok, s_ok, c_ok = residents[ok], shares[ok], clip[ok]
     rates = [_rate_vector(p, term.deaths_rate) if term.deaths_rate else None, _rate_vector(p, term.daly_rate)]
@@ -654,25 +654,27 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
     return out
 
 
-def _unique_rows(x: np.ndarray, res: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of ``x`` rounded to ``res``: the unique rows (U x k) and each row's index into them.
+def _unique_rows(x: np.ndarray, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bin the rows of ``x`` (each column in ``levels`` equal steps over its range): the mean row
+    of each occupied bin (U x k) and each row's bin index.
 
-    Each column becomes integer steps; the columns are combined into one int64 key so a plain
-    1-D ``np.unique`` does the work (much faster than ``np.unique(axis=0)``).
+    The columns' steps are combined into one int64 key, so a plain 1-D ``np.unique`` does the
+    work (much faster than ``np.unique(axis=0)``). Taking the bin mean rather than its centre
+    keeps single-valued bins exact.
     """
-    q = np.round(x / res).astype(np.int64)
-    lo = q.min(axis=0)
-    span = q.max(axis=0) - lo + 1
+    lo = x.min(axis=0)
+    rng = x.max(axis=0) - lo
+    step = np.where(rng > 0, rng / float(levels), 1.0)
+    q = np.round((x - lo) / step).astype(np.int64)
+    span = q.max(axis=0) + 1
     key = np.zeros(len(q), dtype=np.int64)
     for j in range(q.shape[1]):
-        key = key * span[j] + (q[:, j] - lo[j])
-    uk, inv = np.unique(key, return_inverse=True)
-    u = np.empty((len(uk), q.shape[1]))
-    rest = uk.copy()
-    for j in range(q.shape[1] - 1, -1, -1):
-        u[:, j] = (rest % span[j] + lo[j]) * res
-        rest //= span[j]
-    return u, inv.ravel()
+        key = key * span[j] + q[:, j]
+    _, inv = np.unique(key, return_inverse=True)
+    inv = inv.ravel()
+    cnt = np.bincount(inv)
+    u = np.column_stack([np.bincount(inv, weights=x[:, j]) / cnt for j in range(x.shape[1])])
+    return u, inv
 
 
 def _num(frame: pd.DataFrame, c: str) -> np.ndarray:

@@ -97,6 +97,27 @@ def test_air_burden_hand_computed(params: HealthParams) -> None:
     assert any("Stikstofdioxide" in n and "onbekend" in n for n in r.notes)
 
 
+def test_noise_heat_green_hand_computed(params: HealthParams) -> None:
+    f = pd.DataFrame({"residents": [1000.0], "lden_db": [63.0], "lnight_db": [55.0], "tair_hot_day_c": [31.6], "ndvi_proxy": [0.18]})
+    r = health_outcomes(f, params=params, draws=20, seed=1)
+    t = _bands()
+    adults = float(t.loc[t["age_lo"] >= 20, "share"].sum())
+    ha = lambda x: 78.9270 - 3.1162 * x + 0.0342 * x * x  # noqa: E731
+    hsd = lambda x: 19.4312 - 0.9336 * x + 0.0126 * x * x  # noqa: E731
+    assert r.value("noise_annoyance", metric="dalys", stat="central") == pytest.approx(1000 * adults * (ha(63) - ha(53)) / 100 * 0.02)
+    assert r.value("noise_sleep", metric="dalys", stat="central") == pytest.approx(1000 * adults * (hsd(55) - hsd(45)) / 100 * 0.07)
+    assert r.value("noise_annoyance", metric="deaths", stat="central") == 0.0
+    # IHD: 10 dB above 53 -> PAF 0.08/1.08 of IHD cases, 3 DALY per case; deaths from IHD mortality
+    sel = t["age_lo"] >= 20
+    cases = 1000 * float((t.loc[sel, "share"] * t.loc[sel, "ihd_incidence_per_100000"] / 1e5).sum()) * 0.08 / 1.08
+    assert r.value("noise_ihd", metric="dalys", stat="central") == pytest.approx(cases * 3.0)
+    # heat: 2 degC above the rural 29.6 degC on 5 hot days a year, all ages
+    all_deaths = 1000 * float((t["share"] * t["mortality_per_1000"] / 1000).sum())
+    assert r.value("heat", metric="deaths", stat="central") == pytest.approx(all_deaths * 5 / 365 * (1 - 1.0184**-2))
+    # green: NDVI 0.18 vs target 0.1 + 0.3 x 0.6 = 0.28 -> 0.1 NDVI short -> PAF 1 - 0.96
+    assert r.value("green", metric="deaths", stat="central") == pytest.approx(1000 * _adult_deaths_per_resident(20) * 0.04)
+
+
 def test_heat_example_cycling_deaths_prevented(params: HealthParams) -> None:
     """HEAT's basic calculation: deaths prevented = population x mortality x risk reduction."""
     before = pd.DataFrame({"residents": [10000.0], "cycle_min_week": [0.0], "walk_min_week": [0.0]})
