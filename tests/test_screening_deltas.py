@@ -251,3 +251,31 @@ def test_plan_zone_is_the_buffered_features_not_the_hull(demo_area):
     z = plan_area(plan).geometry.iloc[0]
     assert z.area == pytest.approx(2 * _area_buffer(20, 20, d), rel=1e-6)
     assert not z.contains(shapely.Point(X0 + 960, Y0 + 585))  # the middle of the hull is not in the plan zone
+
+
+def test_heat_discriminates_and_paving_6_6_ha_is_not_hidden(demo_area, base):
+    # the harmful plan: the 1 ha Begijnhofpark and a 5.6 ha car park on the Stationsveld paved
+    plan = _plan([{"feature_type": "parking", "geometry": R(*BEGIJNHOF)},
+                  {"feature_type": "parking", "geometry": R(1360, 910, 1600, 1143)}], demo_area)
+    assert plan.footprint.area == pytest.approx(105 * 95 + 240 * 233, rel=1e-9)  # 6.59 ha
+    r = screen(demo_area, plan, before=base, families=("heat",))
+    _nothing(r, "better")
+    for key in ("heat_index_mean", "heat_index_p90", "heat_c_home", "residents_hot_share"):
+        assert r.row(key, "plan")["direction"] == "worse", key
+    h = r.row("heat_c_home", "plan")
+    assert h["residents_worsened"] > 0 and h["existing_change"] > float(load_norms("screening")["delta_neutral_c"].value)
+    # the hottest places (>= the city's 80th percentile before the plan) separate the wood from the centre
+    fam = base.families["heat"]
+    uhi = float(load_norms("heat")["uhi_max_c"].value)
+    thr = np.nanquantile(fam.cells["heat_index"], float(load_norms("heat")["hot_city_quantile"].value)) * uhi
+    from rasterio import features as rfeatures
+
+    def cells(poly):
+        m = rfeatures.rasterize([(poly, 1)], out_shape=fam.grid.shape, transform=fam.grid.transform, fill=0, dtype="uint8").astype(bool)
+        return fam.cells["heat_index"][m] * uhi
+
+    wood = demo_area.green[demo_area.green["name"] == "Zuidbos"].geometry.iloc[0]
+    assert (cells(wood.buffer(-20)) < thr).all()
+    centre = cells(R(300, 1050, 900, 1450))
+    assert np.median(centre) > np.nanmedian(fam.cells["heat_index"]) * uhi  # the dense centre is hotter than half the city
+    assert np.median(centre) - np.median(cells(wood.buffer(-20))) > 0.15  # and clearly hotter than the wood (°C)
