@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import logging
 
@@ -10,7 +12,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from gezondestad.app import compute, maps, state, uploads
+from gezondestad.app import compute, draw, maps, state, uploads
 from gezondestad.app.state import W
 from gezondestad.app.ui import (
     guarded,
@@ -31,6 +33,7 @@ from gezondestad.screening.checklist import (
 from gezondestad.screening.compare import ZONE_LABELS_NL, ScreeningResult, screen
 from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
 from gezondestad.screening.plan import plan_from_frame
+from gezondestad.screening.sketch import plan_geojson
 from gezondestad.screening.report import (
     data_quality_notes,
     map_green_access,
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 TITLE = "Screening van een plan"
 SOURCE_EXAMPLE = "Voorbeeldplan (demostad: Stationsveld, Ragheno-achtig)"
 SOURCE_UPLOAD = "Eigen plan uploaden"
+SOURCE_DRAW = "Plan tekenen op de kaart"
+DRAWN_PLAN_KEY = "screening_drawn_plan"
 ANSWERS_NL = ("onbekend", "ja", "deels", "nee")
 SCORE_MD = {"+": ":green[● gunstig]", "0": ":orange[● neutraal]", "-": ":red[● ongunstig]", "?": ":gray[● onbekend]"}
 FEATURE_COLORS = {
@@ -61,7 +66,9 @@ CHECKLIST_COLUMNS = {"theme": "Thema", "score": "Beoordeling", "question": "Vraa
 
 def plan_source(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
     """The plan features chosen on the page, the plan's name and a content key (example or upload digest)."""
-    src = st.radio("Plan", [SOURCE_EXAMPLE, SOURCE_UPLOAD], key=W.SCREENING_SOURCE, horizontal=True)
+    src = st.radio("Plan", [SOURCE_EXAMPLE, SOURCE_UPLOAD, SOURCE_DRAW], key=W.SCREENING_SOURCE, horizontal=True)
+    if src == SOURCE_DRAW:
+        return drawn_plan(area)
     if src == SOURCE_EXAMPLE:
         if not area.manifest.get("synthetic"):
             st.warning("Het voorbeeldplan ligt in de demostad; voor dit studiegebied laadt u best een eigen plan.")
@@ -77,6 +84,21 @@ def plan_source(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
     if gdf is None or upload is None:
         return None, "", ""
     return gdf, upload.name.rsplit(".", 1)[0], upload.key
+
+
+def drawn_plan(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
+    """A plan drawn on the map; kept in the session once confirmed, keyed by its content."""
+    folder, stamp, _ = compute.current_area()
+    plan = draw.sketch_plan(area, maps.area_bounds_wgs84(folder, stamp), key="screening_draw")
+    if plan is not None:
+        data = plan_geojson(plan)
+        st.session_state[DRAWN_PLAN_KEY] = (data, plan.name)
+    kept = st.session_state.get(DRAWN_PLAN_KEY)
+    if not kept:
+        return None, "", ""
+    data, name = kept
+    gdf = gpd.read_file(io.BytesIO(data))
+    return gdf, name, "drawn-" + hashlib.sha256(data).hexdigest()[:16]
 
 
 def checklist_questions() -> dict[str, str]:
