@@ -432,6 +432,7 @@ class Term:
     daly_rate: str
     daly_mult: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
     all_mult: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+    clip_matters: bool = True
 
 
 def _excess_mortality(beta: np.ndarray, excess: np.ndarray) -> np.ndarray:
@@ -508,14 +509,14 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
         def ihd(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             return _excess_mortality(np.log(th["ihd_rr"]) / 10.0, np.maximum(u[:, 0] - p.noise_lden_cf_db, 0.0)[None, :])
 
-        terms.append(Term("noise_ihd", (c,), ihd, (p.noise_min_age, 200), "ihd_mortality", "ihd_incidence", daly_mult=lambda th: th["ihd_daly"]))
+        terms.append(Term("noise_ihd", (c,), ihd, (p.noise_min_age, 200), "ihd_mortality", "ihd_incidence", daly_mult=lambda th: th["ihd_daly"], clip_matters=False))
         ref_ha = float(percent_highly_annoyed(p.noise_lden_cf_db, p.noise_ha_curve))
 
         def ha(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             v = (percent_highly_annoyed(np.maximum(u[:, 0], p.noise_lden_cf_db), p.noise_ha_curve) - ref_ha) / 100.0
             return np.broadcast_to(v[None, :], (len(th["ihd_rr"]), len(v)))
 
-        terms.append(Term("noise_annoyance", (c,), ha, (p.noise_min_age, 200), None, "dw_ha"))
+        terms.append(Term("noise_annoyance", (c,), ha, (p.noise_min_age, 200), None, "dw_ha", clip_matters=False))
     else:
         unknown["noise_annoyance"] = unknown["noise_ihd"]
     c = col("noise_sleep")
@@ -526,13 +527,13 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
             v = (percent_highly_sleep_disturbed(np.maximum(u[:, 0], p.noise_lnight_cf_db), p.noise_hsd_curve) - ref_hsd) / 100.0
             return np.broadcast_to(v[None, :], (len(th["ihd_rr"]), len(v)))
 
-        terms.append(Term("noise_sleep", (c,), hsd, (p.noise_min_age, 200), None, "dw_hsd"))
+        terms.append(Term("noise_sleep", (c,), hsd, (p.noise_min_age, 200), None, "dw_hsd", clip_matters=False))
     c = col("heat")
     if c is not None:
         def heat(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             return _excess_mortality(np.log(th["heat_rr"]), np.maximum(u[:, 0] - p.heat_ref_c, 0.0)[None, :])
 
-        terms.append(Term("heat", (c,), heat, (0, 200), "mortality", "yll", all_mult=lambda th: th["hot_days"] / 365.0))
+        terms.append(Term("heat", (c,), heat, (0, 200), "mortality", "yll", all_mult=lambda th: th["hot_days"] / 365.0, clip_matters=False))
     c = col("green")
     if c is not None:
         target = p.ndvi_target
@@ -639,10 +640,12 @@ def _term_matrix(term: Term, frame: pd.DataFrame, residents: np.ndarray, shares:
             for k, sel in ((0, gm & ~c_ok), (1, gm & c_ok)):
                 if sel.any():
                     W[k, :, j, ch] = np.bincount(inv[sel], weights=w[sel], minlength=U)
+    F = None
     for k, flag in ((0, False), (1, True)):
         if not W[k].any():
             continue
-        F = np.asarray(term.response(u, th, flag), dtype=float)  # D x U
+        if F is None or term.clip_matters:
+            F = np.asarray(term.response(u, th, flag), dtype=float)  # D x U
         R = (F @ W[k].reshape(U, -1)).reshape(D, len(cols), 2)
         if k == 1 and scale_clipped:
             R = R * th["hh_factor"][:, None, None]
