@@ -6,7 +6,7 @@ for: four wijken split by a river (the "Demerdijle") with three bridges, a 70 km
 with a separated cycle track, a 50 km/h through road, zone-30 residential streets, a
 fietsstraat, parks of several sizes (pocket park 0.3 ha, buurtpark ~0.9 ha, stadspark ~4 ha,
 a 12 ha wood) and a private green, steps and a steep ramp down to the river, crossings with
-raised and lowered kerbs, bus stops, a railway station, and a ~12 ha brownfield next to the
+raised and lowered kerbs, bus stops, a railway station on a two-track railway line, a kleuterschool on the ring, and a ~12 ha brownfield next to the
 station ("Stationsveld") where a plan can be screened.
 
 Coordinates are Belgian Lambert 72 (EPSG:31370) around (160 000, 190 000); the town is made up.
@@ -34,7 +34,7 @@ WIDTH_M, HEIGHT_M = 1950.0, 1500.0
 BLOCK_M = 150.0
 RIVER_WIDTH_M = 30.0
 DEMO_DIR = user_cache_dir() / "demo"
-DEMO_VERSION = "2"
+DEMO_VERSION = "3"
 BROWNFIELD = (1355.0, 905.0, 1795.0, 1195.0)  # local x0, y0, x1, y1 of the "Stationsveld" (~12.8 ha)
 SEED = 20261124
 
@@ -190,6 +190,7 @@ def _pois() -> list[dict]:
         {"geometry": P(375, 1050 + 3), "category": "school", "name": "Basisschool De Linde"},
         {"geometry": P(825, 300 + 3), "category": "school", "name": "Basisschool Zuid"},
         {"geometry": P(1275, 900 + 3), "category": "school", "name": "Secundaire school Noord"},
+        {"geometry": P(675, 12), "category": "school", "name": "Kleuterschool De Ring"},  # on the 70 km/h ring (noise/air case)
         {"geometry": P(525, 1200 + 3), "category": "supermarket", "name": "Supermarkt Centrum"},
         {"geometry": P(1425, 300 + 3), "category": "supermarket", "name": "Supermarkt Zuid"},
         {"geometry": P(225, 1350 + 3), "category": "gp", "name": "Huisartsenpraktijk Noord"},
@@ -259,6 +260,12 @@ def build_demo_area() -> StudyArea:
     )
     landuse["landuse_id"] = np.arange(len(landuse))
     streets = gpd.GeoDataFrame(_streets(), crs=CRS)
+    # two tracks of the railway line through the station, inside the railway strip
+    railways = gpd.GeoDataFrame(
+        {"railway_id": [0, 1], "kind": ["rail", "rail"], "name": ["Spoorlijn Demostad", "Spoorlijn Demostad"], "tracks": [1, 1], "maxspeed": ["80", "80"]},
+        geometry=[LineString([(X0 + x, Y0 - 30), (X0 + x, Y0 + HEIGHT_M + 30)]) for x in (1911.0, 1924.0)],
+        crs=CRS,
+    )
     exclude = shapely.union_all(
         [river_line.buffer(RIVER_WIDTH_M / 2 + 10), *parks.geometry, brownfield, *landuse.geometry]
     )
@@ -276,7 +283,7 @@ def build_demo_area() -> StudyArea:
     src = "Synthetisch gegenereerd door layers.demo (deterministisch, seed %d)" % SEED
     info = {
         t: ThemeInfo(status="present", source=src, date="synthetisch", count=0).to_dict()
-        for t in ("boundary", "wijken", "buildings", "streets", "green", "pois", "water", "landuse")
+        for t in ("boundary", "wijken", "buildings", "streets", "green", "pois", "water", "landuse", "railways")
     }
     info["buildings"]["note"] = "Bewoners geschat uit vloeroppervlak (data/norms/population.toml)."
     area = StudyArea(
@@ -290,6 +297,7 @@ def build_demo_area() -> StudyArea:
             "pois": pois,
             "water": water,
             "landuse": landuse,
+            "railways": railways,
         },
         manifest={"synthetic": True, "themes": info, "demo_version": DEMO_VERSION, "source": src},
     )

@@ -82,7 +82,7 @@ THEME_KEYS = frozenset(
         "assume_crs", "force_crs", "fix_swapped", "status", "note", "source", "date", "licence", "split", "drop_unmapped",
     }
 )
-ID_COLUMNS = {"buildings": "building_id", "green": "green_id", "pois": "poi_id", "water": "water_id", "landuse": "landuse_id"}
+ID_COLUMNS = {"buildings": "building_id", "green": "green_id", "pois": "poi_id", "water": "water_id", "landuse": "landuse_id", "railways": "railway_id"}
 
 
 class SourcesError(InputError):

@@ -48,6 +48,7 @@ VECTOR_THEMES: tuple[str, ...] = (
     "pois",
     "water",
     "landuse",
+    "railways",
 )
 """Vector themes of a study area, in the order they are written."""
 
@@ -91,6 +92,7 @@ THEME_COLUMNS: dict[str, tuple[str, ...]] = {
     "pois": ("poi_id", "category", "subtype", "name", "wheelchair"),
     "water": ("water_id", "kind", "name", "width"),
     "landuse": ("landuse_id", "kind", "name"),
+    "railways": ("railway_id", "kind", "name", "tracks", "maxspeed"),
 }
 """Columns each theme carries besides ``geometry`` (absent values are None/NaN)."""
 
