@@ -233,3 +233,15 @@ def test_real_mechelen_partial_themes_unknown(mechelen_dir) -> None:
     assert any("straten onvolledig" in n for n in r.notes)
     assert not any("leeftijdsverdeling" in n for n in r.notes)  # wijken carry residents_65plus / residents_0_5
     assert r.homes["residents"].sum() == pytest.approx(pd.to_numeric(area.wijken["residents"], errors="coerce").sum(), rel=0.05)
+
+
+def test_cli_bad_norms_one_line_exit_2(tmp_path: Path, capsys, demo_dir) -> None:
+    from gezondestad.app.cli.main import main
+
+    d = tmp_path / "norms"
+    shutil.copytree(NORMS_DIR, d)
+    t = (d / "health.toml").read_text(encoding="utf-8")
+    (d / "health.toml").write_text(t.replace("value = [0.96, 0.94, 0.97]", "value = [1.2, 1.1, 1.3]"), encoding="utf-8")
+    rc = main(["health", "--area", str(demo_dir), "--out", str(tmp_path / "h.csv"), "--norms", str(d)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "\n" not in err and "green_rr_per_01ndvi" in err and "beschermende" in err
