@@ -260,6 +260,10 @@ def test_real_mechelen_screening_invariants(mechelen_dir):
             assert row["unknown_reason"].startswith("onbekend")
     assert set(r.deltas["light"]) == {"onbekend"}
     assert np.isnan(r.deltas[["before", "after", "delta", "new_meet_share"]].to_numpy(float)).all()
+    # the checklist's computed items therefore score nothing either ('?'), and say why
+    items = {i.id: i for i in build_checklist(r)}
+    for k in ("groen", "water", "actieve_mobiliteit", "stop_volgorde", "groen_nieuwe_bewoners"):
+        assert items[k].score == "?" and "onbekend" in items[k].evidence, k
     loc = screen(area, plan, before=before, local=True)
     m = r.deltas.merge(loc.deltas, on=["key", "zone"], suffixes=("_f", "_l"))
     assert np.allclose(m["after_f"].to_numpy(float), m["after_l"].to_numpy(float), equal_nan=True, atol=1e-9)
