@@ -222,6 +222,7 @@ def exposure_frame(
         {
             "home_id": homes["home_id"].to_numpy() if "home_id" in homes else np.arange(len(homes)),
             "wijk_code": homes["wijk_code"].astype("object").to_numpy() if "wijk_code" in homes else None,
+            "wijk_naam": homes["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in homes else None,
             "residents": pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).to_numpy(float),
         }
     )

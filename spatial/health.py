@@ -259,7 +259,7 @@ class HealthParams:
         for f in ("pa_walk_ref_min", "pa_cycle_ref_min", "voly_eur", "vsl_eur", "exposure_levels", "green_buffer_m"):
             if not float(kw[f]) > 0:
                 raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet groter dan 0 zijn.")
-        if not 0 <= kw["hot_days_per_year"][1] and kw["hot_days_per_year"][2] <= 366:
+        if not (0 <= kw["hot_days_per_year"][1] and kw["hot_days_per_year"][2] <= 366):
             raise HealthNormError(f"{where}: 'hot_days_per_year' moet tussen 0 en 366 dagen liggen.")
         if kw["household_size_range"][1] <= 0:
             raise HealthNormError(f"{where}: 'household_size_range' moet positief zijn.")
@@ -810,6 +810,8 @@ def health_outcomes(
     HealthResult
     """
     p = params or HealthParams.from_norms()
+    if int(draws) < 0:
+        raise HealthInputError(f"Het aantal Monte-Carlotrekkingen moet 0 of meer zijn, niet {draws}.")
     mode = "burden" if after is None else "plan"
     notes: list[str] = []
     frames = [before] if after is None else [before, after]
@@ -902,7 +904,7 @@ def _summary(per_term: dict[str, np.ndarray], cols: list[tuple[str, str]], p: He
 
 
 def _homes_frame(frames: list[pd.DataFrame], central: dict[str, list[tuple[np.ndarray, np.ndarray]]], mode: str, overlap: float) -> pd.DataFrame:
-    keep = [c for c in ("home_id", "wijk_code", "residents") if c in frames[-1].columns]
+    keep = [c for c in ("home_id", "wijk_code", "wijk_naam", "residents") if c in frames[-1].columns]
     if mode == "burden":
         out = frames[0][keep].copy().reset_index(drop=True)
         out["group"] = "total"
@@ -947,6 +949,8 @@ def _per_wijk(homes: pd.DataFrame, p: HealthParams) -> pd.DataFrame:
     g = h.groupby(h["wijk_code"].astype("object").where(h["wijk_code"].notna(), "(geen wijk)"))
     per = g[val].sum(min_count=1)
     per.insert(0, "residents", g["residents"].sum())
+    if "wijk_naam" in h.columns:
+        per.insert(0, "wijk_naam", g["wijk_naam"].first())
     per = per.reset_index().rename(columns={"index": "wijk_code"})
     per["eur_total"] = per["dalys_total"] * p.voly_eur
     with np.errstate(divide="ignore", invalid="ignore"):
