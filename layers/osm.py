@@ -69,7 +69,7 @@ FEATURE_TAGS: dict[str, Any] = {
     "shop": True,
     "highway": ["bus_stop"],
     "public_transport": ["platform", "stop_position"],
-    "railway": ["station", "halt", "tram_stop"],
+    "railway": ["station", "halt", "tram_stop", "rail", "light_rail", "tram"],
     "waterway": True,
     "water": True,
     "building": True,
@@ -406,6 +406,26 @@ def map_water(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     return conform_theme("water", w)
 
 
+RAILWAY_KINDS = frozenset({"rail", "light_rail", "tram"})
+"""OSM ``railway`` values read as railway tracks (noise sources)."""
+
+
+def map_railways(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
+    """Railway track lines (``railway=rail|light_rail|tram``), one row per OSM way."""
+    if features is None or len(features) == 0 or "railway" not in features.columns:
+        return conform_theme("railways", None, crs)
+    rw = _tag(features, "railway")
+    line = np.isin(shapely.get_type_id(np.asarray(features.geometry.values, dtype=object)), [1, 5])
+    f = features[np.isin(rw, list(RAILWAY_KINDS)) & line]
+    g = gpd.GeoDataFrame(
+        {"kind": _tag(f, "railway"), "name": _tag(f, "name"), "tracks": _tag(f, "tracks"), "maxspeed": _tag(f, "maxspeed"), "osm_id": _osm_ids(f)},
+        geometry=f.geometry.values,
+        crs=f.crs,
+    ).to_crs(crs)
+    g["railway_id"] = np.arange(len(g), dtype=np.int64)
+    return conform_theme("railways", g)
+
+
 def map_landuse(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Land-use polygons (:data:`LANDUSE_KINDS`); green land use is left to :func:`map_green`; car parks as ``parking``."""
     if features is None or len(features) == 0:
@@ -539,6 +559,7 @@ def study_area_from_osm(
             "pois": map_pois(feats, crs),
             "water": map_water(feats, crs),
             "landuse": map_landuse(feats, crs),
+            "railways": map_railways(feats, crs),
         }
         steps("green, pois, water, landuse")
         themes["buildings"] = map_buildings(feats, crs)
@@ -561,7 +582,7 @@ def study_area_from_osm(
             wijken = gpd.GeoDataFrame({"wijk_code": ["0"], "wijk_naam": [name], "residents": [np.nan]}, geometry=[poly], crs=crs)
             note_wijken = "No wijken given: the whole area is one wijk. Pass a wijken file (--wijken) for results per wijk."
         repairs: dict[str, dict[str, int]] = {}
-        for t, id_col in (("streets", None), ("green", "green_id"), ("pois", "poi_id"), ("water", "water_id"), ("landuse", "landuse_id"), ("buildings", "building_id")):
+        for t, id_col in (("streets", None), ("green", "green_id"), ("pois", "poi_id"), ("water", "water_id"), ("landuse", "landuse_id"), ("railways", "railway_id"), ("buildings", "building_id")):
             g = themes[t]
             if t != "streets":
                 g, rep = _repaired(g, f"{source} [{t}]")
@@ -786,7 +807,7 @@ def _read_pbf_steps(pyrosm: Any, path: Path, boundary4326: shapely.Geometry | No
         nodes = _expand_tags(nodes, NODE_TAGS)
     steps("crossing nodes")
     feats = osm.get_data_by_custom_criteria(custom_filter={k: v for k, v in FEATURE_TAGS.items() if k != "building"}, filter_type="keep")
-    keys = sorted({*FEATURE_TAGS, "name", "access", "wheelchair", "width", "bus", "tram", "train", "building:levels"})
+    keys = sorted({*FEATURE_TAGS, "name", "access", "wheelchair", "width", "bus", "tram", "train", "building:levels", "tracks", "maxspeed"})
     feats = _expand_tags(feats, keys) if feats is not None else None
     steps("green, pois, water, land use")
     blds = osm.get_buildings()

@@ -48,7 +48,7 @@ from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial import cnossos
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
-from gezondestad.spatial.traffic import TrafficParams, traffic_per_segment
+from gezondestad.spatial.traffic import TrafficParams, plan_traffic, traffic_per_segment
 from rasterio import features as rfeatures
 from scipy import ndimage
 from scipy.spatial import cKDTree
@@ -992,7 +992,10 @@ def noise_exposure(
     region = None
     if recompute_within is not None and previous is not None:
         region = shapely.buffer(recompute_within, p.max_distance_m)
-        bounds = tuple(np.asarray(shapely.bounds(shapely.buffer(region, p.max_distance_m)), dtype=float))
+        if region.is_empty:
+            bounds = _bounds(area, p.max_distance_m * 0.2)
+        else:
+            bounds = tuple(np.asarray(shapely.bounds(shapely.buffer(region, p.max_distance_m)), dtype=float))
     else:
         bounds = _bounds(area, p.max_distance_m * 0.2)
     obst = build_obstacles(area, bounds, p)
@@ -1198,8 +1201,69 @@ def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoisePar
     return LandCover(cls, tr, res, area.crs), cells
 
 
+def plan_noise(
+    before: StudyArea,
+    after: StudyArea,
+    sites: gpd.GeoDataFrame | None = None,
+    before_result: NoiseResult | None = None,
+    params: NoiseParams | None = None,
+    traffic_params: TrafficParams | None = None,
+    counts: gpd.GeoDataFrame | pd.DataFrame | None = None,
+) -> tuple[NoiseResult, NoiseResult, pd.DataFrame]:
+    """Noise before and after a plan, recomputed only around what the plan changes.
+
+    The plan's traffic comes from :func:`gezondestad.spatial.traffic.plan_traffic` (trips of
+    ``sites``, re-routed closures, new speeds). Homes within ``max_distance_m`` of a changed
+    segment or of a new or removed building are recomputed; the rest keep their values.
+
+    Returns
+    -------
+    (before_result, after_result, change)
+        ``change``: one row per home of ``after`` with ``lden_before_db``, ``lden_after_db``,
+        ``lden_change_db`` (and the same for Lnight), ``residents``, ``new_home`` (not in
+        ``before``), ``building_id``, ``wijk_code``.
+    """
+    p = _params(params)
+    tp = traffic_params or TrafficParams.from_norms()
+    bt = before_result.traffic if before_result is not None and before_result.traffic is not None else traffic_per_segment(before, tp, counts)
+    if before_result is None:
+        before_result = noise_exposure(before, bt, p, with_grid=False, traffic_params=tp)
+    at = plan_traffic(before, after, sites, tp, before_traffic=bt)
+    ch = at["traffic_source"].to_numpy() == "plan"
+    ch |= ~np.isfinite(at["aadt_before"].to_numpy(dtype=float)) & (at["aadt"].to_numpy(dtype=float) > 0)
+    geoms = list(np.asarray(at.geometry.values, dtype=object)[ch])
+    ids_b = set(pd.to_numeric(before.buildings["building_id"], errors="coerce").dropna().astype(int)) if len(before.buildings) else set()
+    ids_a = set(pd.to_numeric(after.buildings["building_id"], errors="coerce").dropna().astype(int)) if len(after.buildings) else set()
+    if len(after.buildings):
+        geoms += list(after.buildings.geometry.values[~after.buildings["building_id"].isin(ids_b).to_numpy()])
+    if len(before.buildings):
+        geoms += list(before.buildings.geometry.values[~before.buildings["building_id"].isin(ids_a).to_numpy()])
+    # closed streets: the before geometry of segments that lost their traffic
+    region = shapely.union_all(geoms) if geoms else None
+    if region is None or region.is_empty:
+        after_result = noise_exposure(after, at, p, with_grid=False, traffic_params=tp, recompute_within=shapely.Point(), previous=before_result)
+    else:
+        after_result = noise_exposure(after, at, p, with_grid=False, traffic_params=tp, recompute_within=region, previous=before_result)
+    hb, ha = before_result.homes, after_result.homes
+    key = lambda g: pd.Index(np.round(shapely.get_coordinates(np.asarray(g.geometry.values, dtype=object)), 2).view(np.complex128).ravel())  # noqa: E731
+    pos = key(hb).get_indexer(key(ha)) if key(hb).is_unique else np.full(len(ha), -1)
+    change = pd.DataFrame({
+        "building_id": ha["building_id"].to_numpy(),
+        "wijk_code": ha["wijk_code"].to_numpy(),
+        "residents": pd.to_numeric(ha["residents"], errors="coerce").to_numpy(),
+        "new_home": pos < 0,
+    })
+    for c in ("lden", "lnight"):
+        b = np.where(pos >= 0, hb[f"{c}_db"].to_numpy(dtype=float)[np.maximum(pos, 0)], np.nan)
+        a = ha[f"{c}_db"].to_numpy(dtype=float)
+        change[f"{c}_before_db"] = b
+        change[f"{c}_after_db"] = a
+        change[f"{c}_change_db"] = a - b
+    return before_result, after_result, change
+
+
 __all__ = [
     "NoiseParams", "NoiseResult", "NoiseError", "LineEmission", "PointSources", "Obstacles", "road_emission", "rail_emission",
     "railway_lines", "point_sources", "build_obstacles", "noise_at_receivers", "facade_points", "judge", "exposure_class",
-    "noise_exposure", "noise_at_homes", "noise_map",
+    "noise_exposure", "noise_at_homes", "noise_map", "plan_noise",
 ]

@@ -152,3 +152,17 @@ def test_rail_emission_scales_with_trains():
     e1 = rail_emission(rw, P).lw_a_db(P)[0, 0]
     rw2 = rw.assign(trains_per_day=2 * P.rail_trains_per_day)
     assert rail_emission(rw2, P).lw_a_db(P)[0, 0] == pytest.approx(e1 + 10 * np.log10(2))
+
+
+def test_plan_noise_speed_up_raises_levels_near_the_road_only():
+    from gezondestad.spatial.noise import plan_noise
+
+    a = _area("50")
+    b = a.copy()
+    b.themes["streets"].loc[b.streets["highway"] == "primary", "maxspeed"] = "70"
+    before, after, change = plan_noise(a, b)
+    assert (change["lden_change_db"] > 1.0).all()  # every home hears the faster road
+    assert not change["new_home"].any()
+    # same plan, no change -> no difference
+    _, same, ch0 = plan_noise(a, a.copy(), before_result=before)
+    np.testing.assert_allclose(ch0["lden_change_db"], 0.0, atol=1e-9)
