@@ -41,7 +41,17 @@ from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.screening.compare import THEME_NL, Situation, before_positions, homes_after_plan, theme_status
 from gezondestad.screening.plan import Plan, apply_plan
 from gezondestad.spatial.aggregate import home_points
-from gezondestad.spatial.health import DEFAULT_DRAWS, HealthParams, HealthResult, health_outcomes, ndvi_from_green_share
+from gezondestad.spatial.health import (
+    DEFAULT_DRAWS,
+    GROUP_LABELS_NL,
+    PATHWAY_LABELS_NL,
+    HealthParams,
+    HealthResult,
+    health_outcomes,
+    ndvi_from_green_share,
+)
+from gezondestad.spatial.heat import heat_layer
+from gezondestad.spatial.indicators import network_indicators
 from gezondestad.spatial.raster import sample_at_points
 
 logger = logging.getLogger(__name__)
@@ -237,8 +247,6 @@ def exposure_frame(
             notes.append(f"Blootstelling {EXPOSURE_NL[c]}: onbekend ({reason}); dat pad telt niet mee.")
     if "network" in families and not (why["walk_access"] and why["cycle_access"]):
         try:
-            from gezondestad.spatial.indicators import network_indicators
-
             h = network_indicators(area, homes=homes).homes
             if not why["walk_access"]:
                 f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
@@ -250,8 +258,6 @@ def exposure_frame(
             notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
     lc = area.landcover
     if lc is not None and "heat" in families and not why["tair_hot_day_c"] and len(area.wijken):
-        from gezondestad.spatial.heat import heat_layer
-
         hr = heat_layer(lc, area.wijken, homes=homes)
         f["tair_hot_day_c"] = sample_at_points(hr.t_air, hr.landcover, homes)
     if lc is not None and "green" in families and not why["ndvi_proxy"]:
@@ -302,8 +308,6 @@ def plan_health(area: StudyArea, plan: Plan, params: HealthParams | None = None,
 
 def health_summary_nl(r: HealthResult, groups: tuple[str, ...] = ("total",), metrics: tuple[str, ...] = ("deaths", "dalys", "eur")) -> pd.DataFrame:
     """The summary with Dutch labels (pathway, group, metric) for tables in the report or CLI."""
-    from gezondestad.spatial.health import GROUP_LABELS_NL, PATHWAY_LABELS_NL
-
     s = r.summary
     s = s[s["group"].isin(groups) & s["metric"].isin(metrics)].copy()
     s["pad"] = s["pathway"].map(lambda k: PATHWAY_LABELS_NL.get(k, k))
