@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import Norm, load_norms
 from gezondestad.model.studyarea import CRS
 
@@ -366,7 +367,8 @@ def _bench_spacing(e: _Element, norms: dict[str, Norm], ctx: dict[str, Any]) -> 
     benches: np.ndarray = ctx["bench_points"]
     length = float(g.length)
     if len(benches):
-        near = benches[shapely.distance(benches, g) <= offset]
+        tree = ctx.get("bench_tree")
+        near = benches[tree.query(g, predicate="dwithin", distance=offset)] if tree is not None else benches[shapely.distance(benches, g) <= offset]
         pos = np.sort(shapely.line_locate_point(g, near)) if len(near) else np.zeros(0)
     else:
         pos = np.zeros(0)
@@ -519,9 +521,17 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
 def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any]]]:
     elements, bad = [], []
     ids = gdf["id"].tolist() if "id" in gdf.columns else list(range(1, len(gdf) + 1))
-    for i, (_, row) in enumerate(gdf.iterrows()):
+    # column arrays instead of iterrows (a Series per row): 200,000 elements in seconds, not minutes
+    gname = gdf.geometry.name
+    cols = {c: gdf[c].to_numpy(dtype=object) for c in gdf.columns if c != gname}
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    attr_cols = [(a, cols[a]) for a in NUMERIC_ATTRS + BOOL_ATTRS + TEXT_ATTRS if a in cols]
+    gnotes = cols.get("_geom_note")
+    for i in range(len(gdf)):
+        row = {a: col[i] for a, col in attr_cols}
+        row["element"] = cols["element"][i]
         etype = normalise_element(row["element"])
-        geom = row.geometry if isinstance(row.geometry, shapely.Geometry) else None  # iterrows may give NaN
+        geom = geoms[i] if isinstance(geoms[i], shapely.Geometry) else None
         if etype is None:
             raw = row["element"]
             bad.append({
@@ -535,19 +545,19 @@ def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any
         attrs: dict[str, Any] = {}
         notes: dict[str, str] = {}
         for a in NUMERIC_ATTRS:
-            if a in gdf.columns:
+            if a in row:
                 val, note = _parse_number(row[a])
                 attrs[a] = val
                 if note:
                     notes[a] = note
         for a in BOOL_ATTRS:
-            if a in gdf.columns:
+            if a in row:
                 val, note = _parse_bool(row[a])
                 attrs[a] = val
                 if note:
                     notes[a] = note
         for a in TEXT_ATTRS:
-            if a in gdf.columns:
+            if a in row:
                 attrs[a] = _parse_text(row[a])
         if attrs.get("layout") is not None:
             lay = _PARKING_LAYOUTS.get(attrs["layout"])
@@ -560,11 +570,30 @@ def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any
             notes.setdefault("length_m", "lengte uit de geometrie")
         if attrs.get("length_cm") is None and attrs.get("length_m") is not None and etype in ("parking", "toilet"):
             attrs["length_cm"] = attrs["length_m"] * 100.0
-        gnote = row.get("_geom_note", "")
+        gnote = gnotes[i] if gnotes is not None else ""
         if gnote:
             notes["geometry"] = gnote
         elements.append(_Element(ids[i], etype, attrs, notes, geom))
     return elements, bad
+
+
+def max_design_elements(norms_dir: str | None = None) -> int:
+    """Largest design the toets accepts (``design_max_elements`` in ``data/norms/accessibility.toml``)."""
+    return int(load_norms("accessibility", norms_dir)["design_max_elements"].value)
+
+
+def check_design_size(n_elements: int, source: str = "Het ontwerp", norms_dir: str | None = None) -> None:
+    """Raise :class:`ToetsError` (Dutch) when a design has more elements than :func:`max_design_elements`.
+
+    Call it with the feature count of a file before reading it (``pyogrio.read_info(path)["features"]``)
+    to refuse a huge upload without loading it; :func:`check_design` calls it too.
+    """
+    limit = max_design_elements(norms_dir)
+    if n_elements > limit:
+        raise ToetsError(
+            f"{source} telt {fmt_number(n_elements)} elementen, meer dan de {fmt_number(limit)} die de toegankelijkheidstoets aankan. "
+            "Een ontwerp is één project: splits het per project, straat of wijk en toets de delen apart."
+        )
 
 
 def check_design(
@@ -599,14 +628,19 @@ def check_design(
         not fit their CRS.
     """
     norms = load_norms("accessibility", norms_dir)
+    check_design_size(len(design) if hasattr(design, "__len__") else 0, norms_dir=norms_dir)
     gdf, _ = _prepare(design, column_map)
     elements, rows = _elements(gdf)
     benches = [e.geometry for e in elements if e.element == "bench" and e.geometry is not None and not shapely.is_empty(e.geometry)]
-    ctx = {"bench_points": np.asarray(benches, dtype=object)}
+    bench_points = np.asarray(benches, dtype=object)
+    ctx = {"bench_points": bench_points, "bench_tree": shapely.STRtree(bench_points) if len(bench_points) else None}
+    rules_of: dict[str, list[Rule]] = {}
+    for r in RULES:
+        rules_of.setdefault(r.element, []).append(r)
+    rule_source = {r.rule_id: " | ".join(dict.fromkeys(norms[k].source for k in r.norm_keys)) for r in RULES}
+    rule_attrs = {r.rule_id: {x for req in r.requires for x in req.split("|")} for r in RULES}
     for e in elements:
-        for r in RULES:
-            if r.element != e.element:
-                continue
+        for r in rules_of.get(e.element, ()):
             verdict, value, limit, note = r.evaluate(e, norms, ctx)
             if verdict not in VERDICTS:  # pragma: no cover - programming error
                 raise RuntimeError(f"rule {r.rule_id} returned {verdict!r}")
@@ -619,14 +653,14 @@ def check_design(
                     continue
                 if all(e.attrs.get(a) is None for a in alts):
                     missing.append(" of ".join(alts))
-            parse_notes = [f"{a}: {n}" for a, n in e.notes.items() if a in {x for req in r.requires for x in req.split('|')} or a == "geometry"]
+            parse_notes = [f"{a}: {n}" for a, n in e.notes.items() if a in rule_attrs[r.rule_id] or a == "geometry"]
             if verdict == "pass":
                 missing = [m for m in missing if m not in ("rest_landing", "layout", "length_m", "rise_cm of length_m")]
             rows.append({
                 "id": e.id, "element": e.element, "rule": r.rule_id, "verdict": verdict, "value": value, "limit": limit,
                 "unit": r.unit, "rule_text": r.text, "missing": ", ".join(missing) if verdict != "pass" else "",
                 "note": "; ".join([n for n in [note] + parse_notes if n]),
-                "source": " | ".join(dict.fromkeys(norms[k].source for k in r.norm_keys)),
+                "source": rule_source[r.rule_id],
                 "fix": r.fix if verdict == "fail" else ("Vul de ontbrekende gegevens aan en toets opnieuw." if verdict == "unknown" else ""),
                 "geometry": e.geometry,
             })
@@ -642,24 +676,44 @@ def check_design(
 
 def element_verdicts(result: pd.DataFrame) -> pd.DataFrame:
     """One row per element: worst verdict over its rules (fail > unknown > pass), counts, and the
-    attributes it misses (what the designer has to add before the element can be judged)."""
+    attributes it misses (what the designer has to add before the element can be judged).
+
+    One pass over the rows (no per-group Python callbacks): 200,000 result rows in about a second.
+    """
     if len(result) == 0:
         return pd.DataFrame(columns=["id", "element", "verdict", "n_pass", "n_fail", "n_unknown", "failed_rules", "unknown_rules", "missing"])
-    rank = result["verdict"].map({"pass": 0, "unknown": 1, "fail": 2})
-    df = result.assign(_r=rank)
-    g = df.groupby(["id", "element"], dropna=False, sort=False)
-    out = g["_r"].max().map({0: "pass", 1: "unknown", 2: "fail"}).rename("verdict").reset_index()
+    code = result.groupby(["id", "element"], dropna=False, sort=False).ngroup().to_numpy()
+    n = int(code.max()) + 1
+    first = np.full(n, len(code), dtype=np.int64)
+    np.minimum.at(first, code, np.arange(len(code), dtype=np.int64))
+    verdict = result["verdict"].to_numpy(dtype=object)
+    rank = pd.Series(verdict).map({"pass": 0, "unknown": 1, "fail": 2}).fillna(-1).to_numpy(dtype=np.int64)
+    worst = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(worst, code, rank)
+    out = pd.DataFrame({
+        "id": result["id"].to_numpy(dtype=object)[first],
+        "element": result["element"].to_numpy(dtype=object)[first],
+        "verdict": pd.Series(worst).map({0: "pass", 1: "unknown", 2: "fail"}).to_numpy(dtype=object),
+    })
     for v in VERDICTS:
-        out[f"n_{v}"] = g["verdict"].apply(lambda s, v=v: int((s == v).sum())).to_numpy()
-    out["failed_rules"] = g.apply(lambda d: ", ".join(d.loc[d["verdict"] == "fail", "rule"]), include_groups=False).to_numpy()
-    out["unknown_rules"] = g.apply(lambda d: ", ".join(d.loc[d["verdict"] == "unknown", "rule"]), include_groups=False).to_numpy()
-    out["missing"] = g.apply(
-        lambda d: ", ".join(dict.fromkeys(m.strip() for v in d["missing"].fillna("") for m in str(v).split(",") if m.strip())),
-        include_groups=False,
-    ).to_numpy()
+        out[f"n_{v}"] = np.bincount(code[verdict == v], minlength=n).astype(np.int64)
+    failed: list[list[str]] = [[] for _ in range(n)]
+    unknown: list[list[str]] = [[] for _ in range(n)]
+    missing: list[dict[str, None]] = [{} for _ in range(n)]
+    for c, v, rule, miss in zip(code, verdict, result["rule"].to_numpy(dtype=object), result["missing"].fillna("").to_numpy(dtype=object)):
+        if v == "fail":
+            failed[c].append(str(rule))
+        elif v == "unknown":
+            unknown[c].append(str(rule))
+        if miss:
+            for m in str(miss).split(","):
+                if m.strip():
+                    missing[c][m.strip()] = None
+    out["failed_rules"] = [", ".join(x) for x in failed]
+    out["unknown_rules"] = [", ".join(x) for x in unknown]
+    out["missing"] = [", ".join(x) for x in missing]
     if isinstance(result, gpd.GeoDataFrame):
-        geom = g["geometry"].first().to_numpy()
-        out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geom, crs=result.crs))
+        out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(np.asarray(result.geometry.values, dtype=object)[first], crs=result.crs))
     return out
 
 
@@ -728,6 +782,6 @@ def write_example_design(path: str | None = None) -> str:
 
 
 __all__ = [
-    "ELEMENT_TYPES", "SCHEMA", "RULES", "Rule", "ToetsError", "check_design", "element_verdicts", "example_design",
+    "ELEMENT_TYPES", "SCHEMA", "RULES", "Rule", "ToetsError", "check_design", "check_design_size", "max_design_elements", "element_verdicts", "example_design",
     "normalise_element", "ramp_slope_limit_pct", "rules_table", "write_example_design",
 ]

@@ -196,3 +196,53 @@ def test_frame_digest_is_content_based():
     assert frame_digest(g) == frame_digest(same)
     assert frame_digest(g) != frame_digest(g.assign(dwellings=[11]))
     assert frame_digest(g) != frame_digest(g.set_geometry([shapely.box(0, 0, 10, 10.01)]))
+
+
+# --------------------------------------------------------------------------------------------
+# 2. toegankelijkheidstoets: size limit, bounded time
+# --------------------------------------------------------------------------------------------
+
+
+def test_toets_refuses_200000_elements_with_dutch_message():
+    import time
+
+    import pandas as pd
+    import pytest
+    from gezondestad.screening.toets import ToetsError, check_design, max_design_elements
+
+    n = 200_000
+    assert n > max_design_elements()
+    design = pd.DataFrame({"element": ["bench"] * n, "width_cm": [150] * n})
+    t = time.perf_counter()
+    with pytest.raises(ToetsError, match=r"telt 200 000 elementen, meer dan de .* splits het"):
+        check_design(design)
+    assert time.perf_counter() - t < 5.0  # refused before anything is parsed
+
+
+def test_toets_cli_reader_refuses_before_reading(tmp_path, monkeypatch):
+    import geopandas as gpd
+    import pytest
+    from gezondestad.app.cli.toets import read_design
+    from gezondestad.screening import toets
+
+    f = tmp_path / "ontwerp.gpkg"
+    gpd.GeoDataFrame({"element": ["bench"] * 5}, geometry=[shapely.Point(152000 + i, 212000) for i in range(5)], crs=31370).to_file(f)
+    assert len(read_design(f)) == 5
+    monkeypatch.setattr(toets, "max_design_elements", lambda norms_dir=None: 4)
+    with pytest.raises(toets.ToetsError, match="ontwerp.gpkg telt 5 elementen"):
+        read_design(f)
+
+
+def test_element_verdicts_one_row_per_element_in_order():
+    from gezondestad.screening.toets import check_design, element_verdicts, example_design
+
+    d = example_design()
+    r = check_design(d)
+    ev = element_verdicts(r)
+    assert list(ev["id"]) == list(dict.fromkeys(r["id"]))
+    for _, row in ev.iterrows():
+        sub = r[r["id"] == row["id"]]
+        worst = "fail" if (sub["verdict"] == "fail").any() else ("unknown" if (sub["verdict"] == "unknown").any() else "pass")
+        assert row["verdict"] == worst
+        assert row["n_fail"] == (sub["verdict"] == "fail").sum()
+        assert row["failed_rules"] == ", ".join(sub.loc[sub["verdict"] == "fail", "rule"])

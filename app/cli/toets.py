@@ -23,7 +23,7 @@ from gezondestad.app.cli.common import CliError, print_notes, print_wijk_table, 
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
-from gezondestad.screening.toets import ToetsError, check_design, element_verdicts
+from gezondestad.screening.toets import ToetsError, check_design, check_design_size, element_verdicts
 from gezondestad.spatial.accessibility import PROFILE_NL, PROFILES, accessibility_indicators
 
 
@@ -63,6 +63,11 @@ def read_design(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
         raise ToetsError(f"{path}: holds several layers ({', '.join(layers)}); choose one with --layer.")
     if layer is not None and layer not in layers:
         raise ToetsError(f"{path}: has no layer '{layer}'; its layers are {', '.join(layers)}.")
+    try:
+        n = int(pyogrio.read_info(path, layer=layer).get("features", -1))
+    except Exception:  # noqa: BLE001 - counting is an early refusal only; reading reports real errors
+        n = -1
+    check_design_size(n, source=f"{path.name}")
     try:
         return pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
