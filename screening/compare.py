@@ -1237,7 +1237,11 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
     same: dict[str, tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]] = {}
     if "network" in before.families and "network" in after.families:
         same["stop"] = (_zf_stop(before, before.families["network"], zones, ex_b, res_b), _zf_stop(after, after.families["network"], zones, ex_a, res))
-    seg_unknown = {z: max(_nan0(_segment_unknown_share(before, zones)[z]), _nan0(_segment_unknown_share(after, zones)[z])) for z in ZONES}
+        # m² per resident for the residents who stay: arrivals and departures do not move it
+        same["green_per_resident"] = (_zf_green_per_resident(before, before.families["network"], zones, ex_b, res_b),
+                                      _zf_green_per_resident(after, after.families["network"], zones, ex_a, res))
+    su_b, su_a = _segment_unknown_share(before, zones), _segment_unknown_share(after, zones)
+    seg_unknown = {z: max(_nan0(su_b[z]), _nan0(su_a[z])) for z in ZONES}
     max_unknown = float(load_norms("screening")["unknown_segment_max_share"].value)
     missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
     rows = []
@@ -1302,9 +1306,9 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 ev = _verdict_existing(ex_up, ex_down) if ex_n > 0 else "neutral"
                 if ex_n > 0 and not ok.any() and not (ex_a[z] & np.isfinite(ha)).any():
                     ev = "na"
-            elif sp.zone_fn == "stop" and "stop" in same and sp.key in same["stop"][0]:
-                ex_before = same["stop"][0][sp.key][z]
-                ex_after = same["stop"][1][sp.key][z]
+            elif sp.zone_fn in ("stop", "green_per_resident") and sp.zone_fn in same and sp.key in same[sp.zone_fn][0] and sp.key in same[sp.zone_fn][1]:
+                ex_before = same[sp.zone_fn][0][sp.key][z]
+                ex_after = same[sp.zone_fn][1][sp.key][z]
                 ex_change = ex_after - ex_before if np.isfinite(ex_before) and np.isfinite(ex_after) else float("nan")
                 ev = direction(ex_before, ex_after, sp.higher_is_better, sp.unit)
             else:
