@@ -53,6 +53,7 @@ def draw_map(bounds: list[list[float]], key: str, context: list[tuple[str, str, 
     for gj, color, name in context or []:
         folium.GeoJson(gj, name=name, style_function=lambda _f, c=color: {"color": c, "weight": 1, "fillOpacity": 0.05}).add_to(m)
     local_draw().add_to(m)
+    m.fit_bounds(bounds)  # again after the draw control: its script runs after the first fitBounds and resets the view
     out = st_folium(m, key=key, height=height, use_container_width=True, returned_objects=["all_drawings"])
     return list((out or {}).get("all_drawings") or [])
 

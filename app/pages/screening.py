@@ -89,7 +89,10 @@ def plan_source(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
 def drawn_plan(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
     """A plan drawn on the map; kept in the session once confirmed, keyed by its content."""
     folder, stamp, _ = compute.current_area()
-    plan = draw.sketch_plan(area, maps.area_bounds_wgs84(folder, stamp), key="screening_draw")
+    context = [(maps.theme_geojson(folder, stamp, "wijken", ("wijk_naam",)), "#1f4e9c", "wijken"),
+               (maps.theme_geojson(folder, stamp, "green", ("name",)), "#43a047", "groen"),
+               (maps.theme_geojson(folder, stamp, "streets", ("name",), simplify_m=1.0), "#616161", "straten")]
+    plan = draw.sketch_plan(area, maps.area_bounds_wgs84(folder, stamp), key="screening_draw", context=context)
     if plan is not None:
         data = plan_geojson(plan)
         st.session_state[DRAWN_PLAN_KEY] = (data, plan.name)
