@@ -85,6 +85,16 @@ def test_paving_a_park_into_a_car_park_is_worse_on_green_heat_water_and_p(paved_
     assert r.zones.plan.area == pytest.approx(_area_buffer(105, 95, 100.0), rel=1e-6)  # buffered features, not a hull
 
 
+def test_planner_answer_apart_and_contradicted_never_green(paved_park):
+    items = {i.id: i for i in build_checklist(paved_park, {"groen": {"answer": "ja", "toelichting": "groen blijft"}, "spelen": "ja"})}
+    g = items["groen"]
+    assert g.score == "-" and g.basis == "berekend" and g.contradicted
+    assert g.planner_answer == "ja – groen blijft" and "groen blijft" not in g.evidence.split("Het antwoord")[0]
+    s = items["spelen"]  # a question answered 'ja' while green access for existing residents turns red
+    assert s.contradicted and s.score == "-" and s.basis == "tegengesproken"
+    assert items["hitte"].score == "-" and items["water"].score == "-"
+
+
 def test_local_screening_equals_full(demo_area, base, paved_park):
     loc = screen(demo_area, paved_park.plan, before=base, local=True)
     m = paved_park.deltas.merge(loc.deltas, on=["key", "zone"], suffixes=("_f", "_l"))
@@ -151,6 +161,7 @@ def test_demolition_reports_displacement_with_age_groups_of_own_wijk(demo_area):
     assert row["removed_residents"] == pytest.approx(res.sum()) and row["removed_65plus"] == pytest.approx(0.25 * res.sum())
     # the departure of residents is no change for anybody who stays
     assert r.row("stop_o", "plan")["direction"] == "neutral"
+    assert r.row("green_per_resident_m2", "plan")["direction"] == "neutral"  # fewer residents is not more green
 
 
 def test_building_with_zero_dwellings_is_no_home(demo_area, base):
