@@ -14,6 +14,10 @@ what can be repaired safely, *counting* every repair so the manifest can report 
   swapped back and counted when ``fix_swapped=True``;
 - invalid geometries -> repaired with :func:`shapely.make_valid`, counted (``invalid_repaired``);
 - empty or null geometries -> dropped, counted (``empty_dropped``);
+- a vertex with a NaN or infinite coordinate -> error naming the feature (never dropped silently:
+  repairing it would turn a block into a triangle);
+- Z (height) coordinates -> dropped (the model is 2-D), counted (``z_dropped``) with a note;
+- a GeoJSON nested too deeply to read -> error saying so (GDAL refuses it; no RecursionError);
 - none of the expected columns -> error listing the columns present and the ones expected.
 """
 
@@ -75,6 +79,7 @@ class VectorLayer:
     path: Path | None = None
     layer: str | None = None
     source_crs: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -238,6 +243,48 @@ def check_coordinates(gdf: gpd.GeoDataFrame, name: str, fix_swapped: bool = Fals
     return gdf, 0
 
 
+def feature_label(gdf: gpd.GeoDataFrame, i: int) -> str:
+    """Dutch label of row ``i`` for messages: its position (1-based) and its name or id when it has one."""
+    label = f"object {i + 1}"
+    for c in ("name", "naam", "id", "fid"):
+        if c in gdf.columns:
+            v = gdf[c].iloc[i]
+            if v is not None and str(v).strip() not in ("", "nan", "None", "<NA>"):
+                return f"{label} ({c} = {str(v)[:60]!r})"
+    return label
+
+
+def check_finite(gdf: gpd.GeoDataFrame, name: str) -> None:
+    """Raise :class:`InputError` (Dutch) when a vertex has a NaN or infinite x or y, naming the feature.
+
+    Such a vertex used to be dropped by the geometry repair, silently changing the shape.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    if not present.any():
+        return
+    coords, idx = shapely.get_coordinates(geoms[present], return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(present)[np.unique(idx[bad])]
+        raise InputError(
+            f"{name}: {len(rows)} object(en) hebben een hoekpunt zonder geldige coördinaat (NaN of oneindig); het eerste is "
+            f"{feature_label(gdf, int(rows[0]))}. Verbeter of verwijder dat hoekpunt in een GIS-programma en lees het bestand opnieuw in."
+        )
+
+
+def drop_z(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """The layer with Z (height) coordinates dropped, and the number of features that had them."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    hz = shapely.has_z(geoms)
+    n = int(hz.sum())
+    if n == 0:
+        return gdf, 0
+    out = gdf.copy()
+    out.geometry = gpd.GeoSeries(shapely.force_2d(geoms), index=gdf.index, crs=gdf.crs)
+    return out, n
+
+
 def _repair_geometries(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     geoms = gdf.geometry.values
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -323,21 +370,9 @@ def read_vector(
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found. Check the path (relative paths in a sources TOML are relative to the TOML's folder).")
-    tmp: str | None = None
-    try:
-        read_path = p
-        if p.suffix.lower() == ".zip":
-            tmp = tempfile.mkdtemp(prefix="gezondestad-unzip-")
-            files = safe_extract_zip(p, tmp, max_unzipped_bytes)
-            read_path = _pick_vector_file(files, p, layer)
-            if read_path.suffix.lower() != ".gpkg":
-                layer = None
-        elif p.is_dir() or p.suffix.lower() not in VECTOR_SUFFIXES:
-            raise InputError(f"{p}: not a supported vector file (use {', '.join(VECTOR_SUFFIXES)} or a .zip of a shapefile).")
-        gdf, layer = read_layer(read_path, p, layer)
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
+    if p.suffix.lower() != ".zip" and (p.is_dir() or p.suffix.lower() not in VECTOR_SUFFIXES):
+        raise InputError(f"{p}: not a supported vector file (use {', '.join(VECTOR_SUFFIXES)} or a .zip of a shapefile).")
+    gdf, layer = read_layer(p, p, layer, max_unzipped_bytes=max_unzipped_bytes)
     return validate_frame(
         gdf,
         name=p.name,
@@ -351,11 +386,32 @@ def read_vector(
     )
 
 
-def read_layer(read_path: Path, shown: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
-    """Read one layer of a vector file: the only one, or ``layer`` (an error names the choices)."""
+def read_layer(read_path: Path, shown: Path, layer: str | None, max_unzipped_bytes: int = MAX_UNZIPPED_BYTES) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Read one layer of a vector file: the only one, or ``layer`` (an error names the choices).
+
+    The one reading path for the CLI and the app: a ``.zip`` is never handed to GDAL (its
+    ``/vsizip/`` would decompress a zip bomb for minutes) but extracted by
+    :func:`safe_extract_zip` with ``max_unzipped_bytes`` into a temporary folder, read, and removed.
+    """
+    read_path = Path(read_path)
+    if read_path.suffix.lower() == ".zip":
+        tmp = tempfile.mkdtemp(prefix="gezondestad-unzip-")
+        try:
+            files = safe_extract_zip(read_path, tmp, max_unzipped_bytes)
+            inner = _pick_vector_file(files, Path(shown), layer)
+            gdf, inner_layer = _read_layer_file(inner, shown, layer if inner.suffix.lower() == ".gpkg" else None)
+            return gdf, inner_layer
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return _read_layer_file(read_path, shown, layer)
+
+
+def _read_layer_file(read_path: Path, shown: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(read_path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
+        if "nested" in str(exc).lower():
+            raise InputError(f"{shown}: het GeoJSON-bestand is te diep genest om te lezen; sla het opnieuw op vanuit een GIS-programma.") from exc
         raise InputError(f"{shown}: cannot be read as a vector file ({exc}). Is the file complete and in a GIS format?") from exc
     if layer is None:
         if len(layers) > 1:
@@ -401,6 +457,12 @@ def validate_frame(
         gdf = gdf.set_crs(assume_crs)
         repairs["crs_assumed"] = 1
     source_crs = gdf.crs.to_string()
+    notes: list[str] = []
+    check_finite(gdf, name)
+    gdf, n_z = drop_z(gdf)
+    if n_z:
+        repairs["z_dropped"] = n_z
+        notes.append(f"{name}: de hoogte (Z) van {n_z} object(en) is weggelaten; het model rekent in 2D.")
     gdf, rep = _repair_geometries(gdf)
     repairs.update(rep)
     gdf, n_swapped = check_coordinates(gdf, name, fix_swapped=fix_swapped)
@@ -412,7 +474,8 @@ def validate_frame(
         gdf = gdf.set_crs(target_crs, allow_override=True)
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
-    return VectorLayer(gdf=gdf, repairs=repairs, path=path, layer=layer, source_crs=source_crs)
+    return VectorLayer(gdf=gdf, repairs=repairs, path=path, layer=layer, source_crs=source_crs, notes=notes)
 
 
-__all__ = ["InputError", "VectorLayer", "read_vector", "validate_frame", "safe_extract_zip", "check_coordinates", "check_columns", "MAX_UNZIPPED_BYTES"]
+__all__ = ["InputError", "VectorLayer", "read_vector", "read_layer", "validate_frame", "safe_extract_zip", "check_coordinates", "check_columns",
+           "check_finite", "drop_z", "feature_label", "MAX_UNZIPPED_BYTES"]

@@ -387,7 +387,7 @@ def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str
     if size_mb > max_mb:
         raise PlanError(f"{p}: the plan file is {size_mb:.0f} MB, more than the {max_mb:.0f} MB allowed for a plan. Is this the right file?")
     try:
-        gdf, layer = read_layer(p, p, layer)
+        gdf, layer = read_layer(p, p, layer, max_unzipped_bytes=int(max_mb * 1e6))  # a zipped plan: same limit unzipped
     except InputError as exc:
         raise PlanError(f"{exc} Is a geometry broken (e.g. a ring with fewer than 4 points)?") from exc
     if name is None and "plan_name" not in {c.lower() for c in gdf.columns}:

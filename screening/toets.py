@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.layers.validate import InputError, check_coordinates, check_finite, drop_z
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import Norm, load_norms
 from gezondestad.model.studyarea import CRS
@@ -489,9 +490,11 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
                 "Lambert 72, is expected) or set it before checking (gdf.set_crs(31370))."
             )
         gdf = gdf.set_crs(CRS)
-    from gezondestad.layers.validate import InputError, check_coordinates
-
     try:
+        check_finite(gdf, "ontwerp")
+        gdf, n_z = drop_z(gdf)
+        if n_z:
+            notes.append(f"de hoogte (Z) van {n_z} element(en) is weggelaten; de toets rekent in 2D")
         gdf, _ = check_coordinates(gdf, "design", fix_swapped=False)
     except InputError as exc:
         raise ToetsError(str(exc)) from exc

@@ -246,3 +246,74 @@ def test_element_verdicts_one_row_per_element_in_order():
         assert row["verdict"] == worst
         assert row["n_fail"] == (sub["verdict"] == "fail").sum()
         assert row["failed_rules"] == ", ".join(sub.loc[sub["verdict"] == "fail", "rule"])
+
+
+# --------------------------------------------------------------------------------------------
+# 4. broken input: NaN vertices, Z, deep nesting, zips
+# --------------------------------------------------------------------------------------------
+
+
+def test_plan_with_nan_vertex_is_refused_naming_the_feature(tmp_path, demo_area):
+    import geopandas as gpd
+    import pytest
+    from gezondestad.layers.demo import X0, Y0
+    from gezondestad.screening.plan import PlanError, plan_from_frame
+
+    blok = shapely.Polygon([(X0 + 1400, Y0 + 1100), (X0 + 1440, Y0 + 1100), (X0 + 1440, Y0 + np.nan), (X0 + 1400, Y0 + 1140)])
+    ok = shapely.box(X0 + 1500, Y0 + 1100, X0 + 1520, Y0 + 1120)
+    gdf = gpd.GeoDataFrame({"feature_type": ["building", "building"], "name": ["Blok B", "Blok A"], "dwellings": [4, 8]}, geometry=[ok, blok], crs=31370)
+    with pytest.raises(PlanError, match=r"object 2 \(name = 'Blok A'\).*NaN of oneindig|NaN of oneindig.*object 2 \(name = 'Blok A'\)"):
+        plan_from_frame(gdf, area=demo_area)
+
+
+def test_plan_with_z_coordinates_is_read_and_applied(tmp_path, demo_area):
+    import geopandas as gpd
+    from gezondestad.layers.demo import X0, Y0
+    from gezondestad.screening.plan import apply_plan, read_plan
+
+    b = shapely.Polygon([(X0 + 1400, Y0 + 1100, 5.0), (X0 + 1440, Y0 + 1100, 5.0), (X0 + 1440, Y0 + 1140, 5.0), (X0 + 1400, Y0 + 1140, 5.0)])
+    s = shapely.LineString([(X0 + 1380, Y0 + 1090, 4.0), (X0 + 1380, Y0 + 1180, 4.5)])
+    g = gpd.GeoDataFrame({"feature_type": ["building", "path"], "dwellings": [8, None], "mode": [None, "walk"]}, geometry=[b, s], crs=31370)
+    f = tmp_path / "plan3d.gpkg"
+    g.to_file(f)
+    plan = read_plan(f, area=demo_area)
+    assert plan.repairs.get("z_dropped") == 2
+    assert not shapely.has_z(np.asarray(plan.features.geometry.values, dtype=object)).any()
+    after = apply_plan(demo_area, plan)
+    assert after.manifest["plan"]["effects"]["buildings_added"] == 1
+
+
+def test_design_with_z_coordinates_is_checked():
+    from gezondestad.screening.toets import check_design, example_design
+
+    d = example_design()
+    d3 = d.set_geometry(shapely.force_3d(np.asarray(d.geometry.values, dtype=object), 2.0), crs=d.crs)
+    r2, r3 = check_design(d), check_design(d3)
+    assert list(r3["verdict"]) == list(r2["verdict"])
+
+
+def test_deeply_nested_geojson_gives_a_dutch_message(tmp_path):
+    import pytest
+    from gezondestad.screening.plan import PlanError, read_plan
+
+    depth = 100_000
+    f = tmp_path / "diep.geojson"
+    f.write_text('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"feature_type":"green","x":'
+                 + "[" * depth + "]" * depth + '},"geometry":{"type":"Point","coordinates":[152000,212000]}}]}')
+    with pytest.raises(PlanError, match="te diep genest"):
+        read_plan(f)
+
+
+def test_zipped_plan_goes_through_the_safe_extractor_with_the_plan_limit(tmp_path):
+    import zipfile
+
+    import pytest
+    from gezondestad.screening.plan import PlanError, read_plan
+
+    f = tmp_path / "plan.zip"
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        # 60 MB of white space around one feature: over the 50 MB plan limit once unzipped, tiny zipped
+        z.writestr("plan.geojson", '{"type":"FeatureCollection","features":[' + " " * 60_000_000 + "]}")
+    assert f.stat().st_size < 1_000_000
+    with pytest.raises(PlanError, match="exceeds the limit"):
+        read_plan(f)

@@ -21,6 +21,7 @@ import geopandas as gpd
 import pyogrio
 from gezondestad.app.cli.common import CliError, print_notes, print_wijk_table, progress_bar
 from gezondestad.layers.studyarea import load_study_area
+from gezondestad.layers.validate import InputError, read_layer
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
 from gezondestad.screening.toets import ToetsError, check_design, check_design_size, element_verdicts
@@ -52,26 +53,25 @@ def _read_mapping(text: str | None) -> dict[str, str] | None:
 
 
 def read_design(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a design file as it is (no rows dropped; CRS checks happen in ``check_design``)."""
+    """Read a design file as it is (no rows dropped; CRS checks happen in ``check_design``).
+
+    Zips go through the same safe extractor as in the app (:func:`gezondestad.layers.validate.read_layer`);
+    a design over the size limit is refused from its feature count before it is read.
+    """
     if not path.is_file():
-        raise ToetsError(f"{path}: file not found.")
+        raise ToetsError(f"{path}: bestand niet gevonden.")
+    if path.suffix.lower() != ".zip":
+        try:
+            n = int(pyogrio.read_info(path, layer=layer).get("features", -1))
+        except Exception:  # noqa: BLE001 - counting is an early refusal only; reading reports real errors
+            n = -1
+        check_design_size(n, source=path.name)
     try:
-        layers = [str(n) for n, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio's DataSourceError and friends
-        raise ToetsError(f"{path}: cannot be read as a vector file ({exc}). Use GeoPackage, GeoJSON or Shapefile.") from exc
-    if layer is None and len(layers) > 1:
-        raise ToetsError(f"{path}: holds several layers ({', '.join(layers)}); choose one with --layer.")
-    if layer is not None and layer not in layers:
-        raise ToetsError(f"{path}: has no layer '{layer}'; its layers are {', '.join(layers)}.")
-    try:
-        n = int(pyogrio.read_info(path, layer=layer).get("features", -1))
-    except Exception:  # noqa: BLE001 - counting is an early refusal only; reading reports real errors
-        n = -1
-    check_design_size(n, source=f"{path.name}")
-    try:
-        return pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:
-        raise ToetsError(f"{path}: cannot be read ({exc}).") from exc
+        gdf, _ = read_layer(path, Path(path.name), layer)
+    except InputError as exc:
+        raise ToetsError(str(exc)) from exc
+    check_design_size(len(gdf), source=path.name)
+    return gdf
 
 
 def _run_toets(args: argparse.Namespace) -> int:
