@@ -71,7 +71,7 @@ class IndicatorError(GezondeStadError):
     """The study area cannot give network indicators (no streets, no homes, ...)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Networks:
     """The networks of one street theme, built once and reusable across calls.
 
