@@ -37,6 +37,7 @@ import rasterio
 import shapely
 from affine import Affine
 from gezondestad.layers.studyarea import MANIFEST_NAME, _for_gpkg
+from gezondestad.layers.textsafe import defuse_formulas
 from gezondestad.model.progress import Progress, as_progress
 from gezondestad.model.studyarea import (
     CRS,
@@ -156,7 +157,7 @@ def to_csv_frame(gdf: gpd.GeoDataFrame, crs: str | None = None) -> pd.DataFrame:
         df[ny] = np.round(xy[:, 1], 7 if geographic else 3)
     else:
         df["wkt"] = shapely.to_wkt(geoms, rounding_precision=7 if geographic else 3)
-    return df
+    return defuse_formulas(df)  # names from OSM or a city file must not run as spreadsheet formulas
 
 
 def write_raster(raster: Any, path: str | os.PathLike, crs: str | None = None) -> Path:
@@ -224,6 +225,7 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, dutch: bool = Fals
     (``dutch``) semicolon-separated with a decimal comma and a byte-order mark (Excel, nl-BE)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    table = defuse_formulas(table)  # text cells starting with = + - @ get an apostrophe
     if dutch:
         table.to_csv(p, index=False, sep=";", decimal=",", encoding="utf-8-sig")
     else:

@@ -30,6 +30,7 @@ from typing import Iterator
 
 import geopandas as gpd
 import pandas as pd
+from gezondestad.layers.textsafe import csv_safe
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.paths import user_data_dir
 from gezondestad.model.studyarea import CRS
@@ -389,14 +390,7 @@ def remarks_gdf(
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["x_31370"], df["y_31370"]), crs=CRS)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: object) -> object:
-    """Defuse spreadsheet formula injection: a text cell starting with = + - @ gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+_csv_safe = csv_safe  # one defuser for every CSV export (gezondestad.layers.textsafe)
 
 
 def export_remarks(

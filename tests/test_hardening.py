@@ -317,3 +317,57 @@ def test_zipped_plan_goes_through_the_safe_extractor_with_the_plan_limit(tmp_pat
     assert f.stat().st_size < 1_000_000
     with pytest.raises(PlanError, match="exceeds the limit"):
         read_plan(f)
+
+
+# --------------------------------------------------------------------------------------------
+# 6. CSV exports defuse formula cells; 8. Markdown escaping
+# --------------------------------------------------------------------------------------------
+
+HOSTILE = ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "Gewone naam", "\t=1"]
+
+
+def test_theme_csv_export_defuses_formula_cells(tmp_path, demo_area):
+    import pandas as pd
+    from gezondestad.layers.export import export_study_area, to_csv_frame, write_table
+
+    a = demo_area.copy()
+    g = a.themes["green"].head(len(HOSTILE)).copy()
+    g["name"] = pd.array(HOSTILE, dtype="str")  # pandas 3 text dtype, not object
+    df = to_csv_frame(g)
+    assert list(df["name"]) == ["'" + HOSTILE[0], "'+1+1", "'-2+3", "'@SUM(A1)", "Gewone naam", "'\t=1"]
+    assert pd.api.types.is_numeric_dtype(df["area_m2"])  # numbers untouched
+    a.themes["green"] = g
+    export_study_area(a, tmp_path / "e", "csv")
+    text = next((tmp_path / "e").rglob("*green*.csv")).read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    t = write_table(pd.DataFrame({"wijk_naam": ["=1+2"], "v": [-1.5]}), tmp_path / "t.csv", dutch=True)
+    assert t.read_text(encoding="utf-8-sig").splitlines()[1] == "'=1+2;-1,5"
+
+
+def test_toets_csv_defuses_formula_cells(tmp_path):
+    from gezondestad.app.cli.main import main
+    from gezondestad.screening.toets import example_design
+
+    d = example_design()
+    d["id"] = d["id"].astype(str)
+    d.loc[d.index[0], "id"] = '=HYPERLINK("https://evil.example")'
+    f = tmp_path / "ontwerp.gpkg"
+    d.to_file(f)
+    out = tmp_path / "toets.csv"
+    assert main(["toets", "--design", str(f), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text
+
+
+def test_escape_markdown_shows_text_literally():
+    from gezondestad.layers.textsafe import escape_markdown
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark")
+    for hostile in ["![x](https://evil.example/p.png)", "[klik](javascript:alert(1))", "<img src=x onerror=alert(1)>",
+                    "**vet** _schuin_ `code`", "# Titel\n- lijst", ":red[rood] $x^2$", "<https://evil.example>"]:
+        html = md.render(escape_markdown(hostile))
+        assert "<img" not in html and "<a " not in html and "<strong>" not in html and "<em>" not in html
+        assert "<code>" not in html and "<h1>" not in html and "<li>" not in html
+    assert md.render(escape_markdown("Sint-Jozef (Noord)")).strip() == "<p>Sint-Jozef (Noord)</p>"
+    assert escape_markdown(None) == ""
