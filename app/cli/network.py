@@ -44,15 +44,20 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _check_gpkg(out: Path) -> Path:
+    out = Path(out)
+    if out.suffix.lower() != ".gpkg":
+        raise CliError(f"{out}: de uitvoer moet een GeoPackage zijn (bestandsnaam eindigt op .gpkg).")
+    return out
+
+
 def write_indicators_gpkg(result: NetworkIndicators, out: Path) -> list[str]:
     """Write a :class:`spatial.indicators.NetworkIndicators` to ``out``; return the layer names.
 
     Layers: one per indicator per home (:data:`spatial.indicators.PER_HOME_LAYERS`),
     ``homes_unserved_green``, ``street_lts``, ``green_spaces`` and the table ``per_wijk``.
     """
-    out = Path(out)
-    if out.suffix.lower() != ".gpkg":
-        raise CliError(f"{out}: de uitvoer moet een GeoPackage zijn (bestandsnaam eindigt op .gpkg).")
+    out = _check_gpkg(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():
         out.unlink()
@@ -73,6 +78,7 @@ def write_indicators_gpkg(result: NetworkIndicators, out: Path) -> list[str]:
 
 
 def _run_indicators(args: argparse.Namespace) -> int:
+    _check_gpkg(args.out)  # before an expensive run
     area = load_study_area(args.area)
     centre = (float(args.centre[0]), float(args.centre[1])) if args.centre else None
     res = network_indicators(area, centre_xy=centre, norms_dir=str(args.norms) if args.norms else None, progress=progress_bar("indicatoren"))
