@@ -42,14 +42,25 @@ def pages() -> list[st.Page]:
     ]
 
 
+def evening_pages() -> list[st.Page]:
+    """Evening mode: every address of the app shows the evening participation map (no "page not found")."""
+    out = [st.Page(participatie.render_evening, title="Participatie", url_path="avond", default=True)]
+    for path in ("kaart", "screening", "toets", "participatie", "wijkscore", "export"):
+        def alias() -> None:
+            participatie.render_evening()
+
+        alias.__name__ = f"avond_{path}"
+        out.append(st.Page(alias, title="Participatie", url_path=path))
+    return out
+
+
 def main() -> None:
     """One run of the app's script."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     evening = participatie.evening_requested()
     st.set_page_config(**(PAGE_CONFIG | {"initial_sidebar_state": "collapsed"} if evening else PAGE_CONFIG))
     if evening:  # residents at the kiosk: the participation map only, no sidebar, no other pages
-        st.navigation([st.Page(participatie.render_evening, title="Participatie", icon=":material/pin_drop:",
-                               url_path="avond", default=True)], position="hidden").run()
+        st.navigation(evening_pages(), position="hidden").run()
         return
     st.html(DUTCH_UPLOADER_CSS)
     nav = st.navigation(pages())

@@ -38,6 +38,9 @@ WGS84 = "EPSG:4326"
 LEAFLET_JS = "/app/static/leaflet/leaflet.min.js"
 LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
 MAP_CSS = "<style>.leaflet-container { background: #f4f3ee; }</style>"
+BIG_CONTROLS_CSS = ("<style>.leaflet-control-zoom a { width: 52px !important; height: 52px !important; "
+                    "line-height: 52px !important; font-size: 30px !important; }</style>")
+"""Touch-friendly zoom buttons (evening mode on a projector or a touch screen)."""
 
 LANDCOVER_COLORS: dict[int, tuple[int, int, int]] = {
     1: (200, 60, 60),  # gebouw
@@ -285,7 +288,7 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
-def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True) -> folium.Map:
+def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True, big_controls: bool = False) -> folium.Map:
     """A folium map that loads only the app's own Leaflet (no CDN), with a metric scale bar.
 
     ``canvas`` draws vectors on one canvas (fast for many features); without it every feature is
@@ -295,6 +298,8 @@ def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True)
     m.default_js = [("leaflet", LEAFLET_JS)]
     m.default_css = [("leaflet_css", LEAFLET_CSS)]
     m.get_root().header.add_child(folium.Element(MAP_CSS))
+    if big_controls:
+        m.get_root().header.add_child(folium.Element(BIG_CONTROLS_CSS))
     m.add_child(MetricScale())
     if tiles:
         folium.TileLayer("OpenStreetMap", name="Achtergrond (OpenStreetMap, internet nodig)", control=True).add_to(m)

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 from gezondestad.app import compute, state, uploads
 from gezondestad.app.state import W
-from gezondestad.app.ui import error_text
+from gezondestad.app.ui import error_text, md_escape
 from gezondestad.layers.prepare import prepare_from_args
 from gezondestad.layers.studyarea import is_study_area_dir, save_study_area
 from gezondestad.model.errors import GezondeStadError
@@ -146,6 +146,6 @@ def sidebar_study_area() -> None:
         sb.error(f"Het gekozen studiegebied kon niet geladen worden; terug naar de demostad: {error_text(exc)}")
         state.AREA_DIR.set(compute.demo_folder())
         _, _, area = compute.current_area()
-    sb.success(f"Actief: **{area.name}** — {len(area.wijken)} wijken")
+    sb.success(f"Actief: **{md_escape(area.name)}** — {len(area.wijken)} wijken")
     if area.manifest.get("synthetic"):
         sb.caption("Synthetische gegevens (demo).")

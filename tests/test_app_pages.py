@@ -332,3 +332,45 @@ def test_cli_app_runs_the_entry_next_to_the_static_files(tmp_path: Path, monkeyp
     (inst / "static" / "leaflet").mkdir(parents=True)
     monkeypatch.setattr(app_pkg, "__file__", str(inst / "__init__.py"))
     assert cli_app.app_script() == inst / "entry.py"
+
+
+# ---------------------------------------------------------------------------------------------
+# facilitator and evening mode
+# ---------------------------------------------------------------------------------------------
+
+
+def test_facilitator_section_locks_again_and_guards_the_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = run_page("participatie")
+    at.toggle(key="facilitator_toggle").set_value(True).run()
+    assert not [b for b in at.button if b.key == "clear_caches_btn"]  # no visitor can clear the caches
+    at.text_input(key="facilitator_pin_input").input("test-pin-1234")
+    at.button(key="facilitator_unlock").click().run()
+    assert [b for b in at.button if b.key == "clear_caches_btn"]
+    at.toggle(key="facilitator_toggle").set_value(False).run()
+    at.toggle(key="facilitator_toggle").set_value(True).run()
+    assert at.text_input(key="facilitator_pin_input").value == ""  # switching off and on asks again
+    assert not [b for b in at.button if b.key == "clear_caches_btn"]
+
+
+def test_default_pin_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GEZONDESTAD_PIN")
+    at = run_page("participatie")
+    at.toggle(key="facilitator_toggle").set_value(True).run()
+    assert any("standaard-PIN" in w.value for w in at.warning)
+
+
+def test_evening_mode_is_the_map_only_and_needs_the_pin_to_leave() -> None:
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=TIMEOUT_S)
+    at.query_params["modus"] = "avond"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.sidebar.radio) == 0 and [s.label for s in at.selectbox] == ["Uw wijk"]
+    at.query_params.pop("modus")  # a resident removes the parameter: still evening mode
+    at.run()
+    assert [s.label for s in at.selectbox] == ["Uw wijk"]
+    at.text_input(key="evening_pin").input("fout")
+    at.button(key="evening_leave").click().run()
+    assert any("Verkeerde PIN" in e.value for e in at.error) and [s.label for s in at.selectbox] == ["Uw wijk"]
+    at.text_input(key="evening_pin").input("test-pin-1234")
+    at.button(key="evening_leave").click().run()
+    assert [t.value for t in at.title] == ["Kaart per wijk"]

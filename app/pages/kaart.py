@@ -32,10 +32,9 @@ def chart_unit(ind: Indicator) -> str:
 def wijk_card(row: pd.Series, indicators: list[Indicator], outcomes: dict[str, compute.FamilyOutcome]) -> None:
     """The card of one wijk: base facts, then per family its indicators, notes and norm sources."""
     st.markdown(f"### {md_escape(row['wijk_naam'])} ({md_escape(row['wijk_code'])})")
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Oppervlakte", f"{fmt_number(row['oppervlakte_ha'])} ha")
-    c2.metric("Inwoners", fmt_people(row["inwoners"], missing=UNKNOWN))
-    c3.metric("Woningen", fmt_people(row.get("woningen"), missing=UNKNOWN))
+    st.markdown(f"**{fmt_number(row['oppervlakte_ha'])} ha** oppervlakte · "
+                f"**{fmt_people(row['inwoners'], missing=UNKNOWN)}** inwoners · "
+                f"**{fmt_people(row.get('woningen'), missing=UNKNOWN)}** woningen")
     expl = "Inwoners zijn per gebouw geschat uit het vloeroppervlak en afgestemd op een officieel wijktotaal als dat er is."
     if bool(row.get("woningen_geschat", False)):
         expl += " Woningen zijn geschat langs woonstraten omdat gebouwen ontbreken."
@@ -149,11 +148,11 @@ def comparison_chart(table: pd.DataFrame, avail: list[Indicator]) -> None:
     spec = {
         "mark": {"type": "bar", "color": "#1b7f4b"},
         "encoding": {
-            "y": {"field": "Wijk", "type": "nominal", "sort": None, "title": None},
+            "y": {"field": "Wijk", "type": "nominal", "sort": None, "title": None, "axis": {"labelLimit": 220}},
             "x": {"field": "waarde", "type": "quantitative", "title": label, "axis": {"format": ",.2~f"}},
             "tooltip": [{"field": "Wijk", "type": "nominal"}, {"field": "tekst", "type": "nominal", "title": "Waarde"}],
         },
-        "height": 36 * len(chart),
+        "height": {"step": 28},
         "config": {"locale": {"number": {"decimal": ",", "thousands": "\u202f", "grouping": [3], "currency": ["€", ""]}}},
     }
     st.vega_lite_chart(chart, spec, width="stretch")

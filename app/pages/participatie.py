@@ -91,10 +91,10 @@ def popup_html(r: pd.Series) -> str:
     return pt.remark_popup_html(r["category"], r["text"], fmt_datetime(r["created_at"]))
 
 
-def wijk_map(folder: str, stamp: str, code: str) -> folium.Map:
+def wijk_map(folder: str, stamp: str, code: str, big_controls: bool = False) -> folium.Map:
     """The wijk with its streets, buildings, green and water (the map reads without internet tiles)."""
     gj, bnds = maps.wijk_geojson_and_bounds(folder, stamp, code)
-    m = maps.make_map(bnds, canvas=False)
+    m = maps.make_map(bnds, canvas=False, big_controls=big_controls)
     ctx = maps.wijk_context_geojson(folder, stamp, code)
     if "green" in ctx:
         folium.GeoJson(ctx["green"], name="Groen", interactive=False, style_function=lambda f: {
@@ -147,7 +147,7 @@ def take_click(out: dict | None, code: str) -> None:
         st.rerun()
 
 
-def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str) -> None:
+def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str, text_height_px: int = 110) -> None:
     pin_k = state.pin_key(code)
     pin = pin_k.get()
     st.markdown("**2. Kies een onderwerp en schrijf een korte opmerking.**")
@@ -160,7 +160,7 @@ def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str) -
     with st.form("remark_form", clear_on_submit=False, border=True):
         category = st.radio("Onderwerp", pt.CATEGORIES, key=W.REMARK_CATEGORY, horizontal=True)
         text = st.text_area(f"Uw opmerking (maximaal {pt.MAX_TEXT_CHARS} tekens)", key=W.REMARK_TEXT,
-                            max_chars=pt.MAX_TEXT_CHARS, height=110)
+                            max_chars=pt.MAX_TEXT_CHARS, height=text_height_px)
         submitted = st.form_submit_button("Opmerking plaatsen", type="primary")
     if submitted:
         if not pin:
@@ -182,18 +182,54 @@ def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str) -
         st.success(flash)
 
 
+def facilitator_pin_is_default() -> bool:
+    return facilitator_pin() == DEFAULT_FACILITATOR_PIN
+
+
+def unlock_form() -> bool:
+    """The PIN form; True when this session is (now) unlocked."""
+    if state.FACILITATOR_OK.get():
+        return True
+    if facilitator_pin_is_default():
+        st.warning("De standaard-PIN ‘gezond’ is actief. Stel vóór een publieke sessie een eigen PIN in "
+                   "(omgevingsvariabele GEZONDESTAD_PIN of facilitator_pin in .streamlit/secrets.toml).")
+    pin = st.text_input("PIN van de begeleider", type="password", key=W.FACILITATOR_PIN)
+    if st.button("Ontgrendelen", key=W.FACILITATOR_UNLOCK):
+        if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
+            state.FACILITATOR_OK.set(True)
+            logger.info("facilitator unlocked (session %s)", state.SESSION_UID.get())
+            st.rerun()
+        else:
+            logger.warning("wrong facilitator PIN (session %s)", state.SESSION_UID.get())
+            st.error("Verkeerde PIN.")
+    return False
+
+
+def lock() -> None:
+    state.FACILITATOR_OK.set(False)
+    st.session_state.pop(W.FACILITATOR_PIN, None)
+
+
 def facilitator_section(area: StudyArea, db: Path) -> None:
+    """Moderation and export, behind the facilitator's PIN; switching the section off locks it again."""
     if not st.toggle("Begeleider (moderatie en export)", key=W.FACILITATOR_TOGGLE):
+        if state.FACILITATOR_OK.get():
+            lock()
         return
-    if not state.FACILITATOR_OK.get():
-        pin = st.text_input("PIN van de begeleider", type="password", key=W.FACILITATOR_PIN)
-        if st.button("Ontgrendelen", key=W.FACILITATOR_UNLOCK):
-            if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
-                state.FACILITATOR_OK.set(True)
-                st.rerun()
-            else:
-                st.error("Verkeerde PIN.")
+    if not unlock_form():
         return
+    c1, c2, c3 = st.columns([1, 1, 2])
+    if c1.button("Vergrendelen", key=W.FACILITATOR_LOCK, icon=":material/lock:"):
+        lock()
+        st.rerun()
+    if c2.button("Avondmodus starten", key="evening_start", icon=":material/co_present:",
+                 help="Alleen de kaart voor de inwoners, zonder zijbalk en andere pagina's; verlaten vraagt de PIN."):
+        EVENING.set(True)
+        st.query_params["modus"] = "avond"
+        st.rerun()
+    if c3.button("Alle berekende resultaten opnieuw laten berekenen (caches leegmaken)", key=W.CLEAR_CACHES):
+        compute.clear_all_caches()
+        st.success("De caches zijn leeggemaakt; de volgende pagina rekent alles opnieuw uit.")
     moderation(area, db)
 
 
@@ -262,3 +298,79 @@ def render() -> None:
         st.html(popup_html(r))
     st.divider()
     facilitator_section(area, db)
+
+
+# ---------------------------------------------------------------------------------------------
+# evening mode (?modus=avond): the participation map on a projector or a kiosk
+# ---------------------------------------------------------------------------------------------
+
+EVENING_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem 0.6rem 1.2rem !important; max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stRadio"] label p,
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem !important; }
+[data-testid="stMain"] [data-testid="stRadio"] label > div:first-child { transform: scale(1.3); margin-right: 0.3rem; }
+[data-testid="stMain"] [data-testid="stTextArea"] textarea { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stSelectbox"] div[data-baseweb="select"] { font-size: 1.3rem !important; min-height: 3rem; }
+[data-testid="stMain"] button { min-height: 3.2rem; }
+[data-testid="stMain"] [data-testid="stFormSubmitButton"] button { width: 100%; padding: 0.8rem 1.8rem !important; }
+[data-testid="stMain"] [data-testid="stFormSubmitButton"] button p { font-size: 1.5rem !important; }
+</style>"""
+EVENING_MAP_HEIGHT_PX = 610
+"""Map height in evening mode: fills a 1280x720 projector under the one-line header."""
+EVENING: state.StateKey[bool] = state.StateKey("evening_mode")
+
+
+def evening_requested() -> bool:
+    """True in evening mode: asked for by ``?modus=avond``, kept for the session until the facilitator leaves it."""
+    if st.query_params.get("modus") == "avond":
+        EVENING.set(True)
+    return bool(EVENING.get(False))
+
+
+def leave_evening() -> None:
+    """The facilitator's way out of evening mode (PIN)."""
+    with st.expander("Begeleider"):
+        pin = st.text_input("PIN van de begeleider", type="password", key="evening_pin")
+        if st.button("Avondmodus verlaten", key="evening_leave"):
+            if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
+                EVENING.set(False)
+                st.query_params.pop("modus", None)
+                logger.info("evening mode left (session %s)", state.SESSION_UID.get())
+                st.rerun()
+            else:
+                st.error("Verkeerde PIN.")
+
+
+@guarded
+def render_evening() -> None:
+    """Evening mode: the wijk map fills the screen, large controls, nothing else to reach."""
+    folder, stamp, area = compute.current_area()
+    st.html(EVENING_CSS)
+    if len(area.wijken) == 0:
+        st.error("Dit studiegebied heeft geen wijken.")
+        return
+    if not state.SESSION_UID.present():
+        state.SESSION_UID.set(uuid.uuid4().hex[:12])
+    db = db_path()
+    names = dict(zip(area.wijken["wijk_code"].astype(str), area.wijken["wijk_naam"].astype(str)))
+    qp = st.query_params.get("wijk")
+    if qp in names and W.PART_WIJK not in st.session_state:
+        st.session_state[W.PART_WIJK] = qp
+    left, right = st.columns([3, 2], gap="medium")
+    with right:
+        code = st.selectbox("Uw wijk", list(names), format_func=lambda c: names[c], key=W.PART_WIJK)
+    remarks = pt.list_remarks(db, area_name=area.name, wijk_code=code)
+    with left:
+        st.markdown("**1. Tik op de kaart op de plek waarover u iets wilt zeggen.**")
+        m = wijk_map(folder, stamp, code, big_controls=True)
+        out = st_folium(m, key=f"avond_map_{compute.slug(folder)}_{code}", height=EVENING_MAP_HEIGHT_PX,
+                        use_container_width=True, returned_objects=["last_clicked"],
+                        feature_group_to_add=remark_layer(remarks, state.pin_key(code).get()))
+        take_click(out, code)
+    with right:
+        remark_form(folder, stamp, area, db, code, text_height_px=90)
+        st.caption(f"{fmt_people(len(remarks))} opmerking(en) in deze wijk.")
+        leave_evening()
