@@ -181,3 +181,29 @@ def test_plan_keeps_counts_on_unchanged_streets():
     counts = pd.DataFrame({"edge_id": [int(a.streets["edge_id"].iloc[main])], "aadt": [12345]})
     t = plan_traffic(a, a.copy(), counts=counts)
     assert t["aadt"].iloc[main] == 12345 and t["traffic_source"].iloc[main] == SOURCE_COUNT
+
+
+
+def test_real_mechelen_roads_invariants():
+    """Mechelen 2017 car roads: every class gets a plausible volume, speed in range, defaults counted."""
+    import os
+
+    import pyogrio
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mechelen", "mechelen_osm_roads_car_2017.gpkg")
+    if not os.path.isfile(path):
+        pytest.skip("../shared/data/mechelen (OSM car roads 2017) is not present on this machine")
+    g = pyogrio.read_dataframe(path, layer="roads")
+    g = g[g["in_mechelen"].astype(bool)] if "in_mechelen" in g else g
+    keep = ["highway", "maxspeed", "name", "motor_vehicle", "junction", "bridge", "tunnel", "oneway"]
+    a = _area([dict({k: (None if r[k] is None or (isinstance(r[k], float) and np.isnan(r[k])) else str(r[k])) for k in keep}, geometry=r.geometry)
+               for _, r in g.iterrows() if r.geometry is not None and r.geometry.geom_type == "LineString"])
+    t = traffic_per_segment(a)
+    motor = t["aadt"] > 0
+    assert motor.mean() > 0.9
+    assert t.loc[motor, "speed_kmh"].between(5, 150).all()
+    assert (t.loc[t["highway"] == "motorway", "aadt"] >= 15000).all()
+    assert t.loc[t["highway"] == "residential", "aadt"].max() < t.loc[t["highway"] == "primary", "aadt"].min()
+    n_def = int(t["speed_defaulted"].sum())
+    assert 0 < n_def < motor.sum()
+    assert any(f"{n_def} van {int(motor.sum())}" in n for n in t.attrs["notes"])
