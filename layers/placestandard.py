@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from gezondestad.layers.participation import ParticipationError, _connect, clean_text, default_db_path
+from gezondestad.layers.textsafe import defuse_formulas
 from gezondestad.model.norms import load_norms
 
 logger = logging.getLogger(__name__)
@@ -203,3 +204,14 @@ def set_round_hidden(db_path: str | os.PathLike | None, round_id: str, hidden: b
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def export_scores(db_path: str | os.PathLike | None, area_name: str | None = None, include_hidden: bool = False) -> bytes:
+    """All scores as CSV (one row per round and theme, Dutch theme label added); formula cells defused.
+
+    Exported next to the remarks by the facilitator (same moderation: hidden rounds only on request).
+    """
+    std = PlaceStandard.from_norms()
+    df = list_scores(db_path, area_name=area_name, include_hidden=include_hidden)
+    df.insert(df.columns.get_loc("theme") + 1, "thema", df["theme"].map({t.key: t.label for t in std.themes}))
+    return defuse_formulas(df).to_csv(index=False).encode("utf-8")

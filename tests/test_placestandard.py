@@ -70,3 +70,14 @@ def test_spider_chart_is_a_png(tmp_path):
     ps.add_round(db, "Demostad", "W1", {"feeling_safe": 3, "natural_space": 5})
     png = place_standard_spider(ps.summary(ps.list_scores(db)), title="Wijk W1")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_export_defuses_formulas_and_hides_moderated(tmp_path):
+    db = tmp_path / "db.sqlite"
+    r1 = ps.add_round(db, "Demostad", "W1", {"feeling_safe": 3}, remarks={"feeling_safe": "=HYPERLINK(\"http://x\")"})
+    ps.add_round(db, "Demostad", "W1", {"natural_space": 6})
+    ps.set_round_hidden(db, r1, True)
+    text = ps.export_scores(db).decode("utf-8")
+    assert "HYPERLINK" not in text and "Groen en water" in text
+    text_all = ps.export_scores(db, include_hidden=True).decode("utf-8")
+    assert "'=HYPERLINK" in text_all
