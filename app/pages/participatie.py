@@ -15,6 +15,7 @@ from gezondestad.app import compute, maps, state
 from gezondestad.app.state import W
 from gezondestad.app.ui import guarded, md_escape, synthetic_banner
 from gezondestad.layers import participation as pt
+from gezondestad.layers import placestandard
 from gezondestad.model.fmt import fmt_datetime, fmt_people
 from gezondestad.model.studyarea import StudyArea
 from pyproj import Transformer
@@ -263,6 +264,8 @@ def moderation(area: StudyArea, db: Path) -> None:
                        key="dl_part_gpkg")
     d2.download_button("Download CSV", data=lambda: pt.export_remarks(db, "csv", area.name, inc),
                        file_name="opmerkingen.csv", mime="text/csv", on_click="ignore", key="dl_part_csv")
+    st.download_button("Download wijkscores (Place Standard, CSV)", data=lambda: placestandard.export_scores(db, area.name, inc),
+                       file_name="wijkscores_place_standard.csv", mime="text/csv", on_click="ignore", key="dl_part_ps")
 
 
 @guarded
