@@ -16,6 +16,7 @@ Coordinates are stored in Belgian Lambert 72 (EPSG:31370), like every other laye
 
 from __future__ import annotations
 
+import hmac
 import html
 import os
 import sqlite3
@@ -62,7 +63,7 @@ BUSY_TIMEOUT_MS = 15_000
 
 EXPORT_FORMATS: tuple[str, ...] = ("gpkg", "csv")
 
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS remarks (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -85,6 +86,20 @@ CREATE TABLE IF NOT EXISTS moderation_log (
     action      TEXT    NOT NULL CHECK (action IN ('hide', 'unhide')),
     note        TEXT    NOT NULL DEFAULT '',
     at          TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pin_state (
+    scope         TEXT    PRIMARY KEY,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    last_failure  REAL    NOT NULL DEFAULT 0,
+    locked_until  REAL    NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    remark_id   INTEGER,
+    session_id  TEXT    NOT NULL DEFAULT '',
+    detail      TEXT    NOT NULL DEFAULT ''
 );
 """
 
@@ -166,12 +181,39 @@ def _ensure_wal(conn: sqlite3.Connection) -> str:
     return mode
 
 
+def database_error(path: str | os.PathLike, exc: BaseException) -> ParticipationError:
+    """The :class:`ParticipationError` (Dutch ``nl``) for a database that cannot be used: read-only, full, locked, damaged."""
+    msg = str(exc).lower()
+    if "full" in msg or getattr(exc, "errno", None) == 28:
+        nl = (f"De opmerking kon niet bewaard worden: de schijf van de databank ({Path(path).name}) is vol. "
+              "Meld dit aan de begeleider; die maakt ruimte vrij of zet GEZONDESTAD_DB naar een andere schijf.")
+    elif "readonly" in msg or "read-only" in msg or "unable to open" in msg or isinstance(exc, PermissionError) or getattr(exc, "errno", None) in (13, 30):
+        nl = (f"De databank met opmerkingen ({path}) is alleen-lezen of niet bereikbaar: nieuwe opmerkingen kunnen niet "
+              "bewaard worden. De beheerder zet GEZONDESTAD_DB naar een map waarin de app mag schrijven.")
+    elif "locked" in msg or "busy" in msg:
+        nl = "De databank is even bezet door andere deelnemers. Probeer het over enkele seconden opnieuw."
+    elif "not a database" in msg or "malformed" in msg or "corrupt" in msg:
+        nl = (f"Het bestand {path} is geen (gave) databank met opmerkingen. De beheerder herstelt het uit een back-up "
+              "of zet GEZONDESTAD_DB naar een nieuw bestand.")
+    else:
+        nl = f"De databank met opmerkingen ({path}) kan niet gebruikt worden ({exc}). Meld dit aan de begeleider."
+    return ParticipationError(f"{path}: participation database unusable ({exc}).", nl)
+
+
 @contextmanager
 def _connect(db_path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
-    """A fresh connection with WAL, a busy timeout and the schema in place; closed on exit."""
+    """A fresh connection with WAL, a busy timeout and the schema in place; closed on exit.
+
+    A database that cannot be used (read-only volume, full disk, damaged file, still locked after
+    the busy timeout) raises :class:`ParticipationError` with a Dutch message (:func:`database_error`),
+    never a raw ``sqlite3`` error.
+    """
     p = Path(db_path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise database_error(p, exc) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
         mode = _ensure_wal(conn)
@@ -193,6 +235,8 @@ def _connect(db_path: str | os.PathLike) -> Iterator[sqlite3.Connection]:
                 conn.execute("ROLLBACK")
                 raise
         yield conn
+    except (sqlite3.Error, OSError) as exc:
+        raise database_error(p, exc) from exc
     finally:
         conn.close()
 
@@ -341,8 +385,8 @@ def count_remarks(db_path: str | os.PathLike, include_hidden: bool = True) -> in
         return int(conn.execute(sql).fetchone()[0])
 
 
-def set_hidden(db_path: str | os.PathLike, remark_id: int, hidden: bool, note: str = "") -> None:
-    """Hide (``hidden=True``) or unhide a remark; the row stays, the action is logged.
+def set_hidden(db_path: str | os.PathLike, remark_id: int, hidden: bool, note: str = "", session_id: str = "") -> None:
+    """Hide (``hidden=True``) or unhide a remark; the row stays, the action is logged (moderation and audit log).
 
     Raises
     ------
@@ -366,9 +410,11 @@ def set_hidden(db_path: str | os.PathLike, remark_id: int, hidden: bool, note: s
                 "INSERT INTO moderation_log (remark_id, action, note, at) VALUES (?, ?, ?, ?)",
                 (int(remark_id), "hide" if hidden else "unhide", note_clean, at),
             )
+            _audit(conn, "hide" if hidden else "unhide", int(remark_id), session_id, note_clean, at)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
 
 
@@ -377,6 +423,200 @@ def moderation_log(db_path: str | os.PathLike) -> pd.DataFrame:
     with _connect(db_path) as conn:
         rows = conn.execute("SELECT remark_id, action, note, at FROM moderation_log ORDER BY id").fetchall()
     return pd.DataFrame(rows, columns=["remark_id", "action", "note", "at"])
+
+
+# --------------------------------------------------------------------------------------------
+# audit log and the facilitator PIN guard
+# --------------------------------------------------------------------------------------------
+
+AUDIT_ACTIONS: tuple[str, ...] = (
+    "unlock", "unlock_failed", "unlock_throttled", "unlock_refused_default", "lock", "idle_lock",
+    "hide", "unhide", "export",
+)
+"""Actions written to the audit log."""
+
+
+def _audit(conn: sqlite3.Connection, action: str, remark_id: int | None, session_id: str, detail: str = "", at: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, action, remark_id, session_id, detail) VALUES (?, ?, ?, ?, ?)",
+        (at or _now(), str(action), remark_id, str(session_id or "")[:80], str(detail or "")[:MAX_TEXT_CHARS]),
+    )
+
+
+def log_action(db_path: str | os.PathLike, action: str, remark_id: int | None = None, session_id: str = "", detail: str = "") -> None:
+    """Write one facilitator action (``lock``, ``export``, ...) to the audit log (time in UTC)."""
+    if action not in AUDIT_ACTIONS:
+        raise ParticipationError(f"Unknown audit action {action!r}.", f"Onbekende actie {action!r}.")
+    with _connect(db_path) as conn:
+        _audit(conn, action, remark_id, session_id, detail)
+
+
+def audit_log(db_path: str | os.PathLike) -> pd.DataFrame:
+    """Every unlock, failed try, lock, moderation and export (at, action, remark_id, session_id, detail), oldest first."""
+    with _connect(db_path) as conn:
+        rows = conn.execute("SELECT at, action, remark_id, session_id, detail FROM audit_log ORDER BY id").fetchall()
+    return pd.DataFrame(rows, columns=["at", "action", "remark_id", "session_id", "detail"])
+
+
+PIN_ENV_VAR = "GEZONDESTAD_PIN"
+"""Environment variable holding the facilitator PIN."""
+
+DEFAULT_PIN = "gezond"
+"""The PIN shipped with the app. It is refused unless :data:`DEMO_PIN_ENV_VAR` is ``1``."""
+
+DEMO_PIN_ENV_VAR = "GEZONDESTAD_DEMO_PIN"
+"""Set to ``1`` to allow the default PIN (a demo on one's own machine, never a public session)."""
+
+
+@dataclass(frozen=True)
+class PinPolicy:
+    """How the facilitator PIN resists guessing (security settings, not planning norms).
+
+    Attributes
+    ----------
+    base_delay_s : float
+        Wait after the first wrong PIN; it doubles with every further failure (1, 2, 4, 8 ... s).
+    max_delay_s : float
+        Cap of that wait (60 s).
+    lockout_after : int
+        Consecutive failures after which the PIN is locked for ``lockout_s`` (10).
+    lockout_s : float
+        Lockout (15 minutes): with the doubling waits, an attacker gets at most ~10 guesses per
+        17 minutes, over all sessions together (the count lives in the database).
+    idle_timeout_s : float
+        An unlocked facilitator session locks itself after this long without a facilitator action
+        (10 minutes: a shared kiosk left alone).
+    """
+
+    base_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    lockout_after: int = 10
+    lockout_s: float = 900.0
+    idle_timeout_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class PinResult:
+    """Outcome of :meth:`PinGuard.try_unlock`: ``ok``, a Dutch message, and seconds to wait before the next try."""
+
+    ok: bool
+    message_nl: str
+    wait_s: float = 0.0
+
+
+def configured_pin() -> str:
+    """The facilitator PIN from :data:`PIN_ENV_VAR` (``DEFAULT_PIN`` when unset)."""
+    return os.environ.get(PIN_ENV_VAR, "").strip() or DEFAULT_PIN
+
+
+def demo_pin_allowed() -> bool:
+    """True when :data:`DEMO_PIN_ENV_VAR` is ``1`` (the default PIN may then be used)."""
+    return os.environ.get(DEMO_PIN_ENV_VAR, "").strip() == "1"
+
+
+def is_idle(last_activity_s: float, now_s: float | None = None, policy: PinPolicy = PinPolicy()) -> bool:
+    """True when an unlocked session's last facilitator action (``time.time()``) is older than ``policy.idle_timeout_s``."""
+    now = time.time() if now_s is None else now_s
+    return now - float(last_activity_s) > policy.idle_timeout_s
+
+
+class PinGuard:
+    """The facilitator PIN check, with its state in the participation database.
+
+    * refused while the PIN is the default ``gezond``, unless ``GEZONDESTAD_DEMO_PIN=1``;
+    * after a wrong PIN the next try is refused for ``base_delay_s * 2**(failures-1)`` seconds
+      (at most ``max_delay_s``), after ``lockout_after`` failures for ``lockout_s``; the count is
+      shared by every session and process (it is in the database), so sessions do not add up;
+    * every unlock, failed or throttled try, and refusal of the default PIN is written to the
+      audit log (:func:`audit_log`), as are moderation actions (:func:`set_hidden`).
+
+    Parameters
+    ----------
+    db_path : path
+        The participation database.
+    pin : str, optional
+        The PIN (default :func:`configured_pin`).
+    policy : PinPolicy
+    allow_default : bool, optional
+        Allow the default PIN (default :func:`demo_pin_allowed`).
+    clock : callable
+        Seconds since the epoch (tests pass a fake clock).
+    """
+
+    SCOPE = "facilitator"
+
+    def __init__(self, db_path: str | os.PathLike, pin: str | None = None, policy: PinPolicy = PinPolicy(),
+                 allow_default: bool | None = None, clock=time.time) -> None:
+        self.db_path = Path(db_path)
+        self.pin = configured_pin() if pin is None else str(pin)
+        self.policy = policy
+        self.allow_default = demo_pin_allowed() if allow_default is None else bool(allow_default)
+        self.clock = clock
+
+    @property
+    def default_in_force(self) -> bool:
+        """True while the PIN is the shipped default (show a warning on screen)."""
+        return self.pin == DEFAULT_PIN
+
+    def delay_s(self, failures: int) -> float:
+        """Wait imposed after ``failures`` consecutive wrong PINs."""
+        if failures <= 0:
+            return 0.0
+        return float(min(self.policy.max_delay_s, self.policy.base_delay_s * 2 ** (failures - 1)))
+
+    def wait_s(self) -> float:
+        """Seconds before the next try is accepted (0 when a try may be made now)."""
+        with _connect(self.db_path) as conn:
+            return self._wait(conn, self.clock())[0]
+
+    def _state(self, conn: sqlite3.Connection) -> tuple[int, float, float]:
+        row = conn.execute("SELECT failures, last_failure, locked_until FROM pin_state WHERE scope = ?", (self.SCOPE,)).fetchone()
+        return (int(row[0]), float(row[1]), float(row[2])) if row else (0, 0.0, 0.0)
+
+    def _wait(self, conn: sqlite3.Connection, now: float) -> tuple[float, int]:
+        failures, last, locked = self._state(conn)
+        wait = max(locked - now, last + self.delay_s(failures) - now, 0.0)
+        return wait, failures
+
+    def try_unlock(self, attempt: str, session_id: str = "") -> PinResult:
+        """Check a PIN attempt; the state and the audit entry are written in one transaction."""
+        if self.default_in_force and not self.allow_default:
+            with _connect(self.db_path) as conn:
+                _audit(conn, "unlock_refused_default", None, session_id)
+            return PinResult(False, "De begeleiders-PIN is nog de standaard ‘gezond’ en daarom uitgeschakeld. Stel een eigen PIN in "
+                                    f"met de omgevingsvariabele {PIN_ENV_VAR} (voor een demo op eigen toestel: {DEMO_PIN_ENV_VAR}=1).")
+        now = self.clock()
+        with _connect(self.db_path) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                wait, failures = self._wait(conn, now)
+                if wait > 0:
+                    _audit(conn, "unlock_throttled", None, session_id, f"nog {wait:.0f} s")
+                    conn.execute("COMMIT")
+                    return PinResult(False, f"Te veel foute pogingen. Probeer opnieuw over {int(wait) + 1} seconden.", wait)
+                if hmac.compare_digest(str(attempt or "").encode(), self.pin.encode()):
+                    conn.execute("INSERT OR REPLACE INTO pin_state (scope, failures, last_failure, locked_until) VALUES (?, 0, 0, 0)", (self.SCOPE,))
+                    _audit(conn, "unlock", None, session_id)
+                    conn.execute("COMMIT")
+                    return PinResult(True, "Ontgrendeld.")
+                failures += 1
+                locked = now + self.policy.lockout_s if failures >= self.policy.lockout_after else 0.0
+                conn.execute("INSERT OR REPLACE INTO pin_state (scope, failures, last_failure, locked_until) VALUES (?, ?, ?, ?)",
+                             (self.SCOPE, failures, now, locked))
+                _audit(conn, "unlock_failed", None, session_id, f"poging {failures}")
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        wait = max(locked - now, self.delay_s(failures))
+        if locked:
+            return PinResult(False, f"Verkeerde PIN. Na {failures} foute pogingen is de PIN {int(self.policy.lockout_s // 60)} minuten geblokkeerd.", wait)
+        return PinResult(False, f"Verkeerde PIN. Volgende poging over {int(wait)} seconde(n).", wait)
+
+    def lock(self, session_id: str = "", idle: bool = False) -> None:
+        """Log that a session locked itself (lock button, or ``idle=True`` after :func:`is_idle`)."""
+        log_action(self.db_path, "idle_lock" if idle else "lock", None, session_id)
 
 
 def remarks_gdf(

@@ -371,3 +371,135 @@ def test_escape_markdown_shows_text_literally():
         assert "<code>" not in html and "<h1>" not in html and "<li>" not in html
     assert md.render(escape_markdown("Sint-Jozef (Noord)")).strip() == "<p>Sint-Jozef (Noord)</p>"
     assert escape_markdown(None) == ""
+
+
+# --------------------------------------------------------------------------------------------
+# 7. participation: PIN guard, audit log, unusable database
+# --------------------------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self, t: float = 1_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_default_pin_refused_unless_demo(tmp_path, monkeypatch):
+    from gezondestad.layers import participation as pt
+
+    monkeypatch.delenv("GEZONDESTAD_PIN", raising=False)
+    monkeypatch.delenv("GEZONDESTAD_DEMO_PIN", raising=False)
+    db = tmp_path / "p.sqlite"
+    g = pt.PinGuard(db)
+    assert g.default_in_force
+    r = g.try_unlock("gezond")
+    assert not r.ok and "GEZONDESTAD_PIN" in r.message_nl
+    monkeypatch.setenv("GEZONDESTAD_DEMO_PIN", "1")
+    assert pt.PinGuard(db).try_unlock("gezond").ok
+    assert list(pt.audit_log(db)["action"]) == ["unlock_refused_default", "unlock"]
+
+
+def test_pin_delay_grows_and_is_shared_by_sessions(tmp_path):
+    from gezondestad.layers import participation as pt
+
+    db = tmp_path / "p.sqlite"
+    clock = _Clock()
+    a = pt.PinGuard(db, pin="7391", clock=clock)
+    b = pt.PinGuard(db, pin="7391", clock=clock)  # another browser session
+    r1 = a.try_unlock("0000", "s1")
+    assert not r1.ok and r1.wait_s == 1.0
+    r2 = b.try_unlock("7391", "s2")  # the right PIN, but too soon after a failure in another session
+    assert not r2.ok and "Te veel foute pogingen" in r2.message_nl
+    clock.t += 1.5
+    assert b.try_unlock("1111", "s2").wait_s == 2.0
+    clock.t += 2.5
+    assert a.try_unlock("2222", "s1").wait_s == 4.0
+    clock.t += 4.5
+    assert a.try_unlock("7391", "s1").ok  # reset after a success
+    assert a.wait_s() == 0.0
+    log = pt.audit_log(db)
+    assert list(log["action"]) == ["unlock_failed", "unlock_throttled", "unlock_failed", "unlock_failed", "unlock"]
+    assert list(log["session_id"]) == ["s1", "s2", "s2", "s1", "s1"]
+
+
+def test_pin_lockout_after_ten_failures(tmp_path):
+    from gezondestad.layers import participation as pt
+
+    clock = _Clock()
+    g = pt.PinGuard(tmp_path / "p.sqlite", pin="7391", clock=clock)
+    for _ in range(10):
+        r = g.try_unlock("0000")
+        clock.t += 61
+    assert "geblokkeerd" in r.message_nl
+    assert not g.try_unlock("7391").ok  # locked even for the right PIN
+    clock.t += 900
+    assert g.try_unlock("7391").ok
+    assert pt.is_idle(clock.t - 601, clock.t) and not pt.is_idle(clock.t - 10, clock.t)
+
+
+def test_moderation_is_audited(tmp_path):
+    from gezondestad.layers import participation as pt
+
+    db = tmp_path / "p.sqlite"
+    rid = pt.add_remark(db, "demo", "W1", pt.CATEGORIES[0], "te heet hier", 1.0, 2.0)
+    pt.set_hidden(db, rid, True, "spam", session_id="fac")
+    pt.log_action(db, "export", session_id="fac")
+    log = pt.audit_log(db)
+    assert list(log["action"]) == ["hide", "export"]
+    assert int(log["remark_id"].iloc[0]) == rid and log["session_id"].iloc[0] == "fac"
+
+
+class _FailingConnection:
+    """A sqlite3 connection whose writes fail as on a full disk or a read-only volume."""
+
+    def __init__(self, conn, message: str) -> None:
+        self._c, self._m = conn, message
+
+    def execute(self, sql, *a):
+        import sqlite3
+
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            raise sqlite3.OperationalError(self._m)
+        return self._c.execute(sql, *a)
+
+    def __getattr__(self, name):
+        return getattr(self._c, name)
+
+
+def _break_db(monkeypatch, message: str) -> None:
+    import sqlite3
+
+    from gezondestad.layers import participation as pt
+
+    real = sqlite3.connect
+    monkeypatch.setattr(pt.sqlite3, "connect", lambda *a, **k: _FailingConnection(real(*a, **k), message))
+
+
+def test_full_disk_gives_a_dutch_participation_error(tmp_path, monkeypatch):
+    import pytest
+    from gezondestad.layers import participation as pt
+
+    db = pt.init_db(tmp_path / "p.sqlite")
+    _break_db(monkeypatch, "database or disk is full")
+    with pytest.raises(pt.ParticipationError) as e:
+        pt.add_remark(db, "demo", "W1", pt.CATEGORIES[0], "te heet", 1.0, 2.0)
+    assert "schijf" in e.value.nl and "vol" in e.value.nl
+
+
+def test_read_only_database_gives_a_dutch_participation_error(tmp_path, monkeypatch):
+    import pytest
+    from gezondestad.layers import participation as pt
+
+    db = pt.init_db(tmp_path / "p.sqlite")
+    _break_db(monkeypatch, "attempt to write a readonly database")
+    with pytest.raises(pt.ParticipationError) as e:
+        pt.set_hidden(db, 1, True)
+    assert "alleen-lezen" in e.value.nl
+    # a folder that cannot be created (its parent is a file) is reported the same way, not as OSError
+    blocker = tmp_path / "bestand"
+    blocker.write_text("x")
+    monkeypatch.undo()
+    with pytest.raises(pt.ParticipationError):
+        pt.add_remark(blocker / "p.sqlite", "demo", "W1", pt.CATEGORIES[0], "te heet", 1.0, 2.0)
