@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import NormError
 from gezondestad.model.params import Params, floats, nested, norm, strs
 from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
@@ -430,6 +431,24 @@ def _reach(
     return out
 
 
+def _notes(area: StudyArea, seg: gpd.GeoDataFrame, profiles: tuple[str, ...]) -> list[str]:
+    """Dutch data-quality notes: destinations that are missing, network length without data."""
+    notes = []
+    if not area.has("pois"):
+        notes.append("Geen POI's (voorzieningen): het bereik van bushalte, toilet en apotheek is onbekend, niet nul.")
+    if not area.has("green"):
+        notes.append("Geen gegevens over groen: het bereik van een park is onbekend, niet nul.")
+    total = float(seg["length_m"].sum())
+    if total > 0 and "wheelchair" in profiles:
+        unknown = float(seg.loc[seg["verdict_wheelchair"].to_numpy() == "unknown", "length_m"].sum()) / total
+        if unknown > 0:
+            notes.append(
+                f"{fmt_number(100 * unknown, 0)} % van de wandelbare lengte mist gegevens (breedte, helling, verharding, "
+                "boordstenen) voor een oordeel voor de rolstoel: die stukken tellen als onbekend."
+            )
+    return notes + area.norms_notes()
+
+
 def _add_length_shares(per_wijk: pd.DataFrame, seg: gpd.GeoDataFrame, profiles: tuple[str, ...]) -> None:
     """Per wijk, in place: share of walkable length per verdict and per assumed default, counts and km."""
     L = seg["length_m"].to_numpy(dtype=float)
@@ -476,6 +495,8 @@ class AccessibilityResult:
         Homes with the reach flags per profile and target.
     params : AccessibilityParams or None
         The parameters of the run (:meth:`AccessibilityParams.norms_used` lists its norms).
+    notes : list of str
+        Data-quality remarks in Dutch (missing destinations, share of the network without data).
     """
 
     segments: gpd.GeoDataFrame
@@ -483,6 +504,7 @@ class AccessibilityResult:
     missing_links: gpd.GeoDataFrame
     homes: gpd.GeoDataFrame
     params: AccessibilityParams | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def accessibility_indicators(
@@ -555,7 +577,7 @@ def accessibility_indicators(
         if with_missing_links
         else _empty_links(area.crs)
     )
-    return AccessibilityResult(seg, per_wijk, links, homes, norms)
+    return AccessibilityResult(seg, per_wijk, links, homes, norms, _notes(area, seg, profiles))
 
 
 # --------------------------------------------------------------------------------------------

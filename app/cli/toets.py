@@ -134,7 +134,7 @@ def _run_access(args: argparse.Namespace) -> int:
         )
     if len(res.per_wijk):
         print_wijk_table(res.per_wijk, "accessibility")
-    print_notes(area.norms_notes())
+    print_notes(res.notes)
     print(f"{len(res.missing_links)} ontbrekende schakel(s); geschreven: {out} (lagen segments, per_wijk, missing_links)")
     return 0
 
