@@ -313,3 +313,22 @@ def test_hostile_names_on_the_map_never_run(server: AppServer, page, workdir: Pa
     page.locator('[data-testid="stSidebar"]').get_by_text("Demostad (demo)").click()
     wait_idle(page)
     assert page.js_errors == []
+
+
+def test_first_click_survives_another_residents_remark(server: AppServer, page, workdir: Path) -> None:
+    """Resident B posts while resident A looks at the same wijk: A's first click still sets A's point."""
+    from gezondestad.layers import participation as pt
+    from gezondestad.layers.demo import demo_area_dir
+    from gezondestad.layers.studyarea import load_study_area
+
+    area = load_study_area(demo_area_dir())
+    w = area.wijken[area.wijken["wijk_code"] == "DEMO03"].iloc[0]
+    open_page(page, server, "participatie?wijk=DEMO03")
+    leaflet = map_frame(page).locator(".leaflet-container")
+    leaflet.wait_for(state="visible")
+    c = w.geometry.representative_point()
+    pt.add_remark(workdir / "opmerkingen.sqlite", area.name, "DEMO03", "andere", "van een andere bewoner", c.x, c.y)
+    box = leaflet.bounding_box()
+    leaflet.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.4})
+    page.get_by_text("Gekozen punt:").first.wait_for(timeout=30_000)
+    assert_no_exception(page)

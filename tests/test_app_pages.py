@@ -96,6 +96,9 @@ def test_page_kaart_card_chart_and_wijk_choice() -> None:
     text = all_text(at)
     assert "Inwoners met publiek groen (≥ 0,5 ha) binnen 300 m wandelen" in text
     assert "None" not in text and "nan" not in text.split()
+    manifest = at.dataframe[0].value  # data per theme: Dutch, no empty or "None" cells
+    assert list(manifest.columns) == ["Thema", "Status", "Aantal", "Bron", "Datum", "Herstellingen", "Opmerking"]
+    assert not set(manifest.astype(str).to_numpy().ravel()) & {"None", "nan", "NaN", ""}
     # every indicator value on the card is Dutch: no dot decimals
     card_values = [m.value for m in at.markdown if m.value.startswith("**") and " — " in m.value]
     assert card_values and not any(re.search(r"\d\.\d", v.split(" — ")[0]) for v in card_values)
@@ -374,3 +377,42 @@ def test_evening_mode_is_the_map_only_and_needs_the_pin_to_leave() -> None:
     at.text_input(key="evening_pin").input("test-pin-1234")
     at.button(key="evening_leave").click().run()
     assert [t.value for t in at.title] == ["Kaart per wijk"]
+
+
+def _sidebar_only() -> None:
+    from gezondestad.app.sidebar import sidebar_study_area
+
+    sidebar_study_area()
+
+
+def test_sidebar_brings_back_the_loaded_folder(demo_dir: Path) -> None:
+    at = AppTest.from_function(_sidebar_only, default_timeout=TIMEOUT_S)
+    at.run()
+    demo_active = at.session_state["area_dir"]
+    at.sidebar.radio(key="area_mode").set_value("Voorbereide map").run()
+    assert at.session_state["area_dir"] == demo_active  # nothing loaded yet: the demo stays, and says so
+    at.sidebar.text_input(key="area_folder_input").input(str(demo_dir))
+    at.sidebar.button(key="area_folder_btn").click().run()
+    assert at.session_state["area_dir"] == str(demo_dir.resolve())
+    at.sidebar.radio(key="area_mode").set_value("Demostad (demo)").run()
+    assert at.session_state["area_dir"] == demo_active
+    at.sidebar.radio(key="area_mode").set_value("Voorbereide map").run()
+    assert at.session_state["area_dir"] == str(demo_dir.resolve())  # switching back brings the folder back
+
+
+def test_offline_preparation_says_what_to_do_in_dutch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gezondestad.app import sidebar
+
+    def offline(**kwargs: object) -> None:
+        raise ConnectionError("Max retries exceeded with url: /api/interpreter (NameResolutionError)")
+
+    monkeypatch.setattr(sidebar, "prepare_from_args", offline)
+    at = AppTest.from_function(_sidebar_only, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="area_mode").set_value("Plaatsnaam (OSM, internet nodig)").run()
+    at.sidebar.text_input(key="area_place_input").input("Nergenshuizen, Belgium")
+    at.sidebar.button(key="area_place_btn").click().run()
+    assert not at.exception
+    msgs = [e.value for e in at.sidebar.error]
+    assert any("geen verbinding" in m and "Wat u kunt doen" in m for m in msgs), msgs
+    assert not any("Max retries" in m for m in msgs)  # no English trace in view
