@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from gezondestad.model.fmt import fmt_number
 from gezondestad.model.landcover import WATER
 from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
@@ -117,6 +118,8 @@ class WaterResult:
         flood_zone_share, residents, residents_flood_prone, residents_flood_prone_share,
         homes_outside_raster.
     params : WaterParams
+    notes : list of str
+        Data-quality remarks in Dutch (assumed soil group, no elevation model, no flood map).
     """
 
     landcover: LandCover
@@ -132,6 +135,7 @@ class WaterResult:
     flood_prone: np.ndarray
     per_wijk: pd.DataFrame
     params: WaterParams
+    notes: list[str] = field(default_factory=list)
 
     def bands(self) -> dict[str, np.ndarray]:
         """Named rasters for export (GeoTIFF band descriptions)."""
@@ -369,4 +373,19 @@ def water_layer(
         flood_prone=fm["flood_prone"],
         per_wijk=per,
         params=p,
+        notes=_notes(p, soil, dem, flood_zones),
     )
+
+
+def _notes(p: WaterParams, soil: object, dem: object, flood_zones: object) -> list[str]:
+    """Dutch caveats of a water run: what was assumed because an input was not given."""
+    notes = []
+    if soil is None or isinstance(soil, str):
+        group = str(soil or p.default_soil_group).strip().upper()
+        notes.append(f"Overal hydrologische bodemgroep {group} aangenomen (geen bodemkaart): de afstroming is een schatting.")
+    if dem is None:
+        notes.append("Geen hoogtemodel: overstromingsgevoelig betekent hier enkel binnen "
+                     f"{fmt_number(p.flood_buffer_m, 0)} m van water, niet laaggelegen.")
+    if flood_zones is None:
+        notes.append("Geen kaart van overstromingsgevoelige gebieden meegegeven: enkel de benadering langs waterlopen telt.")
+    return notes
