@@ -166,3 +166,11 @@ def test_plan_noise_speed_up_raises_levels_near_the_road_only():
     # same plan, no change -> no difference
     _, same, ch0 = plan_noise(a, a.copy(), before_result=before)
     np.testing.assert_allclose(ch0["lden_change_db"], 0.0, atol=1e-9)
+
+
+def test_no_sources_is_a_dutch_error():
+    from gezondestad.spatial.noise import NoiseError
+
+    a = StudyArea(name="leeg", themes={"wijken": gpd.GeoDataFrame({"wijk_code": ["W"], "wijk_naam": ["W"]}, geometry=[box(0, 0, 10, 10)], crs=CRS)})
+    with pytest.raises(NoiseError, match="geen geluidsbron"):
+        noise_exposure(a)

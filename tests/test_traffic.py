@@ -207,3 +207,19 @@ def test_real_mechelen_roads_invariants():
     n_def = int(t["speed_defaulted"].sum())
     assert 0 < n_def < motor.sum()
     assert any(f"{n_def} van {int(motor.sum())}" in n for n in t.attrs["notes"])
+
+
+def test_cli_traffic_writes_and_refuses_bad_counts(tmp_path, capsys):
+    from gezondestad.app.cli.main import main
+    from gezondestad.layers.demo import demo_area_dir
+
+    d = demo_area_dir()
+    out = tmp_path / "t.gpkg"
+    assert main(["traffic", "--area", str(d), "--out", str(out)]) == 0
+    assert out.is_file() and out.with_suffix(".csv").is_file()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("edge_id,aadt\n0,-10\n", encoding="utf-8")
+    out2 = tmp_path / "t2.gpkg"
+    assert main(["traffic", "--area", str(d), "--out", str(out2), "--counts", str(bad)]) == 2
+    assert not out2.exists()  # nothing half-written
+    assert "negatief" in capsys.readouterr().err
