@@ -155,6 +155,8 @@ def public_green_spaces(green: gpd.GeoDataFrame, params: GreenParams | None = No
     ----------
     green : GeoDataFrame
         The ``green`` theme (polygons in the area's metric CRS; ``kind``, ``name``, ``public`` columns).
+    params : GreenParams, optional
+        Checked norms (default ``GreenParams.from_norms()``, the shipped ``data/norms/green.toml``).
 
     Returns
     -------
@@ -223,6 +225,8 @@ def park_access_points(
         Output of :func:`public_green_spaces`.
     walk_net : Network
         The walking network (:func:`spatial.network.build_network` with the walkable mask).
+    params : GreenParams, optional
+        Checked norms (default ``GreenParams.from_norms()``, the shipped ``data/norms/green.toml``).
 
     Returns
     -------
@@ -318,6 +322,8 @@ def green_access(
         Home points (:func:`spatial.aggregate.home_points`).
     green : GeoDataFrame
         The ``green`` theme.
+    params : GreenParams, optional
+        Checked norms (default ``GreenParams.from_norms()``, the shipped ``data/norms/green.toml``).
     router : Router, optional
         A router over ``walk_net`` whose origins are ``homes`` and whose targets
         ``[target_offset : target_offset + len(access points)]`` are the access points given in
