@@ -55,6 +55,12 @@ class LtsParams(Params):
     max_detour_ratio: float = norm("max_detour_ratio", "ratio", min_value=1.0)
     low_stress_max_lts: int = _lts("low_stress_max_lts")
     centre_max_snap_m: float = norm("centre_max_snap_m", "m", min_value=0.0)
+    low_stress_circuity: float = norm("low_stress_circuity", "ratio (network distance / crow-fly distance)", min_value=1.0)
+    low_stress_budget_floor_m: float = norm("low_stress_budget_floor_m", "m", min_value=0.0)
+    crossing_stress_speed_kmh: float = norm("crossing_stress_speed_kmh", "km/h", min_value=0.0)
+    crossing_stress_speed_multilane_kmh: float = norm("crossing_stress_speed_multilane_kmh", "km/h", min_value=0.0)
+    crossing_stress_multilane_min_lanes: float = norm("crossing_stress_multilane_min_lanes", "lanes (both directions)", min_value=1.0)
+    crossing_stress_any_speed_lanes: float = norm("crossing_stress_any_speed_lanes", "lanes (both directions)", min_value=1.0)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,7 @@ class StopParams(Params):
     p_weight_speed: float = _weight("p_weight_speed")
     p_weight_parking: float = _weight("p_weight_parking")
     polygon_grid_spacing_m: float = norm("polygon_grid_spacing_m", "m", min_value=1.0)
+    o_bus_min_departures_per_hour: float = norm("o_bus_min_departures_per_hour", None, min_value=0.0)
 
 
 @dataclass(frozen=True)
