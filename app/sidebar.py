@@ -63,8 +63,12 @@ def prepare_and_cache(label: str, target: Path, **kwargs: object) -> str | None:
         return str(target)
     with st.status(f"Studiegebied ‘{label}’ voorbereiden…", expanded=True) as status:
         try:
-            st.write("Gegevens ophalen en omzetten naar het model…")
-            area = prepare_from_args(**kwargs)
+            bar = st.progress(0.0, text="Gegevens ophalen en omzetten naar het model…")
+
+            def on_progress(done: int, total: int, message: str) -> None:
+                bar.progress(min(1.0, done / total) if total else 0.0, text=message)
+
+            area = prepare_from_args(**kwargs, progress=on_progress)
             st.write(f"{len(area.wijken)} wijken, {len(area.streets)} straatsegmenten, {len(area.buildings)} gebouwen.")
             st.write("Opslaan in de cache…")
             save_study_area(area, target)

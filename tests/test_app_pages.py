@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser_helpers import HOSTILE, make_hostile_area
+from gezondestad.layers import participation as pt
 from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -353,13 +355,28 @@ def test_facilitator_section_locks_again_and_guards_the_caches(monkeypatch: pyte
     at.toggle(key="facilitator_toggle").set_value(True).run()
     assert at.text_input(key="facilitator_pin_input").value == ""  # switching off and on asks again
     assert not [b for b in at.button if b.key == "clear_caches_btn"]
+    # an unlocked session left alone locks itself
+    at.text_input(key="facilitator_pin_input").input("test-pin-1234")
+    at.button(key="facilitator_unlock").click().run()
+    assert [b for b in at.button if b.key == "clear_caches_btn"]
+    at.session_state["facilitator_seen"] = 0.0  # last facilitator action long ago
+    at.run()
+    assert not [b for b in at.button if b.key == "clear_caches_btn"]
+    assert any("vergrendeld" in i.value for i in at.info)
+    actions = list(pt.audit_log(os.environ["GEZONDESTAD_DB"])["action"])
+    assert actions.count("unlock") == 2 and "lock" in actions and "idle_lock" in actions
 
 
-def test_default_pin_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_pin_is_flagged_and_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GEZONDESTAD_PIN")
+    monkeypatch.delenv("GEZONDESTAD_DEMO_PIN", raising=False)
     at = run_page("participatie")
     at.toggle(key="facilitator_toggle").set_value(True).run()
     assert any("standaard-PIN" in w.value for w in at.warning)
+    at.text_input(key="facilitator_pin_input").input("gezond")
+    at.button(key="facilitator_unlock").click().run()
+    assert any("uitgeschakeld" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "clear_caches_btn"]
 
 
 def test_evening_mode_is_the_map_only_and_needs_the_pin_to_leave() -> None:
@@ -416,3 +433,25 @@ def test_offline_preparation_says_what_to_do_in_dutch(monkeypatch: pytest.Monkey
     msgs = [e.value for e in at.sidebar.error]
     assert any("geen verbinding" in m and "Wat u kunt doen" in m for m in msgs), msgs
     assert not any("Max retries" in m for m in msgs)  # no English trace in view
+
+
+def test_preparation_moves_a_progress_bar_and_activates_the_area(monkeypatch: pytest.MonkeyPatch, demo_area) -> None:
+    from gezondestad.app import sidebar
+
+    seen: list[tuple[int, int, str]] = []
+
+    def prepare(progress=None, **kwargs: object):
+        for i in range(3):
+            progress(i + 1, 3, f"stap {i + 1}")
+            seen.append((i + 1, 3, f"stap {i + 1}"))
+        return demo_area
+
+    monkeypatch.setattr(sidebar, "prepare_from_args", prepare)
+    at = AppTest.from_function(_sidebar_only, default_timeout=TIMEOUT_S)
+    at.run()
+    at.sidebar.radio(key="area_mode").set_value("Plaatsnaam (OSM, internet nodig)").run()
+    at.sidebar.text_input(key="area_place_input").input("Demostad, Belgium")
+    at.sidebar.button(key="area_place_btn").click().run()
+    assert not at.exception and not at.sidebar.error
+    assert seen[-1] == (3, 3, "stap 3")
+    assert "areas" in at.session_state["area_dir"]  # the prepared copy in the cache folder is active

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -24,7 +24,8 @@ from streamlit_folium import st_folium
 logger = logging.getLogger(__name__)
 
 TITLE = "Participatie: uw opmerking op de kaart"
-DEFAULT_FACILITATOR_PIN = "gezond"
+MAX_SERVED_WAIT_S = 5.0
+"""Guard waits up to this long are served by the server (honest typos); longer ones refuse the try."""
 CATEGORY_COLORS: dict[str, str] = {
     "hier is het te heet": "#e53935",
     "onveilig oversteken": "#fb8c00",
@@ -56,13 +57,31 @@ def db_path() -> Path:
 
 
 def facilitator_pin() -> str:
-    env = os.environ.get("GEZONDESTAD_PIN", "").strip()
+    """The facilitator PIN: GEZONDESTAD_PIN, else ``facilitator_pin`` in .streamlit/secrets.toml, else the default."""
+    env = os.environ.get(pt.PIN_ENV_VAR, "").strip()
     if env:
         return env
     try:
-        return str(st.secrets.get("facilitator_pin", DEFAULT_FACILITATOR_PIN))
+        return str(st.secrets.get("facilitator_pin", pt.DEFAULT_PIN))
     except FileNotFoundError:  # no secrets.toml
-        return DEFAULT_FACILITATOR_PIN
+        return pt.DEFAULT_PIN
+
+
+def pin_guard(db: Path) -> pt.PinGuard:
+    """The library's guard: default PIN refused unless allowed, growing delay, lockout, audit log."""
+    return pt.PinGuard(db, pin=facilitator_pin())
+
+
+def check_pin(db: Path, attempt: str, action: str) -> bool:
+    """Try ``attempt`` through the guard (a short imposed wait is served here, on the server)."""
+    guard = pin_guard(db)
+    wait = guard.wait_s()
+    if 0 < wait <= MAX_SERVED_WAIT_S:  # an honest typo: wait the few seconds instead of refusing
+        time.sleep(wait)
+    res = guard.try_unlock(attempt, session_id=f"{state.SESSION_UID.get() or ''}:{action}")
+    if not res.ok:
+        st.error(res.message_nl)
+    return res.ok
 
 
 REMARK_CRS = "EPSG:31370"
@@ -183,45 +202,45 @@ def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str, t
         st.success(flash)
 
 
-def facilitator_pin_is_default() -> bool:
-    return facilitator_pin() == DEFAULT_FACILITATOR_PIN
-
-
-def unlock_form() -> bool:
-    """The PIN form; True when this session is (now) unlocked."""
+def unlock_form(db: Path) -> bool:
+    """The PIN form; True when this session is unlocked (and not idle for too long)."""
     if state.FACILITATOR_OK.get():
-        return True
-    if facilitator_pin_is_default():
-        st.warning("De standaard-PIN ‘gezond’ is actief. Stel vóór een publieke sessie een eigen PIN in "
-                   "(omgevingsvariabele GEZONDESTAD_PIN of facilitator_pin in .streamlit/secrets.toml).")
-    pin = st.text_input("PIN van de begeleider", type="password", key=W.FACILITATOR_PIN)
-    if st.button("Ontgrendelen", key=W.FACILITATOR_UNLOCK):
-        if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
-            state.FACILITATOR_OK.set(True)
-            logger.info("facilitator unlocked (session %s)", state.SESSION_UID.get())
-            st.rerun()
+        if pt.is_idle(state.FACILITATOR_SEEN.get(0.0) or 0.0):
+            lock(db, idle=True)
+            st.info("De begeleidersmodus werd vergrendeld na een tijd zonder activiteit. Geef de PIN opnieuw.")
         else:
-            logger.warning("wrong facilitator PIN (session %s)", state.SESSION_UID.get())
-            st.error("Verkeerde PIN.")
+            state.FACILITATOR_SEEN.set(time.time())
+            return True
+    guard = pin_guard(db)
+    if guard.default_in_force:
+        st.warning("De standaard-PIN ‘gezond’ is actief" + (" (toegelaten voor een demo)." if guard.allow_default else
+                   " en daarom uitgeschakeld.") + " Stel vóór een publieke sessie een eigen PIN in (omgevingsvariabele "
+                   "GEZONDESTAD_PIN of facilitator_pin in .streamlit/secrets.toml).")
+    pin = st.text_input("PIN van de begeleider", type="password", key=W.FACILITATOR_PIN)
+    if st.button("Ontgrendelen", key=W.FACILITATOR_UNLOCK) and check_pin(db, pin, "begeleider"):
+        state.FACILITATOR_OK.set(True)
+        state.FACILITATOR_SEEN.set(time.time())
+        st.rerun()
     return False
 
 
-def lock() -> None:
+def lock(db: Path, idle: bool = False) -> None:
     state.FACILITATOR_OK.set(False)
     st.session_state.pop(W.FACILITATOR_PIN, None)
+    pin_guard(db).lock(state.SESSION_UID.get() or "", idle=idle)
 
 
 def facilitator_section(area: StudyArea, db: Path) -> None:
     """Moderation and export, behind the facilitator's PIN; switching the section off locks it again."""
     if not st.toggle("Begeleider (moderatie en export)", key=W.FACILITATOR_TOGGLE):
         if state.FACILITATOR_OK.get():
-            lock()
+            lock(db)
         return
-    if not unlock_form():
+    if not unlock_form(db):
         return
     c1, c2, c3 = st.columns([1, 1, 2])
     if c1.button("Vergrendelen", key=W.FACILITATOR_LOCK, icon=":material/lock:"):
-        lock()
+        lock(db)
         st.rerun()
     if c2.button("Avondmodus starten", key="evening_start", icon=":material/co_present:",
                  help="Alleen de kaart voor de inwoners, zonder zijbalk en andere pagina's; verlaten vraagt de PIN."):
@@ -252,7 +271,7 @@ def moderation(area: StudyArea, db: Path) -> None:
         is_hidden = bool(by_id.loc[rid, "hidden"])
         if st.button("Opnieuw tonen" if is_hidden else "Verbergen", key=W.MOD_BTN):
             try:
-                pt.set_hidden(db, int(rid), not is_hidden, note)
+                pt.set_hidden(db, int(rid), not is_hidden, note, session_id=state.SESSION_UID.get() or "")
             except pt.ParticipationError as exc:
                 st.error(exc.nl)
             else:
@@ -338,13 +357,11 @@ def leave_evening() -> None:
     with st.expander("Begeleider"):
         pin = st.text_input("PIN van de begeleider", type="password", key="evening_pin")
         if st.button("Avondmodus verlaten", key="evening_leave"):
-            if hmac.compare_digest(pin.encode("utf-8"), facilitator_pin().encode("utf-8")):
+            if check_pin(db_path(), pin, "avondmodus verlaten"):
                 EVENING.set(False)
                 st.query_params.pop("modus", None)
                 logger.info("evening mode left (session %s)", state.SESSION_UID.get())
                 st.rerun()
-            else:
-                st.error("Verkeerde PIN.")
 
 
 @guarded
