@@ -459,20 +459,32 @@ def build_obstacles(area: StudyArea, bounds: tuple[float, float, float, float], 
 # --------------------------------------------------------------------------------------------
 
 
-def _interp(a: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
-    """Multilinear interpolation of ``a`` (grid axes..., 8) at fractional indices ``coords`` (n,) each."""
-    idx, frac = [], []
+def _interp(tables: tuple[np.ndarray, ...], coords: list[np.ndarray]) -> list[np.ndarray]:
+    """Multilinear interpolation of same-shaped tables (grid axes..., 8) at fractional indices ``coords``.
+
+    One flat base index and one set of corner weights serve all ``tables``.
+    """
+    shape = tables[0].shape[:-1]
+    strides = np.cumprod((shape[1:] + (1,))[::-1])[::-1]
+    base = 0
+    fr = []
     for k, c in enumerate(coords):
-        c = np.clip(c, 0.0, a.shape[k] - 1.000001)
+        c = np.clip(c, 0.0, shape[k] - 1.000001)
         i = c.astype(np.int64)
-        idx.append(i)
-        frac.append((c - i)[:, None])
-    out = 0.0
+        base = base + i * strides[k]
+        fr.append((c - i).astype(np.float32)[:, None])
+    flat = [t.reshape(-1, t.shape[-1]) for t in tables]
+    out = [0.0 for _ in tables]
     for corner in itertools.product((0, 1), repeat=len(coords)):
-        w = 1.0
+        w = None
+        off = 0
         for k, bit in enumerate(corner):
-            w = w * (frac[k] if bit else (1.0 - frac[k]))
-        out = out + w * a[tuple(i + bit for i, bit in zip(idx, corner))]
+            f = fr[k] if bit else (1.0 - fr[k])
+            w = f if w is None else w * f
+            off += bit * strides[k]
+        idx = base + off
+        for n_, t in enumerate(flat):
+            out[n_] = out[n_] + w * t[idx]
     return out
 
 
@@ -517,9 +529,8 @@ class _PathTables:
         sh3 = (nd, nz, ng, 8)
         return cls(
             zs, zr, float(ld[0]), float(ld[1] - ld[0]), ng, zstep,
-            np.power(10.0, -fh / 10.0).reshape(nd, ng, 8), np.power(10.0, -ff / 10.0).reshape(nd, ng, 8),
-            np.power(10.0, -soh / 20.0).reshape(sh3), np.power(10.0, -sof / 20.0).reshape(sh3),
-            np.power(10.0, -orh / 20.0).reshape(sh3), np.power(10.0, -orf / 20.0).reshape(sh3),
+            *(np.power(10.0, -a / 10.0).reshape(nd, ng, 8).astype(np.float32) for a in (fh, ff)),
+            *(np.power(10.0, -a / 20.0).reshape(sh3).astype(np.float32) for a in (soh, sof, orh, orf)),
         )
 
     def _d(self, d: np.ndarray) -> np.ndarray:
@@ -527,7 +538,8 @@ class _PathTables:
 
     def free(self, dp: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c = [self._d(dp), np.clip(g, 0, 1) * (self.n_g - 1)]
-        return _interp(self.free_h, c), _interp(self.free_f, c)
+        h, f = _interp((self.free_h, self.free_f), c)
+        return h, f
 
     def dif(self, d_so, d_or, zo, g_so, g_or, max_db: float) -> tuple[np.ndarray, np.ndarray]:
         """``10^(-A_dif/10)`` (homogeneous, favourable) over one edge, ground terms included (eq. 2.5.31-2.5.33)."""
@@ -537,18 +549,20 @@ class _PathTables:
         zs, zr = self.zs, self.zr
         cso = [self._d(d_so), zo / self.z_step, np.clip(g_so, 0, 1) * (self.n_g - 1)]
         cor = [self._d(d_or), zo / self.z_step, np.clip(g_or, 0, 1) * (self.n_g - 1)]
+        xs = dict(zip(("h", "f"), _interp((self.so_h, self.so_f), cso)))
+        xo = dict(zip(("h", "f"), _interp((self.or_h, self.or_f), cor)))
+
+        def inv(delta: np.ndarray) -> np.ndarray:  # 10^(-Delta_dif/10) uncapped; Delta = 0 below x = -2 (continuous)
+            return 1.0 / (3.0 + np.maximum(delta[:, None] * k[None, :], -2.0))
+
         out = []
-        for fav, tso, tor in ((False, self.so_h, self.or_h), (True, self.so_f, self.or_f)):
-            def inv(delta):  # 10^(-Delta_dif/10) uncapped
-                x = delta[:, None] * k[None, :]
-                return np.where(x >= -2.0, 1.0 / np.maximum(3.0 + x, 1e-12), 1.0)
+        for fav, key in ((False, "h"), (True, "f")):
             f_sr = np.maximum(inv(cnossos.path_difference(0.0, zs, d_so, zo, d, zr, fav)), cap)
             f_spr = inv(cnossos.path_difference(0.0, -zs, d_so, zo, d, zr, fav))
             f_srp = inv(cnossos.path_difference(0.0, zs, d_so, zo, d, -zr, fav))
-            x_so, x_or = _interp(tso, cso), _interp(tor, cor)
             y_so = np.sqrt(f_spr / f_sr)
             y_or = np.sqrt(f_srp / f_sr)
-            out.append(f_sr * (1.0 + (x_so - 1.0) * y_so) ** 2 * (1.0 + (x_or - 1.0) * y_or) ** 2)
+            out.append(f_sr * (1.0 + (xs[key] - 1.0) * y_so) ** 2 * (1.0 + (xo[key] - 1.0) * y_or) ** 2)
         return out[0], out[1]
 
 
