@@ -430,7 +430,7 @@ def _area_from_files(p: Path, resolution_m: float | None, progress: Progress | b
     res = float(resolution_m or cfg.get("resolution_m", 10.0))
     themes: dict[str, gpd.GeoDataFrame] = {}
     info: dict[str, dict[str, Any]] = {}
-    order = ["wijken", "streets", "green", "pois", "water", "landuse", "buildings"]
+    order = ["wijken", "streets", "green", "pois", "water", "landuse", "railways", "buildings"]
     report = as_progress(progress, f"Preparing {name}")
     n_steps, done = len(order) + 2, 0
 
