@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 from gezondestad.app.uploads import REPAIR_NL
+from gezondestad.layers.textsafe import escape_markdown
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import MISSING, fmt_datetime, fmt_number
 from gezondestad.model.studyarea import StudyArea
@@ -32,13 +33,9 @@ PAGE_FAILED = ("Er liep iets mis op deze pagina. Kies een ander studiegebied of 
                "de fout is bewaard in het logboek van de server.")
 
 
-_MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:")
-
-
-def md_escape(text: object) -> str:
-    """``text`` safe inside Streamlit markdown: every markdown character is escaped, so a name like
-    ``![x](https://elders.example/p.png)`` is shown as text and no browser fetches anything."""
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in str(text)).replace("\n", " ")
+md_escape = escape_markdown
+"""Text safe inside Streamlit markdown (every markdown character escaped): a name such as
+``![x](https://elders.example/p.png)`` is shown as text and no browser fetches anything."""
 
 
 def error_text(exc: BaseException) -> str:
