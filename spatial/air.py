@@ -831,6 +831,7 @@ def air_exposure(
     reference_traffic: gpd.GeoDataFrame | None = None,
     grid_resolution_m: float | None = None,
     previous: AirResult | None = None,
+    homes: gpd.GeoDataFrame | None = None,
 ) -> AirResult:
     """Annual mean NO2 and PM2.5 at every home and sensitive destination (see module docstring).
 
@@ -858,6 +859,9 @@ def air_exposure(
         Then only the street segments whose traffic, geometry or canyon changed are recomputed at
         the receptors already known (a plan's local recompute); new homes, destinations and cells are
         computed in full. The result equals a full computation up to rounding.
+    homes : GeoDataFrame, optional
+        The home points to compute (default :func:`spatial.aggregate.home_points` of ``area``); the
+        screening passes its own homes (the baseline's homes plus a plan's new ones).
 
     Returns
     -------
@@ -880,7 +884,7 @@ def air_exposure(
         reference_traffic = _check_traffic(reference_traffic, "Referentieverkeer", crs)
     rasters = _raster_paths(baseline_raster)
 
-    homes = home_points(area)
+    homes = home_points(area) if homes is None else homes.reset_index(drop=True)
     dest = sensitive_destinations(area.pois, p)
     if len(dest) and dest.crs is not None and ProjCRS(dest.crs) != ProjCRS(crs):
         dest = dest.to_crs(crs)
