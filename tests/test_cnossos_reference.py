@@ -57,10 +57,10 @@ FLAT = {
 @pytest.mark.parametrize("case", sorted(FLAT))
 def test_iso_17534_4_flat_ground(case):
     g, elh, elf, el = FLAT[case]
-    lh, lf, l = _levels(dp=194.16, zs=1.0, zr=4.0, g_path=g, g_s=g)
+    lh, lf, lt = _levels(dp=194.16, zs=1.0, zr=4.0, g_path=g, g_s=g)
     np.testing.assert_allclose(lh, elh, atol=TOL)
     np.testing.assert_allclose(lf, elf, atol=TOL)
-    np.testing.assert_allclose(l, el, atol=TOL)
+    np.testing.assert_allclose(lt, el, atol=TOL)
 
 
 def test_iso_17534_4_tc02_ground_terms():
@@ -73,24 +73,24 @@ def test_iso_17534_4_tc02_ground_terms():
 def test_iso_17534_4_tc05_mean_plane():
     # terrain replaced by its mean plane: zs 3.83, zr 6.16, dp 194.59; G 0.9/0.5/0.2 from the source; Gs = 0.9
     g = (0.9 * 40.88 + 0.5 * 102.19 + 0.2 * 51.09) / 194.16
-    lh, lf, l = _levels(dp=194.59, zs=3.83, zr=6.16, g_path=g, g_s=0.9, d_m=np.hypot(194.16, 13.0))
+    lh, lf, lt = _levels(dp=194.59, zs=3.83, zr=6.16, g_path=g, g_s=0.9, d_m=np.hypot(194.16, 13.0))
     exp = [37.26, 37.21, 37.08, 36.91, 36.57, 35.41, 30.91, 14.54]
     np.testing.assert_allclose(lh, exp, atol=TOL)
     np.testing.assert_allclose(lf, exp, atol=TOL)
-    np.testing.assert_allclose(l, exp, atol=TOL)
+    np.testing.assert_allclose(lt, exp, atol=TOL)
 
 
 def test_iso_17534_4_tc07_long_barrier():
     # S (0, 1), barrier top O (170.23, 6), R (194.16, 4); G 0.9/0.5/0.2 along the path, Gs = 0.9
     g_so = (0.9 * 40.88 + 0.5 * 102.19 + 0.2 * (170.23 - 40.88 - 102.19)) / 170.23
-    lh, lf, l = _levels(dp=194.16, zs=1.0, zr=4.0, g_path=0.5, g_s=0.9, edge_d_m=170.23, edge_z_m=6.0, g_so=g_so, g_or=0.2)
+    lh, lf, lt = _levels(dp=194.16, zs=1.0, zr=4.0, g_path=0.5, g_s=0.9, edge_d_m=170.23, edge_z_m=6.0, g_so=g_so, g_or=0.2)
     d_sr = delta_dif(np.atleast_1d(path_difference(0.0, 1.0, 170.23, 6.0, 194.16, 4.0)))[0]
     np.testing.assert_allclose(d_sr, [6.01, 6.96, 8.41, 10.36, 12.72, 15.37, 18.19, 21.10], atol=0.02)
     d_sr_f = delta_dif(np.atleast_1d(path_difference(0.0, 1.0, 170.23, 6.0, 194.16, 4.0, favourable=True)))[0]
     np.testing.assert_allclose(d_sr_f, [5.67, 6.40, 7.58, 9.27, 11.43, 13.94, 16.68, 19.55], atol=0.02)
     np.testing.assert_allclose(lh, [32.54, 31.32, 29.60, 27.37, 22.22, 20.76, 13.44, -5.81], atol=TOL)
     np.testing.assert_allclose(lf, [32.85, 31.83, 30.35, 28.36, 25.78, 22.06, 14.81, -4.41], atol=TOL)
-    np.testing.assert_allclose(l, [32.70, 31.58, 29.99, 27.89, 24.36, 21.46, 14.18, -5.05], atol=TOL)
+    np.testing.assert_allclose(lt, [32.70, 31.58, 29.99, 27.89, 24.36, 21.46, 14.18, -5.05], atol=TOL)
 
 
 # ------------------------------------------------------------------------------------------
