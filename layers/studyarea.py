@@ -8,18 +8,32 @@ On disk a study area is one folder::
       landcover.tif    uint8 land-cover classes (see :mod:`gezondestad.model.landcover`)
       manifest.json    source, date, CRS, counts, repairs per theme
 
-Writing is atomic: the folder is built under a temporary name next to the target and renamed
-into place, so an interrupted write never leaves a half-written cache behind.
+Writing is atomic: the folder is built under a temporary name next to the target and swapped
+into place, so an interrupted write never leaves a half-written cache behind. Concurrent saves of
+the same folder take turns (an exclusive ``flock`` on the parent folder); on Linux the swap is
+one ``renameat2(RENAME_EXCHANGE)``, so a reader never sees the folder missing (elsewhere two
+renames, and :func:`load_study_area` retries for :data:`READ_RETRY_S` while a swap is under way).
+Temporary folders left by a killed save (``.DIR.*.tmp``, ``.DIR.old-*``) older than
+:data:`STALE_TEMP_MINUTES` are removed by the next save.
+
+A folder that is not a valid study area (a manifest that is not JSON or not a JSON object of the
+expected shape, a damaged GeoPackage, a truncated land-cover GeoTIFF) raises
+:class:`StudyAreaError` with a Dutch message naming the file.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
+import logging
 import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +49,24 @@ from gezondestad.model.studyarea import (
     crs_string,
 )
 from pyproj import CRS as ProjCRS
+
+try:  # POSIX advisory locks; without them (Windows) concurrent saves are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux/macOS
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
+STALE_TEMP_MINUTES = 30.0
+"""Temporary folders of a save older than this are left-overs of a killed run and removed by the
+next save of the same folder (a save of a Mechelen-sized area takes well under a minute; the
+margin keeps a slow save on a network drive safe)."""
+
+READ_RETRY_S = 5.0
+"""How long :func:`load_study_area` retries while another process swaps the folder."""
+
+SAVE_LOCK_TIMEOUT_S = 600.0
+"""How long a save waits for another save of the same folder to finish."""
 
 # --------------------------------------------------------------------------------------------
 # cache on disk
@@ -95,6 +127,71 @@ def read_landcover(path: str | os.PathLike, crs: str = DEFAULT_CRS) -> LandCover
         return LandCover(src.read(1), src.transform, float(src.res[0]), crs)
 
 
+@contextmanager
+def _save_lock(target: Path) -> Iterator[None]:
+    """Exclusive lock for saving ``target`` (other saves into the same parent folder wait, readers do not)."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    # the parent folder itself is the lock (no lock file left behind); saves of other areas in
+    # the same parent folder wait too, which is harmless
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + SAVE_LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StudyAreaError(f"{target}: een andere bewerking schrijft deze map al meer dan {SAVE_LOCK_TIMEOUT_S:.0f} s; probeer later opnieuw.") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def clean_stale_temp(target: str | os.PathLike, older_than_min: float = STALE_TEMP_MINUTES) -> list[Path]:
+    """Remove temporary folders of earlier, killed saves of ``target`` older than ``older_than_min``; return them."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        return []
+    now = time.time()
+    gone = []
+    for pat in (f".{target.name}.*.tmp", f".{target.name}.old-*"):
+        for d in target.parent.glob(pat):
+            try:
+                if d.is_dir() and now - d.stat().st_mtime > older_than_min * 60:
+                    shutil.rmtree(d, ignore_errors=True)
+                    gone.append(d)
+            except OSError:
+                continue
+    if gone:
+        logger.info("removed %d stale temporary folder(s) of %s", len(gone), target)
+    return gone
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False when not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    r = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if r == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP if hasattr(errno, "ENOTSUP") else errno.EINVAL):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
 def save_study_area(area: StudyArea, directory: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write ``area`` to ``directory`` atomically (GeoPackage + GeoTIFF + manifest.json).
 
@@ -116,6 +213,14 @@ def save_study_area(area: StudyArea, directory: str | os.PathLike, overwrite: bo
     if target.exists() and not overwrite:
         raise StudyAreaError(f"{target} exists already; choose another folder or allow overwriting.")
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _save_lock(target):
+        clean_stale_temp(target)
+        if target.exists() and not overwrite:
+            raise StudyAreaError(f"{target} exists already; choose another folder or allow overwriting.")
+        return _save_locked(area, target)
+
+
+def _save_locked(area: StudyArea, target: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
         gpkg = tmp / GPKG_NAME
@@ -139,10 +244,13 @@ def save_study_area(area: StudyArea, directory: str | os.PathLike, overwrite: bo
             }
         (tmp / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            if _exchange(tmp, target):  # readers never see the folder missing
+                shutil.rmtree(tmp, ignore_errors=True)  # now holds the old version
+            else:
+                old = target.with_name(f".{target.name}.old-{os.getpid()}-{time.time_ns()}")
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(target)
     except BaseException:
@@ -157,21 +265,64 @@ def is_study_area_dir(directory: str | os.PathLike) -> bool:
     return (d / GPKG_NAME).is_file() and (d / MANIFEST_NAME).is_file()
 
 
+def _swap_in_progress(d: Path) -> bool:
+    return any(d.parent.glob(f".{d.name}.old-*")) or any(d.parent.glob(f".{d.name}.*.tmp"))
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest as a dict of the expected shape, else :class:`StudyAreaError` (Dutch, naming the file)."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StudyAreaError(f"{path}: het manifest is geen geldige JSON ({exc}). Maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+    problems = []
+    if not isinstance(manifest, dict):
+        problems.append(f"het is een JSON-{type(manifest).__name__} in plaats van een object")
+    else:
+        if "themes" in manifest and not (isinstance(manifest["themes"], dict) and all(isinstance(v, dict) for v in manifest["themes"].values())):
+            problems.append("'themes' is geen object met per thema een object")
+        for key in ("name", "crs", "saved", "created"):
+            if key in manifest and manifest[key] is not None and not isinstance(manifest[key], str):
+                problems.append(f"'{key}' is geen tekst")
+        if "landcover" in manifest and manifest["landcover"] is not None and not isinstance(manifest["landcover"], dict):
+            problems.append("'landcover' is geen object")
+    if problems:
+        raise StudyAreaError(f"{path}: het manifest heeft niet de verwachte vorm ({'; '.join(problems)}). "
+                             "Herstel het bestand of maak het studiegebied opnieuw aan met 'gezondestad prepare'.")
+    return manifest
+
+
 def load_study_area(directory: str | os.PathLike) -> StudyArea:
     """Load a study area written by :func:`save_study_area`.
+
+    While another process swaps the folder (a save in progress), a read that finds it missing or
+    changing under it is retried for up to :data:`READ_RETRY_S`.
 
     Raises
     ------
     StudyAreaError
-        When the folder is not a (complete) study area.
+        When the folder is not a (complete) study area, or a file in it is damaged (Dutch, naming the file).
     """
     d = Path(directory)
+    deadline = time.monotonic() + READ_RETRY_S
+    while True:
+        try:
+            return _load_study_area(d)
+        except (StudyAreaError, FileNotFoundError) as exc:
+            if time.monotonic() > deadline or not _swap_in_progress(d):
+                if isinstance(exc, FileNotFoundError):
+                    raise StudyAreaError(f"{d}: een bestand verdween tijdens het lezen ({exc.filename}); probeer opnieuw.") from exc
+                raise
+            time.sleep(0.05)
+
+
+def _load_study_area(d: Path) -> StudyArea:
     if not is_study_area_dir(d):
         raise StudyAreaError(
             f"{d} is not a prepared study area (expected {GPKG_NAME} and {MANIFEST_NAME}); "
             "run 'gezondestad prepare ... --out DIR' first."
         )
-    manifest = json.loads((d / MANIFEST_NAME).read_text(encoding="utf-8"))
+    manifest = _read_manifest(d / MANIFEST_NAME)
     area_crs = crs_string(manifest.get("crs") or DEFAULT_CRS)  # caches from before per-area CRS: Lambert 72
     themes: dict[str, gpd.GeoDataFrame] = {}
     pq = [d / PARQUET_DIR / f"{t}.parquet" for t in VECTOR_THEMES]
@@ -183,12 +334,34 @@ def load_study_area(directory: str | os.PathLike) -> StudyArea:
         except Exception:  # a damaged Parquet copy: fall back to the canonical GeoPackage
             themes = {}
     if not themes:
-        layers = {name for name, _ in pyogrio.list_layers(d / GPKG_NAME)}
-        for t in VECTOR_THEMES:
-            if t in layers:
-                gdf = pyogrio.read_dataframe(d / GPKG_NAME, layer=t)
-                if gdf.crs is None:
-                    gdf = gdf.set_crs(area_crs)
-                themes[t] = gdf
-    lc = read_landcover(d / LANDCOVER_NAME, area_crs) if (d / LANDCOVER_NAME).is_file() else None
-    return StudyArea(name=manifest.get("name", d.name), themes=themes, landcover=lc, manifest=manifest, crs=area_crs)
+        try:
+            layers = {name for name, _ in pyogrio.list_layers(d / GPKG_NAME)}
+            for t in VECTOR_THEMES:
+                if t in layers:
+                    gdf = pyogrio.read_dataframe(d / GPKG_NAME, layer=t)
+                    if gdf.crs is None:
+                        gdf = gdf.set_crs(area_crs)
+                    themes[t] = gdf
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends: a damaged GeoPackage
+            raise StudyAreaError(f"{d / GPKG_NAME}: de GeoPackage is beschadigd of onvolledig ({exc}). Herstel hem uit een back-up "
+                                 "of maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+    lc = None
+    if (d / LANDCOVER_NAME).is_file():
+        try:
+            lc = read_landcover(d / LANDCOVER_NAME, area_crs)
+        except StudyAreaError:
+            raise
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - rasterio errors of a truncated or damaged GeoTIFF
+            raise StudyAreaError(f"{d / LANDCOVER_NAME}: het bodembedekkingsraster is beschadigd of onvolledig ({exc}). "
+                                 "Maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+    try:
+        return StudyArea(name=manifest.get("name", d.name), themes=themes, landcover=lc, manifest=manifest, crs=area_crs)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        if isinstance(exc, StudyAreaError):
+            raise
+        raise StudyAreaError(f"{d / MANIFEST_NAME}: het manifest past niet bij de gegevens ({exc}). "
+                             "Maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc

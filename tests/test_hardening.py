@@ -503,3 +503,110 @@ def test_read_only_database_gives_a_dutch_participation_error(tmp_path, monkeypa
     monkeypatch.undo()
     with pytest.raises(pt.ParticipationError):
         pt.add_remark(blocker / "p.sqlite", "demo", "W1", pt.CATEGORIES[0], "te heet", 1.0, 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# 5. study-area folders: damaged files, stale temp folders, concurrent saves and reads
+# --------------------------------------------------------------------------------------------
+
+
+def test_manifest_of_wrong_shape_or_garbage_names_the_file(tmp_path, demo_area):
+    import pytest
+    from gezondestad.layers.studyarea import load_study_area, save_study_area
+    from gezondestad.model.studyarea import StudyAreaError
+
+    d = save_study_area(demo_area, tmp_path / "a")
+    m = d / "manifest.json"
+    for content, why in (("[]", "verwachte vorm"), ('{"themes": []}', "verwachte vorm"), ('{"name": 3}', "verwachte vorm"),
+                         ("\x00\xff garbage", "geen geldige JSON")):
+        m.write_bytes(content.encode("latin-1"))
+        with pytest.raises(StudyAreaError, match=why) as e:
+            load_study_area(d)
+        assert "manifest.json" in str(e.value)
+
+
+def test_truncated_landcover_and_gpkg_name_the_file(tmp_path, demo_area):
+    import shutil
+
+    import pytest
+    from gezondestad.layers.studyarea import load_study_area, save_study_area
+    from gezondestad.model.studyarea import StudyAreaError
+
+    d = save_study_area(demo_area, tmp_path / "a")
+    tif = d / "landcover.tif"
+    tif.write_bytes(tif.read_bytes()[:600])
+    with pytest.raises(StudyAreaError, match="landcover.tif.*beschadigd"):
+        load_study_area(d)
+    tif.unlink()
+    shutil.rmtree(d / "cache")  # the GeoPackage is read
+    g = d / "studyarea.gpkg"
+    g.write_bytes(g.read_bytes()[:50_000])
+    with pytest.raises(StudyAreaError, match="studyarea.gpkg"):
+        load_study_area(d)
+
+
+def test_stale_temp_folders_are_cleaned_on_the_next_save(tmp_path, demo_area):
+    import os
+    import time
+
+    from gezondestad.layers.studyarea import STALE_TEMP_MINUTES, save_study_area
+
+    target = tmp_path / "a"
+    old_tmp = tmp_path / ".a.killed123.tmp"
+    old_swap = tmp_path / ".a.old-999"
+    fresh = tmp_path / ".a.running456.tmp"
+    for f in (old_tmp, old_swap, fresh):
+        f.mkdir()
+        (f / "x").write_text("x")
+    past = time.time() - (STALE_TEMP_MINUTES + 5) * 60
+    for f in (old_tmp, old_swap):
+        os.utime(f, (past, past))
+    save_study_area(demo_area, target)
+    assert not old_tmp.exists() and not old_swap.exists()
+    assert fresh.exists()  # may belong to a save still running elsewhere
+
+
+_SAVER = """
+import sys
+from gezondestad.layers.studyarea import load_study_area, save_study_area
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+area = load_study_area(src)
+for i in range(n):
+    area.manifest["round"] = f"{sys.argv[4]}-{i}"
+    save_study_area(area, dst)
+print("ok")
+"""
+
+_READER = """
+import sys, time
+from gezondestad.layers.studyarea import load_study_area
+dst, seconds = sys.argv[1], float(sys.argv[2])
+end = time.time() + seconds
+n = fails = 0
+while time.time() < end:
+    try:
+        a = load_study_area(dst)
+        assert len(a.themes["buildings"]) > 0
+        n += 1
+    except Exception as exc:
+        fails += 1
+        print("FAIL", type(exc).__name__, exc, file=sys.stderr)
+print(n, fails)
+"""
+
+
+def test_concurrent_saves_and_reader(tmp_path, demo_area):
+    from gezondestad.layers.studyarea import save_study_area
+
+    src = save_study_area(demo_area, tmp_path / "src")
+    dst = save_study_area(demo_area, tmp_path / "dst")
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(dst), "12"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    savers = [subprocess.Popen([sys.executable, "-c", _SAVER, str(src), str(dst), "3", k], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for k in ("a", "b")]
+    for p in savers:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0 and "ok" in out, err[-2000:]
+    out, err = reader.communicate(timeout=300)
+    n, fails = map(int, out.split())
+    assert n > 0 and fails == 0, err[-2000:]
+    assert not list(tmp_path.glob(".dst*"))  # no temporary folder or lock file left behind
