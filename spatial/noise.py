@@ -60,7 +60,6 @@ logger = logging.getLogger(__name__)
 PERIODS: tuple[str, ...] = ("day", "evening", "night")
 PERIOD_HOURS = np.array([12.0, 4.0, 8.0])
 KINDS: tuple[str, ...] = ("road", "rail")
-SENSITIVE_USES = frozenset({"school", "kindergarten", "childcare", "hospital", "clinic", "nursing_home", "care_home", "university", "college"})
 
 
 class NoiseError(GezondeStadError):
@@ -1105,7 +1104,7 @@ def _destinations(area: StudyArea, lines, pts, obst, p: NoiseParams, region, pre
     b = area.buildings
     if len(b) and "use" in b:
         use = b["use"].astype("object").fillna("").astype(str).str.lower()
-        sb = b[use.isin(SENSITIVE_USES).to_numpy()]
+        sb = b[use.isin(cats).to_numpy()]
         for _, r in sb.iterrows():
             rows.append({"name": None, "category": str(r["use"]), "source": "gebouw", "geometry": r.geometry.representative_point()})
     if not rows:

@@ -174,3 +174,14 @@ def test_no_sources_is_a_dutch_error():
     a = StudyArea(name="leeg", themes={"wijken": gpd.GeoDataFrame({"wijk_code": ["W"], "wijk_naam": ["W"]}, geometry=[box(0, 0, 10, 10)], crs=CRS)})
     with pytest.raises(NoiseError, match="geen geluidsbron"):
         noise_exposure(a)
+
+
+def test_new_kleuterschool_building_is_a_sensitive_destination():
+    a = _area()
+    b = a.buildings
+    new = gpd.GeoDataFrame({"building_id": [99], "levels": [1], "use": ["kleuterschool"], "residents": [0.0]}, geometry=[box(320, 8, 340, 20)], crs=CRS)
+    a.themes["buildings"] = gpd.GeoDataFrame(pd.concat([b, new], ignore_index=True), crs=CRS)
+    r = noise_exposure(a, with_grid=False)
+    d = r.destinations
+    k = d[d["category"] == "kleuterschool"]
+    assert len(k) == 1 and k["lden_db"].iloc[0] > P.who_road_lden_db and bool(k["above_who_lden"].iloc[0])
