@@ -76,7 +76,8 @@ def render() -> None:
         show_notes(outcome.notes, outcome.label)
     obj = compute.export_object(lyr.key, folder, stamp)
     if isinstance(obj, gpd.GeoDataFrame):
-        st.caption(f"{fmt_people(len(obj))} objecten, {fmt_people(len(obj.columns) - 1)} kolommen.")
+        n, k = len(obj), len(obj.columns) - 1
+        st.caption(f"{fmt_people(n)} {'object' if n == 1 else 'objecten'}, {fmt_people(k)} {'kolom' if k == 1 else 'kolommen'}.")
         if len(obj) == 0:
             st.info("Deze laag is leeg in dit studiegebied.")
     name = re.sub(r"[^a-z0-9]+", "_", f"{area.name}_{lyr.key}".lower()).strip("_")
