@@ -46,6 +46,7 @@ from affine import Affine
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import load_norms, load_table
+from gezondestad.model.result import FamilyResult
 from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial import cnossos
@@ -936,6 +937,17 @@ class NoiseResult:
 
     def bands(self) -> dict[str, np.ndarray]:
         return dict(self.cells)
+
+    def as_family_result(self) -> FamilyResult:
+        """The common result shape (:class:`gezondestad.model.result.FamilyResult`, family ``noise``)."""
+        seg = None
+        if self.traffic is not None:
+            seg = self.traffic.copy()
+            seg["length_m"] = seg.geometry.length.to_numpy(dtype=float)
+        return FamilyResult(
+            "noise", self.per_wijk, homes=self.homes, segments=seg, cells=self.cells, grid=self.grid, notes=tuple(self.notes),
+            norms_used=tuple(self.norms_used), layers={"destinations": self.destinations}, raw=self,
+        )
 
 
 def _sources(area: StudyArea, traffic: gpd.GeoDataFrame | None, railways: gpd.GeoDataFrame | None, p: NoiseParams,

@@ -185,3 +185,10 @@ def test_new_kleuterschool_building_is_a_sensitive_destination():
     d = r.destinations
     k = d[d["category"] == "kleuterschool"]
     assert len(k) == 1 and k["lden_db"].iloc[0] > P.who_road_lden_db and bool(k["above_who_lden"].iloc[0])
+
+
+def test_family_result_view():
+    r = noise_exposure(_area(), with_grid=True)
+    f = r.as_family_result()
+    assert f.family == "noise" and "lden_db" in f.homes.columns and "lden_db" in f.cells
+    assert "length_m" in f.segments.columns and len(f.layers["destinations"]) == 1
