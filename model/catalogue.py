@@ -219,6 +219,63 @@ CATALOGUE: tuple[Indicator, ...] = (
               "Aantal scholen, kinderopvang, zorgvoorzieningen en woonzorgcentra in een overstromingsgevoelige zone.",
               "aantal", False, "home", ("water", "flood_buffer_m"), Display("Reds", 0.0, None),
               zone_fn="sensitive_flood", wijk_agg="sum", on_card=False),
+    # --- traffic ----------------------------------------------------------------------------
+    Indicator("traffic_aadt_mean", "traffic", "Gemotoriseerd verkeer op de straten (gemiddeld per etmaal)",
+              "Gemiddeld aantal motorvoertuigen per etmaal op de straten van de zone, gewogen naar straatlengte: uit "
+              "tellingen of een standaardwaarde per wegklasse, plus de ritten die een plan toevoegt of verlegt.",
+              "mvt/etmaal", False, "segment", ("traffic", "aadt_per_class"), Display("Reds", 0.0, None),
+              seg_col="aadt", on_card=False),
+    # --- noise ------------------------------------------------------------------------------
+    Indicator("lden_mean_db", "noise", "Geluid aan de woning, dag-avond-nacht (Lden)",
+              "Geluidsbelasting van weg- en spoorverkeer aan de meest blootgestelde gevel van de woning, over het hele "
+              "etmaal met een toeslag voor avond en nacht (CNOSSOS-EU). De WHO raadt voor wegverkeer minder dan 53 dB aan.",
+              "dB", False, "home", ("noise", "who_road_lden_db"), Display("RdYlGn_r", 40.0, 75.0, "Lden (dB)"),
+              home_col="lden_db"),
+    Indicator("lnight_mean_db", "noise", "Geluid aan de woning 's nachts (Lnight)",
+              "Geluidsbelasting van weg- en spoorverkeer 's nachts (23-7 u) aan de meest blootgestelde gevel. De WHO raadt "
+              "voor wegverkeer minder dan 45 dB aan: daarboven verstoort geluid de slaap.", "dB", False, "home",
+              ("noise", "who_road_lnight_db"), Display("RdYlGn_r", 40.0, 75.0, "Lnight (dB)"), home_col="lnight_db"),
+    Indicator("above_who_lden_share", "noise", "Inwoners boven de WHO-richtlijn voor geluid (Lden)",
+              "Deel van de inwoners dat aan de gevel meer geluid krijgt dan de WHO-richtlijn (wegverkeer 53 dB, spoor "
+              "54 dB Lden).", "%", False, "home", ("noise", "who_road_lden_db"), _BAD, home_col="above_who_lden"),
+    Indicator("above_who_lnight_share", "noise", "Inwoners boven de WHO-richtlijn voor nachtgeluid (Lnight)",
+              "Deel van de inwoners dat 's nachts meer geluid krijgt dan de WHO-richtlijn (wegverkeer 45 dB, spoor "
+              "44 dB Lnight).", "%", False, "home", ("noise", "who_road_lnight_db"), _BAD, home_col="above_who_lnight"),
+    Indicator("highly_annoyed_share", "noise", "Inwoners ernstig gehinderd door geluid",
+              "Verwacht deel van de inwoners dat ernstig gehinderd is door weg- en spoorlawaai, uit de "
+              "blootstelling-responscurven van de WHO (2018).", "%", False, "home", ("noise", "ha_road"),
+              Display("RdYlGn_r", 0.0, 0.5), home_col="highly_annoyed_share"),
+    Indicator("highly_sleep_disturbed_share", "noise", "Inwoners met ernstig verstoorde slaap door geluid",
+              "Verwacht deel van de inwoners met ernstig verstoorde slaap door weg- en spoorlawaai 's nachts, uit de "
+              "blootstelling-responscurven van de WHO (2018).", "%", False, "home", ("noise", "hsd_road"),
+              Display("RdYlGn_r", 0.0, 0.3), home_col="highly_sleep_disturbed_share"),
+    Indicator("destinations_above_who_lden", "noise", "Gevoelige bestemmingen boven de WHO-richtlijn voor geluid",
+              "Aantal scholen, kinderopvang, zorgvoorzieningen, woonzorgcentra en ziekenhuizen (ook die het plan "
+              "toevoegt) waar het geluid aan de gevel boven de WHO-richtlijn (Lden) ligt.", "aantal", False, "home",
+              ("noise", "sensitive_categories"), Display("Reds", 0.0, None), zone_fn="sensitive_noise",
+              wijk_agg="sum", on_card=False),
+    # --- air --------------------------------------------------------------------------------
+    Indicator("no2_mean_ugm3", "air", "Stikstofdioxide (NO2) aan de woning, jaargemiddelde",
+              "Achtergrondconcentratie plus de bijdrage van het verkeer in de straten rond de woning (lijnbronmodel met "
+              "straatcanyons). De WHO raadt hoogstens 10 µg/m³ aan.", "µg/m³", False, "home", ("air", "who_no2_ugm3"),
+              Display("RdYlGn_r", 0.0, 40.0, "NO2 (µg/m³)"), home_col="no2_ugm3"),
+    Indicator("pm25_mean_ugm3", "air", "Fijnstof (PM2,5) aan de woning, jaargemiddelde",
+              "Achtergrondconcentratie plus de bijdrage van het verkeer in de straten rond de woning. De WHO raadt "
+              "hoogstens 5 µg/m³ aan.", "µg/m³", False, "home", ("air", "who_pm25_ugm3"),
+              Display("RdYlGn_r", 0.0, 40.0, "PM2,5 (µg/m³)"), home_col="pm25_ugm3"),
+    Indicator("above_who_no2_share", "air", "Inwoners boven de WHO-richtlijn voor NO2",
+              "Deel van de inwoners dat jaargemiddeld meer dan 10 µg/m³ NO2 inademt (WHO 2021). In Vlaanderen ligt de "
+              "achtergrond meestal al boven deze richtlijn.", "%", False, "home", ("air", "who_no2_ugm3"), _BAD,
+              home_col="above_who_no2"),
+    Indicator("above_who_pm25_share", "air", "Inwoners boven de WHO-richtlijn voor PM2,5",
+              "Deel van de inwoners dat jaargemiddeld meer dan 5 µg/m³ PM2,5 inademt (WHO 2021). In Vlaanderen ligt de "
+              "achtergrond meestal al boven deze richtlijn.", "%", False, "home", ("air", "who_pm25_ugm3"), _BAD,
+              home_col="above_who_pm25"),
+    Indicator("destinations_above_who_no2", "air", "Gevoelige bestemmingen boven de WHO-richtlijn voor NO2",
+              "Aantal scholen, kinderopvang, zorgvoorzieningen, woonzorgcentra en ziekenhuizen (ook die het plan "
+              "toevoegt) waar de NO2-concentratie boven de WHO-richtlijn (10 µg/m³) ligt.", "aantal", False, "home",
+              ("air", "sensitive_destinations"), Display("Reds", 0.0, None), zone_fn="sensitive_air",
+              wijk_agg="sum", on_card=False),
 )
 """Every indicator, once. Order is the order of tables, cards and exports."""
 

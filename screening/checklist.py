@@ -150,6 +150,8 @@ def _row_text(row: dict[str, Any]) -> str:
     nn = row.get("new_residents")
     if nn is not None and np.isfinite(nn) and nn > 0 and np.isfinite(row.get("new_meet_share", np.nan)):
         parts.append(f"nieuwe bewoners: {_fmt(row['new_meet_share'], '%')} voldoet")
+    if row.get("new_classes"):
+        parts.append(f"nieuwe bewoners per klasse: {row['new_classes']}")
     return f"{head}: " + "; ".join(parts) + f" [{row.get('light', row['direction_nl'])}]"
 
 
@@ -202,27 +204,6 @@ def _contradiction(item: dict[str, Any], result: Any) -> str:
     return "; ".join(why)
 
 
-def _exposure(result: Any, item: dict[str, Any]) -> tuple[float, float, int]:
-    """Residents of plan buildings within ``value`` m of the item's road classes / speeds, total plan residents, buildings near."""
-    area = result.after.area
-    b = area.buildings
-    if "plan_fid" not in b.columns:
-        return 0.0, 0.0, 0
-    pb = b[b["plan_fid"].notna()]
-    res = pd.to_numeric(pb["residents"], errors="coerce").fillna(0).to_numpy()
-    s = area.streets
-    if len(pb) == 0 or len(s) == 0:
-        return 0.0, float(res.sum()), 0
-    hw = s["highway"].astype("object").fillna("").astype(str).to_numpy()
-    speed = parse_maxspeed_kmh(s["maxspeed"].to_numpy())
-    busy = np.isin(hw, list(item.get("road_classes", []))) | (np.nan_to_num(speed, nan=0.0) >= float(item.get("min_speed_kmh", np.inf)))
-    if not busy.any():
-        return 0.0, float(res.sum()), 0
-    roads = shapely.union_all(np.asarray(s.geometry.values, dtype=object)[busy])
-    near = shapely.dwithin(np.asarray(pb.geometry.values, dtype=object), roads, float(item["value"]))
-    return float(res[near].sum()), float(res.sum()), int(near.sum())
-
-
 def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: dict[str, Any]) -> ChecklistItem:
     """Score one checklist item from the screening result and/or the planner's answer (see module rules)."""
     source = item.get("source", "")
@@ -238,15 +219,7 @@ def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: 
         rule = item.get("rule", "delta")
         zone = item.get("zone", "omgeving")
         keys = list(item.get("indicators", []))
-        if rule == "exposure":
-            near, total, nb = _exposure(result, item)
-            if total > 0:
-                score = "-" if near > 0 else "+"
-                evidence = f"{near:.0f} van {total:.0f} nieuwe bewoners ({nb} gebouwen) binnen {float(item['value']):.0f} m van een drukke weg (benadering)."
-            else:
-                score = "0"
-                evidence = "Het plan voegt geen bewoners toe."
-        elif rule == "delta":
+        if rule == "delta":
             lights, ev = _delta_evidence(result, keys, zone)
             score = _score_from_lights(lights)
             evidence = "; ".join(ev) or "Niet berekend (indicator ontbreekt)."

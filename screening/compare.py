@@ -69,7 +69,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.catalogue import Indicator, screening_indicators
-from gezondestad.model.geometry import buffer_union
+from gezondestad.model.fmt import fmt_number, fmt_people
+from gezondestad.model.geometry import buffer_union, clipped_measures
 from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import CRS, LandCover, StudyArea
 from gezondestad.screening import baseline_cache
@@ -230,13 +231,169 @@ def _home_frame(hv: Any, homes: gpd.GeoDataFrame) -> pd.DataFrame | None:
     return df
 
 
-FAMILIES: dict[str, Callable[[StudyArea, gpd.GeoDataFrame], FamilyOutput]] = {
+@dataclass
+class PlanContext:
+    """What the traffic, noise and air runners need to compute the situation after a plan.
+
+    Attributes
+    ----------
+    before_area : StudyArea
+        The study area before the plan (for :func:`spatial.traffic.plan_traffic`).
+    plan : Plan
+    before : Situation or None
+        The baseline: its traffic is carried over, its noise and air results are the
+        ``previous=`` of a local recompute.
+    local : bool
+        Recompute noise only for receivers near changed sources and air only for changed segments.
+    traffic : GeoDataFrame or None
+        The plan's traffic, computed once per situation by the first runner that needs it.
+    """
+
+    before_area: StudyArea
+    plan: Plan
+    before: Situation | None = None
+    local: bool = False
+    traffic: gpd.GeoDataFrame | None = None
+
+
+def _plan_sites(plan: Plan) -> gpd.GeoDataFrame:
+    """Traffic generators of a plan (its dwellings and parking spaces; ``spaces`` -> ``parking_spaces``)."""
+    from gezondestad.spatial.traffic import sites_from_plan_features
+
+    f = plan.features
+    if "spaces" in f.columns:
+        f = f.assign(parking_spaces=pd.to_numeric(f["spaces"], errors="coerce"))
+    return sites_from_plan_features(f)
+
+
+def _traffic_of(area: StudyArea, ctx: PlanContext | None) -> gpd.GeoDataFrame:
+    """Traffic per segment: class defaults (baseline) or the plan's traffic (after a plan; computed once)."""
+    from gezondestad.spatial.traffic import plan_traffic, traffic_per_segment
+
+    if ctx is None:
+        return traffic_per_segment(area)
+    if ctx.traffic is None:
+        bfam = ctx.before.families.get("traffic") if ctx.before is not None else None
+        bt = bfam.raw if bfam is not None and isinstance(bfam.raw, gpd.GeoDataFrame) else None
+        ctx.traffic = plan_traffic(ctx.before_area, area, _plan_sites(ctx.plan), before_traffic=bt)
+    return ctx.traffic
+
+
+def _run_traffic(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None = None) -> FamilyOutput:
+    t = _traffic_of(area, ctx)
+    seg = t.copy()
+    seg["length_m"] = shapely.length(np.asarray(seg.geometry.values, dtype=object))
+    return FamilyOutput(None, seg, {}, None, pd.DataFrame({"wijk_code": []}), t)
+
+
+def _with_barriers(area: StudyArea, plan: Plan | None) -> StudyArea:
+    """``area`` with the plan's noise barriers added as obstacles (a band of ``noise_barrier_band_m``, their ``height``).
+
+    Only the noise model sees them: they are not buildings for homes, land cover or air.
+    """
+    nb = plan.of_type("noise_barrier") if plan is not None else None
+    if nb is None or not len(nb):
+        return area
+    width = float(load_norms("screening")["noise_barrier_band_m"].value)
+    band = shapely.buffer(np.asarray(nb.geometry.values, dtype=object), width / 2.0, cap_style="flat")
+    add = gpd.GeoDataFrame({"building_id": np.full(len(nb), np.nan), "use": "noise_barrier", "levels": np.nan,
+                            "residents": 0.0, "dwellings": 0.0, "height": pd.to_numeric(nb["height"], errors="coerce").to_numpy(dtype=float)},
+                           geometry=band, crs=area.crs)
+    themes = dict(area.themes)
+    themes["buildings"] = gpd.GeoDataFrame(pd.concat([area.buildings, add], ignore_index=True), geometry="geometry", crs=area.crs)
+    return StudyArea(area.name, themes, area.landcover, area.manifest)
+
+
+def noise_change_region(before_area: StudyArea, after_area: StudyArea, traffic: gpd.GeoDataFrame, plan: Plan) -> shapely.Geometry:
+    """Where a plan changes a noise source or an obstacle: receivers within ``max_distance_m`` of it are recomputed.
+
+    Segments whose traffic or speed the plan changed (``traffic_source == 'plan'``) or that are
+    new with traffic, streets the plan removed, buildings added or removed (by ``building_id``)
+    and the plan's noise barriers.
+    """
+    src = traffic["traffic_source"].astype("object").to_numpy() == "plan"
+    if "aadt_before" in traffic.columns:
+        src |= ~np.isfinite(traffic["aadt_before"].to_numpy(dtype=float)) & (traffic["aadt"].to_numpy(dtype=float) > 0)
+    geoms = list(np.asarray(traffic.geometry.values, dtype=object)[src])
+    bw = shapely.to_wkb(np.asarray(before_area.streets.geometry.values, dtype=object)) if before_area.has("streets") else np.zeros(0, dtype=object)
+    aw = set(shapely.to_wkb(np.asarray(after_area.streets.geometry.values, dtype=object)).tolist()) if after_area.has("streets") else set()
+    gone = np.fromiter((w not in aw for w in bw.tolist()), dtype=bool, count=len(bw))
+    if gone.any():
+        geoms += list(np.asarray(before_area.streets.geometry.values, dtype=object)[gone])
+    bb, ab = before_area.buildings, after_area.buildings
+    ids_b = set(pd.to_numeric(bb["building_id"], errors="coerce").dropna().astype(np.int64)) if len(bb) else set()
+    ids_a = set(pd.to_numeric(ab["building_id"], errors="coerce").dropna().astype(np.int64)) if len(ab) else set()
+    if len(ab):
+        geoms += list(ab.geometry.values[~pd.to_numeric(ab["building_id"], errors="coerce").isin(ids_b).to_numpy()])
+    if len(bb):
+        geoms += list(bb.geometry.values[~pd.to_numeric(bb["building_id"], errors="coerce").isin(ids_a).to_numpy()])
+    geoms += list(plan.of_type("noise_barrier").geometry.values)
+    return shapely.union_all(geoms) if geoms else shapely.Point()
+
+
+def _run_noise(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None = None) -> FamilyOutput:
+    from gezondestad.spatial.noise import noise_exposure
+
+    traffic = _traffic_of(area, ctx)
+    narea = _with_barriers(area, ctx.plan if ctx is not None else None)
+    bfam = ctx.before.families.get("noise") if ctx is not None and ctx.before is not None else None
+    if ctx is not None and ctx.local and bfam is not None and bfam.raw is not None:
+        region = noise_change_region(ctx.before_area, area, traffic, ctx.plan)
+        r = noise_exposure(narea, traffic, homes=homes, with_grid=False, recompute_within=region, previous=bfam.raw)
+    else:
+        r = noise_exposure(narea, traffic, homes=homes, with_grid=False)
+    h = r.homes
+    hv = pd.DataFrame({c: pd.to_numeric(h[c], errors="coerce").to_numpy(dtype=float)
+                       for c in ("lden_db", "lnight_db", "above_who_lden", "above_who_lnight", "highly_annoyed_share", "highly_sleep_disturbed_share")},
+                      index=homes.index)
+    for c, lv in (("above_who_lden", "lden_db"), ("above_who_lnight", "lnight_db")):
+        hv.loc[~np.isfinite(hv[lv].to_numpy()), c] = np.nan  # no level: unknown, not "below the guideline"
+    return FamilyOutput(hv, None, {}, None, r.per_wijk, r)
+
+
+def _run_air(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None = None) -> FamilyOutput:
+    import dataclasses
+
+    from gezondestad.spatial.air import air_exposure
+
+    traffic = _traffic_of(area, ctx)
+    bfam = ctx.before.families.get("air") if ctx is not None and ctx.before is not None else None
+    prev = bfam.raw if ctx is not None and ctx.local and bfam is not None else None
+    r = air_exposure(area, traffic, homes=homes, previous=prev)
+    a = load_norms("air")
+    h = r.homes
+    hv = pd.DataFrame({"no2_ugm3": h["no2_ugm3"].to_numpy(dtype=float), "pm25_ugm3": h["pm25_ugm3"].to_numpy(dtype=float)}, index=homes.index)
+    for pol in ("no2", "pm25"):
+        v = hv[f"{pol}_ugm3"].to_numpy()
+        hv[f"above_who_{pol}"] = np.where(np.isfinite(v), (v > float(a[f"who_{pol}_ugm3"].value)).astype(float), np.nan)
+    pw = r.per_wijk.copy()
+    if len(pw) and "residents" in pw.columns:
+        rr = pd.to_numeric(pw["residents"], errors="coerce").to_numpy(dtype=float)
+        for pol in ("no2", "pm25"):
+            col = f"residents_above_who_{pol}"
+            if col in pw.columns:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    pw[f"above_who_{pol}_share"] = np.where(rr > 0, pd.to_numeric(pw[col], errors="coerce").to_numpy(dtype=float) / rr, np.nan)
+        r = dataclasses.replace(r, per_wijk=pw)
+    return FamilyOutput(hv, None, {}, None, pw, r)
+
+
+FAMILIES: dict[str, Callable[..., FamilyOutput]] = {
     "network": _run_network,
     "accessibility": _run_accessibility,
     "heat": _run_heat,
     "water": _run_water,
+    "traffic": _run_traffic,
+    "noise": _run_noise,
+    "air": _run_air,
 }
-"""Family name -> runner (module imported lazily; a family whose module is absent is reported)."""
+"""Family name -> runner (module imported lazily; a family whose module is absent is reported).
+
+Every runner takes ``(area, homes)``; the runners of :data:`PLAN_FAMILIES` also take a
+:class:`PlanContext` after a plan (without it they compute the area as it is)."""
+
+PLAN_FAMILIES: frozenset[str] = frozenset({"traffic", "noise", "air"})
+"""Families whose "after" situation depends on the situation before (the plan's traffic, local recompute)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,15 +421,19 @@ def with_residents(homes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return homes if keep.all() else homes[keep].reset_index(drop=True)
 
 
-def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None) -> Situation:
-    """Run every indicator family on ``area`` (unavailable families are listed in ``errors``)."""
+def compute_situation(area: StudyArea, families: tuple[str, ...] | None = None, homes: gpd.GeoDataFrame | None = None,
+                      ctx: PlanContext | None = None) -> Situation:
+    """Run every indicator family on ``area`` (unavailable families are listed in ``errors``).
+
+    ``ctx``: after a plan, what the traffic, noise and air runners need (:class:`PlanContext`).
+    """
     t0 = time.perf_counter()
     homes = with_residents(home_points(area)) if homes is None else homes
     sit = Situation(area, homes, {}, {}, {"homes": time.perf_counter() - t0})
     for name in families or tuple(FAMILIES):
         t = time.perf_counter()
         try:
-            sit.families[name] = FAMILIES[name](area, homes)
+            sit.families[name] = FAMILIES[name](area, homes, ctx) if ctx is not None and name in PLAN_FAMILIES else FAMILIES[name](area, homes)
         except ImportError as exc:
             sit.errors[name] = f"indicatormodule niet beschikbaar ({exc})"
         sit.seconds[name] = time.perf_counter() - t
@@ -422,9 +583,14 @@ def compute_after_local(before: Situation, after_area: StudyArea, plan: Plan) ->
     sit = Situation(after_area, homes_after, {}, dict(before.errors), {"homes": time.perf_counter() - t0})
     sit.keys = _home_keys(homes_after)
     pos = before_positions(before, homes_after, sit.keys)
+    ctx = PlanContext(before.area, plan, before, local=True)
     for name, bfam in before.families.items():
         t = time.perf_counter()
-        if bfam.cells:
+        if name in PLAN_FAMILIES:
+            # the plan's traffic changes sources far from the plan (access roads): the runners
+            # recompute only receivers near changed sources (noise) or changed segments (air)
+            sit.families[name] = FAMILIES[name](after_area, homes_after, ctx)
+        elif bfam.cells:
             infl = cell_margin_m(name)
             minx, miny, maxx, maxy = fp.bounds
             win, (r0, r1, c0, c1) = _crop(after_area.landcover, (minx - 2 * infl, miny - 2 * infl, maxx + 2 * infl, maxy + 2 * infl))
@@ -613,8 +779,8 @@ def _home_zone_masks(homes: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndar
     pts = np.asarray(homes.geometry.values, dtype=object)
     codes = homes["wijk_code"].astype("object").map(lambda c: None if c is None else str(c)).to_numpy() if "wijk_code" in homes else np.full(len(homes), None)
     return {
-        "plan": shapely.within(pts, zones.plan) if len(pts) else np.zeros(0, bool),
-        "omgeving": np.isin(codes, zones.omgeving_codes) if zones.omgeving_codes else shapely.within(pts, zones.omgeving),
+        "plan": _within_zone(pts, zones.plan) if len(pts) else np.zeros(0, bool),
+        "omgeving": np.isin(codes, zones.omgeving_codes) if zones.omgeving_codes else _within_zone(pts, zones.omgeving),
         "stad": np.ones(len(homes), dtype=bool),
     }
 
@@ -638,7 +804,13 @@ def _weighted(values: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> floa
 
 def _seg_in_zone(seg: gpd.GeoDataFrame, zones: Zones) -> dict[str, np.ndarray]:
     mid = shapely.line_interpolate_point(np.asarray(seg.geometry.values, dtype=object), 0.5, normalized=True)
-    return {z: shapely.within(mid, zones.geom(z)) for z in ZONES}
+    return {z: _within_zone(mid, zones.geom(z)) for z in ZONES}
+
+
+def _within_zone(pts: np.ndarray, zone: shapely.Geometry) -> np.ndarray:
+    """``shapely.within(pts, zone)`` with the zone prepared (a city boundary has thousands of vertices)."""
+    shapely.prepare(zone)
+    return shapely.contains(zone, pts)  # the prepared geometry must be the first argument
 
 
 def _zf_green_per_resident(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
@@ -742,6 +914,32 @@ def _zf_sensitive_flood(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: 
     return {"sensitive_flood_n": {z: float((f & shapely.intersects(pts, zones.geom(z))).sum()) for z in ZONES}}
 
 
+def _count_destinations(dest: gpd.GeoDataFrame | None, above: np.ndarray, zones: Zones) -> dict[str, float]:
+    if dest is None or len(dest) == 0:
+        return {z: 0.0 for z in ZONES}
+    pts = np.asarray(dest.geometry.values, dtype=object)
+    return {z: float((above & shapely.intersects(pts, zones.geom(z))).sum()) for z in ZONES}
+
+
+def _zf_sensitive_noise(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """Sensitive destinations (existing and the plan's facilities) above the WHO Lden guideline, per zone."""
+    dest = getattr(fam.raw, "destinations", None)
+    if dest is None:
+        return {}
+    above = pd.to_numeric(dest["above_who_lden"], errors="coerce").fillna(0).to_numpy(dtype=float) >= 0.5 if len(dest) else np.zeros(0, bool)
+    return {"destinations_above_who_lden": _count_destinations(dest, above, zones)}
+
+
+def _zf_sensitive_air(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[str, np.ndarray], res: np.ndarray) -> dict[str, dict[str, float]]:
+    """Sensitive destinations (existing and the plan's facilities) above the WHO NO2 guideline, per zone."""
+    dest = getattr(fam.raw, "destinations", None)
+    if dest is None:
+        return {}
+    v = pd.to_numeric(dest["no2_ugm3"], errors="coerce").to_numpy(dtype=float) if len(dest) else np.zeros(0)
+    above = np.isfinite(v) & (v > float(load_norms("air")["who_no2_ugm3"].value))
+    return {"destinations_above_who_no2": _count_destinations(dest, above, zones)}
+
+
 ACTIVE_HIGHWAYS: frozenset[str] = frozenset({"footway", "cycleway", "path", "pedestrian", "steps", "living_street", "bridleway", "track", "corridor"})
 """Street classes given to walking and cycling (a woonerf/living_street is shared space that puts walking first)."""
 
@@ -768,12 +966,11 @@ def _zf_stop_plan(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[s
     width = street_width_m(st)
     zf = zones.frame()
     pg = np.asarray(zf.geometry.values, dtype=object)
-    tree = shapely.STRtree(lines)
     k = len(pg)
     act_l, car_l, act_a, car_a = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros(k)
-    pi, li = tree.query(pg, predicate="intersects")
+    # clipped_measures intersects only the parts crossing a zone's boundary (the city boundary is large)
+    pi, li, ln = clipped_measures(lines, pg)
     if len(pi):
-        ln = shapely.length(shapely.intersection(lines[li], pg[pi]))
         a = active[li]
         np.add.at(act_l, pi[a], ln[a])
         np.add.at(car_l, pi[~a], ln[~a])
@@ -785,18 +982,18 @@ def _zf_stop_plan(sit: Situation, fam: FamilyOutput, zones: Zones, hmask: dict[s
         pub = g[g["public"].astype("object").map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or bool(v)).to_numpy(dtype=bool)] if "public" in g else g
         if len(pub):
             gg = np.asarray(pub.geometry.values, dtype=object)
-            gi, pj = shapely.STRtree(gg).query(pg, predicate="intersects")
+            gi, _, ga = clipped_measures(gg, pg)
             if len(gi):
-                np.add.at(green_a, gi, shapely.area(shapely.intersection(gg[pj], pg[gi])))
+                np.add.at(green_a, gi, ga)
     park_a = np.zeros(k)
     lu = sit.area.landuse
     if len(lu):
         pk = lu[lu["kind"].astype("object").fillna("").to_numpy() == "parking"]
         if len(pk):
             pp = np.asarray(pk.geometry.values, dtype=object)
-            gi, pj = shapely.STRtree(pp).query(pg, predicate="intersects")
+            gi, _, pa = clipped_measures(pp, pg)
             if len(gi):
-                np.add.at(park_a, gi, shapely.area(shapely.intersection(pp[pj], pg[gi])))
+                np.add.at(park_a, gi, pa)
     with np.errstate(invalid="ignore", divide="ignore"):
         sl = np.where(act_l + car_l > 0, act_l / (act_l + car_l), np.nan)
         sa = np.where(act_a + green_a + car_a + park_a > 0, (act_a + green_a) / (act_a + green_a + car_a + park_a), np.nan)
@@ -814,6 +1011,8 @@ ZONE_FUNCTIONS: dict[str, Callable[..., dict[str, dict[str, float]]]] = {
     "stop_plan": _zf_stop_plan,
     "heat_p90": _zf_heat_p90,
     "sensitive_flood": _zf_sensitive_flood,
+    "sensitive_noise": _zf_sensitive_noise,
+    "sensitive_air": _zf_sensitive_air,
 }
 """Zone-value functions of indicators that are not a plain per-home/per-cell mean."""
 
@@ -867,7 +1066,7 @@ def _zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...])
             vals = pd.to_numeric(seg[sp.seg_col], errors="coerce").to_numpy(dtype=float)
             lw = pd.to_numeric(seg["length_m"], errors="coerce").fillna(0).to_numpy(dtype=float)
             for z in ZONES:
-                out[(sp.key, z)] = _weighted(vals, lw, shapely.within(mid, zones.geom(z)))
+                out[(sp.key, z)] = _weighted(vals, lw, _within_zone(mid, zones.geom(z)))
             level[sp.key] = "segment"
         elif sp.key in fam.per_wijk.columns:
             pw = fam.per_wijk
@@ -915,7 +1114,8 @@ class ScreeningResult:
         the zone); existing residents: existing_residents, existing_before/after/change (mean
         over the same homes), residents_improved, residents_worsened, residents_65plus,
         residents_0_5 (of those improved or worsened, from each home's own wijk); new
-        residents: new_residents, new_meet_share, new_verdict (voldoet/deels/voldoet niet);
+        residents: new_residents, new_meet_share, new_verdict (voldoet/deels/voldoet niet),
+        new_classes (noise and air levels: new residents per exposure class, Dutch text);
         removed residents: removed_residents, removed_65plus, removed_0_5; norm_source.
     applied : dict
         What apply_plan did (manifest ``plan.effects``).
@@ -958,6 +1158,9 @@ FAMILY_NEEDS: dict[str, tuple[str, ...]] = {
     "accessibility": ("streets",),
     "heat": ("landcover",),
     "water": ("landcover",),
+    "traffic": ("streets",),
+    "noise": ("streets",),
+    "air": ("streets",),
 }
 """Themes every indicator of a family is built on (see :func:`indicator_status`)."""
 
@@ -975,6 +1178,8 @@ KEY_NEEDS: dict[str, tuple[str, ...]] = {
     "flood_prone_share": ("landcover", "water"),
     "residents_flood_prone_share": ("landcover", "water"),
     "sensitive_flood_n": ("landcover", "water", "pois"),
+    "destinations_above_who_lden": ("streets", "pois"),
+    "destinations_above_who_no2": ("streets", "pois"),
 }
 """Themes an indicator is built on besides its family's (a missing or partial one makes it 'onbekend')."""
 
@@ -984,9 +1189,31 @@ THEME_NL: dict[str, str] = {
 }
 
 BOOL_HOME_COLS: frozenset[str] = frozenset(
-    {"green_300m_05ha", "centre_lts12", "school_lts12", "wheelchair_reach_bus_stop", "walker_reach_park", "hot", "flood_prone"}
+    {"green_300m_05ha", "centre_lts12", "school_lts12", "wheelchair_reach_bus_stop", "walker_reach_park", "hot", "flood_prone",
+     "above_who_lden", "above_who_lnight", "above_who_no2", "above_who_pm25"}
 )
 """Per-home columns that are yes/no (1/0): a home is better or worse when its answer flips."""
+
+GATED_HOME_COLS: dict[str, tuple[str, str]] = {
+    "hot": ("heat", "heat_c"),
+    "above_who_lden": ("noise", "lden_db"),
+    "highly_annoyed_share": ("noise", "lden_db"),
+    "above_who_lnight": ("noise", "lnight_db"),
+    "highly_sleep_disturbed_share": ("noise", "lnight_db"),
+    "above_who_no2": ("air", "no2_ugm3"),
+    "above_who_pm25": ("air", "pm25_ugm3"),
+}
+"""Per-home columns derived from a level: a home only counts as better or worse on them when that
+level itself moved beyond its tolerance (a home at 52,9 -> 53,1 dB does not cross the guideline)."""
+
+HOME_NORMS: dict[str, tuple[str, str]] = {
+    "lden_db": ("noise", "who_road_lden_db"),
+    "lnight_db": ("noise", "who_road_lnight_db"),
+    "no2_ugm3": ("air", "who_no2_ugm3"),
+    "pm25_ugm3": ("air", "who_pm25_ugm3"),
+}
+"""Per-home levels judged against a guideline for new residents (value <= norm meets it; WHO 2018 road
+traffic noise, WHO 2021 air quality)."""
 
 SENSITIVE_CATEGORIES: frozenset[str] = frozenset(
     {"school", "kindergarten", "childcare", "care_home", "nursing_home", "hospital"}
@@ -1064,6 +1291,12 @@ def tolerance(unit: str, before: float = float("nan")) -> float:
         return float(s[by_unit[unit]].value)
     if unit == "aantal":
         return 0.5
+    if unit == "dB":
+        return float(s["delta_neutral_db"].value)
+    if unit == "µg/m³":
+        return float(s["delta_neutral_ugm3"].value)
+    if unit == "mvt/etmaal":
+        return float(s["delta_neutral_aadt_relative"].value) * abs(before) if np.isfinite(before) else float("nan")
     rel = float(s["delta_neutral_relative"].value) * abs(before) if np.isfinite(before) else 0.0
     return max(float(s["delta_neutral_absolute"].value), rel)
 
@@ -1132,9 +1365,45 @@ def _meets(col: str, v: np.ndarray, hib: bool | None) -> np.ndarray | None:
         good = (v >= 0.5) if hib else (v < 0.5)
     elif col == "canopy_walk":
         good = v >= float(load_norms("heat")["canopy_walk_target_share"].value) - 1e-12
+    elif col in HOME_NORMS:
+        fam, key = HOME_NORMS[col]
+        good = v <= float(load_norms(fam)[key].value) + 1e-12
     else:
         return None
     return np.where(ok, good.astype(float), np.nan)
+
+
+def exposure_classes(col: str, v: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
+    """Class index per home (-1 unknown) and Dutch class labels of a noise or air level (None for other columns).
+
+    Noise: the 5 dB classes of ``class_edges_lden_db`` / ``class_edges_lnight_db`` (as the GES);
+    air: the WHO 2021 / EU classes of ``no2_class_breaks_ugm3`` / ``pm25_class_breaks_ugm3``.
+    """
+    if col in ("lden_db", "lnight_db"):
+        e = [float(x) for x in load_norms("noise")[f"class_edges_{col.split('_')[0]}_db"].value]
+        labels = [f"< {fmt_number(e[0])} dB"] + [f"{fmt_number(e[i])}-{fmt_number(e[i + 1] - 1)} dB" for i in range(len(e) - 1)] + [f">= {fmt_number(e[-1])} dB"]
+        idx = np.searchsorted(np.asarray(e), np.floor(np.nan_to_num(v, nan=-1e9) + 1e-9), side="right")
+    elif col in ("no2_ugm3", "pm25_ugm3"):
+        a = load_norms("air")
+        e = [float(x) for x in a[f"{col.split('_')[0]}_class_breaks_ugm3"].value]
+        labels = [f"{lab} ({'≤' if i == 0 else '>'} {fmt_number(e[max(i - 1, 0)] if i else e[0])} µg/m³)" for i, lab in enumerate(list(a["class_labels"].value)[: len(e) + 1])]
+        idx = np.searchsorted(np.asarray(e), np.nan_to_num(v, nan=-1e9), side="left")
+    else:
+        return None
+    return np.where(np.isfinite(v), idx, -1), labels
+
+
+def _class_counts_nl(col: str, v: np.ndarray, res: np.ndarray, sel: np.ndarray) -> str:
+    """Residents of ``sel`` per exposure class of ``col``, in Dutch (``'55-59 dB: 46; 60-64 dB: 92 inwoners'``)."""
+    ec = exposure_classes(col, v)
+    if ec is None or not sel.any():
+        return ""
+    idx, labels = ec
+    parts = [f"{labels[k]}: {fmt_people(res[sel & (idx == k)].sum())}" for k in range(len(labels)) if res[sel & (idx == k)].sum() > 0]
+    unk = res[sel & (idx < 0)].sum()
+    if unk > 0:
+        parts.append(f"onbekend: {fmt_people(unk)}")
+    return "; ".join(parts) + " inwoners" if parts else ""
 
 
 def _home_tolerance(col: str) -> float:
@@ -1144,6 +1413,12 @@ def _home_tolerance(col: str) -> float:
         return float(load_norms("screening")["delta_neutral_c"].value)
     if col == "canopy_walk":
         return float(load_norms("screening")["delta_neutral_share"].value)
+    if col in ("lden_db", "lnight_db"):
+        return float(load_norms("screening")["delta_neutral_db"].value)
+    if col == "no2_ugm3":
+        return float(load_norms("screening")["delta_neutral_ugm3"].value)
+    if col == "pm25_ugm3":
+        return float(load_norms("screening")["delta_neutral_pm25_ugm3"].value)
     return 1e-9
 
 
@@ -1271,6 +1546,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
             ex_n = ex_up = ex_down = ex_change = ex_before = ex_after = float("nan")
             new_n = new_share = float("nan")
             r65 = r05 = float("nan")
+            new_classes = ""
             if per_home:
                 vb_h = np.where(exist_a, hb[np.maximum(pos, 0)] if len(hb) else np.nan, np.nan)
                 ok = ex_a[z] & np.isfinite(vb_h) & np.isfinite(ha)
@@ -1278,12 +1554,14 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 d = ha - vb_h
                 up = ok & (d > tol - 1e-12) if col in BOOL_HOME_COLS else ok & (d > tol)
                 down = ok & (d < -tol + 1e-12) if col in BOOL_HOME_COLS else ok & (d < -tol)
-                if col == "hot":
-                    # a home only moves in or out of the hottest places when its heat changes beyond the tolerance
-                    cb, ca = _home_values(before, "heat", "heat_c"), _home_values(after, "heat", "heat_c")
+                if col in GATED_HOME_COLS:
+                    # a home only moves in or out of the hottest places (or across a guideline) when
+                    # the level it is derived from changes beyond that level's tolerance
+                    gfam, gcol = GATED_HOME_COLS[col]
+                    cb, ca = _home_values(before, gfam, gcol), _home_values(after, gfam, gcol)
                     if cb is not None and ca is not None:
                         dc = ca - np.where(exist_a, cb[np.maximum(pos, 0)] if len(cb) else np.nan, np.nan)
-                        moved = np.abs(np.nan_to_num(dc)) > _home_tolerance("heat_c")
+                        moved = np.abs(np.nan_to_num(dc)) > _home_tolerance(gcol)
                         up, down = up & moved, down & moved
                 if sp.higher_is_better is False:
                     up, down = down, up
@@ -1299,6 +1577,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                 r65, r05 = _age_counts(after.homes, up | down, shares_b)  # existing residents: their wijk's make-up before the plan
                 newm = hmask[z] & ~exist_a
                 new_n = float(res[newm].sum())
+                new_classes = _class_counts_nl(col, ha, res, newm) if new_n > 0 else ""
                 mt = _meets(col, ha, sp.higher_is_better)
                 if mt is not None and new_n > 0:
                     kn = newm & np.isfinite(mt)
@@ -1316,7 +1595,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
             nv = _verdict_new(new_share, new_n)
             if zstatus != "berekend":
                 b = a = ex_change = ex_before = ex_after = new_share = ex_up = ex_down = float("nan")
-                ev, nv = "na", ""
+                ev, nv, new_classes = "na", "", ""
             lt = light(ev, nv, zstatus)
             zres = float(res[hmask[z]].sum())
             rows.append(
@@ -1349,6 +1628,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                     "new_residents": new_n,
                     "new_meet_share": new_share,
                     "new_verdict": nv,
+                    "new_classes": new_classes,
                     "removed_residents": removed[z][0],
                     "removed_65plus": removed[z][1],
                     "removed_0_5": removed[z][2],
@@ -1426,7 +1706,8 @@ def screen(
     if local:
         after = compute_after_local(before, after_area, plan)
     else:
-        after = compute_situation(after_area, tuple(before.families) or families, homes=homes_after_plan(before, after_area, plan))
+        after = compute_situation(after_area, tuple(before.families) or families, homes=homes_after_plan(before, after_area, plan),
+                                  ctx=PlanContext(area, plan, before, local=False))
     sec["after"] = time.perf_counter() - t
     t = time.perf_counter()
     zones = make_zones(after_area, plan, buffer_m)
