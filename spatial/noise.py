@@ -898,6 +898,60 @@ def judge(levels: pd.DataFrame, params: NoiseParams | None = None) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------------------------
+# official maps
+# --------------------------------------------------------------------------------------------
+
+
+def sample_official_map(path: str | Path, xy: np.ndarray, crs: Any, what: str = "Officiële geluidskaart") -> np.ndarray:
+    """Band 1 of an official noise map (e.g. the Flemish strategic noise map, Lden in dB) at ``xy``.
+
+    The raster may be in any CRS (points are transformed to it). NaN outside the raster or on
+    nodata. Raises :class:`NoiseError` (Dutch) when the file is missing or unreadable, has no CRS,
+    does not overlap, or holds values that are not levels in dB (< 0 or > 130).
+    """
+    import rasterio
+    from pyproj import CRS as ProjCRS
+    from pyproj import Transformer
+
+    pth = Path(path)
+    if not pth.is_file():
+        raise NoiseError(f"{what}: bestand {pth} niet gevonden.")
+    try:
+        src = rasterio.open(pth)
+    except Exception as exc:  # rasterio raises several error types; all mean "not a raster"
+        raise NoiseError(f"{what}: {pth} is geen leesbaar raster ({exc}).") from exc
+    out = np.full(len(xy), np.nan)
+    with src:
+        if src.crs is None:
+            raise NoiseError(f"{what}: {pth} heeft geen coördinatenstelsel (CRS); ken er een toe (bv. EPSG:31370) en probeer opnieuw.")
+        x, y = xy[:, 0], xy[:, 1]
+        if ProjCRS(src.crs) != ProjCRS(crs):
+            x, y = Transformer.from_crs(ProjCRS(crs), ProjCRS(src.crs), always_xy=True).transform(x, y)
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        col_f, row_f = ~src.transform * (x, y)
+        col, row = np.floor(col_f).astype(np.int64), np.floor(row_f).astype(np.int64)
+        inside = np.isfinite(col_f) & np.isfinite(row_f) & (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
+        if inside.any():
+            from rasterio.windows import Window
+
+            r0, r1 = row[inside].min(), row[inside].max() + 1
+            c0, c1 = col[inside].min(), col[inside].max() + 1
+            data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                data[data == src.nodata] = np.nan
+            out[inside] = data[row[inside] - r0, col[inside] - c0]
+        if not np.isfinite(out).any():
+            raise NoiseError(
+                f"{what}: {pth} overlapt niet met het studiegebied (geen enkele woning valt binnen het raster met een waarde; "
+                f"raster-CRS {src.crs}). Controleer het bestand en zijn coördinatenstelsel."
+            )
+        lo, hi = np.nanmin(out), np.nanmax(out)
+        if lo < 0 or hi > 130:
+            raise NoiseError(f"{what}: {pth} bevat waarden van {lo:.3g} tot {hi:.3g}; een geluidskaart geeft niveaus in dB (0-130).")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # the layer
 # --------------------------------------------------------------------------------------------
 
@@ -996,6 +1050,19 @@ def _levels_at_buildings(rows: np.ndarray, area: StudyArea, lines: list[LineEmis
     return best.reindex(np.arange(len(rows)))
 
 
+def _add_official(res: pd.DataFrame, area: StudyArea, official_lden: Any, official_lnight: Any, notes: list[str]) -> None:
+    """Sample official Lden/Lnight maps at the facade points into ``*_official_db`` columns (in place)."""
+    for path, col in ((official_lden, "lden_official_db"), (official_lnight, "lnight_official_db")):
+        if path is not None:
+            fxy = res[["facade_x", "facade_y"]].to_numpy(dtype=float)
+            ok = np.isfinite(fxy).all(axis=1)
+            vals = np.full(len(res), np.nan)
+            vals[ok] = sample_official_map(path, fxy[ok], area.crs)
+            res[col] = vals
+            notes.append(f"Basislijn {col.split('_')[0].capitalize()} uit de officiële kaart {Path(path).name} "
+                         f"({int(np.isfinite(vals).sum())} van {len(vals)} woningen binnen de kaart); het model levert de verandering door een plan.")
+
+
 def noise_exposure(
     area: StudyArea,
     traffic: gpd.GeoDataFrame | None = None,
@@ -1006,6 +1073,8 @@ def noise_exposure(
     traffic_params: TrafficParams | None = None,
     recompute_within: shapely.Geometry | None = None,
     previous: NoiseResult | None = None,
+    official_lden: str | Path | None = None,
+    official_lnight: str | Path | None = None,
 ) -> NoiseResult:
     """Lden and Lnight at every home and sensitive destination, per wijk, and as a grid.
 
@@ -1026,6 +1095,10 @@ def noise_exposure(
         Local recompute after a plan: only homes and destinations within ``max_distance_m`` of
         ``recompute_within`` are computed; the others keep their values from ``previous``
         (matched by building id / position). The grid is then not recomputed.
+    official_lden, official_lnight : path, optional
+        Official noise maps (GeoTIFF, any CRS), sampled at the most exposed facade of every home
+        into ``lden_official_db`` / ``lnight_official_db``; :func:`plan_noise` adds the model's
+        change to them. The notes say which map was used.
     """
     p = _params(params)
     lines, traffic, notes = _sources(area, traffic, railways, p, traffic_params)
@@ -1081,6 +1154,7 @@ def noise_exposure(
         if est[pt_only].any():
             notes.append(f"{int(est[pt_only].sum())} woningen zonder gebouwgegevens: geluid berekend op het geschatte adrespunt, niet op een gevel.")
     res = res.replace(-np.inf, np.nan)
+    _add_official(res, area, official_lden, official_lnight, notes)
     jd = judge(res, p)
     homes_out = gpd.GeoDataFrame(pd.concat([homes.reset_index(drop=True), res, jd], axis=1), geometry="geometry", crs=homes.crs)
     n_none = int((~np.isfinite(res["lden_db"].to_numpy())).sum())
@@ -1253,6 +1327,8 @@ def plan_noise(
     params: NoiseParams | None = None,
     traffic_params: TrafficParams | None = None,
     counts: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    official_lden: str | Path | None = None,
+    official_lnight: str | Path | None = None,
 ) -> tuple[NoiseResult, NoiseResult, pd.DataFrame]:
     """Noise before and after a plan, recomputed only around what the plan changes.
 
@@ -1265,13 +1341,14 @@ def plan_noise(
     (before_result, after_result, change)
         ``change``: one row per home of ``after`` with ``lden_before_db``, ``lden_after_db``,
         ``lden_change_db`` (and the same for Lnight), ``residents``, ``new_home`` (not in
-        ``before``), ``building_id``, ``wijk_code``.
+        ``before``), ``building_id``, ``wijk_code``; with official maps also
+        ``lden_official_before_db`` / ``lden_official_after_db`` (official level + model change).
     """
     p = _params(params)
     tp = traffic_params or TrafficParams.from_norms()
     bt = before_result.traffic if before_result is not None and before_result.traffic is not None else traffic_per_segment(before, tp, counts)
     if before_result is None:
-        before_result = noise_exposure(before, bt, p, with_grid=False, traffic_params=tp)
+        before_result = noise_exposure(before, bt, p, with_grid=False, traffic_params=tp, official_lden=official_lden, official_lnight=official_lnight)
     at = plan_traffic(before, after, sites, tp, before_traffic=bt)
     ch = at["traffic_source"].to_numpy() == "plan"
     ch |= ~np.isfinite(at["aadt_before"].to_numpy(dtype=float)) & (at["aadt"].to_numpy(dtype=float) > 0)
@@ -1303,6 +1380,11 @@ def plan_noise(
         change[f"{c}_before_db"] = b
         change[f"{c}_after_db"] = a
         change[f"{c}_change_db"] = a - b
+        off = f"{c}_official_db"
+        if off in hb.columns:
+            ob = np.where(pos >= 0, hb[off].to_numpy(dtype=float)[np.maximum(pos, 0)], np.nan)
+            change[f"{c}_official_before_db"] = ob
+            change[f"{c}_official_after_db"] = ob + (a - b)
     return before_result, after_result, change
 
 

@@ -192,3 +192,35 @@ def test_family_result_view():
     f = r.as_family_result()
     assert f.family == "noise" and "lden_db" in f.homes.columns and "lden_db" in f.cells
     assert "length_m" in f.segments.columns and len(f.layers["destinations"]) == 1
+
+
+def _official(tmp_path, value: float, crs: str = "EPSG:3857", shift: float = 0.0):
+    import rasterio
+    from pyproj import Transformer
+    from rasterio.transform import from_bounds
+
+    tr = Transformer.from_crs(CRS, crs, always_xy=True)
+    x0, y0 = tr.transform(-100 + shift, -100)
+    x1, y1 = tr.transform(500 + shift, 300)
+    path = tmp_path / f"official_{value}_{shift}.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32", crs=crs,
+                       transform=from_bounds(x0, y0, x1, y1, 20, 20), nodata=-1) as dst:
+        dst.write(np.full((1, 20, 20), value, dtype="float32"))
+    return path
+
+
+def test_official_map_baseline_in_other_crs_and_bad_maps(tmp_path):
+    from gezondestad.spatial.noise import NoiseError, plan_noise
+
+    a = _area("50")
+    good = _official(tmp_path, 61.0)
+    b = a.copy()
+    b.themes["streets"].loc[b.streets["highway"] == "primary", "maxspeed"] = "70"
+    before, after, ch = plan_noise(a, b, official_lden=good)
+    assert np.allclose(before.homes["lden_official_db"], 61.0)
+    np.testing.assert_allclose(ch["lden_official_after_db"], 61.0 + ch["lden_change_db"])
+    assert any("officiële kaart" in n for n in before.notes)
+    with pytest.raises(NoiseError, match="overlapt niet"):
+        noise_exposure(a, with_grid=False, official_lden=_official(tmp_path, 60.0, shift=50_000))
+    with pytest.raises(NoiseError, match="dB"):
+        noise_exposure(a, with_grid=False, official_lden=_official(tmp_path, 500.0))

@@ -67,6 +67,8 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
                    help="output GeoTIFF (default noise.tif); OUT_homes.gpkg (layers homes, destinations) and OUT.csv are written next to it")
     p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id, or a GeoPackage of count lines) overriding the class defaults")
     p.add_argument("--no-grid", action="store_true", help="skip the grid map (homes and destinations only)")
+    p.add_argument("--official-lden", type=Path, help="official Lden map (GeoTIFF, any CRS, e.g. the Flemish strategic noise map) sampled at every home as baseline")
+    p.add_argument("--official-lnight", type=Path, help="official Lnight map (GeoTIFF, any CRS) sampled at every home as baseline")
     p.add_argument("--max-distance-m", type=float, help="search radius around each receiver (default data/norms/noise.toml)")
 
 
@@ -92,7 +94,8 @@ def _run_noise(args: argparse.Namespace) -> int:
         bar.update(1)
         bar.set_description("noise model")
         over = {} if args.max_distance_m is None else {"max_distance_m": args.max_distance_m}
-        res = noise_exposure(area, traffic, NoiseParams.from_norms(**over), with_grid=not args.no_grid)
+        res = noise_exposure(area, traffic, NoiseParams.from_norms(**over), with_grid=not args.no_grid,
+                             official_lden=args.official_lden, official_lnight=args.official_lnight)
         bar.update(1)
         bar.set_description("writing")
         per = res.per_wijk
