@@ -40,20 +40,28 @@ from gezondestad.model.landcover import LANDCOVER_CLASSES
 from gezondestad.model.norms import load_norms, load_table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
+from gezondestad.spatial.blocks import (
+    KernelBank,
+    ZonePercentile,
+    blocked_convolve_normalized,
+    ZoneStats,
+    convolution_tol,
+    convolve_spectrum,
+    fft_shape,
+    iter_blocks,
+    iter_strips,
+    spectrum,
+    zone_block,
+    zone_shapes,
+)
 from gezondestad.spatial.raster import (
     RasterError,
     check_landcover,
-    convolve,
-    convolve_normalized,
     disk_kernel,
     exponential_kernel,
     gaussian_kernel,
     read_aligned,
     sample_at_points,
-    zonal_count,
-    zonal_mean,
-    zonal_percentile,
-    zone_raster,
 )
 from scipy import ndimage
 
@@ -186,10 +194,11 @@ class HeatResult:
         }
 
 
-def class_lookup(
-    lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], what: str
-) -> dict[str, np.ndarray]:
-    """Per-cell arrays of ``columns`` looked up by land-cover class.
+def class_luts(lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """Lookup tables (256 values, NaN for absent codes) of ``columns`` by land-cover class.
+
+    ``lut[lc.classes]`` gives the per-cell values; used block by block to avoid full-raster
+    float64 copies of every coefficient.
 
     Raises
     ------
@@ -201,7 +210,7 @@ def class_lookup(
     missing_cols = [c for c in columns if c not in table.columns]
     if missing_cols:
         raise RasterError(f"The {what} table lacks column(s) {missing_cols}.")
-    present = np.unique(lc.classes)
+    present = np.flatnonzero(np.bincount(np.asarray(lc.classes, dtype=np.uint8).ravel(), minlength=256))
     present = present[present != 0]
     t = table.copy()
     t["lucode"] = pd.to_numeric(t["lucode"], errors="coerce")
@@ -225,17 +234,25 @@ def class_lookup(
         for code, v in pd.to_numeric(t[c], errors="coerce").items():
             if 0 <= int(code) < 256:
                 lut[int(code)] = float(v)
-        out[c] = lut[lc.classes]
+        out[c] = lut
     return out
 
 
-def _et0_array(et0: float | np.ndarray | str | None, lc: LandCover, p: HeatParams) -> np.ndarray:
+def class_lookup(
+    lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], what: str
+) -> dict[str, np.ndarray]:
+    """Per-cell arrays of ``columns`` looked up by land-cover class (see :func:`class_luts`)."""
+    return {c: lut[lc.classes] for c, lut in class_luts(lc, table, columns, what).items()}
+
+
+def _et0_source(et0: float | np.ndarray | str | None, lc: LandCover, p: HeatParams) -> float | np.ndarray:
+    """ET0 (mm/day) as a constant or an array on the land-cover grid."""
     if et0 is None:
         et0 = p.et0_mm
     if isinstance(et0, (int, float, np.floating)):
         if not float(et0) > 0:
             raise HeatInputError(f"ET0 must be > 0 mm, got {et0}.")
-        return np.full(lc.shape, float(et0))
+        return float(et0)
     if isinstance(et0, np.ndarray):
         if et0.shape != lc.shape:
             raise HeatInputError(f"The ET0 array has shape {et0.shape}; the land cover has {lc.shape}. Align it first.")
@@ -252,84 +269,201 @@ def _mixing_kernel(p: HeatParams, res: float) -> np.ndarray:
     raise HeatInputError(f"air_mixing_kernel must be 'exponential' or 'gaussian', got '{p.air_mixing_kernel}'.")
 
 
-def heat_maps(lc: LandCover, params: HeatParams | None = None, et0: float | np.ndarray | str | None = None) -> dict[str, np.ndarray]:
-    """The per-cell InVEST Urban Cooling rasters (see module docstring for the equations).
-
-    Returns
-    -------
-    dict with ``eti``, ``cc``, ``green`` (park cells g_j), ``cc_park``, ``green_area_ha``,
-    ``park_cooled``, ``hm``, ``t_air_nomix``, ``t_air`` (NaN outside the study area).
-    """
-    p = params or HeatParams.from_norms()
-    valid = check_landcover(lc)
-    res = float(lc.resolution_m)
+def _check_heat_params(p: HeatParams) -> None:
     if p.uhi_max_c <= 0:
         raise HeatInputError(f"uhi_max_c must be > 0 degC (the city is warmer than its rural reference), got {p.uhi_max_c}.")
     if p.green_area_cooling_distance_m < 0 or p.t_air_average_radius_m < 0:
         raise HeatInputError("green_area_cooling_distance_m and t_air_average_radius_m must be >= 0.")
-    coef = class_lookup(lc, p.biophysical, HEAT_COLUMNS if p.cc_method == "factors" else ("kc", "green_area", "building_intensity"), "biophysical")
-
-    # 1-2: cooling capacity
-    if p.cc_method == "factors":
-        et0_arr = _et0_array(et0, lc, p)
-        et_ok = valid & np.isfinite(et0_arr)
-        if not et_ok.any():
-            raise HeatInputError("ET0 has no data inside the study area.")
-        et_max = float(np.nanmax(et0_arr[et_ok]))
-        if et_max <= 0:
-            raise HeatInputError(f"The largest ET0 in the study area is {et_max}; ET0 must be > 0.")
-        eti = coef["kc"] * et0_arr / et_max
-        wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
-        if wsum <= 0:
-            raise HeatInputError("The CC weights must sum to more than 0.")
-        cc = (p.cc_weight_shade * coef["shade"] + p.cc_weight_albedo * coef["albedo"] + p.cc_weight_eti * eti) / wsum
-    elif p.cc_method == "intensity":
-        eti = np.full(lc.shape, np.nan)
-        cc = 1.0 - coef["building_intensity"]
-    else:
+    if p.cc_method not in ("factors", "intensity"):
         raise HeatInputError(f"cc_method must be 'factors' or 'intensity', got '{p.cc_method}'.")
-    valid &= np.isfinite(cc)
-    cc = np.where(valid, cc, np.nan)
+    if p.cc_method == "factors" and p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti <= 0:
+        raise HeatInputError("The CC weights must sum to more than 0.")
 
-    # 3: green (park) cells; contiguous patches >= green_patch_min_ha when asked
-    green = valid & (coef["green_area"] > 0)
+
+def _et_max(et0: float | np.ndarray, valid: np.ndarray) -> float:
+    """Largest ET0 over the valid cells (ETmax of the ETI), strip by strip."""
+    if not isinstance(et0, np.ndarray):
+        return float(et0)
+    et_max = -np.inf
+    for s in iter_strips(valid.shape):
+        e = et0[s.core][valid[s.core] & np.isfinite(et0[s.core])]
+        if e.size:
+            et_max = max(et_max, float(e.max()))
+    if not np.isfinite(et_max):
+        raise HeatInputError("ET0 has no data inside the study area.")
+    if et_max <= 0:
+        raise HeatInputError(f"The largest ET0 in the study area is {et_max}; ET0 must be > 0.")
+    return et_max
+
+
+def _cc_pass(lc: LandCover, p: HeatParams, et0: float | np.ndarray | str | None, out: dict[str, np.ndarray], extras: bool) -> np.ndarray:
+    """Steps 1-2 strip by strip: fills ``out['cc']`` (and ``eti``), returns the valid mask; ``out['green']`` = green cells."""
+    valid = lc.classes != 0
+    cols = HEAT_COLUMNS if p.cc_method == "factors" else ("kc", "green_area", "building_intensity")
+    lut = class_luts(lc, p.biophysical, cols, "biophysical")
+    green = out["green"]
+    if p.cc_method == "factors":
+        et0_src = _et0_source(et0, lc, p)
+        et_max = _et_max(et0_src, valid)
+        wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
+    for s in iter_strips(lc.shape):
+        cls = lc.classes[s.core]
+        v = valid[s.core]
+        if p.cc_method == "factors":
+            e = et0_src[s.core] if isinstance(et0_src, np.ndarray) else et0_src
+            eti = lut["kc"][cls] * e / et_max
+            cc = (p.cc_weight_shade * lut["shade"][cls] + p.cc_weight_albedo * lut["albedo"][cls] + p.cc_weight_eti * eti) / wsum
+        else:
+            eti = np.full(cls.shape, np.nan)
+            cc = 1.0 - lut["building_intensity"][cls]
+        v &= np.isfinite(cc)
+        out["cc"][s.core] = np.where(v, cc, np.nan)
+        if extras:
+            out["eti"][s.core] = np.where(v, eti, np.nan)
+        green[s.core] = v & (lut["green_area"][cls] > 0)
+    return valid
+
+
+def _patch_rule(green: np.ndarray, p: HeatParams, res: float) -> None:
+    """Keep only green cells in contiguous patches >= ``green_patch_min_ha`` (in place)."""
     if p.green_patch_min_ha > 0 and green.any():
         labels, n = ndimage.label(green, structure=np.ones((3, 3), dtype=bool))
         sizes_ha = np.bincount(labels.ravel(), minlength=n + 1) * res * res / 1e4
         big = sizes_ha >= p.green_patch_min_ha - 1e-9
         big[0] = False
-        green = big[labels]
+        green[:] = big[labels]
+        del labels
+
+
+def _max_abs(arr: np.ndarray, mask: np.ndarray) -> float:
+    m = 0.0
+    for s in iter_strips(arr.shape):
+        a = arr[s.core][mask[s.core]]
+        if a.size:
+            m = max(m, float(np.nanmax(np.abs(a.astype(np.float64)))))
+    return m
+
+
+def _park_pass(lc: LandCover, p: HeatParams, valid: np.ndarray, out: dict[str, np.ndarray], extras: bool, block_cells: int | None) -> None:
+    """Steps 3-4 block by block (halo = 5 d_cool): ``cc_park``, ``green_area_ha``, ``park_cooled``, ``hm``."""
+    res = float(lc.resolution_m)
     d_px = int(np.round(p.green_area_cooling_distance_m / res))
-    cc_green = np.where(green, cc, 0.0)
-    cc_park = convolve_normalized(cc_green, valid, exponential_kernel(d_px, 5 * d_px))
-    disk = disk_kernel(d_px)
-    # GA_i: green cells within d_cool, edge-corrected like pygeoprocessing.convolve_2d(ignore_nodata_and_edges)
-    n_green = convolve(green.astype(float), disk)
-    n_valid = convolve(valid.astype(float), disk)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ga_cells = np.where(n_valid > 1e-9, n_green / n_valid * disk.sum(), 0.0)
-    green_area_ha = np.where(valid, ga_cells * res * res / 1e4, np.nan)
+    kexp, disk = exponential_kernel(d_px, 5 * d_px), disk_kernel(d_px)
+    bank = KernelBank(exp=kexp, disk=disk)
+    green, cc = out["green"], out["cc"]
+    any_valid, any_green = bool(valid.any()), bool(green.any())
+    tol_num = convolution_tol(_max_abs(cc, green), kexp)
+    tol_den = convolution_tol(float(any_valid), kexp)
+    tol_nv = convolution_tol(float(any_valid), disk)
+    tol_ng = convolution_tol(float(any_green), disk)
+    disk_sum = float(disk.sum())
+    for blk in iter_blocks(lc.shape, bank.radius(), block_cells):
+        shape = fft_shape(blk.window_shape)
+        v = blk.window(valid, False)
+        g = blk.window(green, False)
+        spec = spectrum(v.astype(np.float64), shape)
+        den = convolve_spectrum(spec, bank, "exp", shape, blk, tol_den)
+        n_valid = convolve_spectrum(spec, bank, "disk", shape, blk, tol_nv)
+        spec = spectrum(np.where(g, blk.window(cc, np.nan, np.float64), 0.0), shape)
+        num = convolve_spectrum(spec, bank, "exp", shape, blk, tol_num)
+        spec = spectrum(g.astype(np.float64), shape)
+        n_green = convolve_spectrum(spec, bank, "disk", shape, blk, tol_ng)
+        del spec, g
+        vi = v[blk.inner]
+        ci = cc[blk.core].astype(np.float64)
+        cc_park = np.full(num.shape, np.nan)
+        ok = den > 1e-12
+        cc_park[ok] = num[ok] / den[ok]
+        # GA_i: green cells within d_cool, edge-corrected like pygeoprocessing.convolve_2d(ignore_nodata_and_edges)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ga_cells = np.where(n_valid > 1e-9, n_green / n_valid * disk_sum, 0.0)
+        ga_ha = np.where(vi, ga_cells * res * res / 1e4, np.nan)
+        with np.errstate(invalid="ignore"):
+            cooled = vi & (ga_ha >= p.green_area_min_ha - 1e-9) & (cc_park > ci)
+        out["green_area_ha"][blk.core] = ga_ha
+        out["park_cooled"][blk.core] = cooled
+        out["hm"][blk.core] = np.where(vi, np.where(cooled, cc_park, ci), np.nan)
+        if extras:
+            out["cc_park"][blk.core] = np.where(vi, cc_park, np.nan)
 
-    # 4: heat mitigation
-    park_cooled = valid & (green_area_ha >= p.green_area_min_ha - 1e-9) & (cc_park > cc)
-    hm = np.where(park_cooled, cc_park, cc)
-    hm = np.where(valid, hm, np.nan)
 
-    # 5: air temperature
-    t_nomix = p.t_ref_c + (1.0 - hm) * p.uhi_max_c
-    t_air = convolve_normalized(np.where(valid, t_nomix, 0.0), valid, _mixing_kernel(p, res))
-    t_air = np.where(valid, t_air, np.nan)
-    return {
-        "eti": np.where(valid, eti, np.nan),
-        "cc": cc,
-        "green": green,
-        "cc_park": np.where(valid, cc_park, np.nan),
-        "green_area_ha": green_area_ha,
-        "park_cooled": park_cooled,
-        "hm": hm,
-        "t_air_nomix": np.where(valid, t_nomix, np.nan),
-        "t_air": t_air,
-    }
+def _air_pass(lc: LandCover, p: HeatParams, valid: np.ndarray, out: dict[str, np.ndarray], block_cells: int | None) -> None:
+    """Step 5 block by block (halo = mixing-kernel radius): ``t_air_nomix`` and ``t_air``."""
+    kmix = _mixing_kernel(p, float(lc.resolution_m))
+    bank = KernelBank(mix=kmix)
+    hm = out["hm"]
+    for s in iter_strips(lc.shape):
+        out["t_air_nomix"][s.core] = p.t_ref_c + (1.0 - hm[s.core].astype(np.float64)) * p.uhi_max_c
+    hmin, hmax = np.inf, -np.inf
+    for s in iter_strips(lc.shape):
+        h = hm[s.core][valid[s.core]]
+        if h.size:
+            hmin, hmax = min(hmin, float(np.nanmin(h))), max(hmax, float(np.nanmax(h)))
+    tmax = max(abs(p.t_ref_c + (1.0 - hmin) * p.uhi_max_c), abs(p.t_ref_c + (1.0 - hmax) * p.uhi_max_c)) if hmin <= hmax else 0.0
+    tol_num = convolution_tol(tmax, kmix)
+    tol_den = convolution_tol(float(valid.any()), kmix)
+    for blk in iter_blocks(lc.shape, bank.radius(), block_cells):
+        shape = fft_shape(blk.window_shape)
+        v = blk.window(valid, False)
+        h = blk.window(hm, np.nan, np.float64)
+        t = np.where(v, p.t_ref_c + (1.0 - h) * p.uhi_max_c, 0.0)
+        del h
+        num = convolve_spectrum(spectrum(t, shape), bank, "mix", shape, blk, tol_num)
+        den = convolve_spectrum(spectrum(v.astype(np.float64), shape), bank, "mix", shape, blk, tol_den)
+        t_air = np.full(num.shape, np.nan)
+        ok = (den > 1e-12) & v[blk.inner]
+        t_air[ok] = num[ok] / den[ok]
+        out["t_air"][blk.core] = t_air
+
+
+def heat_maps(
+    lc: LandCover,
+    params: HeatParams | None = None,
+    et0: float | np.ndarray | str | None = None,
+    *,
+    dtype: np.dtype | type = np.float64,
+    block_cells: int | None = None,
+    extras: bool = True,
+) -> dict[str, np.ndarray]:
+    """The per-cell InVEST Urban Cooling rasters (see module docstring for the equations).
+
+    Computed in blocks (:mod:`gezondestad.spatial.blocks`): per-cell steps strip by strip, the
+    park-cooling convolutions with a halo of 5 d_cool, the air mixing with a halo of the mixing
+    kernel's radius; the result equals the whole-raster computation (FFT round-off aside) and
+    peak memory beyond the output rasters is bounded by one block.
+
+    Parameters
+    ----------
+    lc : LandCover
+    params : HeatParams, optional
+    et0 : float, ndarray or path, optional
+    dtype : numpy dtype
+        Of the float output rasters: float64 (default) or float32 (what :func:`heat_layer` keeps:
+        CC, HM, GA and the indices are 0-1 or hectares, T_air within 4e-6 degC).
+    block_cells : int, optional
+        Largest block core side in cells (default: window of 2,048 cells minus the halo).
+    extras : bool
+        Also return ``eti`` and ``cc_park``.
+
+    Returns
+    -------
+    dict with ``cc``, ``green`` (park cells g_j), ``green_area_ha``, ``park_cooled``, ``hm``,
+    ``t_air_nomix``, ``t_air`` (NaN outside the study area), and ``eti``, ``cc_park`` when
+    ``extras``.
+    """
+    p = params or HeatParams.from_norms()
+    check_landcover(lc)
+    _check_heat_params(p)
+    shape = lc.shape
+    names = ["cc", "green_area_ha", "hm", "t_air_nomix", "t_air"] + (["eti", "cc_park"] if extras else [])
+    out: dict[str, np.ndarray] = {k: np.full(shape, np.nan, dtype=dtype) for k in names}
+    out["green"] = np.zeros(shape, dtype=bool)
+    out["park_cooled"] = np.zeros(shape, dtype=bool)
+    valid = _cc_pass(lc, p, et0, out, extras)
+    _patch_rule(out["green"], p, float(lc.resolution_m))
+    _park_pass(lc, p, valid, out, extras, block_cells)
+    _air_pass(lc, p, valid, out, block_cells)
+    return out
 
 
 def heat_layer(
@@ -340,6 +474,7 @@ def heat_layer(
     et0: float | np.ndarray | str | None = None,
     *,
     progress: Progress | None = None,
+    block_cells: int | None = None,
 ) -> HeatResult:
     """Heat-island layer per cell and per wijk (InVEST Urban Cooling; see module docstring).
 
@@ -360,6 +495,8 @@ def heat_layer(
         raster file (reprojected/resampled onto the grid). Default: ``et0_mm`` of the norms.
     progress : Progress, optional
         Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`).
+    block_cells : int, optional
+        Largest block core side in cells (:func:`heat_maps`); the rasters of the result are float32.
 
     Returns
     -------
@@ -370,35 +507,51 @@ def heat_layer(
         raise HeatInputError("heat_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
     if "wijk_code" not in wijken.columns:
         raise HeatInputError("The wijken layer needs a 'wijk_code' column.")
-    steps = Steps(progress, {"model": "hittemodel (InVEST Urban Cooling)", "aggregate": "per wijk samenvatten"})
-    m = heat_maps(landcover, p, et0)
-    steps.done("model")
-    valid = np.isfinite(m["hm"])
-    heat_index = np.where(valid, (m["t_air"] - p.t_ref_c) / p.uhi_max_c, np.nan)
     breaks = np.asarray(p.heat_class_breaks, dtype=float)
     if breaks.size == 0 or np.any(np.diff(breaks) <= 0):
         raise HeatInputError(f"heat_class_breaks must be increasing, got {list(breaks)}.")
-    heat_class = np.where(valid, np.digitize(np.nan_to_num(heat_index), breaks) + 1, 0).astype(np.uint8)
-    hot = valid & (heat_index >= breaks[-1])
-
-    zones = zone_raster(wijken, landcover)
+    shapes = zone_shapes(wijken, landcover)
+    steps = Steps(progress, {"model": "hittemodel (InVEST Urban Cooling)", "aggregate": "per wijk samenvatten"})
+    m = heat_maps(landcover, p, et0, dtype=np.float32, block_cells=block_cells, extras=False)
+    steps.done("model")
     n = len(wijken)
+    heat_index = np.full(landcover.shape, np.nan, dtype=np.float32)
+    heat_class = np.zeros(landcover.shape, dtype=np.uint8)
+    hot = np.zeros(landcover.shape, dtype=bool)
+    st, pct = ZoneStats(n), ZonePercentile(n)
+    for s in iter_strips(landcover.shape):
+        t_air = m["t_air"][s.core].astype(np.float64)
+        v = np.isfinite(m["hm"][s.core])
+        hi = np.where(v, (t_air - p.t_ref_c) / p.uhi_max_c, np.nan)
+        heat_index[s.core] = hi
+        heat_class[s.core] = np.where(v, np.digitize(np.nan_to_num(hi), breaks) + 1, 0)
+        with np.errstate(invalid="ignore"):
+            hot[s.core] = h = v & (hi >= breaks[-1])
+        z = zone_block(shapes, landcover, s)
+        st.count("cells", z, v)
+        st.count("hot", z, h)
+        st.add("heat_index", z, hi)
+        st.add("t_air", z, t_air)
+        st.add("cc", z, m["cc"][s.core])
+        st.add("hm", z, m["hm"][s.core])
+        pct.add(z, heat_index[s.core])
     per = pd.DataFrame(
         {
             "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
             "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
         }
     )
-    per["cells"] = zonal_count(valid, zones, n)
-    per["heat_index_mean"] = zonal_mean(heat_index, zones, n)
-    per["heat_index_p90"] = zonal_percentile(heat_index, zones, n, 90.0)
-    per["t_air_mean"] = zonal_mean(m["t_air"], zones, n)
+    per["cells"] = st.n_cells("cells")
+    per["heat_index_mean"] = st.mean("heat_index")
+    per["heat_index_p90"] = pct.percentile(90.0)
+    del pct
+    per["t_air_mean"] = st.mean("t_air")
     per["t_anomaly_mean"] = per["t_air_mean"] - p.t_ref_c
-    per["cc_mean"] = zonal_mean(m["cc"], zones, n)
-    per["hm_mean"] = zonal_mean(m["hm"], zones, n)
+    per["cc_mean"] = st.mean("cc")
+    per["hm_mean"] = st.mean("hm")
     with np.errstate(invalid="ignore", divide="ignore"):
-        per["area_hot_share"] = np.where(per["cells"] > 0, zonal_count(hot, zones, n) / per["cells"].clip(lower=1), np.nan)
-    _residents_columns(per, wijken, homes, hot.astype(float), valid, landcover, "hot")
+        per["area_hot_share"] = np.where(per["cells"] > 0, st.n_cells("hot") / per["cells"].clip(lower=1), np.nan)
+    _residents_columns(per, wijken, homes, hot, np.isfinite(m["hm"]), landcover, "hot")
     steps.done("aggregate")
     return HeatResult(
         landcover=landcover,
@@ -413,7 +566,6 @@ def heat_layer(
         per_wijk=per,
         params=p,
     )
-
 
 def canopy_walk_share(landcover: LandCover, radius_m: float | None = None) -> np.ndarray:
     """Tree-canopy share within ``radius_m`` of every cell (the "30" of the 3-30-300 rule).
@@ -436,7 +588,7 @@ def canopy_walk_share(landcover: LandCover, radius_m: float | None = None) -> np
     r = float(radius_m if radius_m is not None else load_norms("heat")["canopy_walk_radius_m"].value)
     cls = landcover.classes
     valid = cls != NODATA
-    share = convolve_normalized((cls == TREES).astype(float), valid, disk_kernel(r / float(landcover.resolution_m)))
+    share = blocked_convolve_normalized(cls == TREES, valid, disk_kernel(r / float(landcover.resolution_m)))
     return np.where(valid, share, np.nan)
 
 
@@ -468,8 +620,8 @@ def _residents_columns(
             h = h.copy()
             h["wijk_code"] = assign_wijk(h, wijken)["wijk_code"].to_numpy()
         res = pd.to_numeric(h["residents"], errors="coerce").fillna(0.0).to_numpy() if "residents" in h else np.ones(len(h))
-        f = sample_at_points(np.where(valid, flag, np.nan), lc, h)
-        inside = np.isfinite(f)
+        inside = sample_at_points(valid, lc, h) == 1
+        f = np.where(inside, sample_at_points(flag, lc, h), np.nan)
         df = pd.DataFrame(
             {
                 "wijk_code": h["wijk_code"].astype("object").map(lambda c: None if c is None or (isinstance(c, float) and np.isnan(c)) else str(c)),

@@ -40,7 +40,8 @@ from gezondestad.model.landcover import WATER
 from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
-from gezondestad.spatial.heat import _residents_columns, class_lookup
+from gezondestad.spatial.blocks import ZoneStats, iter_blocks, iter_strips, zone_block, zone_shapes
+from gezondestad.spatial.heat import _residents_columns, class_luts
 from gezondestad.spatial.raster import (
     RasterError,
     burn_polygons,
@@ -49,10 +50,6 @@ from gezondestad.spatial.raster import (
     read_aligned,
     read_vector_any,
     to_work_crs,
-    zonal_count,
-    zonal_mean,
-    zonal_sum,
-    zone_raster,
 )
 from rasterio import features
 from rasterio.enums import Resampling
@@ -173,6 +170,15 @@ def scs_runoff_mm(p_mm: float | np.ndarray, cn: float | np.ndarray, lam: float =
     return q
 
 
+def _soil_source(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, valid: np.ndarray, p: WaterParams) -> int | np.ndarray:
+    """Hydrologic soil group 1-4: one number for the whole area, or an int8 array on the grid."""
+    if soil is None:
+        soil = p.default_soil_group
+    if isinstance(soil, str) and soil.strip().upper() in SOIL_GROUPS:
+        return SOIL_GROUPS[soil.strip().upper()]
+    return _soil_array(soil, lc, valid, p)
+
+
 def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, valid: np.ndarray, p: WaterParams) -> np.ndarray:
     if soil is None:
         soil = p.default_soil_group
@@ -232,6 +238,14 @@ def _flood_zone_mask(flood_zones: Any, lc: LandCover) -> np.ndarray:
     return burn_polygons(poly, lc, f"laag overstromingsgevoelige gebieden {path}")
 
 
+def _dem_array(dem: np.ndarray | str | os.PathLike, lc: LandCover) -> np.ndarray:
+    if isinstance(dem, np.ndarray):
+        if dem.shape != lc.shape:
+            raise WaterInputError(f"De hoogte-array (DEM) heeft vorm {dem.shape}; de bodembedekking heeft {lc.shape}. Leg ze eerst op hetzelfde raster.")
+        return dem.astype(float)
+    return read_aligned(dem, lc, resampling=Resampling.bilinear, what="hoogteraster (DEM)")
+
+
 def flood_maps(
     lc: LandCover,
     valid: np.ndarray,
@@ -239,32 +253,75 @@ def flood_maps(
     dem: np.ndarray | str | os.PathLike | None = None,
     flood_zones: Any = None,
     params: WaterParams | None = None,
+    *,
+    block_cells: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Flood-prone masks: ``water``, ``near_water``, ``low_lying``, ``in_flood_zone``, ``flood_prone``."""
+    """Flood-prone masks: ``water``, ``near_water``, ``low_lying``, ``in_flood_zone``, ``flood_prone``.
+
+    The distance to water is an exact Euclidean distance transform per block, with a halo of
+    the farthest distance that matters (``flood_buffer_m``, and ``low_lying_max_distance_m``
+    with a DEM) so every water cell within reach is inside the block. With a DEM, a cell
+    equidistant from several water cells may take another one of them as "nearest" than the
+    whole-raster transform would (same distance, possibly another water level).
+    """
     p = params or WaterParams.from_norms()
     res = float(lc.resolution_m)
     wmask = _water_mask(lc, water)
-    if wmask.any():
-        need_idx = dem is not None
-        edt = ndimage.distance_transform_edt(~wmask, sampling=res, return_indices=need_idx)
-        dist, idx = (edt if need_idx else (edt, None))
-    else:
-        dist, idx = np.full(lc.shape, np.inf), None
-    near = valid & ~wmask & (dist <= p.flood_buffer_m + 1e-9)
+    z = _dem_array(dem, lc) if dem is not None else None
+    near = np.zeros(lc.shape, dtype=bool)
     low = np.zeros(lc.shape, dtype=bool)
-    if dem is not None:
-        if isinstance(dem, np.ndarray):
-            if dem.shape != lc.shape:
-                raise WaterInputError(f"De hoogte-array (DEM) heeft vorm {dem.shape}; de bodembedekking heeft {lc.shape}. Leg ze eerst op hetzelfde raster.")
-            z = dem.astype(float)
-        else:
-            z = read_aligned(dem, lc, resampling=Resampling.bilinear, what="hoogteraster (DEM)")
-        if idx is not None:
-            zw = z[idx[0], idx[1]]  # height of the nearest water cell
-            low = valid & ~wmask & np.isfinite(z) & np.isfinite(zw) & (z - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
+    if wmask.any():
+        reach_m = p.flood_buffer_m if z is None else max(p.flood_buffer_m, p.low_lying_max_distance_m)
+        halo = int(np.ceil(reach_m / res)) + 1
+        for blk in iter_blocks(lc.shape, halo, block_cells):
+            ww = blk.window(wmask, False)
+            if not ww.any():
+                continue
+            edt = ndimage.distance_transform_edt(~ww, sampling=res, return_indices=z is not None)
+            dist, idx = edt if z is not None else (edt, None)
+            dist = dist[blk.inner]
+            land = valid[blk.core] & ~wmask[blk.core]
+            near[blk.core] = land & (dist <= p.flood_buffer_m + 1e-9)
+            if z is not None and idx is not None:
+                gy = idx[0][blk.inner] + (blk.row0 - blk.halo)
+                gx = idx[1][blk.inner] + (blk.col0 - blk.halo)
+                zw = z[gy, gx]  # height of the nearest water cell
+                zi = z[blk.core]
+                with np.errstate(invalid="ignore"):
+                    low[blk.core] = land & np.isfinite(zi) & np.isfinite(zw) & (zi - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
+            del edt, idx
     zone = valid & _flood_zone_mask(flood_zones, lc)
     prone = valid & ~wmask & (near | low | zone)
     return {"water": wmask, "near_water": near, "low_lying": low, "in_flood_zone": zone & ~wmask, "flood_prone": prone}
+
+
+def _runoff_rasters(
+    lc: LandCover, valid: np.ndarray, p: WaterParams, soil: str | np.ndarray | os.PathLike | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CN, Q (mm), retention, runoff volume (m³) as float32 and the impervious mask, strip by strip.
+
+    float32 keeps 7 significant digits: CN is a whole number, Q and the volume are good to 1e-7
+    relative, retention (0-1) to 6e-8.
+    """
+    luts = class_luts(lc, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")
+    cn_tab = np.stack([luts[c] for c in CN_COLUMNS])  # (4 soil groups, 256 classes)
+    sg = _soil_source(soil, lc, valid, p)
+    imperv_codes = np.asarray(p.impervious_classes, dtype=np.uint8)
+    cell_m2 = float(lc.resolution_m) ** 2
+    out = [np.full(lc.shape, np.nan, dtype=np.float32) for _ in range(4)]
+    imperv = np.zeros(lc.shape, dtype=bool)
+    for s in iter_strips(lc.shape):
+        cls = lc.classes[s.core]
+        v = valid[s.core]
+        g = (np.clip(sg[s.core], 1, 4) - 1).astype(np.intp) if isinstance(sg, np.ndarray) else int(sg) - 1
+        cn = np.where(v, cn_tab[g, cls], np.nan)
+        q = scs_runoff_mm(p.design_storm_depth_mm, cn, p.cn_lambda)
+        out[0][s.core] = cn
+        out[1][s.core] = q
+        out[2][s.core] = np.where(v, 1.0 - q / p.design_storm_depth_mm, np.nan)
+        out[3][s.core] = q * cell_m2 / 1000.0
+        imperv[s.core] = v & np.isin(cls, imperv_codes)
+    return out[0], out[1], out[2], out[3], imperv
 
 
 def water_layer(
@@ -278,6 +335,7 @@ def water_layer(
     soil: str | np.ndarray | os.PathLike | None = None,
     *,
     progress: Progress | None = None,
+    block_cells: int | None = None,
 ) -> WaterResult:
     """Storm runoff and flood-prone zones per cell and per wijk (see module docstring).
 
@@ -302,6 +360,9 @@ def water_layer(
         Hydrologic soil group: a letter A-D for all cells, an array or a raster of 1-4.
     progress : Progress, optional
         Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`).
+    block_cells : int, optional
+        Largest block core side in cells of the distance-to-water step (:func:`flood_maps`);
+        every per-cell step runs strip by strip and the result rasters are float32.
 
     Returns
     -------
@@ -318,52 +379,48 @@ def water_layer(
         raise WaterInputError(f"default_soil_group moet A, B, C of D zijn, niet '{p.default_soil_group}'.")
     steps = Steps(progress, {"runoff": "afstroming (curvenummer)", "flood": "overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"})
     valid = check_landcover(landcover)
-    coef = class_lookup(landcover, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")
-    sg = _soil_array(soil, landcover, valid, p)
-    cn_stack = np.stack([coef[c] for c in CN_COLUMNS])
-    cn = np.take_along_axis(cn_stack, (np.clip(sg, 1, 4) - 1).astype(np.intp)[None], axis=0)[0]
-    cn = np.where(valid, cn, np.nan)
-    q = scs_runoff_mm(p.design_storm_depth_mm, cn, p.cn_lambda)
-    retention = 1.0 - q / p.design_storm_depth_mm
-    cell_m2 = float(landcover.resolution_m) ** 2
-    runoff_m3 = q * cell_m2 / 1000.0
-    imperv = valid & np.isin(landcover.classes, np.asarray(p.impervious_classes, dtype=np.uint8))
+    shapes = zone_shapes(wijken, landcover)
+    cn, q, retention, runoff_m3, imperv = _runoff_rasters(landcover, valid, p, soil)
     steps.done("runoff")
-    fm = flood_maps(landcover, valid, water=water, dem=dem, flood_zones=flood_zones, params=p)
-    land = valid & ~fm["water"]
+    fm = flood_maps(landcover, valid, water=water, dem=dem, flood_zones=flood_zones, params=p, block_cells=block_cells)
     steps.done("flood")
 
-    zones = zone_raster(wijken, landcover)
     n = len(wijken)
+    st = ZoneStats(n)
+    masks = {"impervious": imperv, "flood_prone": fm["flood_prone"], "near_water": fm["near_water"],
+             "low_lying": fm["low_lying"], "flood_zone": fm["in_flood_zone"]}
+    for s in iter_strips(landcover.shape):
+        z = zone_block(shapes, landcover, s)
+        v = valid[s.core]
+        land = v & ~fm["water"][s.core]
+        st.count("cells", z, v)
+        st.count("land", z, land)
+        st.add("runoff_mm", z, q[s.core])
+        st.add("runoff_m3", z, runoff_m3[s.core])
+        st.add("retention", z, retention[s.core])
+        for name, mask in masks.items():
+            st.count(name, z, mask[s.core] & land)
     per = pd.DataFrame(
         {
             "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
             "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
         }
     )
-    land_cells = zonal_count(land, zones, n)
-    per["cells"] = zonal_count(valid, zones, n)
-    per["runoff_mm_mean"] = zonal_mean(q, zones, n)
-    per["runoff_m3_sum"] = zonal_sum(runoff_m3, zones, n)
-    per["retention_mean"] = zonal_mean(retention, zones, n)
-
-    def share(mask: np.ndarray) -> np.ndarray:
-        c = zonal_count(mask & land, zones, n)
+    land_cells = st.n_cells("land")
+    per["cells"] = st.n_cells("cells")
+    per["runoff_mm_mean"] = st.mean("runoff_mm")
+    per["runoff_m3_sum"] = st.sum("runoff_m3")
+    per["retention_mean"] = st.mean("retention")
+    for name in masks:
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(land_cells > 0, c / np.maximum(land_cells, 1), np.nan)
-
-    per["impervious_share"] = share(imperv)
-    per["flood_prone_share"] = share(fm["flood_prone"])
-    per["near_water_share"] = share(fm["near_water"])
-    per["low_lying_share"] = share(fm["low_lying"])
-    per["flood_zone_share"] = share(fm["in_flood_zone"])
-    _residents_columns(per, wijken, homes, fm["flood_prone"].astype(float), valid, landcover, "flood_prone")
+            per[f"{name}_share"] = np.where(land_cells > 0, st.n_cells(name) / np.maximum(land_cells, 1), np.nan)
+    _residents_columns(per, wijken, homes, fm["flood_prone"], valid, landcover, "flood_prone")
     steps.done("aggregate")
     return WaterResult(
         landcover=landcover,
         cn=cn,
         runoff_mm=q,
-        retention=np.where(valid, retention, np.nan),
+        retention=retention,
         runoff_m3=runoff_m3,
         impervious=imperv,
         water=fm["water"],

@@ -1,0 +1,352 @@
+"""Block (tile) iteration with a halo, and block-wise FFT convolution, for rasters in bounded memory.
+
+The heat and water layers work on rasters that can be far larger than a wijk (a whole city at
+4 m is tens of millions of cells). Instead of FFT-convolving the whole raster at once (whose
+complex temporaries alone cost ~100 bytes per cell), they walk over the raster in blocks: every
+block is read with a *halo* of ``halo`` cells on each side (cells beyond the raster edge are
+filled with zeros / "not valid", exactly what a whole-raster convolution assumes), convolved
+there, and only its *core* is written to the output.
+
+Halo rule: a kernel of radius ``r`` cells (shape ``(2r+1, 2r+1)``) needs ``halo >= r``. The core
+cells of a block then see every cell their kernel reaches, so the result equals the
+whole-raster convolution up to FFT round-off (~1e-15 relative). The window is convolved with a
+*circular* FFT of the window's own (fast) size: wrap-around only touches the outer ``r`` cells,
+which are the halo and are thrown away.
+
+Block size rule: the window (core + 2 halo) is aimed at :data:`WINDOW_CELLS` cells a side; the
+core is split evenly over the raster so all blocks have (nearly) the same shape and share one
+cached kernel spectrum. Peak memory per block is a handful of float64 / complex128 window arrays
+(about 35 MB each at 2,048 x 2,048), independent of the raster size.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import scipy.fft as sfft
+from affine import Affine
+from gezondestad.model.studyarea import LandCover
+from gezondestad.spatial.raster import RasterError, to_work_crs
+from rasterio import features
+
+logger = logging.getLogger(__name__)
+
+WINDOW_CELLS = 2048
+"""Target window side (core + 2 halo) of a block, in cells; a fast FFT length."""
+
+FFT_WORKERS = max(1, min(2, os.cpu_count() or 1))
+"""Threads of one FFT (scipy.fft ``workers``)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a raster: its core (written) and its window (core + halo, read).
+
+    Attributes
+    ----------
+    row0, row1, col0, col1 : int
+        Core extent in raster cells (half-open).
+    halo : int
+        Halo width in cells on every side (beyond the raster edge the window is padded).
+    """
+
+    row0: int
+    row1: int
+    col0: int
+    col1: int
+    halo: int
+
+    @property
+    def core(self) -> tuple[slice, slice]:
+        """Slices of the core in the raster."""
+        return slice(self.row0, self.row1), slice(self.col0, self.col1)
+
+    @property
+    def inner(self) -> tuple[slice, slice]:
+        """Slices of the core inside the (padded) window."""
+        h = self.halo
+        return slice(h, h + self.row1 - self.row0), slice(h, h + self.col1 - self.col0)
+
+    @property
+    def window_shape(self) -> tuple[int, int]:
+        """Shape of the padded window (core + 2 halo)."""
+        return self.row1 - self.row0 + 2 * self.halo, self.col1 - self.col0 + 2 * self.halo
+
+    def window(self, arr: np.ndarray, fill: float | bool = 0, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """The window of ``arr`` (core + halo); cells beyond the raster edge get ``fill``."""
+        h = self.halo
+        rows, cols = arr.shape
+        r0, r1 = self.row0 - h, self.row1 + h
+        c0, c1 = self.col0 - h, self.col1 + h
+        out = np.full((r1 - r0, c1 - c0), fill, dtype=dtype or arr.dtype)
+        rr0, rr1, cc0, cc1 = max(r0, 0), min(r1, rows), max(c0, 0), min(c1, cols)
+        out[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = arr[rr0:rr1, cc0:cc1]
+        return out
+
+
+def _splits(n: int, core_max: int) -> list[tuple[int, int]]:
+    """``n`` cells split into the fewest even parts of at most ``core_max`` cells."""
+    parts = max(1, math.ceil(n / max(1, core_max)))
+    edges = np.linspace(0, n, parts + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def core_size(halo: int, window_cells: int | None = None) -> int:
+    """Largest core side so that core + 2 halo fits ``window_cells`` (at least ``max(halo, 64)``)."""
+    w = int(window_cells or WINDOW_CELLS)
+    return max(w - 2 * halo, halo, 64)
+
+
+def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None = None) -> Iterator[Block]:
+    """Blocks covering a raster of ``shape``, row by row.
+
+    Parameters
+    ----------
+    shape : (rows, cols)
+    halo : int
+        Overlap in cells each block needs on every side (the largest kernel radius).
+    block_cells : int, optional
+        Largest core side in cells; default :func:`core_size` ``(halo)``.
+    """
+    core = int(block_cells) if block_cells else core_size(halo)
+    if core < 1:
+        raise ValueError(f"block_cells must be >= 1, got {block_cells}")
+    for r0, r1 in _splits(shape[0], core):
+        for c0, c1 in _splits(shape[1], core):
+            yield Block(r0, r1, c0, c1, int(halo))
+
+
+def iter_strips(shape: tuple[int, int], rows_per_strip: int | None = None) -> Iterator[Block]:
+    """Row strips without halo (for per-cell and per-zone passes); about 4 M cells each."""
+    n = rows_per_strip or max(1, (4 * 1024 * 1024) // max(1, shape[1]))
+    for r0, r1 in _splits(shape[0], n):
+        yield Block(r0, r1, 0, shape[1], 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# FFT convolution of one window
+# ----------------------------------------------------------------------------------------------
+
+
+class KernelBank:
+    """Spectra of centred kernels for the circular FFT convolution of windows, cached per shape."""
+
+    def __init__(self, **kernels: np.ndarray) -> None:
+        self.kernels = {k: np.asarray(v, dtype=np.float64) for k, v in kernels.items()}
+        self._cache: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+
+    def radius(self, name: str | None = None) -> int:
+        """Largest kernel radius in cells (of ``name``, or of all kernels): the halo they need."""
+        ks = [self.kernels[name]] if name else list(self.kernels.values())
+        return max(max(k.shape[0], k.shape[1]) // 2 for k in ks)
+
+    def spectrum(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        """rfft2 of kernel ``name`` placed with its centre at (0, 0) on a grid of ``shape`` (wrapped)."""
+        key = (name, shape)
+        if key not in self._cache:
+            k = self.kernels[name]
+            ry, rx = k.shape[0] // 2, k.shape[1] // 2
+            if k.shape[0] > shape[0] or k.shape[1] > shape[1]:
+                raise ValueError(f"kernel {name} {k.shape} larger than the window {shape}")
+            pad = np.zeros(shape, dtype=np.float64)
+            pad[: k.shape[0], : k.shape[1]] = k
+            pad = np.roll(pad, (-ry, -rx), axis=(0, 1))
+            self._cache[key] = sfft.rfft2(pad, workers=FFT_WORKERS)
+        return self._cache[key]
+
+
+def fft_shape(window_shape: tuple[int, int]) -> tuple[int, int]:
+    """Fast FFT shape at least as large as the window."""
+    return sfft.next_fast_len(window_shape[0], real=True), sfft.next_fast_len(window_shape[1], real=True)
+
+
+def spectrum(window: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """rfft2 of a window zero-padded to ``shape``."""
+    return sfft.rfft2(window, s=shape, workers=FFT_WORKERS)
+
+
+def convolve_spectrum(
+    spec: np.ndarray, bank: KernelBank, name: str, shape: tuple[int, int], blk: Block, tol: float
+) -> np.ndarray:
+    """Core of the convolution of a window (given as its ``spectrum``) with kernel ``name``.
+
+    Values with ``|v| < tol`` are set to 0 (FFT round-off where the exact result is 0), like
+    :func:`gezondestad.spatial.raster.convolve`.
+    """
+    full = sfft.irfft2(spec * bank.spectrum(name, shape), s=shape, workers=FFT_WORKERS)
+    out = np.array(full[blk.inner], dtype=np.float64)
+    del full
+    out[np.abs(out) < tol] = 0.0
+    return out
+
+
+def convolution_tol(signal_max_abs: float, kernel: np.ndarray) -> float:
+    """The round-off threshold of :func:`gezondestad.spatial.raster.convolve` for a signal and kernel."""
+    return 1e-9 * max(1.0, float(signal_max_abs) * float(np.abs(kernel).sum()))
+
+
+def blocked_convolve_normalized(
+    signal: np.ndarray,
+    valid: np.ndarray,
+    kernel: np.ndarray,
+    *,
+    block_cells: int | None = None,
+    out_dtype: np.dtype | type = np.float64,
+) -> np.ndarray:
+    """Block-wise :func:`gezondestad.spatial.raster.convolve_normalized` (same result, bounded memory).
+
+    Kernel-weighted mean of ``signal`` over the valid cells around each cell; NaN where no valid
+    cell lies within the kernel. The halo is the kernel radius.
+    """
+    signal = np.asarray(signal)
+    valid = np.asarray(valid, dtype=bool)
+    bank = KernelBank(k=kernel)
+    halo = bank.radius()
+    smax = 0.0
+    for s in iter_strips(signal.shape):
+        part = np.where(valid[s.core], signal[s.core], 0.0)
+        smax = max(smax, float(np.abs(part).max()) if part.size else 0.0)
+    tol_num = convolution_tol(smax, kernel)
+    tol_den = convolution_tol(1.0 if valid.any() else 0.0, kernel)
+    out = np.full(signal.shape, np.nan, dtype=out_dtype)
+    for blk in iter_blocks(signal.shape, halo, block_cells):
+        v = blk.window(valid, False)
+        x = np.where(v, blk.window(signal, 0, np.float64), 0.0)
+        shape = fft_shape(blk.window_shape)
+        num = convolve_spectrum(spectrum(x, shape), bank, "k", shape, blk, tol_num)
+        den = convolve_spectrum(spectrum(v.astype(np.float64), shape), bank, "k", shape, blk, tol_den)
+        ok = den > 1e-12
+        core = np.full(num.shape, np.nan)
+        core[ok] = num[ok] / den[ok]
+        out[blk.core] = core
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# per-zone statistics accumulated block by block
+# ----------------------------------------------------------------------------------------------
+
+
+class ZoneStats:
+    """Per-zone sums, counts and means of values seen block by block (zones 0..n-1; -1 = none).
+
+    Same semantics as :func:`gezondestad.spatial.raster.zonal_mean` / ``zonal_sum`` /
+    ``zonal_count``: only finite values in a zone count.
+    """
+
+    def __init__(self, n_zones: int) -> None:
+        self.n = int(n_zones)
+        self._sum: dict[str, np.ndarray] = {}
+        self._cnt: dict[str, np.ndarray] = {}
+
+    def add(self, name: str, zones: np.ndarray, values: np.ndarray) -> None:
+        """Add the finite ``values`` of one block to statistic ``name``."""
+        ok = (zones >= 0) & np.isfinite(values)
+        z = zones[ok]
+        s = np.bincount(z, weights=values[ok].astype(np.float64), minlength=self.n)
+        c = np.bincount(z, minlength=self.n)
+        self._sum[name] = self._sum.get(name, 0.0) + s
+        self._cnt[name] = self._cnt.get(name, 0) + c
+
+    def count(self, name: str, zones: np.ndarray, mask: np.ndarray) -> None:
+        """Add the True cells of ``mask`` of one block to count ``name``."""
+        c = np.bincount(zones[(zones >= 0) & mask], minlength=self.n)
+        self._cnt[name] = self._cnt.get(name, 0) + c
+
+    def sum(self, name: str) -> np.ndarray:
+        """Per-zone sum (0 for zones without cells)."""
+        return np.asarray(self._sum.get(name, np.zeros(self.n)), dtype=np.float64)
+
+    def n_cells(self, name: str) -> np.ndarray:
+        """Per-zone count (int64)."""
+        return np.asarray(self._cnt.get(name, np.zeros(self.n)), dtype=np.int64)
+
+    def mean(self, name: str) -> np.ndarray:
+        """Per-zone mean (NaN for zones without cells)."""
+        s, c = self.sum(name), self.n_cells(name).astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, s / np.maximum(c, 1), np.nan)
+
+
+def _order_bits(values: np.ndarray) -> np.ndarray:
+    """float32 values as uint32 whose unsigned order is the float order."""
+    b = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    neg = (b >> 31).astype(bool)
+    return np.where(neg, ~b, b | np.uint32(0x80000000))
+
+
+def _from_order_bits(bits: np.ndarray) -> np.ndarray:
+    bits = bits.astype(np.uint32)
+    pos = (bits >> 31).astype(bool)
+    return np.where(pos, bits & np.uint32(0x7FFFFFFF), ~bits).view(np.float32)
+
+
+class ZonePercentile:
+    """Exact per-zone percentile of float32 values gathered block by block (8 bytes per cell kept).
+
+    Each cell becomes one uint64 key (zone << 32 | order-preserving float bits); one in-place
+    sort then puts every zone's values in order. Interpolation is numpy's default ("linear").
+    """
+
+    def __init__(self, n_zones: int) -> None:
+        self.n = int(n_zones)
+        self._parts: list[np.ndarray] = []
+
+    def add(self, zones: np.ndarray, values: np.ndarray) -> None:
+        """Add the finite ``values`` (zone >= 0) of one block."""
+        ok = (zones >= 0) & np.isfinite(values)
+        key = zones[ok].astype(np.uint64) << np.uint64(32)
+        key |= _order_bits(values[ok]).astype(np.uint64)
+        self._parts.append(key)
+
+    def percentile(self, q: float) -> np.ndarray:
+        """``q``-th percentile (0-100) per zone; NaN for zones without values."""
+        out = np.full(self.n, np.nan)
+        if not self._parts:
+            return out
+        keys = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
+        self._parts = [keys]
+        if keys.size == 0:
+            return out
+        keys.sort()
+        bounds = np.searchsorted(keys, np.arange(self.n + 1, dtype=np.uint64) << np.uint64(32))
+        starts, counts = bounds[:-1], np.diff(bounds)
+        has = counts > 0
+        pos = (counts[has] - 1) * (q / 100.0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, counts[has] - 1)
+        frac = pos - lo
+        s = starts[has]
+        mask32 = np.uint64(0xFFFFFFFF)
+        vlo = _from_order_bits(keys[s + lo] & mask32).astype(np.float64)
+        vhi = _from_order_bits(keys[s + hi] & mask32).astype(np.float64)
+        out[has] = vlo * (1 - frac) + vhi * frac
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# zones of the wijken, block by block
+# ----------------------------------------------------------------------------------------------
+
+
+def zone_shapes(wijken: gpd.GeoDataFrame, lc: LandCover) -> list[tuple[object, int]]:
+    """(geometry, index) pairs of the wijken in the land cover's CRS, for :func:`zone_block`."""
+    if wijken is None or len(wijken) == 0:
+        raise RasterError("Geen wijken: de tabel per wijk heeft wijkveelhoeken nodig.")
+    w = to_work_crs(wijken, "wijken", lc.crs)
+    return [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
+
+
+def zone_block(shapes: list[tuple[object, int]], lc: LandCover, blk: Block) -> np.ndarray:
+    """Wijk index (-1 elsewhere) of the core cells of ``blk``, as :func:`spatial.raster.zone_raster` gives them."""
+    h, w = blk.row1 - blk.row0, blk.col1 - blk.col0
+    if not shapes:
+        return np.full((h, w), -1, dtype=np.int32)
+    t = lc.transform * Affine.translation(blk.col0, blk.row0)
+    return features.rasterize(shapes, out_shape=(h, w), transform=t, fill=-1, dtype="int32")
