@@ -37,14 +37,16 @@ import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.landcover import LOW_GREEN, NODATA, TREES
+from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import LandCover, StudyArea
-from gezondestad.screening.compare import THEME_NL, Situation, before_positions, homes_after_plan, theme_status
+from gezondestad.screening.compare import THEME_NL, ScreeningResult, Situation, before_positions, homes_after_plan, theme_status
 from gezondestad.screening.plan import Plan, apply_plan
 from gezondestad.spatial.aggregate import home_points
 from gezondestad.spatial.health import (
     DEFAULT_DRAWS,
     GROUP_LABELS_NL,
     PATHWAY_LABELS_NL,
+    HealthInputError,
     HealthParams,
     HealthResult,
     health_outcomes,
@@ -79,6 +81,9 @@ HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
     "ndvi_proxy": ("landcover", "green"),
 }
 """Themes each exposure is built on: a missing or partial one makes it 'onbekend' (as in the screening)."""
+
+KNOWN_EXTERNAL: tuple[str, ...] = ("lden_db", "lnight_db", "no2_ugm3", "pm25_ugm3")
+"""Noise and air columns a caller may pass as already computed (:func:`exposure_frame` ``known``)."""
 
 EXPOSURE_NL: dict[str, str] = {
     "walk_access": "wandelen (voorzieningen op wandelafstand)",
@@ -207,6 +212,7 @@ def exposure_frame(
     homes: gpd.GeoDataFrame | None = None,
     params: HealthParams | None = None,
     families: tuple[str, ...] = ("network", "heat", "green", "noise", "air"),
+    known: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Per-home exposures of ``area`` for the health layer, and Dutch notes on what is missing.
 
@@ -218,6 +224,9 @@ def exposure_frame(
     params : HealthParams, optional
     families : tuple of str
         Which exposures to compute (skip some for speed or tests).
+    known : DataFrame, optional
+        Exposure columns already computed for ``homes`` (same row order, e.g. by the screening):
+        a family whose columns are all here is not computed again.
 
     Returns
     -------
@@ -245,7 +254,14 @@ def exposure_frame(
     for c, reason in why.items():
         if reason and wanted[c] in families:
             notes.append(f"Blootstelling {EXPOSURE_NL[c]}: onbekend ({reason}); dat pad telt niet mee.")
-    if "network" in families and not (why["walk_access"] and why["cycle_access"]):
+    known = known if known is not None else pd.DataFrame(index=range(len(f)))
+    if len(known) != len(f):
+        raise HealthInputError("Intern: de reeds berekende blootstellingen hebben niet één rij per woning; herbereken zonder ze mee te geven.")
+    have = {c for c in known.columns if c in (*HEALTH_NEEDS, *KNOWN_EXTERNAL)}
+    for c in sorted(have):
+        if not why.get(c):
+            f[c] = pd.to_numeric(known[c], errors="coerce").to_numpy(float)
+    if "network" in families and not (why["walk_access"] and why["cycle_access"]) and not {"walk_access", "cycle_access"} <= have:
         try:
             h = network_indicators(area, homes=homes).homes
             if not why["walk_access"]:
@@ -257,7 +273,7 @@ def exposure_frame(
         except GezondeStadError as exc:
             notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
     lc = area.landcover
-    if lc is not None and "heat" in families and not why["tair_hot_day_c"] and len(area.wijken):
+    if lc is not None and "heat" in families and not why["tair_hot_day_c"] and len(area.wijken) and "tair_hot_day_c" not in have:
         hr = heat_layer(lc, area.wijken, homes=homes)
         f["tair_hot_day_c"] = sample_at_points(hr.t_air, hr.landcover, homes)
     if lc is not None and "green" in families and not why["ndvi_proxy"]:
@@ -265,7 +281,7 @@ def exposure_frame(
         f["green_share"] = share
         f["ndvi_proxy"] = ndvi_from_green_share(share, p)
     for fam in ("noise", "air"):
-        if fam not in families:
+        if fam not in families or set(EXTERNAL_LAYERS[fam][2]) <= have:
             continue
         df, why = _external(area, homes, fam)
         if df is None:
@@ -306,6 +322,70 @@ def plan_health(area: StudyArea, plan: Plan, params: HealthParams | None = None,
     return _with_notes(health_outcomes(fb, fa, p, draws, seed), nb + na)
 
 
+
+
+def _known_from_situation(sit: Situation) -> pd.DataFrame:
+    """Exposure columns the screening already computed for ``sit.homes``: walking and cycling
+    access (network family), hot-day air temperature (heat), Lden/Lnight (noise, with the plan's
+    traffic), NO2/PM2.5 (air, with the plan's traffic)."""
+    n = len(sit.homes)
+    out = pd.DataFrame(index=range(n))
+    net = sit.families.get("network")
+    if net is not None and net.homes is not None and len(net.homes) == n:
+        h = net.homes
+        if "stop_s_home" in h.columns:
+            out["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
+        lts = [k for k in ("centre_lts12", "school_lts12") if k in h.columns]
+        if lts:
+            c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in lts])
+            k = np.isfinite(c).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out["cycle_access"] = np.where(k > 0, np.nansum(c, axis=1) / np.maximum(k, 1), np.nan)
+    for fam in ("noise", "air"):
+        fo = sit.families.get(fam)
+        if fo is not None and fo.homes is not None and len(fo.homes) == n:
+            for c in EXTERNAL_LAYERS[fam][2]:
+                if c in fo.homes.columns:
+                    out[c] = pd.to_numeric(fo.homes[c], errors="coerce").to_numpy(float)
+    heat = sit.families.get("heat")
+    if heat is not None and heat.homes is not None and len(heat.homes) == n and "heat_c" in heat.homes.columns:
+        t_ref = float(load_norms("heat")["t_ref_c"].value)
+        out["tair_hot_day_c"] = t_ref + pd.to_numeric(heat.homes["heat_c"], errors="coerce").to_numpy(float)
+    return out
+
+
+def screening_health(result: ScreeningResult, params: HealthParams | None = None, draws: int = DEFAULT_DRAWS, seed: int = 20261130) -> HealthResult:
+    """:func:`plan_health` for a finished screening, reusing what the screening computed.
+
+    Walking and cycling access, hot-day temperature, noise and air per home come from the
+    screening's families (before and after, full or local, with the plan's traffic); only the
+    greenness proxy is computed here (one convolution per situation). A family the screening
+    could not compute is not recomputed: its pathways are *onbekend* with the screening's reason.
+    Homes and their matching are those of the screening, so both sections count the same residents.
+    """
+    p = params or HealthParams.from_norms()
+    b, a = result.before, result.after
+    kb, ka = _known_from_situation(b), _known_from_situation(a)
+    fams = ("green", *(f for f, cols in (("network", ("walk_access",)), ("heat", ("tair_hot_day_c",)), ("noise", ("lden_db",)), ("air", ("no2_ugm3",)))
+                      if set(cols) <= set(kb.columns) & set(ka.columns)))
+    fb, nb = exposure_frame(b.area, b.homes, p, fams, known=kb)
+    fa, na = exposure_frame(a.area, a.homes, p, fams, known=ka)
+    fa["before_index"] = before_positions(b, a.homes)
+    r = _with_notes(health_outcomes(fb, fa, p, draws, seed), nb + na)
+    fam_of = {"noise_ihd": "noise", "noise_annoyance": "noise", "noise_sleep": "noise", "pm25": "air", "no2": "air", "walking": "network",
+              "cycling": "network", "heat": "heat"}
+    unknown = dict(r.unknown)
+    for k in unknown:
+        fam = fam_of.get(k)
+        if fam and fam not in fams:
+            unknown[k] = f"niet berekend in de screening: {result.missing.get(fam) or b.errors.get(fam) or a.errors.get(fam) or 'laag niet beschikbaar'}"
+    if unknown != r.unknown:
+        notes = [n for n in r.notes if not any(n.startswith(PATHWAY_LABELS_NL.get(k, k) + ":") for k in unknown)]
+        notes = [f"{PATHWAY_LABELS_NL.get(k, k)}: onbekend ({v}); niet meegeteld, niet als 0." for k, v in unknown.items()] + notes
+        r = replace(r, unknown=unknown, notes=list(dict.fromkeys(notes)))
+    return r
+
+
 def health_summary_nl(r: HealthResult, groups: tuple[str, ...] = ("total",), metrics: tuple[str, ...] = ("deaths", "dalys", "eur")) -> pd.DataFrame:
     """The summary with Dutch labels (pathway, group, metric) for tables in the report or CLI."""
     s = r.summary
@@ -321,6 +401,7 @@ __all__: list[Any] = [
     "exposure_frame",
     "city_health",
     "plan_health",
+    "screening_health",
     "green_share_within",
     "deprivation_quintiles",
     "health_summary_nl",

@@ -28,6 +28,7 @@ from gezondestad.screening.checklist import SCORE_LABELS_NL, ChecklistItem
 from gezondestad.screening.charts import place_standard_spider
 from gezondestad.screening.compare import ScreeningResult
 from gezondestad.screening.equity import equity
+from gezondestad.screening.health_report import health_json, health_section
 from gezondestad.screening.verdict import BASIS_NL, decide
 from gezondestad.screening.voices import Voices
 
@@ -420,7 +421,7 @@ def report_json(result: ScreeningResult, items: list[ChecklistItem], created: st
                 "remarks": voices.remarks.to_dict("records"), "by_category": voices.by_category.to_dict("records"),
                 "hidden_left_out": voices.hidden_left_out, "distance_m": voices.distance_m,
                 "place_standard": voices.place_standard.to_dict("records")},
-            "health": _jsonable(health),
+            "health": health_json(health) if hasattr(health, "summary") else _jsonable(health),
             "missing": result.missing,
             "data_quality": data_quality_notes(result),
             "norms_used": norms_used(result, items),
@@ -512,7 +513,7 @@ def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: 
         maps=maps,
         voices=voices,
         ps_png=ps_png,
-        health=health,
+        health=(health_section(health, with_chart=with_maps) if hasattr(health, "summary") else health),
         norms=norms_used(result, items),
         notes=data_quality_notes(result),
         mode=result.mode,
@@ -546,7 +547,7 @@ def _variant_cells(result: ScreeningResult) -> dict[str, dict[str, Any]]:
 
 
 def render_variants_html(results: list[ScreeningResult], items: list[list[ChecklistItem]], with_maps: bool = True,
-                         voices: list[Voices | None] | None = None, created: str | None = None) -> str:
+                         voices: list[Voices | None] | None = None, created: str | None = None, health: list[Any] | None = None) -> str:
     """One report for several plan variants: the decisions and indicators side by side, then each variant in full.
 
     A row is highlighted when the variants differ in a way that matters: another light, or a
@@ -556,6 +557,7 @@ def render_variants_html(results: list[ScreeningResult], items: list[list[Checkl
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(["html", "j2"], default=True))
     voices = voices or [None] * len(results)
+    health = health or [None] * len(results)
     created = created or fmt_datetime(datetime.now(timezone.utc))
     verdicts = [decide(r, it) for r, it in zip(results, items)]
     cells = [_variant_cells(r) for r in results]
@@ -566,8 +568,8 @@ def render_variants_html(results: list[ScreeningResult], items: list[list[Checkl
         sig = {(v or {}).get("light") for v in vals} , {((v or {}).get("better"), (v or {}).get("worse"), (v or {}).get("new")) for v in vals}
         rows.append({"label": lab, "cells": vals, "differs": len(sig[0]) > 1 or len(sig[1]) > 1})
     bodies = []
-    for r, it, v in zip(results, items, voices):
-        html = render_html(r, it, with_maps=with_maps, created=created, voices=v)
+    for r, it, v, h in zip(results, items, voices, health):
+        html = render_html(r, it, with_maps=with_maps, created=created, voices=v, health=h)
         bodies.append(html[html.index("<body>") + len("<body>"): html.rindex("</body>")])
     return env.get_template("variants.html.j2").render(
         created=created, area_name=results[0].before.area.name, variants=[r.plan.name for r in results],
@@ -576,18 +578,19 @@ def render_variants_html(results: list[ScreeningResult], items: list[list[Checkl
 
 
 def write_variants_report(results: list[ScreeningResult], items: list[list[ChecklistItem]], out_html: str | Path, with_maps: bool = True,
-                          voices: list[Voices | None] | None = None) -> tuple[Path, Path]:
+                          voices: list[Voices | None] | None = None, health: list[Any] | None = None) -> tuple[Path, Path]:
     """Write the variants report and a JSON with each variant's report data; return both paths."""
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
     created = fmt_datetime(datetime.now(timezone.utc))
     voices = voices or [None] * len(results)
+    health = health or [None] * len(results)
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(render_variants_html(results, items, with_maps, voices, created), encoding="utf-8")
+    tmp.write_text(render_variants_html(results, items, with_maps, voices, created, health), encoding="utf-8")
     tmp.replace(out)
     js = out.with_suffix(".json")
     tmpj = js.with_suffix(".json.tmp")
-    tmpj.write_text(json.dumps({"variants": [report_json(r, it, created, v) for r, it, v in zip(results, items, voices)]}, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmpj.write_text(json.dumps({"variants": [report_json(r, it, created, v, h) for r, it, v, h in zip(results, items, voices, health)]}, indent=2, ensure_ascii=False), encoding="utf-8")
     tmpj.replace(js)
     return out, js
 

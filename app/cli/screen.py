@@ -14,7 +14,9 @@ from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
 from gezondestad.screening.checklist import ANSWERS, build_checklist, load_checklist, read_answers
 from gezondestad.screening.compare import ScreeningResult, load_or_compute_baseline, screen
+from gezondestad.screening.health_outcomes import screening_health
 from gezondestad.screening.plan import read_plan
+from gezondestad.screening.health_report import interval_text
 from gezondestad.screening.report import write_report, write_variants_report
 from gezondestad.screening.verdict import decide
 from gezondestad.screening.voices import Voices, voices_near_plan
@@ -55,6 +57,9 @@ def _add_screen(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-maps", action="store_true", help="het rapport zonder kaarten")
     p.add_argument("--db", type=Path, help="participatiedatabank met opmerkingen van bewoners (standaard: die van de app, als ze bestaat)")
     p.add_argument("--no-cache", action="store_true", help="de bewaarde voor-toestand in de map van het studiegebied niet lezen of schrijven")
+    p.add_argument("--no-health", action="store_true", help="zonder gezondheidseffecten (sterfte, DALY, euro per jaar)")
+    p.add_argument("--health-draws", type=int, default=4096, help="Monte-Carlotrekkingen voor de gezondheidseffecten (standaard 4096)")
+    p.add_argument("--seed", type=int, default=20261130, help="seed van de Monte-Carlosimulatie (staat in het rapport)")
 
 
 def _notes(result: ScreeningResult) -> list[str]:
@@ -69,7 +74,7 @@ def _run_screen(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     steps = Steps(
         progress_bar("screening"),
-        {"read": "plan lezen", "before": "voor-toestand", "after": "plan en na-toestand", "checklist": "checklist", "report": "rapport"},
+        {"read": "plan lezen", "before": "voor-toestand", "after": "plan en na-toestand", "checklist": "checklist", "health": "gezondheidseffecten", "report": "rapport"},
     )
     area = load_study_area(args.area)
     plans = [read_plan(pp, area=area, layer=args.layer) for pp in args.plan]
@@ -81,17 +86,21 @@ def _run_screen(args: argparse.Namespace) -> int:
     steps.done("after")
     items = [build_checklist(r, answers) for r in results]
     steps.done("checklist")
+    health = [None] * len(results) if args.no_health else [screening_health(r, draws=args.health_draws, seed=args.seed) for r in results]
+    steps.done("health")
     voices: list[Voices | None] = [voices_near_plan(r.plan.footprint, area.name, list(r.zones.plan_codes), db_path=args.db) for r in results]
     if len(results) == 1:
-        html, js = write_report(results[0], items[0], args.out, with_maps=not args.no_maps, voices=voices[0])
+        html, js = write_report(results[0], items[0], args.out, with_maps=not args.no_maps, voices=voices[0], health=health[0])
     else:
-        html, js = write_variants_report(results, items, args.out, with_maps=not args.no_maps, voices=voices)
+        html, js = write_variants_report(results, items, args.out, with_maps=not args.no_maps, voices=voices, health=health)
     steps.done("report")
-    for result, its in zip(results, items):
+    for result, its, h in zip(results, items, health):
         v = decide(result, its)
         print(f"Plan '{result.plan.name}' op '{area.name}': advies {v.verdict.upper()}.")
         for f in v.reasons:
             print(f"  - {f.text}")
+        if h is not None:
+            print(f"Gezondheid (na min voor): {interval_text(h)} vroegtijdige sterfgevallen per jaar; {h.draws} trekkingen, seed {h.seed}. {h.label_nl}")
         print("Checklist: " + " ".join(f"{i.id}={i.score}" for i in its))
         print_notes(_notes(result))
     print(f"Rapport: {html}\nJSON:    {js}\nTijd:    {fmt_number(time.perf_counter() - t0, 1)} s")
