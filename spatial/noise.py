@@ -113,6 +113,7 @@ class NoiseParams:
     ground_factor_per_landcover: dict = field(default_factory=dict)
     grid_resolution_m: float = 4.0
     grid_compute_step_m: float = 20.0
+    grid_max_receivers: float = 40000.0
     block_receivers: float = 2000.0
     who_road_lden_db: float = 53.0
     who_road_lnight_db: float = 45.0
@@ -1164,7 +1165,9 @@ def noise_exposure(
     per_wijk = _per_wijk(homes_out, dest, area, p)
     grid, cells = (None, {})
     if with_grid and region is None:
-        grid, cells = _grid(area, pts, obst, p)
+        grid, cells, gnote = _grid(area, pts, obst, p)
+        if gnote:
+            notes.append(gnote)
     notes.append(
         "Geluid volgens CNOSSOS-EU (Richtlijn (EU) 2015/996, 2021/1226) op 4 m hoogte aan de meest blootgestelde gevel; "
         "vlak terrein, één buigende gebouwrand per pad, geen reflecties; spoor: alleen rolgeluid (vereenvoudigd)."
@@ -1274,16 +1277,23 @@ def noise_map(
     lines, _, _ = _sources(area, traffic, railways, p, None)
     pts = [point_sources(ln, p) for ln in lines]
     obst = build_obstacles(area, _bounds(area, p.max_distance_m * 0.2), p)
-    return _grid(area, pts, obst, p)
+    grid, cells, _ = _grid(area, pts, obst, p)
+    return grid, cells
 
 
-def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoiseParams) -> tuple[LandCover, dict[str, np.ndarray]]:
+def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoiseParams) -> tuple[LandCover, dict[str, np.ndarray], str | None]:
     """Compute on receivers every ``grid_compute_step_m`` and interpolate (dB, bilinear) to the output grid."""
     x0, y0, x1, y1 = (area.boundary.total_bounds if len(area.boundary) else _bounds(area, 0.0))
     res = p.grid_resolution_m
     w, h = int(np.ceil((x1 - x0) / res)), int(np.ceil((y1 - y0) / res))
     tr = Affine(res, 0, x0, 0, -res, y1)
     step = p.grid_compute_step_m
+    note = None
+    n_est = ((x1 - x0) / step + 1) * ((y1 - y0) / step + 1)
+    if n_est > p.grid_max_receivers:
+        step = float(np.ceil(np.sqrt((x1 - x0) * (y1 - y0) / p.grid_max_receivers)))
+        note = (f"De geluidskaart is voor dit grote gebied om de {fmt_number(step)} m berekend (in plaats van "
+                f"{fmt_number(p.grid_compute_step_m)} m) en naar {fmt_number(res)} m geïnterpoleerd; woningen zijn wel per gevel berekend.")
     cx = np.arange(x0, x1 + step, step)
     cy = np.arange(y1, y0 - step, -step)
     gx, gy = np.meshgrid(cx, cy)
@@ -1316,7 +1326,7 @@ def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoisePar
         cells[name] = fine
     cls = np.searchsorted(np.asarray(p.class_edges_lden_db), np.floor(np.nan_to_num(cells["lden_db"], nan=-1e9)), side="right").astype(np.uint8) + 1
     cls[~np.isfinite(cells["lden_db"])] = 0
-    return LandCover(cls, tr, res, area.crs), cells
+    return LandCover(cls, tr, res, area.crs), cells, note
 
 
 def plan_noise(
