@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 from browser_helpers import (
     CHROMIUM_ARGS,
+    SCREENSHOTS,
     AppServer,
     make_hostile_area,
     require_chromium,
@@ -332,3 +333,26 @@ def test_first_click_survives_another_residents_remark(server: AppServer, page, 
     leaflet.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.4})
     page.get_by_text("Gekozen punt:").first.wait_for(timeout=30_000)
     assert_no_exception(page)
+
+
+def test_evening_mode_fills_a_1280x720_projector(server: AppServer, browser) -> None:
+    """?modus=avond: the map fills the screen, no sidebar, no other page within reach."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 720}, locale="nl-BE")
+    page = ctx.new_page()
+    page.set_default_timeout(45_000)
+    try:
+        open_page(page, server, "participatie?modus=avond")
+        map_frame(page).locator(".leaflet-container").wait_for(state="visible", timeout=30_000)
+        box = page.locator(MAP_IFRAME).first.bounding_box()
+        assert box and box["height"] >= 560 and box["y"] < 100 and box["width"] >= 700
+        assert page.locator('[data-testid="stSidebar"]').count() == 0 or not page.locator('[data-testid="stSidebar"]').is_visible()
+        submit = page.get_by_role("button", name="Opmerking plaatsen").bounding_box()
+        assert submit and submit["y"] + submit["height"] <= 720  # the whole form fits on the projector
+        assert page.get_by_text("Page not found").count() == 0
+        open_page(page, server, "export?modus=avond")  # another page's address: still the evening map
+        page.get_by_text("Tik op de kaart").first.wait_for()
+        assert page.get_by_role("heading", name="Export").count() == 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "avond.png"))
+    finally:
+        ctx.close()
