@@ -32,6 +32,8 @@ from gezondestad.screening.checklist import (
 )
 from gezondestad.screening.compare import ZONE_LABELS_NL, ScreeningResult, screen
 from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
+from gezondestad.screening.health_outcomes import screening_health
+from gezondestad.screening.health_report import health_section
 from gezondestad.screening.plan import plan_from_frame
 from gezondestad.screening.sketch import plan_geojson
 from gezondestad.screening.report import (
@@ -223,6 +225,49 @@ def show_maps(result: ScreeningResult) -> None:
                 st.image(base64.b64decode(uri.split(",", 1)[1]))
 
 
+HEALTH_KEY = "screening_health_result"
+"""Session key of the health outcomes of the screening shown (plan key, HealthResult)."""
+
+
+def health_for(result: ScreeningResult, key: str) -> object | None:
+    """Health outcomes of ``result`` (deaths, DALYs, euros a year), computed once per plan and kept in the session."""
+    kept = st.session_state.get(HEALTH_KEY)
+    if kept and kept[0] == key:
+        return kept[1]
+    try:
+        with st.spinner("Gezondheidseffecten berekenen…"):
+            h = screening_health(result)
+    except GezondeStadError as exc:
+        st.caption(f"Gezondheidseffecten niet berekend: {exc}")
+        return None
+    st.session_state[HEALTH_KEY] = (key, h)
+    return h
+
+
+def show_health(h: object) -> None:
+    """The short health section: interval, pathway bars, who carries the effect, what was not assessed."""
+    s = health_section(h)
+    st.subheader("Gezondheidseffecten")
+    st.info(f"**Vergelijking, geen voorspelling.** {s['label']}")
+    st.caption(s["intro"])
+    if not s["pathways"]:
+        st.write("Geen enkel gezondheidspad kon berekend worden met de gegevens van deze studiezone.")
+    else:
+        st.dataframe(pd.DataFrame({"Uitkomst (hele studiezone)": [x["label"] for x in s["headline"]],
+                                   "Mediaan (95 %-interval)": [x["value"] for x in s["headline"]]}), hide_index=True, width="stretch")
+        if s["bars"]:
+            st.image(base64.b64decode(s["bars"].split(",", 1)[1]), caption="Per gezondheidspad: balk = mediaan, streep = 95 %-interval.")
+        rows = [{"Groep": g["label"], "Bewoners": g["residents"], "Sterfgevallen/jaar": g["deaths"], "DALY/jaar": g["dalys"]} for g in s["groups"]]
+        rows += [{"Groep": g["label"], "Bewoners": MISSING, "Sterfgevallen/jaar": g["deaths"], "DALY/jaar": g["dalys"]} for g in s["ages"]]
+        rows += [{"Groep": g["label"], "Bewoners": MISSING, "Sterfgevallen/jaar": g["deaths"], "DALY/jaar": g["dalys"]} for g in s["quintiles"]]
+        st.markdown("**Wie draagt het effect**")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if s["not_assessed"]:
+        st.markdown("**Niet beoordeeld:** " + "; ".join(md_escape(f"{n['pathway']} ({n['reason']})") for n in s["not_assessed"]))
+    st.caption(f"Monte-Carlosimulatie: {s['draws']} trekkingen, seed {s['seed']}.")
+    show_notes(s["notes"], "gezondheid")
+
+
 @guarded
 def render() -> None:
     folder, stamp, area = compute.current_area()
@@ -259,14 +304,17 @@ def render() -> None:
                     format_func=ZONE_LABELS_NL.get)
     st.dataframe(delta_table(result, zone), hide_index=True, width="stretch")
     show_maps(result)
+    health = health_for(result, f"{folder}|{stamp}|{ident}")
+    if health is not None:
+        show_health(health)
 
     st.subheader("Checklist gezondheidsdeterminanten")
     cf = checklist_frame(items)
     cf["score"] = cf["score"].map(SCORE_LABELS_NL).fillna(cf["score"])
     st.dataframe(cf[[c for c in CHECKLIST_COLUMNS if c in cf.columns]].rename(columns=CHECKLIST_COLUMNS).fillna(MISSING),
                  hide_index=True, width="stretch")
-    report = render_html(result, items, with_maps=True)
-    js = json.dumps(report_json(result, items), ensure_ascii=False, indent=2)
+    report = render_html(result, items, with_maps=True, health=health)
+    js = json.dumps(report_json(result, items, health=health), ensure_ascii=False, indent=2)
     c1, c2 = st.columns(2)
     c1.download_button("Verslag downloaden (HTML, af te drukken als PDF)", report.encode("utf-8"),
                        file_name=f"screening_{compute.slug(name)}.html", mime="text/html", key="screening_dl_html")
