@@ -86,6 +86,10 @@ FEATURE_TYPES: tuple[str, ...] = (
 )
 """Allowed values of a plan feature's ``feature_type``."""
 
+GEOM_NL = {"Point": "punt", "MultiPoint": "multipunt", "LineString": "lijn", "MultiLineString": "multilijn",
+           "Polygon": "vlak", "MultiPolygon": "multivlak"}
+"""Dutch names of geometry types, for messages."""
+
 POLYGON_TYPES = frozenset({"building", "green", "parking", "wadi", "demolition", "paving"})
 LINE_TYPES = frozenset({"street", "path", "closure", "noise_barrier"})
 _POLY = {"Polygon", "MultiPolygon"}
@@ -203,7 +207,7 @@ def _truthy(v: object, default: bool) -> bool:
 
 def _label(row: pd.Series, i: int) -> str:
     nm = row.get("name")
-    return f"feature {i} ({row.get('feature_type')}{', ' + str(nm) if nm is not None and str(nm) not in ('', 'nan', 'None') else ''})"
+    return f"object {i + 1} ({row.get('feature_type')}{', ' + str(nm) if nm is not None and str(nm) not in ('', 'nan', 'None') else ''})"
 
 
 def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str = "in memory", area: StudyArea | None = None) -> Plan:
@@ -227,14 +231,14 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
     norms = _norms()
     if len(gdf) > int(norms["plan_max_features"]):
         raise PlanError(
-            f"{source}: the plan has {len(gdf)} features, more than the {int(norms['plan_max_features'])} allowed; "
-            "a plan is one development: split it or leave out the existing city."
+            f"{source}: het plan heeft {len(gdf)} objecten, meer dan de {int(norms['plan_max_features'])} toegelaten; "
+            "een plan is één ontwikkeling: splits het of laat de bestaande stad weg."
         )
     cols = {c.lower(): c for c in gdf.columns}
     if "feature_type" not in cols:
         raise PlanError(
-            f"{source}: the plan has no 'feature_type' column (columns: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}). "
-            f"Give every feature a feature_type, one of: {', '.join(FEATURE_TYPES)}."
+            f"{source}: het plan heeft geen kolom 'feature_type' (kolommen: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}). "
+            f"Geef elk object een feature_type, één van: {', '.join(FEATURE_TYPES)}."
         )
     gdf = gdf.rename(columns={v: k for k, v in cols.items() if k != v and k in set(PLAN_COLUMNS) | {"feature_type", "plan_name"}})
     try:
@@ -244,15 +248,15 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
         raise PlanError(str(exc)) from exc
     if layer.repairs.get("empty_dropped", 0):
         raise PlanError(
-            f"{source}: {layer.repairs['empty_dropped']} plan feature(s) have no usable geometry (empty, or nothing left "
-            "after repairing it). Redraw or remove them."
+            f"{source}: {layer.repairs['empty_dropped']} planobject(en) zonder bruikbare geometrie (leeg, of niets over "
+            "na herstel). Teken ze opnieuw of verwijder ze."
         )
     f = layer.gdf.reset_index(drop=True)
     ft = f["feature_type"].astype("object").map(lambda v: None if v is None else str(v).strip().lower())
     bad = sorted({str(v) for v in ft if v not in FEATURE_TYPES})
     if bad:
         raise PlanError(
-            f"{source}: unknown feature_type {', '.join(repr(b) for b in bad)}; allowed values are: {', '.join(FEATURE_TYPES)}."
+            f"{source}: onbekend feature_type {', '.join(repr(b) for b in bad)}; toegelaten zijn: {', '.join(FEATURE_TYPES)}."
         )
     f["feature_type"] = ft
     plan_name = name
@@ -268,8 +272,7 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
     for i, (t, g) in enumerate(zip(f["feature_type"], gt)):
         kinds, want = GEOMETRY_KINDS[t]
         if g not in kinds:
-            want_en = "a polygon" if kinds == _POLY else ("a line" if kinds == _LINE else "a polygon or a line")
-            raise PlanError(f"{source}: {_label(f.iloc[i], i)} is a {g}, a {t} must be {want_en} ({want}). Redraw it.")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} is een {GEOM_NL.get(g, g)}, maar een {t} moet {want} zijn. Teken het opnieuw.")
     _validate_new_attributes(f, source)
     # values
     for c, lo in (("dwellings", 0.0), ("residents", 0.0), ("levels", 0.0), ("trees", 0.0)):
@@ -281,8 +284,8 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             wrong |= f[c].notna() & (num > 1)
         if wrong.any():
             i = int(np.flatnonzero(wrong.to_numpy())[0])
-            rule = "a share between 0 and 1" if c == "trees" else ("a number > 0" if c == "levels" else "a number >= 0")
-            raise PlanError(f"{source}: {_label(f.iloc[i], i)} has {c}={f[c].iloc[i]!r}; it must be {rule}.")
+            rule = "een aandeel tussen 0 en 1" if c == "trees" else ("een getal groter dan 0" if c == "levels" else "een getal ≥ 0")
+            raise PlanError(f"{source}: {_label(f.iloc[i], i)} heeft {c}={f[c].iloc[i]!r}; dat moet {rule} zijn.")
         f[c] = num.astype(float)
     for c, default in (("public", True), ("paved", True)):
         out = []
@@ -290,7 +293,7 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             try:
                 out.append(_truthy(v, default))
             except ValueError:
-                raise PlanError(f"{source}: {_label(f.iloc[i], i)} has {c}={v!r}; use yes/no (true/false).") from None
+                raise PlanError(f"{source}: {_label(f.iloc[i], i)} heeft {c}={v!r}; gebruik ja/nee (yes/no, true/false).") from None
         f[c] = out
     f["plan_fid"] = np.arange(len(f), dtype=np.int64)
     f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=work_crs)
@@ -381,15 +384,15 @@ def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str
     """
     p = Path(path)
     if not p.is_file():
-        raise PlanError(f"{p}: plan file not found.")
+        raise PlanError(f"{p}: planbestand niet gevonden.")
     max_mb = float(_norms()["plan_max_file_mb"])
     size_mb = p.stat().st_size / 1e6
     if size_mb > max_mb:
-        raise PlanError(f"{p}: the plan file is {size_mb:.0f} MB, more than the {max_mb:.0f} MB allowed for a plan. Is this the right file?")
+        raise PlanError(f"{p}: het planbestand is {size_mb:.0f} MB, meer dan de {max_mb:.0f} MB die een plan mag zijn. Is dit het juiste bestand?")
     try:
         gdf, layer = read_layer(p, p, layer, max_unzipped_bytes=int(max_mb * 1e6))  # a zipped plan: same limit unzipped
     except InputError as exc:
-        raise PlanError(f"{exc} Is a geometry broken (e.g. a ring with fewer than 4 points)?") from exc
+        raise PlanError(f"{exc} Is een geometrie stuk (bv. een ring met minder dan 4 punten)?") from exc
     if name is None and "plan_name" not in {c.lower() for c in gdf.columns}:
         name = p.stem
     return plan_from_frame(gdf, name=name, source=p.name, area=area)
@@ -398,7 +401,7 @@ def read_plan(path: str | os.PathLike, area: StudyArea | None = None, layer: str
 def check_plan_in_area(plan: Plan, area: StudyArea) -> None:
     """Raise :class:`PlanError` when a plan feature lies entirely outside the study area."""
     if not area.has("boundary"):
-        raise PlanError(f"Study area '{area.name}' has no boundary: cannot check where the plan lies.")
+        raise PlanError(f"Studiegebied '{area.name}' heeft geen grens: waar het plan ligt, kan niet nagegaan worden.")
     bnd = shapely.union_all(area.boundary.geometry.values)
     inside = shapely.intersects(plan.features.geometry.values, bnd)
     if not inside.all():
@@ -407,9 +410,9 @@ def check_plan_in_area(plan: Plan, area: StudyArea) -> None:
         b = plan.features.total_bounds
         ab = area.boundary.total_bounds
         raise PlanError(
-            f"{plan.source}: {len(out)} of {len(plan.features)} plan features lie outside the study area '{area.name}' "
-            f"(first: {_label(plan.features.iloc[i], i)}; plan extent x {b[0]:.0f}-{b[2]:.0f}, y {b[1]:.0f}-{b[3]:.0f} in {area.crs}, "
-            f"study area x {ab[0]:.0f}-{ab[2]:.0f}, y {ab[1]:.0f}-{ab[3]:.0f}). Is the plan for this city, and is its CRS right?"
+            f"{plan.source}: {len(out)} van de {len(plan.features)} planobjecten liggen buiten het studiegebied '{area.name}' "
+            f"(eerste: {_label(plan.features.iloc[i], i)}; plan x {b[0]:.0f}–{b[2]:.0f}, y {b[1]:.0f}–{b[3]:.0f} in {area.crs}, "
+            f"studiegebied x {ab[0]:.0f}–{ab[2]:.0f}, y {ab[1]:.0f}–{ab[3]:.0f}). Is het plan voor deze stad, en klopt het coördinatenstelsel?"
         )
 
 

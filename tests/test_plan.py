@@ -115,11 +115,11 @@ def test_demolition_removes_buildings_and_streets(demo_area):
 
 def test_plan_outside_study_area_is_refused(demo_area):
     far = box(X0 + 50_000, Y0, X0 + 50_100, Y0 + 100)
-    with pytest.raises(PlanError, match="outside the study area"):
+    with pytest.raises(PlanError, match="buiten het studiegebied"):
         plan_from_frame(_frame([{"feature_type": "green", "geometry": far}]), area=demo_area)
     # apply_plan checks too
     plan = plan_from_frame(_frame([{"feature_type": "green", "geometry": far}]))
-    with pytest.raises(PlanError, match="outside the study area"):
+    with pytest.raises(PlanError, match="buiten het studiegebied"):
         apply_plan(demo_area, plan)
 
 
@@ -129,13 +129,13 @@ def test_unknown_feature_type_lists_allowed_values(demo_area):
         plan_from_frame(_frame([{"feature_type": "skatepark", "geometry": g}]), area=demo_area)
     msg = str(e.value)
     assert "'skatepark'" in msg and all(t in msg for t in FEATURE_TYPES)
-    with pytest.raises(PlanError, match="no 'feature_type' column"):
+    with pytest.raises(PlanError, match="geen kolom 'feature_type'"):
         plan_from_frame(_frame([{"kind": "park", "geometry": g}]))
 
 
 def test_wrong_geometry_and_values_are_refused(demo_area):
     line = LineString([(X0 + 1400, Y0 + 950), (X0 + 1450, Y0 + 1000)])
-    with pytest.raises(PlanError, match="a building must be a polygon"):
+    with pytest.raises(PlanError, match="een building moet een vlak"):
         plan_from_frame(_frame([{"feature_type": "building", "geometry": line}]))
     g = box(X0 + 1400, Y0 + 950, X0 + 1450, Y0 + 1000)
     with pytest.raises(PlanError, match="dwellings"):
@@ -195,7 +195,7 @@ def test_too_many_features_is_refused():
     n = int(load_norms("screening")["plan_max_features"].value) + 1
     pts = shapely.points(np.c_[np.full(n, X0), np.full(n, Y0)])
     g = gpd.GeoDataFrame({"feature_type": ["green"] * n}, geometry=pts, crs=CRS)
-    with pytest.raises(PlanError, match="more than the"):
+    with pytest.raises(PlanError, match="meer dan de"):
         plan_from_frame(g)
 
 
