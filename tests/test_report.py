@@ -97,4 +97,4 @@ def test_cli_screen_plan_outside_area_fails_cleanly(tmp_path, demo_dir, capsys):
     far.to_file(p, driver="GeoJSON")
     rc = main(["screen", "--area", str(demo_dir), "--plan", str(p), "--out", str(tmp_path / "r.html"), "--no-cache"])
     assert rc == 2
-    assert "outside the study area" in capsys.readouterr().err
+    assert "buiten het studiegebied" in capsys.readouterr().err
