@@ -7,6 +7,10 @@ green: the shared data hold no buildings or parks). Waterway widths: OSM has non
 canals get 30 m and smaller waterways 4 m (bench assumption only).
 
 Run:  python bench/bench_climate.py [--resolution-m 10] [--repeat 3]
+
+``--process DIR`` is the whole process that ``bench/compare_invest.py --speed`` times side by
+side with InVEST: read ``DIR/lulc.tif`` and ``DIR/aoi.gpkg`` (wijken), run the heat and water
+layers (block-wise, float32 rasters) and write ``DIR/ours/heat.tif`` and ``DIR/ours/water.tif``.
 """
 
 from __future__ import annotations
@@ -41,11 +45,35 @@ def mechelen_inputs(resolution_m: float = 10.0):
     return lc, wijken, water
 
 
+def process(folder: Path, block_cells: int | None = None) -> None:
+    """Whole heat + water run on exported inputs (what compare_invest.py times against InVEST)."""
+    from gezondestad.layers.studyarea import read_landcover
+    from gezondestad.spatial.heat import heat_layer
+    from gezondestad.spatial.raster import write_bands
+    from gezondestad.spatial.water import water_layer
+
+    lc = read_landcover(folder / "lulc.tif")
+    wijken = gpd.read_file(folder / "aoi.gpkg")
+    out = folder / "ours"
+    h = heat_layer(lc, wijken, block_cells=block_cells)
+    write_bands(out / "heat.tif", h.bands(), lc)
+    h.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)
+    del h
+    w = water_layer(lc, wijken, block_cells=block_cells)
+    write_bands(out / "water.tif", w.bands(), lc)
+    w.per_wijk.to_csv(out / "water_per_wijk.csv", index=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolution-m", type=float, default=10.0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--process", type=Path, help="run heat + water on DIR/lulc.tif + DIR/aoi.gpkg (see module docstring)")
+    ap.add_argument("--block-cells", type=int, default=None)
     args = ap.parse_args(argv)
+    if args.process:
+        process(args.process, args.block_cells)
+        return 0
     if not (MECHELEN / "wijken.gpkg").is_file():
         print(f"Mechelen data not found at {MECHELEN}; nothing to benchmark.")
         return 1

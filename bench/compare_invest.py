@@ -15,6 +15,14 @@ see bench_climate.py), with ``green_patch_min_ha = 0`` (exactly InVEST's rule) a
 project default (contiguous patches >= 2 ha).
 
 Run:  python bench/compare_invest.py [--invest-python /opt/invest-venv/bin/python]
+
+``--speed`` instead times the whole process side by side in one run, on the same exported
+inputs: ours (``bench/bench_climate.py --process``: read, heat + water layers, write GeoTIFFs
+and per-wijk tables) and InVEST (Urban Cooling + Urban Flood Risk Mitigation, ``n_workers=-1``),
+each in its own child process, wall time and peak RSS (``os.wait4``), at the Mechelen raster
+(10 m) and at 3,000 x 3,000 cells (the Mechelen land cover and wijken tiled, still 10 m, so the
+kernels keep their size in cells). It prints bytes per cell at both sizes and the marginal
+bytes per extra cell (flat memory: the marginal figure is what the outputs cost).
 """
 
 from __future__ import annotations
@@ -193,12 +201,102 @@ def compare_case(label: str, lc, wijken, invest_python: str, workdir: Path) -> l
     return rows
 
 
+def _timed(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall s, peak RSS MiB, tail of output) of a child process, measured with os.wait4."""
+    import os
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}):\n{out[-3000:]}")
+    return wall, ru.ru_maxrss / 1024.0, out[-500:]
+
+
+def tiled_inputs(lc, wijken, size: int):
+    """The land cover tiled to ``size`` x ``size`` cells and the wijken copied onto every tile."""
+    import geopandas as gpd
+    from gezondestad.model.studyarea import LandCover
+    from shapely import affinity
+
+    h, w = lc.shape
+    reps = (-(-size // h), -(-size // w))
+    classes = np.tile(lc.classes, reps)[:size, :size].copy()
+    res = lc.resolution_m
+    parts = []
+    for i in range(reps[0]):
+        for j in range(reps[1]):
+            g = wijken[["wijk_code", "geometry"]].copy()
+            g["wijk_code"] = g["wijk_code"].astype(str) + f"_{i}{j}"
+            g["geometry"] = g.geometry.apply(lambda geom: affinity.translate(geom, j * w * res, -i * h * res))
+            parts.append(g)
+    big = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=wijken.crs)
+    return LandCover(classes, lc.transform, res, lc.crs), big
+
+
+def speed(args: argparse.Namespace) -> int:
+    """Side-by-side whole-process time and peak memory of ours and InVEST (see module docstring)."""
+    from bench.bench_climate import mechelen_inputs
+    from gezondestad.spatial.heat import HeatParams
+    from gezondestad.spatial.water import WaterParams
+
+    have_invest = Path(args.invest_python).is_file()
+    if not have_invest:
+        print(f"{args.invest_python} not found: InVEST not installed here; timing ours only.")
+    heat_p, water_p = HeatParams.from_norms(), WaterParams.from_norms()
+    lc, wijken, _ = mechelen_inputs(10.0)
+    cases = [("mechelen", lc, wijken)]
+    for size in args.sizes:
+        big_lc, big_w = tiled_inputs(lc, wijken, size)
+        cases.append((f"tiled {size}x{size}", big_lc, big_w))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        base_wall, base_rss, _ = _timed([sys.executable, "-c", "import gezondestad.spatial.heat, gezondestad.spatial.water"])
+        print(f"ours, imports only: {base_wall:.1f} s, peak RSS {base_rss:.0f} MiB")
+        for label, clc, cw in cases:
+            d = work / label.replace(" ", "_")
+            cfg = export_inputs(d, clc, cw, heat_p, water_p)
+            cells = clc.classes.size
+            for rep in range(args.repeat):
+                ours = _timed([sys.executable, str(REPO / "bench" / "bench_climate.py"), "--process", str(d)])
+                row = {"case": label, "cells": cells, "run": rep + 1, "ours_s": round(ours[0], 1), "ours_MiB": round(ours[1]),
+                       "ours_B_per_cell": round(ours[1] * 2**20 / cells, 1)}
+                if have_invest:
+                    inv = _timed([args.invest_python, "-c", RUNNER, json.dumps(cfg)])
+                    row.update({"invest_s": round(inv[0], 1), "invest_MiB": round(inv[1]),
+                                "invest_B_per_cell": round(inv[1] * 2**20 / cells, 1), "speedup": round(inv[0] / ours[0], 2)})
+                rows.append(row)
+                print(row, flush=True)
+    df = pd.DataFrame(rows)
+    pd.set_option("display.width", 250)
+    print(df.to_string(index=False))
+    best = df.groupby("case", sort=False).agg("min", numeric_only=True)
+    if len(best) >= 2:
+        a, b = best.iloc[0], best.iloc[-1]
+        for who in ("ours", "invest"):
+            if f"{who}_MiB" in best:
+                marg = (b[f"{who}_MiB"] - a[f"{who}_MiB"]) * 2**20 / (b["cells"] - a["cells"])
+                print(f"{who}: peak {a[f'{who}_MiB']:.0f} MiB at {a['cells']:,.0f} cells ({a[f'{who}_B_per_cell']:.0f} B/cell), "
+                      f"{b[f'{who}_MiB']:.0f} MiB at {b['cells']:,.0f} cells ({b[f'{who}_B_per_cell']:.0f} B/cell); "
+                      f"marginal {marg:.0f} bytes per extra cell")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Compare heat/water layers with natcap.invest")
     ap.add_argument("--invest-python", default="/opt/invest-venv/bin/python")
     ap.add_argument("--cases", default="demo,mechelen")
     ap.add_argument("--keep", type=Path, help="keep the InVEST workspaces in this folder")
+    ap.add_argument("--speed", action="store_true", help="time both whole processes side by side instead")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[3000], help="tiled raster sides for --speed")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per case for --speed")
     args = ap.parse_args(argv)
+    if args.speed:
+        return speed(args)
     if not Path(args.invest_python).is_file():
         print(f"{args.invest_python} not found: natcap-invest is not installed here; nothing compared.")
         return 1

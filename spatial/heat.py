@@ -190,7 +190,7 @@ class HeatResult:
             "t_air_c": self.t_air,
             "hm": self.hm,
             "cc": self.cc,
-            "heat_class": np.where(self.heat_class > 0, self.heat_class, np.nan),
+            "heat_class": np.where(self.heat_class > 0, self.heat_class, np.float32(np.nan)).astype(np.float32, copy=False),
         }
 
 

@@ -27,7 +27,7 @@ from rasterio import features
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 from rasterio.warp import reproject
-from scipy.signal import fftconvolve
+from rasterio.windows import Window
 
 
 
@@ -179,6 +179,8 @@ def convolve(signal: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """
     if kernel.shape == (1, 1):
         return signal.astype(float) * float(kernel[0, 0])
+    from scipy.signal import fftconvolve  # scipy.signal takes seconds to import; only this needs it
+
     out = fftconvolve(signal.astype(float), kernel, mode="same")
     # FFT round-off leaves ~1e-12 residues where the exact result is 0
     tol = 1e-9 * max(1.0, float(np.abs(signal).max()) * float(np.abs(kernel).sum()))
@@ -419,8 +421,11 @@ def write_bands(
         compress="deflate",
         tiled=True,
     ) as dst:
+        step = max(1, (1 << 22) // max(1, w))  # rows per strip (~4 M cells): no full-raster temporaries
         for i, (name, arr) in enumerate(bands.items(), start=1):
-            a = np.asarray(arr, dtype=np.float64)
-            dst.write(np.where(np.isfinite(a), a, nodata).astype(np.float32), i)
+            for r0 in range(0, h, step):
+                a = np.asarray(arr[r0 : r0 + step], dtype=np.float64)
+                win = Window(0, r0, w, a.shape[0])
+                dst.write(np.where(np.isfinite(a), a, nodata).astype(np.float32), i, window=win)
             dst.set_band_description(i, name)
     return p

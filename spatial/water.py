@@ -139,7 +139,7 @@ class WaterResult:
         valid = np.isfinite(self.runoff_mm)
 
         def b(a: np.ndarray) -> np.ndarray:
-            return np.where(valid, a.astype(float), np.nan)
+            return np.where(valid, a.astype(np.float32), np.float32(np.nan))
 
         return {
             "runoff_mm": self.runoff_mm,
@@ -273,9 +273,17 @@ def flood_maps(
     if wmask.any():
         reach_m = p.flood_buffer_m if z is None else max(p.flood_buffer_m, p.low_lying_max_distance_m)
         halo = int(np.ceil(reach_m / res)) + 1
+        # cell offsets within flood_buffer_m (same test as the distance transform: d <= buffer + 1e-9)
+        r = int(np.floor((p.flood_buffer_m + 1e-9) / res))
+        off = np.arange(-r, r + 1, dtype=float) * res
+        disc = np.hypot(off[:, None], off[None, :]) <= p.flood_buffer_m + 1e-9
         for blk in iter_blocks(lc.shape, halo, block_cells):
             ww = blk.window(wmask, False)
             if not ww.any():
+                continue
+            if z is None:  # only the buffer: a dilation by the disc is the same set as dist <= buffer, faster
+                land = valid[blk.core] & ~wmask[blk.core]
+                near[blk.core] = land & ndimage.binary_dilation(ww, structure=disc)[blk.inner]
                 continue
             edt = ndimage.distance_transform_edt(~ww, sampling=res, return_indices=z is not None)
             dist, idx = edt if z is not None else (edt, None)
@@ -310,17 +318,21 @@ def _runoff_rasters(
     cell_m2 = float(lc.resolution_m) ** 2
     out = [np.full(lc.shape, np.nan, dtype=np.float32) for _ in range(4)]
     imperv = np.zeros(lc.shape, dtype=bool)
+    # Q depends on the cell only through (soil group, class): evaluate it once per pair, then look it up
+    present = np.bincount(lc.classes.ravel(), minlength=256) > 0
+    groups = [int(sg) - 1] if not isinstance(sg, np.ndarray) else list(np.flatnonzero(np.bincount(np.clip(sg, 1, 4).ravel(), minlength=5)[1:]))
+    q_tab = np.full(cn_tab.shape, np.nan)
+    q_tab[np.ix_(groups, present)] = scs_runoff_mm(p.design_storm_depth_mm, cn_tab[np.ix_(groups, present)], p.cn_lambda)
+    tabs = [cn_tab, q_tab, 1.0 - q_tab / p.design_storm_depth_mm, q_tab * cell_m2 / 1000.0]
+    tabs = [np.where(np.arange(256) == 0, np.nan, t).astype(np.float32) for t in tabs]  # class 0 = nodata
+    is_imperv = np.isin(np.arange(256), imperv_codes)
     for s in iter_strips(lc.shape):
         cls = lc.classes[s.core]
         v = valid[s.core]
         g = (np.clip(sg[s.core], 1, 4) - 1).astype(np.intp) if isinstance(sg, np.ndarray) else int(sg) - 1
-        cn = np.where(v, cn_tab[g, cls], np.nan)
-        q = scs_runoff_mm(p.design_storm_depth_mm, cn, p.cn_lambda)
-        out[0][s.core] = cn
-        out[1][s.core] = q
-        out[2][s.core] = np.where(v, 1.0 - q / p.design_storm_depth_mm, np.nan)
-        out[3][s.core] = q * cell_m2 / 1000.0
-        imperv[s.core] = v & np.isin(cls, imperv_codes)
+        for arr, tab in zip(out, tabs):
+            arr[s.core] = tab[g, cls]
+        imperv[s.core] = v & is_imperv[cls]
     return out[0], out[1], out[2], out[3], imperv
 
 

@@ -182,7 +182,11 @@ def test_water_in_blocks_equals_one_block_with_a_dem():
     pd.testing.assert_frame_equal(one.per_wijk, many.per_wijk)
     # near water = within 25 m (2.5 cells) of a water cell, computed on the whole raster
     dist = ndimage.distance_transform_edt(~one.water, sampling=10.0)
-    np.testing.assert_array_equal(one.near_water, (a != 0) & ~one.water & (dist <= 25.0 + 1e-9))
+    expected = (a != 0) & ~one.water & (dist <= 25.0 + 1e-9)
+    np.testing.assert_array_equal(one.near_water, expected)
+    no_dem = water_layer(lc, wijken, water=river, params=p, block_cells=16)  # disc dilation instead of the EDT
+    np.testing.assert_array_equal(no_dem.near_water, expected)
+    assert not no_dem.low_lying.any()
 
 
 def test_zone_blocks_and_statistics_equal_the_whole_raster_ones():
