@@ -354,6 +354,20 @@ def _known_from_situation(sit: Situation) -> pd.DataFrame:
     return out
 
 
+def situation_health(sit: Situation, params: HealthParams | None = None, draws: int = DEFAULT_DRAWS, seed: int = 20261130) -> HealthResult:
+    """:func:`city_health` from a computed situation (e.g. the screening's cached baseline).
+
+    The exposures the situation's families computed are reused (network, heat, noise, air);
+    greenness is computed here; a family that is absent is not recomputed (its pathways are
+    *onbekend*). Used for the attributable-burden layer per wijk.
+    """
+    p = params or HealthParams.from_norms()
+    kb = _known_from_situation(sit)
+    fams = ("green", *(f for f, c in (("network", "walk_access"), ("heat", "tair_hot_day_c"), ("noise", "lden_db"), ("air", "no2_ugm3")) if c in kb.columns))
+    f, notes = exposure_frame(sit.area, sit.homes, p, fams, known=kb)
+    return _with_notes(health_outcomes(f, None, p, draws, seed), notes)
+
+
 def screening_health(result: ScreeningResult, params: HealthParams | None = None, draws: int = DEFAULT_DRAWS, seed: int = 20261130) -> HealthResult:
     """:func:`plan_health` for a finished screening, reusing what the screening computed.
 
@@ -402,6 +416,7 @@ __all__: list[Any] = [
     "city_health",
     "plan_health",
     "screening_health",
+    "situation_health",
     "green_share_within",
     "deprivation_quintiles",
     "health_summary_nl",

@@ -99,3 +99,25 @@ def test_screening_health_reuses_screening_and_reports(screened) -> None:
     js = report_json(res, items, health=h)
     assert js["health"]["seed"] == 11 and any(r["pathway"] == "total" for r in js["health"]["summary"])
     assert np.isfinite([r["median"] for r in js["health"]["summary"] if r["median"] is not None]).all()
+
+
+def test_situation_health_burden_per_wijk(screened) -> None:
+    from gezondestad.screening.health_outcomes import situation_health
+
+    res, _ = screened
+    r = situation_health(res.before, draws=64, seed=3)
+    assert r.mode == "burden" and not {"pm25", "no2", "noise_ihd", "heat"} & set(r.unknown)
+    pw = r.per_wijk
+    assert set(pw["wijk_code"]) >= {"DEMO01", "DEMO02"}
+    np.testing.assert_allclose(pw["deaths_per_10000"], pw["deaths_total"] / pw["residents"] * 1e4)
+    # a burden against the recommendations is never negative, and the wijken add up to the city
+    assert (pw["deaths_total"] >= 0).all()
+    assert pw["deaths_total"].sum() == pytest.approx(r.value(stat="central"), rel=1e-6)
+
+
+def test_burden_classes_fixed() -> None:
+    from gezondestad.app.health_layer import BURDEN_COLOURS, burden_class, class_labels
+
+    assert [burden_class(v) for v in (0.0, 1.9, 2.0, 4.4, 11.9, 12.0, 40.0)] == [0, 0, 1, 2, 4, 5, 5]
+    assert burden_class(float("nan")) is None and burden_class(None) is None
+    assert class_labels()[0] == "0–2" and class_labels()[-1] == "≥ 12" and len(class_labels()) == len(BURDEN_COLOURS)

@@ -7,7 +7,7 @@ import html
 import folium
 import pandas as pd
 import streamlit as st
-from gezondestad.app import compute, maps, state
+from gezondestad.app import compute, health_layer, maps, state
 from gezondestad.app.state import W
 from gezondestad.app.ui import (
     guarded,
@@ -22,7 +22,7 @@ from streamlit_folium import st_folium
 
 TITLE = "Kaart per wijk"
 BASE_LAYERS = {"Groen": "green", "Waterlopen": "water", "Straten en paden": "streets", "Haltes": "stops",
-               "Bodembedekking": "landcover"}
+               "Bodembedekking": "landcover", health_layer.LAYER_NAME: "health"}
 
 
 def chart_unit(ind: Indicator) -> str:
@@ -112,6 +112,10 @@ def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[s
         ).add_to(m)
     for key in chosen_ind:
         leg = maps.add_indicator_layer(key, folder, stamp, m, options)
+        if leg:
+            legends.append(leg)
+    if show.get("health"):
+        leg = health_layer.add_burden_layer(folder, stamp, m)
         if leg:
             legends.append(leg)
     folium.GeoJson(
