@@ -39,7 +39,7 @@ from gezondestad.model.errors import GezondeStadError
 from gezondestad.layers.validate import InputError, check_coordinates, check_finite, drop_z
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.norms import Norm, load_norms
-from gezondestad.model.studyarea import CRS
+from gezondestad.model.studyarea import CRS, StudyArea
 
 ELEMENT_TYPES: tuple[str, ...] = ("path", "ramp", "crossing", "kerb", "stairs", "bench", "toilet", "parking")
 """Element types of the default schema."""
@@ -449,7 +449,19 @@ def rules_table(norms_dir: str | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str] | None) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _area_extent(area: StudyArea) -> tuple[float, float, float, float] | None:
+    """Bounding box of the study area in its CRS: its boundary, else its wijken (None when it has neither)."""
+    for theme in ("boundary", "wijken"):
+        if area.has(theme):
+            b = area.themes[theme].total_bounds
+            if np.all(np.isfinite(b)):
+                return float(b[0]), float(b[1]), float(b[2]), float(b[3])
+    return None
+
+
+def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str] | None, area: StudyArea | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    # the working CRS: the study area's own (UTM elsewhere), Belgian Lambert 72 for a design without an area
+    crs = area.crs if area is not None else CRS
     if not isinstance(design, pd.DataFrame):
         raise ToetsError(f"The design must be a (Geo)DataFrame, got {type(design).__name__}.")
     df = design.copy()
@@ -480,16 +492,16 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
     notes: list[str] = []
     has_geom = isinstance(df, gpd.GeoDataFrame) and df._geometry_column_name in df.columns
     if not has_geom:
-        df = gpd.GeoDataFrame(pd.DataFrame(df), geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=CRS)
+        df = gpd.GeoDataFrame(pd.DataFrame(df), geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=crs)
         notes.append("geen geometrie: de afstand tussen rustpunten kan niet beoordeeld worden")
     gdf = gpd.GeoDataFrame(df, geometry=df.geometry.name, crs=df.crs)
     if gdf.crs is None:
         if shapely.get_coordinates(gdf.geometry.values).size:
             raise ToetsError(
-                "The design has no coordinate reference system. Save it with its CRS (EPSG:31370, Belgian "
-                "Lambert 72, is expected) or set it before checking (gdf.set_crs(31370))."
+                f"The design has no coordinate reference system. Save it with its CRS ({crs}"
+                f"{', Belgian Lambert 72,' if crs == CRS else ', the CRS of the study area,'} is expected) or set it before checking (gdf.set_crs('{crs}'))."
             )
-        gdf = gdf.set_crs(CRS)
+        gdf = gdf.set_crs(crs)
     try:
         check_finite(gdf, "ontwerp")
         gdf, n_z = drop_z(gdf)
@@ -498,10 +510,20 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
         gdf, _ = check_coordinates(gdf, "design", fix_swapped=False)
     except InputError as exc:
         raise ToetsError(str(exc)) from exc
-    if gdf.crs.to_epsg() != 31370:
-        gdf = gdf.to_crs(CRS)
+    if not gdf.crs.equals(crs):
+        gdf = gdf.to_crs(crs)
     coords = shapely.get_coordinates(gdf.geometry.values)
-    if coords.size and not (np.all((coords[:, 0] > 0) & (coords[:, 0] < 320_000)) and np.all((coords[:, 1] > 0) & (coords[:, 1] < 320_000))):
+    ext = _area_extent(area) if area is not None else None
+    if coords.size and ext is not None:
+        x0, y0, x1, y1 = ext
+        if not (np.all((coords[:, 0] >= x0) & (coords[:, 0] <= x1)) and np.all((coords[:, 1] >= y0) & (coords[:, 1] <= y1))):
+            raise ToetsError(
+                f"Het ontwerp ligt (deels) buiten het studiegebied '{area.name}' na omzetting naar {crs} "
+                f"(ontwerp x {fmt_number(coords[:, 0].min(), 0)}..{fmt_number(coords[:, 0].max(), 0)}, y {fmt_number(coords[:, 1].min(), 0)}..{fmt_number(coords[:, 1].max(), 0)}; "
+                f"studiegebied x {fmt_number(x0, 0)}..{fmt_number(x1, 0)}, y {fmt_number(y0, 0)}..{fmt_number(y1, 0)}). "
+                "Controleer het coördinatenstelsel in het bestand, of kies het studiegebied van dit ontwerp."
+            )
+    elif coords.size and area is None and not (np.all((coords[:, 0] > 0) & (coords[:, 0] < 320_000)) and np.all((coords[:, 1] > 0) & (coords[:, 1] < 320_000))):
         raise ToetsError(
             "The design's coordinates fall outside Belgium after conversion to EPSG:31370 "
             f"(x {coords[:, 0].min():.0f}..{coords[:, 0].max():.0f}, y {coords[:, 1].min():.0f}..{coords[:, 1].max():.0f}). "
@@ -603,6 +625,7 @@ def check_design(
     design: gpd.GeoDataFrame | pd.DataFrame,
     column_map: dict[str, str] | None = None,
     norms_dir: str | None = None,
+    area: StudyArea | None = None,
 ) -> gpd.GeoDataFrame:
     """Check every element of a design against the accessibility rules.
 
@@ -610,29 +633,33 @@ def check_design(
     ----------
     design : GeoDataFrame (or DataFrame without geometry)
         One row per element with at least an ``element`` column (see module docstring for the
-        schema). Geometry in any projected/geographic CRS; it is converted to EPSG:31370.
+        schema). Geometry in any projected/geographic CRS; it is converted to the study area's
+        CRS (``area.crs``), or to EPSG:31370 (Belgian Lambert 72) without an area.
     column_map : dict, optional
         ``{column in the file: schema attribute}``, e.g. ``{"type": "element", "breedte": "width_cm"}``.
     norms_dir : path, optional
         Folder with ``accessibility.toml`` (defaults to the shipped norms).
+    area : StudyArea, optional
+        The study area the design belongs to: the design is checked in its CRS and must lie
+        within its extent (boundary, else wijken). Without one the design must lie in Belgium.
 
     Returns
     -------
     GeoDataFrame
         One row per element and applicable rule with :data:`RESULT_COLUMNS` and the element's
-        geometry (EPSG:31370). Elements of unknown type get one ``element_type`` row with verdict
+        geometry (in ``area.crs``, or EPSG:31370 without an area). Elements of unknown type get one ``element_type`` row with verdict
         ``unknown``. Benches have no rules of their own; they are the rest points of the
         ``path_bench_spacing`` rule.
 
     Raises
     ------
     ToetsError
-        No ``element`` column, a mapping naming absent columns, no CRS, or coordinates that do
-        not fit their CRS.
+        No ``element`` column, a mapping naming absent columns, no CRS, coordinates that do
+        not fit their CRS, or a design outside the study area (outside Belgium without one).
     """
     norms = load_norms("accessibility", norms_dir)
     check_design_size(len(design) if hasattr(design, "__len__") else 0, norms_dir=norms_dir)
-    gdf, _ = _prepare(design, column_map)
+    gdf, _ = _prepare(design, column_map, area)
     elements, rows = _elements(gdf)
     benches = [e.geometry for e in elements if e.element == "bench" and e.geometry is not None and not shapely.is_empty(e.geometry)]
     bench_points = np.asarray(benches, dtype=object)
@@ -674,7 +701,7 @@ def check_design(
     for c in ("value", "limit"):
         out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else (round(float(v), 3) if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool) else str(v)))
         out[c] = out[c].astype(object)
-    return gpd.GeoDataFrame(out[list(RESULT_COLUMNS) + ["geometry"]], geometry="geometry", crs=CRS)
+    return gpd.GeoDataFrame(out[list(RESULT_COLUMNS) + ["geometry"]], geometry="geometry", crs=gdf.crs)
 
 
 def element_verdicts(result: pd.DataFrame) -> pd.DataFrame:
