@@ -384,6 +384,8 @@ def export_object(key: str, folder: str, stamp: str) -> Any:
     if key == "per_wijk":
         return per_wijk_gdf(folder, stamp)
     fam, part = key.split(":", 1)
+    if fam in ("noise", "air"):  # per-home and sensitive-destination exposure (the screening runners' results)
+        return getattr(cached_other_family(folder, stamp, fam), part)
     res = COMPUTE[_EXPORT_FAMILY[fam]](folder, stamp)
     if fam in ("net", "acc"):
         return getattr(res, part)

@@ -27,8 +27,10 @@ import pandas as pd
 import streamlit as st
 from branca.element import MacroElement
 from gezondestad.app import compute
+from gezondestad.model.catalogue import indicator as catalogue_indicator
 from gezondestad.model.fmt import MISSING, UNKNOWN, as_number, fmt_number
 from gezondestad.model.landcover import LANDCOVER_LABELS_NL
+from gezondestad.model.norms import load_norms
 from jinja2 import Template
 from rasterio.warp import Resampling, calculate_default_transform, reproject
 
@@ -358,6 +360,8 @@ MAP_LAYERS: tuple[MapLayer, ...] = (
     MapLayer("accessibility", "Toegankelijkheid looproutes", "accessibility"),
     MapLayer("heat", "Hitte op een zomerdag", "heat"),
     MapLayer("water", "Afstroming en wateroverlast", "water"),
+    MapLayer("noise", "Geluid aan de woning (Lden)", "noise"),
+    MapLayer("air", "Stikstofdioxide (NO2) aan de woning", "air"),
 )
 """Map layers of the Kaart page (their family's label is :data:`FAMILY_LABELS`)."""
 
@@ -402,6 +406,47 @@ def access_geojson(folder: str, stamp: str, profile: str) -> str:
     g["name"] = _name_or_placeholder(g["name"])
     g["oordeel"] = g["verdict"].map(VERDICT_NL).astype(object)
     return to_geojson(g)
+
+
+EXPOSURE_LAYERS: dict[str, tuple[str, str, str]] = {
+    "noise": ("noise", "lden_mean_db", "lden_db"),
+    "air": ("air", "no2_mean_ugm3", "no2_ugm3"),
+}
+"""Map layer -> (family, catalogue key, per-home column) of the per-home noise and air layers."""
+
+
+def _exposure_colour(v: Any, ind: Any) -> str:
+    return ramp_color(v, float(ind.display.vmin), float(ind.display.vmax), ind.display.ramp)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def exposure_homes_geojson(folder: str, stamp: str, layer: str) -> str:
+    """Home points with their noise or air level and its colour on the catalogue's fixed scale."""
+    fam, key, col = EXPOSURE_LAYERS[layer]
+    ind = catalogue_indicator(key)
+    res = compute.cached_other_family(folder, stamp, fam)
+    h = res.homes[[col, "geometry"]].copy()
+    v = pd.to_numeric(h[col], errors="coerce").astype(float)
+    h["kleur"] = [_exposure_colour(x, ind) for x in v]
+    h["waarde"] = display_number(v, 1)
+    return to_geojson(h[["kleur", "waarde", "geometry"]])
+
+
+def exposure_legend(layer: str) -> str:
+    """Legend of a noise or air layer: classes of the norms (5 dB; WHO/EU µg/m³) on the fixed scale."""
+    fam, key, _ = EXPOSURE_LAYERS[layer]
+    ind = catalogue_indicator(key)
+    if fam == "noise":
+        edges = [float(e) for e in load_norms("noise")["class_edges_lden_db"].value]
+        unit, norm = "dB", ("noise", "who_road_lden_db")
+    else:
+        edges = [float(e) for e in load_norms("air")["no2_class_breaks_ugm3"].value]
+        unit, norm = "µg/m³", ("air", "who_no2_ugm3")
+    items = [(_exposure_colour(edges[0] - 1, ind), f"< {fmt_number(edges[0])} {unit}")]
+    items += [(_exposure_colour((edges[i] + edges[i + 1]) / 2, ind), f"{fmt_number(edges[i])}–{fmt_number(edges[i + 1])} {unit}")
+              for i in range(len(edges) - 1)]
+    items += [(_exposure_colour(edges[-1] + 1, ind), f"≥ {fmt_number(edges[-1])} {unit}"), ("#bdbdbd", UNKNOWN)]
+    return legend_html(ind.display.legend or ind.label, items) + source_html(compute.norm_source(*norm))
 
 
 def _tooltip(fields: list[str], aliases: list[str]) -> folium.GeoJsonTooltip:
@@ -465,6 +510,14 @@ def add_indicator_layer(key: str, folder: str, stamp: str, m: folium.Map, option
         return legend_html("Hitte op een zomerdag (klasse)", [
             (hex_rgb(HEAT_COLORS[i + 1]), labels[i]) for i in range(min(4, len(labels)))]) + source_html(
             compute.norm_source("heat", "heat_class_breaks"))
+    if key in EXPOSURE_LAYERS:
+        folium.GeoJson(
+            exposure_homes_geojson(folder, stamp, key), name=dict((lyr.key, lyr.label) for lyr in MAP_LAYERS)[key],
+            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_opacity=0.85),
+            style_function=lambda f: {"fillColor": f["properties"]["kleur"]},
+            tooltip=_tooltip(["waarde"], ["Lden (dB)" if key == "noise" else "NO2 (µg/m³)"]),
+        ).add_to(m)
+        return exposure_legend(key)
     if key == "water":
         img, bnds, p_mm = water_overlay(folder, stamp)
         folium.raster_layers.ImageOverlay(img, bounds=bnds, name="Water", opacity=0.75).add_to(m)

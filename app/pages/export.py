@@ -38,6 +38,10 @@ INDICATOR_EXPORTS: tuple[ExportLayer, ...] = (
     ExportLayer("heat:t_air_c", "Raster – Luchttemperatuur op een hittedag (°C)", "raster", "heat"),
     ExportLayer("water:runoff_mm", "Raster – Afstroming bij de ontwerpbui (mm)", "raster", "water"),
     ExportLayer("water:flood_prone", "Raster – Overstromingsgevoelig (1 = ja)", "raster", "water"),
+    ExportLayer("noise:homes", "Woningen met geluid (Lden, Lnight, klasse, WHO-richtlijn, hinder)", "vector", "noise"),
+    ExportLayer("noise:destinations", "Gevoelige bestemmingen met geluid (Lden, Lnight)", "vector", "noise"),
+    ExportLayer("air:homes", "Woningen met luchtkwaliteit (NO2, PM2,5, klasse)", "vector", "air"),
+    ExportLayer("air:destinations", "Gevoelige bestemmingen met luchtkwaliteit (NO2, PM2,5)", "vector", "air"),
 )
 
 
