@@ -9,13 +9,15 @@ import uuid
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
-from gezondestad.app import compute, maps, state
+from gezondestad.app import compute, draw, maps, state
 from gezondestad.app.state import W
 from gezondestad.app.ui import guarded, md_escape, synthetic_banner
 from gezondestad.layers import participation as pt
-from gezondestad.layers import placestandard
+from gezondestad.layers import placestandard, wishes
 from gezondestad.model.fmt import fmt_datetime, fmt_people
 from gezondestad.model.studyarea import StudyArea
 from pyproj import Transformer
@@ -382,6 +384,12 @@ def render_evening() -> None:
     left, right = st.columns([3, 2], gap="medium")
     with right:
         code = st.selectbox("Uw wijk", list(names), format_func=lambda c: names[c], key=W.PART_WIJK)
+        doing = st.radio("Wat wilt u doen?", [DO_REMARK, DO_WISH], key="avond_doing", horizontal=True)
+    if doing == DO_WISH:
+        evening_wish(folder, stamp, area, db, code, left, right)
+        with right:
+            leave_evening()
+        return
     remarks = pt.list_remarks(db, area_name=area.name, wijk_code=code)
     with left:
         st.markdown("**1. Tik op de kaart op de plek waarover u iets wilt zeggen.**")
@@ -394,3 +402,33 @@ def render_evening() -> None:
         remark_form(folder, stamp, area, db, code, text_height_px=90)
         st.caption(f"{fmt_people(len(remarks))} opmerking(en) in deze wijk.")
         leave_evening()
+
+
+DO_REMARK = "Een opmerking op de kaart"
+DO_WISH = "Een wens tekenen"
+
+
+def evening_wish(folder: str, stamp: str, area: StudyArea, db: Path, code: str, left, right) -> None:
+    """A resident sketches a wish (a point, line or area) and picks what it is; stored at once."""
+    with left:
+        st.markdown("**1. Teken uw wens op de kaart: een punt, een lijn of een vlak (knoppen links).**")
+        wb = maps.wijk_geojson_and_bounds(folder, stamp, code)
+        drawings = draw.draw_map(wb[1], key=f"avond_wens_{compute.slug(folder)}_{code}", height=EVENING_MAP_HEIGHT_PX,
+                                 context=[(wb[0], "#1f4e9c", "wijk")])
+    with right:
+        wish = st.selectbox("2. Wat wenst u hier?", wishes.WISHES, key="avond_wish_kind")
+        text = st.text_area("Toelichting (mag leeg)", key="avond_wish_text", max_chars=pt.MAX_TEXT_CHARS, height=90)
+        if st.button("Wens bewaren", key="avond_wish_save", type="primary"):
+            if not drawings:
+                st.warning("Teken eerst uw wens op de kaart.")
+                return
+            geom = gpd.GeoSeries([shapely.geometry.shape(drawings[-1]["geometry"])], crs="EPSG:4326").to_crs(area.crs).iloc[0]
+            try:
+                wishes.add_wish(db, area.name, wish, geom, str(area.crs), text=text, wijk_code=code,
+                                bounds=tuple(area.wijken.total_bounds), session_id=state.SESSION_UID.get())
+            except pt.ParticipationError as exc:
+                st.error(exc.nl)
+            else:
+                st.success("Bedankt! Uw wens is bewaard.")
+        n = len(wishes.wishes_gdf(db, area.name))
+        st.caption(f"{fmt_people(n)} wens(en) getekend in dit gebied.")
