@@ -207,6 +207,21 @@ def _external(area: StudyArea, homes: gpd.GeoDataFrame, family: str) -> tuple[pd
     return None, f"laag '{family}' geeft geen kolommen {', '.join(cols)} per woning"
 
 
+def _network_access(area: StudyArea, homes: gpd.GeoDataFrame, why: dict[str, str | None], f: pd.DataFrame, notes: list[str]) -> None:
+    """Walking and cycling access per home from the network indicators, into ``f`` (or a note)."""
+    try:
+        h = network_indicators(area, homes=homes).homes
+    except GezondeStadError as exc:
+        notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
+        return
+    if not why["walk_access"]:
+        f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
+    if not why["cycle_access"]:
+        c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in ("centre_lts12", "school_lts12") if k in h.columns])
+        with np.errstate(invalid="ignore"):
+            f["cycle_access"] = np.nanmean(c, axis=1) if c.size else np.nan
+
+
 def exposure_frame(
     area: StudyArea,
     homes: gpd.GeoDataFrame | None = None,
@@ -262,16 +277,7 @@ def exposure_frame(
         if not why.get(c):
             f[c] = pd.to_numeric(known[c], errors="coerce").to_numpy(float)
     if "network" in families and not (why["walk_access"] and why["cycle_access"]) and not {"walk_access", "cycle_access"} <= have:
-        try:
-            h = network_indicators(area, homes=homes).homes
-            if not why["walk_access"]:
-                f["walk_access"] = pd.to_numeric(h["stop_s_home"], errors="coerce").to_numpy(float)
-            if not why["cycle_access"]:
-                c = np.column_stack([pd.to_numeric(h[k], errors="coerce").to_numpy(float) for k in ("centre_lts12", "school_lts12") if k in h.columns])
-                with np.errstate(invalid="ignore"):
-                    f["cycle_access"] = np.nanmean(c, axis=1) if c.size else np.nan
-        except GezondeStadError as exc:
-            notes.append(f"Wandel- en fietsbereikbaarheid niet berekend ({exc}); lichaamsbeweging onbekend.")
+        _network_access(area, homes, why, f, notes)
     lc = area.landcover
     if lc is not None and "heat" in families and not why["tair_hot_day_c"] and len(area.wijken) and "tair_hot_day_c" not in have:
         hr = heat_layer(lc, area.wijken, homes=homes)

@@ -513,7 +513,7 @@ def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: 
         maps=maps,
         voices=voices,
         ps_png=ps_png,
-        health=(health_section(health, with_chart=with_maps) if hasattr(health, "summary") else health),
+        health=(health_section(health) if hasattr(health, "summary") else health),
         norms=norms_used(result, items),
         notes=data_quality_notes(result),
         mode=result.mode,
