@@ -121,3 +121,26 @@ def test_burden_classes_fixed() -> None:
     assert [burden_class(v) for v in (0.0, 1.9, 2.0, 4.4, 11.9, 12.0, 40.0)] == [0, 0, 1, 2, 4, 5, 5]
     assert burden_class(float("nan")) is None and burden_class(None) is None
     assert class_labels()[0] == "0–2" and class_labels()[-1] == "≥ 12" and len(class_labels()) == len(BURDEN_COLOURS)
+
+
+def test_report_lists_not_assessed_pathways(screened, plan_result) -> None:
+    from gezondestad.screening.checklist import build_checklist
+    from gezondestad.screening.report import render_html
+
+    res, _ = screened
+    html = render_html(res, build_checklist(res, {}), with_maps=False, health=plan_result)
+    sec = html[html.index("3. Gezondheidseffecten"):html.index("4. Kaarten")]
+    assert "Niet beoordeeld" in sec and "Groen rond de woning: onbekend" in sec and "niet als 0" in sec
+    assert "data:image/png;base64," in sec  # pathway bars also in a report without maps
+    assert "Fijnstof (PM2,5)" in sec and "Hitte (stedelijk hitte-eiland)</td>" not in sec  # unknown: no number row
+
+
+def test_cli_screen_no_health(tmp_path, demo_dir) -> None:
+    from gezondestad.app.cli.main import main
+    from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
+
+    out = tmp_path / "r.html"
+    rc = main(["screen", "--area", str(demo_dir), "--plan", str(EXAMPLE_PLAN_PATH), "--out", str(out), "--local", "--no-maps", "--no-health", "--no-cache"])
+    assert rc == 0
+    assert "Gezondheidseffecten" not in out.read_text(encoding="utf-8")
+    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["health"] is None
