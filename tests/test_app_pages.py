@@ -117,7 +117,8 @@ def test_page_screening_preview_then_result() -> None:
     at.button(key="screening_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert [s.value for s in at.subheader][:2] == ["Samenvatting", "Voor en na"]
+    assert [s.value for s in at.subheader][:3] == ["Advies", "Samenvatting", "Voor en na"]
+    assert any(w in all_text(at) for w in ("GUNSTIG MITS", "ONGUNSTIG", "GUNSTIG"))
     table = at.dataframe[0].value
     assert list(table.columns[:4]) == ["Indicator", "Voor", "Na", "Verschil"]
     cells = set(table.astype(str).to_numpy().ravel())

@@ -21,6 +21,7 @@ from gezondestad.app.ui import (
     show_notes,
     synthetic_banner,
 )
+from gezondestad.layers import participation as pt
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import MISSING, fmt_delta, fmt_number, fmt_people, fmt_value
 from gezondestad.model.studyarea import StudyArea
@@ -35,15 +36,18 @@ from gezondestad.screening.example_plan import EXAMPLE_PLAN_PATH
 from gezondestad.screening.health_outcomes import screening_health
 from gezondestad.screening.health_report import health_section
 from gezondestad.screening.plan import plan_from_frame
-from gezondestad.screening.sketch import plan_geojson
 from gezondestad.screening.report import (
     data_quality_notes,
     map_green_access,
     map_heat_difference,
     map_plan,
     render_html,
+    render_variants_html,
     report_json,
 )
+from gezondestad.screening.sketch import plan_geojson
+from gezondestad.screening.verdict import BASIS_NL, Verdict, decide
+from gezondestad.screening.voices import voices_near_plan
 from streamlit_folium import st_folium
 
 logger = logging.getLogger(__name__)
@@ -208,6 +212,55 @@ def run_or_reuse(folder: str, stamp: str, area: StudyArea, gdf: gpd.GeoDataFrame
     return result
 
 
+VERDICT_MD = {"gunstig": ":green[**GUNSTIG**]", "gunstig mits": ":orange[**GUNSTIG MITS**]", "ongunstig": ":red[**ONGUNSTIG**]"}
+KIND_MD = {"harm": ":red[●]", "benefit": ":green[●]", "condition": ":orange[●]"}
+VARIANTS_KEY = "screening_variants"
+
+
+def show_verdict(v: Verdict) -> None:
+    """Page 1 of the report in the app: the advice, the deciding findings, who gains and loses, what is not assessed."""
+    st.subheader("Advies")
+    with st.container(border=True):
+        st.markdown(f"### {VERDICT_MD[v.verdict]}")
+        for f in v.reasons:
+            st.markdown(f"{KIND_MD.get(f.kind, '●')} **{md_escape(f.text)}** — _{BASIS_NL.get(f.basis, f.basis)}_")
+            if f.causes:
+                st.caption(f"Oorzaak in het plan: {md_escape(f.causes)}")
+            if f.remedy and f.kind != "benefit":
+                st.caption(f"Wat dit omkeert: {md_escape(f.remedy)}")
+        if v.conditions:
+            st.markdown("**" + ("Wat het plan zou moeten veranderen" if v.verdict == "ongunstig" else "Voorwaarden") + "**")
+            st.markdown("\n".join(f"- {md_escape(c)}" for c in v.conditions))
+        st.markdown(f"{md_escape(v.gains)}  \n{md_escape(v.losses)}")
+        if v.not_assessed:
+            st.markdown("**Niet beoordeeld**")
+            st.markdown("\n".join(f"- {md_escape(n)}" for n in v.not_assessed))
+
+
+def variants_section(result: ScreeningResult, items: list, name: str) -> None:
+    """Keep screened plans as variants in the session and compare them side by side (one report)."""
+    kept: list = st.session_state.setdefault(VARIANTS_KEY, [])
+    names = [k[0] for k in kept]
+    c1, c2 = st.columns([1, 3])
+    if c1.button("Als variant bewaren", key="screening_keep_variant", disabled=name in names):
+        kept.append((name, result, items))
+        names.append(name)
+    if len(kept) >= 2:
+        c2.caption(f"Bewaarde varianten: {', '.join(md_escape(n) for n in names)}")
+        decided = {n: decide(r, it) for n, r, it in kept}
+        table = pd.DataFrame({n: [v.verdict, "; ".join(f.text for f in v.reasons)] for n, v in decided.items()},
+                             index=["Advies", "Bepalende punten"])
+        st.dataframe(table, width="stretch")
+        html = render_variants_html([k[1] for k in kept], [k[2] for k in kept], with_maps=False)
+        st.download_button("Varianten naast elkaar (HTML)", html.encode("utf-8"), file_name="screening_varianten.html",
+                           mime="text/html", key="screening_dl_variants")
+        if st.button("Varianten wissen", key="screening_clear_variants"):
+            st.session_state[VARIANTS_KEY] = []
+            st.rerun()
+    elif kept:
+        c2.caption(f"Bewaarde variant: {md_escape(names[0])}. Screen een tweede plan en bewaar het om ze te vergelijken.")
+
+
 def show_maps(result: ScreeningResult) -> None:
     st.subheader("Kaarten")
     mcols = st.columns(3)
@@ -291,6 +344,8 @@ def render() -> None:
     for fam, why in result.missing.items():
         st.warning(f"Niet berekend – {fam}: {why}")
     show_notes(data_quality_notes(result), "screening")
+    show_verdict(decide(result, items))
+    variants_section(result, items, name)
 
     st.subheader("Samenvatting")
     cols = st.columns(3)
@@ -313,7 +368,8 @@ def render() -> None:
     cf["score"] = cf["score"].map(SCORE_LABELS_NL).fillna(cf["score"])
     st.dataframe(cf[[c for c in CHECKLIST_COLUMNS if c in cf.columns]].rename(columns=CHECKLIST_COLUMNS).fillna(MISSING),
                  hide_index=True, width="stretch")
-    report = render_html(result, items, with_maps=True, health=health)
+    voices = voices_near_plan(result.plan.footprint, area.name, list(result.zones.plan_codes), db_path=pt.default_db_path())
+    report = render_html(result, items, with_maps=True, health=health, voices=voices)
     js = json.dumps(report_json(result, items, health=health), ensure_ascii=False, indent=2)
     c1, c2 = st.columns(2)
     c1.download_button("Verslag downloaden (HTML, af te drukken als PDF)", report.encode("utf-8"),
