@@ -38,6 +38,25 @@ def tag_to_str(v: object) -> str | None:
     return s if s and s.lower() not in {"nan", "none", "null", "<na>"} else None
 
 
+_NONE_WORDS = ["nan", "none", "null", "<na>"]
+
+
+def clean_tags(col: pd.Series) -> pd.Series:
+    """:func:`tag_to_str` of every value of ``col`` (object dtype).
+
+    A column whose values are all strings or missing (the usual case: OSM tags, and streets
+    that were finalized before) is cleaned with vectorised string operations; any other
+    column value by value.
+    """
+    if pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+        return col.map(tag_to_str).astype("object")
+    st = col.astype("object").str.strip()
+    bad = col.isna().to_numpy() | (st == "").to_numpy() | st.str.lower().isin(_NONE_WORDS).to_numpy()
+    out = st.astype("object").to_numpy(copy=True)
+    out[bad] = None
+    return pd.Series(out, index=col.index, dtype="object", name=col.name)
+
+
 def finalize_streets(streets: gpd.GeoDataFrame, node_precision_m: float = 0.01) -> gpd.GeoDataFrame:
     """Give street edges the model columns: string tags, ``edge_id``, ``u``/``v`` node ids, ``length_m``.
 
@@ -53,7 +72,7 @@ def finalize_streets(streets: gpd.GeoDataFrame, node_precision_m: float = 0.01) 
     s = s[s.geom_type == "LineString"].reset_index(drop=True)
     for t in STREET_TAGS:
         if t in s.columns:
-            s[t] = s[t].map(tag_to_str).astype("object")
+            s[t] = clean_tags(s[t])
         else:
             s[t] = None
     u, v, _, keep = node_lines(s.geometry, precision_m=node_precision_m)

@@ -396,6 +396,7 @@ def low_stress_reach(
     is_centre = np.zeros(len(targets), bool)
     is_centre[0] = True
     out = pd.DataFrame(index=homes.index)
+    low_router, low_school = None, None
     for prefix, net in (("bike", bike_net), ("lts12", low_net)):
         if net is None:
             out[f"{prefix}_d_centre_m"] = np.inf
@@ -403,7 +404,10 @@ def low_stress_reach(
             continue
         r = build_router(net, homes.geometry, targets, snap)
         out[f"{prefix}_d_centre_m"] = router_nearest(r, is_centre).distance_m
-        out[f"{prefix}_d_school_m"] = router_nearest(r, ~is_centre).distance_m if len(targets) > 1 else np.inf
+        near = router_nearest(r, ~is_centre) if len(targets) > 1 else None
+        out[f"{prefix}_d_school_m"] = near.distance_m if near is not None else np.inf
+        if prefix == "lts12":
+            low_router, low_school = r, near
     # absolute budget (independent of the network): ratio x circuity x crow-fly distance
     k = ratio * float(n["low_stress_circuity"].value)
     floor = float(n["low_stress_budget_floor_m"].value)
@@ -416,15 +420,27 @@ def low_stress_reach(
     out["centre_lts12"] = np.isfinite(lo) & (lo <= budget_c + 1e-6)
     bike_school = out["bike_d_school_m"].to_numpy(dtype=float)
     reached = np.zeros(len(homes), dtype=bool)
-    if low_net is not None and len(schools):
-        r = build_router(low_net, homes.geometry, targets, snap)
+    if low_router is not None and low_school is not None:
+        # A home reaches school j when max(low-stress distance to j, shortest distance to the
+        # nearest school) <= its budget for j. That maximum is never below dmin (same with the
+        # nearest low-stress school), so: the nearest school decides first, and school j is
+        # searched only for the homes not yet reached whose budget for j is at least dmin, up to
+        # the largest of those budgets (same answer as searching every school for every home).
         sxy = shapely.get_coordinates(np.asarray(schools.values, dtype=object))
+        dmin = np.maximum(low_school.distance_m, bike_school)
+        j0 = low_school.target - 1
+        has = np.isfinite(dmin) & (j0 >= 0)
+        b0 = np.maximum(floor, k * np.hypot(hxy[:, 0] - sxy[np.maximum(j0, 0), 0], hxy[:, 1] - sxy[np.maximum(j0, 0), 1]))
+        reached = has & (dmin <= b0 + 1e-6)
         for j in range(len(sxy)):
             budget = np.maximum(floor, k * np.hypot(hxy[:, 0] - sxy[j, 0], hxy[:, 1] - sxy[j, 1]))
+            cand = ~reached & np.isfinite(dmin) & (dmin <= budget + 1e-6)
+            if not cand.any():
+                continue
             m = np.zeros(len(targets), dtype=bool)
             m[1 + j] = True
-            d = np.maximum(router_nearest(r, m, max_dist_m=float(budget.max()) + 1.0).distance_m, bike_school)
-            reached |= np.isfinite(d) & (d <= budget + 1e-6)
+            d = np.maximum(router_nearest(low_router, m, max_dist_m=float(budget[cand].max()) + 1.0).distance_m, bike_school)
+            reached |= cand & np.isfinite(d) & (d <= budget + 1e-6)
     out["school_lts12"] = reached
     return LowStressReach(out, centre)
 

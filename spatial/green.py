@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.geometry import clipped_measures
 from gezondestad.model.landcover import NODATA, TREES
 from gezondestad.model.params import Params, norm, strs
 from gezondestad.model.studyarea import DEFAULT_CRS, LandCover
@@ -396,10 +397,8 @@ def green_area_per_polygon(spaces: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame)
     out = np.zeros(len(polygons))
     if len(spaces) == 0 or len(polygons) == 0:
         return out
-    tree = shapely.STRtree(spaces.geometry.values)
-    pg = polygons.geometry.values
-    wi, si = tree.query(pg, predicate="intersects")
+    # spaces wholly inside a polygon keep their area; only those crossing its boundary are intersected
+    wi, _, a = clipped_measures(np.asarray(spaces.geometry.values, dtype=object), np.asarray(polygons.geometry.values, dtype=object))
     if len(wi):
-        a = shapely.area(shapely.intersection(pg[wi], spaces.geometry.values[si]))
         out += np.bincount(wi, weights=a, minlength=len(polygons))
     return out

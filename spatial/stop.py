@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.geometry import clipped_measures
 from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import CRS
 
@@ -137,11 +138,8 @@ def o_home_flags(d_bus_m: np.ndarray, d_train_m: np.ndarray, norms_dir: str | No
 
 
 def _clipped_lengths(lines: np.ndarray, polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    tree = shapely.STRtree(lines)
-    pi, li = tree.query(polygons, predicate="intersects")
-    if len(pi) == 0:
-        return pi, li, np.zeros(0)
-    return pi, li, shapely.length(shapely.intersection(lines[li], polygons[pi]))
+    # only the lines crossing a polygon's boundary are intersected (a city boundary has thousands of vertices)
+    return clipped_measures(np.asarray(lines, dtype=object), np.asarray(polygons, dtype=object))
 
 
 def car_dominance(
@@ -194,10 +192,9 @@ def car_dominance(
     if landuse is not None and len(landuse):
         lu = landuse[landuse["kind"].astype("object").fillna("").to_numpy() == "parking"]
         if len(lu):
-            tree = shapely.STRtree(lu.geometry.values)
-            pi, li = tree.query(pg, predicate="intersects")
+            pi, _, pa = clipped_measures(np.asarray(lu.geometry.values, dtype=object), np.asarray(pg, dtype=object))
             if len(pi):
-                parking = np.bincount(pi, weights=shapely.area(shapely.intersection(pg[pi], lu.geometry.values[li])), minlength=k)
+                parking = np.bincount(pi, weights=pa, minlength=k)
     area = shapely.area(pg)
     park_share = np.where(area > 0, parking / np.where(area > 0, area, 1.0), np.nan)
     if landuse_known:
