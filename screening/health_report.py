@@ -34,6 +34,9 @@ METRIC_LABELS_NL: dict[str, str] = {
 
 PLAN_GROUPS: tuple[str, ...] = ("existing", "new", "removed")
 
+MORBIDITY_ONLY: frozenset[str] = frozenset({"noise_annoyance", "noise_sleep"})
+"""Pathways that cause ill health but no deaths: shown in DALYs, not in the deaths bars or columns."""
+
 
 def fmt_signif(v: Any, signed: bool = False, missing: str = MISSING) -> str:
     """A small or large outcome with about two significant figures, Dutch (``-0,27`` -> ``−0,27``).
@@ -103,7 +106,7 @@ def pathway_bars_png(r: HealthResult, dpi: int = 110) -> str | None:
     so the scale means the same for two plans of similar size. Decimal comma on the ticks.
     A PNG as a data URI, or None when no pathway was assessed.
     """
-    paths = _pathways_present(r)
+    paths = [p for p in _pathways_present(r) if p not in MORBIDITY_ONLY]
     if not paths:
         return None
     import matplotlib
@@ -172,7 +175,7 @@ def health_section(r: HealthResult, with_chart: bool = True) -> dict[str, Any]:
     """
     plan = r.mode == "plan"
     head = [{"label": METRIC_LABELS_NL[m], "value": interval_text(r, metric=m)} for m in ("deaths", "dalys", "eur")]
-    paths = [{"label": PATHWAY_LABELS_NL.get(p, p), "deaths": interval_text(r, p), "dalys": interval_text(r, p, metric="dalys"),
+    paths = [{"label": PATHWAY_LABELS_NL.get(p, p), "deaths": MISSING if p in MORBIDITY_ONLY else interval_text(r, p), "dalys": interval_text(r, p, metric="dalys"),
               "eur": interval_text(r, p, metric="eur")} for p in [*_pathways_present(r), "total"]] if len(r.summary) else []
     groups_present = set(r.summary["group"]) if len(r.summary) else set()
     group_keys = [g for g in (PLAN_GROUPS if plan else ("total",)) if g in groups_present]
@@ -208,6 +211,31 @@ def health_section(r: HealthResult, with_chart: bool = True) -> dict[str, Any]:
     }
 
 
+def variant_health_rows(results: list[HealthResult | None]) -> list[dict[str, Any]]:
+    """Rows of the side-by-side health table of plan variants: total deaths, DALYs and euros, then
+    deaths per pathway; ``differs`` when two variants' 95 % intervals do not overlap."""
+    if not any(r is not None for r in results):
+        return []
+    rows = []
+    keys = [("total", m) for m in ("deaths", "dalys", "eur")]
+    paths = list(dict.fromkeys(p for r in results if r is not None for p in _pathways_present(r)))
+    keys += [(p, "dalys" if p in MORBIDITY_ONLY else "deaths") for p in paths]
+    for path, metric in keys:
+        cells, ivs = [], []
+        for r in results:
+            if r is None:
+                cells.append(MISSING)
+                continue
+            cells.append(interval_text(r, path, metric=metric))
+            lo, hi = r.value(path, metric=metric, stat="lo"), r.value(path, metric=metric, stat="hi")
+            if np.isfinite(lo) and np.isfinite(hi):
+                ivs.append((lo, hi))
+        differs = len(ivs) > 1 and max(a for a, _ in ivs) > min(b for _, b in ivs)
+        label = METRIC_LABELS_NL[metric] if path == "total" else f"{PATHWAY_LABELS_NL.get(path, path)}: {'DALY' if metric == 'dalys' else 'sterfgevallen'} per jaar"
+        rows.append({"label": label, "cells": cells, "differs": bool(differs)})
+    return rows
+
+
 def health_json(r: HealthResult | None) -> dict[str, Any] | None:
     """The health result as plain data for the report JSON (NaN left for the caller to clean)."""
     if r is None:
@@ -225,4 +253,4 @@ def health_json(r: HealthResult | None) -> dict[str, Any] | None:
     }
 
 
-__all__ = ["health_section", "health_json", "pathway_bars_png", "interval_text", "fmt_signif", "fmt_eur", "not_assessed"]
+__all__ = ["health_section", "health_json", "variant_health_rows", "pathway_bars_png", "interval_text", "fmt_signif", "fmt_eur", "not_assessed"]

@@ -28,7 +28,7 @@ from gezondestad.screening.checklist import SCORE_LABELS_NL, ChecklistItem
 from gezondestad.screening.charts import place_standard_spider
 from gezondestad.screening.compare import ScreeningResult
 from gezondestad.screening.equity import equity
-from gezondestad.screening.health_report import health_json, health_section
+from gezondestad.screening.health_report import health_json, health_section, variant_health_rows
 from gezondestad.screening.verdict import BASIS_NL, decide
 from gezondestad.screening.voices import Voices
 
@@ -574,7 +574,8 @@ def render_variants_html(results: list[ScreeningResult], items: list[list[Checkl
     return env.get_template("variants.html.j2").render(
         created=created, area_name=results[0].before.area.name, variants=[r.plan.name for r in results],
         verdicts=verdicts, verdict_class=VERDICT_CLASS, sentences=[plan_summary_sentence(r) for r in results],
-        rows=rows, bodies=bodies, synthetic=bool(results[0].before.area.manifest.get("synthetic", False)))
+        rows=rows, bodies=bodies, synthetic=bool(results[0].before.area.manifest.get("synthetic", False)),
+        health_rows=variant_health_rows([h if hasattr(h, "summary") else None for h in health]))
 
 
 def write_variants_report(results: list[ScreeningResult], items: list[list[ChecklistItem]], out_html: str | Path, with_maps: bool = True,

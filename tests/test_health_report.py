@@ -144,3 +144,18 @@ def test_cli_screen_no_health(tmp_path, demo_dir) -> None:
     assert rc == 0
     assert "Gezondheidseffecten" not in out.read_text(encoding="utf-8")
     assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["health"] is None
+
+
+def test_variant_health_rows(plan_result) -> None:
+    from gezondestad.screening.health_report import variant_health_rows
+
+    p = HealthParams.from_norms()
+    before = pd.DataFrame({"residents": [1000.0], "pm25_ugm3": [15.0]})
+    big = health_outcomes(before, before.assign(pm25_ugm3=[5.0], before_index=[0]), p, draws=256, seed=7)
+    small = health_outcomes(before, before.assign(pm25_ugm3=[14.9], before_index=[0]), p, draws=256, seed=7)
+    rows = variant_health_rows([big, small, None])
+    assert rows[0]["label"].startswith("Vroegtijdige") and rows[0]["cells"][2] == "–"
+    # a 10 ug/m3 cut vs a 0.1 ug/m3 cut: the intervals do not overlap -> highlighted
+    assert rows[0]["differs"] and rows[0]["cells"][0].startswith("−")
+    assert variant_health_rows([big, big])[0]["differs"] is False
+    assert variant_health_rows([None, None]) == []
