@@ -45,6 +45,7 @@ import shapely
 from affine import Affine
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
+from gezondestad.model.geometry import buffer_union
 from gezondestad.model.norms import load_norms, load_table
 from gezondestad.model.result import FamilyResult
 from gezondestad.model.studyarea import LandCover, StudyArea
@@ -1109,11 +1110,14 @@ def noise_exposure(
     homes = homes.copy()
     region = None
     if recompute_within is not None and previous is not None:
-        region = shapely.buffer(recompute_within, p.max_distance_m)
+        # per-part buffer + union: a plan of 20,000 buildings must not be buffered as one multi-geometry (issue 12)
+        region = buffer_union(recompute_within, p.max_distance_m)
         if region.is_empty:
             bounds = _bounds(area, p.max_distance_m * 0.2)
         else:
-            bounds = tuple(np.asarray(shapely.bounds(shapely.buffer(region, p.max_distance_m)), dtype=float))
+            d = p.max_distance_m
+            b = np.asarray(shapely.bounds(region), dtype=float)
+            bounds = (b[0] - d, b[1] - d, b[2] + d, b[3] + d)
     else:
         bounds = _bounds(area, p.max_distance_m * 0.2)
     obst = build_obstacles(area, bounds, p)
