@@ -37,7 +37,7 @@ from rasterio import features
 
 logger = logging.getLogger(__name__)
 
-WINDOW_CELLS = 2048
+WINDOW_CELLS = 1536
 """Target window side (core + 2 halo) of a block, in cells; a fast FFT length."""
 
 FFT_WORKERS = max(1, min(2, os.cpu_count() or 1))
@@ -123,8 +123,8 @@ def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None =
 
 
 def iter_strips(shape: tuple[int, int], rows_per_strip: int | None = None) -> Iterator[Block]:
-    """Row strips without halo (for per-cell and per-zone passes); about 4 M cells each."""
-    n = rows_per_strip or max(1, (4 * 1024 * 1024) // max(1, shape[1]))
+    """Row strips without halo (for per-cell and per-zone passes); about 1 M cells each."""
+    n = rows_per_strip or max(1, (1024 * 1024) // max(1, shape[1]))
     for r0, r1 in _splits(shape[0], n):
         yield Block(r0, r1, 0, shape[1], 0)
 

@@ -194,6 +194,14 @@ class HeatResult:
         }
 
 
+def class_counts(lc: LandCover) -> np.ndarray:
+    """Number of cells of every class code 0-255 (strip by strip: no full-raster int64 copy)."""
+    counts = np.zeros(256, dtype=np.int64)
+    for s in iter_strips(lc.shape):
+        counts += np.bincount(np.asarray(lc.classes[s.core], dtype=np.uint8).ravel(), minlength=256)
+    return counts
+
+
 def class_luts(lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
     """Lookup tables (256 values, NaN for absent codes) of ``columns`` by land-cover class.
 
@@ -210,7 +218,7 @@ def class_luts(lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], wha
     missing_cols = [c for c in columns if c not in table.columns]
     if missing_cols:
         raise RasterError(f"The {what} table lacks column(s) {missing_cols}.")
-    present = np.flatnonzero(np.bincount(np.asarray(lc.classes, dtype=np.uint8).ravel(), minlength=256))
+    present = np.flatnonzero(class_counts(lc))
     present = present[present != 0]
     t = table.copy()
     t["lucode"] = pd.to_numeric(t["lucode"], errors="coerce")
@@ -456,7 +464,8 @@ def heat_maps(
     _check_heat_params(p)
     shape = lc.shape
     names = ["cc", "green_area_ha", "hm", "t_air_nomix", "t_air"] + (["eti", "cc_park"] if extras else [])
-    out: dict[str, np.ndarray] = {k: np.full(shape, np.nan, dtype=dtype) for k in names}
+    # every cell of these is written by a pass below; np.empty leaves the pages untouched until then
+    out: dict[str, np.ndarray] = {k: np.empty(shape, dtype=dtype) for k in names}
     out["green"] = np.zeros(shape, dtype=bool)
     out["park_cooled"] = np.zeros(shape, dtype=bool)
     valid = _cc_pass(lc, p, et0, out, extras)

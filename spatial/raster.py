@@ -407,7 +407,7 @@ def write_bands(
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     h, w = lc.shape
-    with rasterio.open(
+    with rasterio.Env(GDAL_CACHEMAX=64), rasterio.open(  # 64 MB tile cache: memory stays flat on large rasters
         p,
         "w",
         driver="GTiff",

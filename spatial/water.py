@@ -41,7 +41,7 @@ from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.blocks import ZoneStats, iter_blocks, iter_strips, zone_block, zone_shapes
-from gezondestad.spatial.heat import _residents_columns, class_luts
+from gezondestad.spatial.heat import _residents_columns, class_counts, class_luts
 from gezondestad.spatial.raster import (
     RasterError,
     burn_polygons,
@@ -316,10 +316,10 @@ def _runoff_rasters(
     sg = _soil_source(soil, lc, valid, p)
     imperv_codes = np.asarray(p.impervious_classes, dtype=np.uint8)
     cell_m2 = float(lc.resolution_m) ** 2
-    out = [np.full(lc.shape, np.nan, dtype=np.float32) for _ in range(4)]
+    out = [np.empty(lc.shape, dtype=np.float32) for _ in range(4)]  # every cell written below
     imperv = np.zeros(lc.shape, dtype=bool)
     # Q depends on the cell only through (soil group, class): evaluate it once per pair, then look it up
-    present = np.bincount(lc.classes.ravel(), minlength=256) > 0
+    present = class_counts(lc) > 0
     groups = [int(sg) - 1] if not isinstance(sg, np.ndarray) else list(np.flatnonzero(np.bincount(np.clip(sg, 1, 4).ravel(), minlength=5)[1:]))
     q_tab = np.full(cn_tab.shape, np.nan)
     q_tab[np.ix_(groups, present)] = scs_runoff_mm(p.design_storm_depth_mm, cn_tab[np.ix_(groups, present)], p.cn_lambda)
