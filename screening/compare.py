@@ -45,6 +45,23 @@ Heat is reported in °C on the design hot day (``heat_c`` = heat index x ``uhi_m
 (``stop_plan_*``: share of street length and public space for walking and cycling); the
 S >= T >= O >= P inequality is dropped from the screening.
 
+Traffic, noise and air
+----------------------
+The ``traffic`` family is the traffic per street segment (:func:`spatial.traffic.traffic_per_segment`;
+after a plan :func:`spatial.traffic.plan_traffic`: trips of its dwellings and parking spaces routed
+to the main roads, its speed regimes and closures). ``noise`` (CNOSSOS-EU at the most exposed
+facade; the plan's buildings are obstacles, its ``noise_barrier`` lines a band of
+``noise_barrier_band_m`` with their height) and ``air`` (NO2, PM2.5) run on that traffic, for
+every home and every sensitive destination (existing POIs and the plan's facilities). Existing
+residents are better or worse off when their level moves by more than ``delta_neutral_db`` /
+``delta_neutral_ugm3`` / ``delta_neutral_pm25_ugm3``; WHO flags and the %HA/%HSD only move with
+that level (:data:`GATED_HOME_COLS`); new residents are judged against the WHO guideline
+(:data:`HOME_NORMS`) and listed per exposure class (``new_classes``). Because a plan's traffic
+changes sources far from the plan, the local recompute does not use the plan's reach for these
+families: noise is recomputed for receivers within ``max_distance_m`` of a changed source or
+obstacle (:func:`noise_change_region`), air only for the segments whose emission or canyon
+changed (``previous=``).
+
 Speed
 -----
 The "before" situation is computed once per study area and parameter set
@@ -1562,7 +1579,8 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
                     if cb is not None and ca is not None:
                         dc = ca - np.where(exist_a, cb[np.maximum(pos, 0)] if len(cb) else np.nan, np.nan)
                         moved = np.abs(np.nan_to_num(dc)) > _home_tolerance(gcol)
-                        up, down = up & moved, down & moved
+                        # and in the same direction (the WHO annoyance curve falls below 45,6 dB)
+                        up, down = up & moved & (np.nan_to_num(dc) > 0), down & moved & (np.nan_to_num(dc) < 0)
                 if sp.higher_is_better is False:
                     up, down = down, up
                 elif sp.higher_is_better is None:

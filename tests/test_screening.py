@@ -141,7 +141,7 @@ def test_checklist_computed_and_answered(park_result):
     assert items["hitte"].score == "+"
     assert items["ontmoeting"].score == "+" and items["spelen"].score == "0" and "speelweide" in items["spelen"].evidence
     assert items["woningmix"].score == "?"
-    assert items["luchtkwaliteit"].score == "0"  # no residents added
+    assert items["luchtkwaliteit"].score == "?"  # air is not in this baseline: not computed, so no score (issue 13)
     assert all(i.source for i in items.values()) and all(i.recommendation for i in items.values())
     with pytest.raises(ChecklistError, match="unknown checklist items"):
         build_checklist(park_result, {"nonsense": "ja"})
@@ -152,10 +152,12 @@ def test_checklist_computed_and_answered(park_result):
 def test_housing_next_to_ring_road_scores_negative_on_air_and_noise(demo_area, baseline):
     # a block right next to the 70 km/h Zuidelijke Ring (y = 0)
     plan = _plan([{"feature_type": "building", "dwellings": 20, "levels": 4, "geometry": box(X0 + 620, Y0 + 8, X0 + 700, Y0 + 20)}], demo_area)
-    r = screen(demo_area, plan, before=baseline)
+    # the checklist reads the computed noise and air (issue 13): new residents above the WHO guidelines
+    r = screen(demo_area, plan, before=compute_situation(demo_area, ("traffic", "noise", "air")), local=True)
     items = {i.id: i for i in build_checklist(r)}
     assert items["luchtkwaliteit"].score == "-" and items["geluid"].score == "-"
-    assert "46 van 46" in items["geluid"].evidence  # 20 dwellings x 2.3 residents
+    assert r.row("lden_mean_db", "stad")["new_residents"] == pytest.approx(46.0)  # 20 dwellings x 2.3 residents
+    assert "0,0 % voldoet" in items["geluid"].evidence
     df = pd.DataFrame([i.to_dict() for i in items.values()])
     assert set(df["score"]) <= {"+", "0", "-", "?"}
 
