@@ -84,6 +84,8 @@ class Block:
         rows, cols = arr.shape
         r0, r1 = self.row0 - h, self.row1 + h
         c0, c1 = self.col0 - h, self.col1 + h
+        if r0 >= 0 and c0 >= 0 and r1 <= rows and c1 <= cols:  # wholly inside: one copy, no fill
+            return np.array(arr[r0:r1, c0:c1], dtype=dtype or arr.dtype)
         out = np.full((r1 - r0, c1 - c0), fill, dtype=dtype or arr.dtype)
         rr0, rr1, cc0, cc1 = max(r0, 0), min(r1, rows), max(c0, 0), min(c1, cols)
         out[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = arr[rr0:rr1, cc0:cc1]
