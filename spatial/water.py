@@ -320,7 +320,9 @@ def _runoff_rasters(
     imperv = np.zeros(lc.shape, dtype=bool)
     # Q depends on the cell only through (soil group, class): evaluate it once per pair, then look it up
     present = class_counts(lc) > 0
-    groups = [int(sg) - 1] if not isinstance(sg, np.ndarray) else list(np.flatnonzero(np.bincount(np.clip(sg, 1, 4).ravel(), minlength=5)[1:]))
+    groups = np.asarray(
+        [int(sg) - 1] if not isinstance(sg, np.ndarray) else np.flatnonzero(np.bincount(np.clip(sg, 1, 4).ravel(), minlength=5)[1:]), dtype=np.intp
+    )
     q_tab = np.full(cn_tab.shape, np.nan)
     q_tab[np.ix_(groups, present)] = scs_runoff_mm(p.design_storm_depth_mm, cn_tab[np.ix_(groups, present)], p.cn_lambda)
     tabs = [cn_tab, q_tab, 1.0 - q_tab / p.design_storm_depth_mm, q_tab * cell_m2 / 1000.0]
