@@ -81,6 +81,7 @@ class Verdict:
     benefits: tuple[Finding, ...] = field(default_factory=tuple)
     planner_conditions: tuple[Finding, ...] = field(default_factory=tuple)
     rule: str = ""
+    new_resident_conditions: tuple[Finding, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         def f(x: Finding) -> dict[str, Any]:
@@ -96,6 +97,7 @@ class Verdict:
             "harms": [f(x) for x in self.harms],
             "benefits": [f(x) for x in self.benefits],
             "planner_conditions": [f(x) for x in self.planner_conditions],
+            "new_resident_conditions": [f(x) for x in self.new_resident_conditions],
             "rule": self.rule,
         }
 
@@ -153,11 +155,13 @@ def _finding_text(kind: str, label: str, worse: float, better: float, fail: floa
     return f"{label}: " + ("; ".join(parts) if parts else "beter")
 
 
-def findings(result: Any) -> tuple[list[Finding], list[Finding], list[str]]:
-    """Computed harms and benefits per indicator, and the indicators that were not assessed.
+def findings(result: Any) -> tuple[list[Finding], list[Finding], list[Finding], list[str]]:
+    """Computed harms, new-resident shortfalls and benefits per indicator, and what was not assessed.
 
-    Per indicator the zone rows are read together: a red light in any zone is a harm, a green
-    light (and no red) a benefit. People count as the largest count over the zones (the zones
+    Per indicator the zone rows are read together: a red light with existing residents worse off
+    is a *harm* (people who live there now lose something; displacement too); a red light from
+    new residents who miss the norm is a *condition* on the plan's own design; a green light
+    (and no red) is a *benefit*. People count as the largest count over the zones (the zones
     nest, so counts are not added).
     """
     norms = load_norms("report")
@@ -166,10 +170,11 @@ def findings(result: Any) -> tuple[list[Finding], list[Finding], list[str]]:
     mapping = {f: (set(t.split("|")), nl) for f, t, nl in norms["causes"].value}
     d = result.deltas
     harms: list[Finding] = []
+    new_fails: list[Finding] = []
     benefits: list[Finding] = []
     unknown: list[str] = []
     if d is None or not len(d):
-        return harms, benefits, unknown
+        return harms, new_fails, benefits, unknown
     for key, rows in d.groupby("key", sort=False):
         first = rows.iloc[0]
         label, family = str(first["label"]), str(first["family"])
@@ -184,11 +189,14 @@ def findings(result: Any) -> tuple[list[Finding], list[Finding], list[str]]:
         worse, better, fail = ppl.max(axis=0)
         new_n = float(pd.to_numeric(rows.get("new_residents"), errors="coerce").fillna(0).max()) if "new_residents" in rows else 0.0
         causes = _causes(result.plan, family, mapping)
-        if "rood" in lights and (worse >= min_res or fail >= min_res):
-            harms.append(Finding(str(key), label, family, "harm", basis, worse + fail,
-                                 _finding_text("harm", label, worse, better, fail, new_n), causes,
-                                 remedies.get(str(key), f"Pas het plan aan zodat '{label.lower()}' niet achteruitgaat.")))
-        elif "groen" in lights and "rood" not in lights:
+        remedy = remedies.get(str(key), f"Pas het plan aan zodat '{label.lower()}' niet achteruitgaat.")
+        if "rood" in lights and worse >= min_res:
+            harms.append(Finding(str(key), label, family, "harm", basis, worse,
+                                 _finding_text("harm", label, worse, better, 0.0, new_n), causes, remedy))
+        if "rood" in lights and fail >= min_res:
+            new_fails.append(Finding(str(key), label, family, "condition", basis, fail,
+                                     _finding_text("harm", label, 0.0, better, fail, new_n), causes, remedy))
+        if "groen" in lights and "rood" not in lights:
             benefits.append(Finding(str(key), label, family, "benefit", basis, better + max(new_n - fail, 0.0),
                                     _finding_text("benefit", label, worse, better, fail, new_n), causes))
     disp = getattr(result, "displacement", None) or {}
@@ -204,7 +212,7 @@ def findings(result: Any) -> tuple[list[Finding], list[Finding], list[str]]:
         harms.append(Finding("displacement", "Verdringing", "wonen", "harm", "berekend", removed, text,
                              _causes(result.plan, "water", {"water": ({"demolition", "building", "green", "parking"}, "sloop")}),
                              remedies.get("displacement", "")))
-    return harms, benefits, unknown
+    return harms, new_fails, benefits, unknown
 
 
 def unanswered_questions(items: list[Any] | None) -> list[str]:
@@ -238,38 +246,37 @@ def planner_conditions(items: list[Any] | None) -> list[Finding]:
 def decide(result: Any, items: list[Any] | None = None) -> Verdict:
     """The advice on page 1 by the written rule of ``data/norms/report.toml``.
 
-    * harms and no benefits, or more families with harms than with benefits → **ongunstig**;
-    * harms and at least as many families with benefits → **gunstig mits** the remedies;
-    * no harms but planner conditions → **gunstig mits** those conditions;
+    * harms to existing residents (or displacement) and no benefits, or more families with harms
+      than with benefits → **ongunstig**;
+    * otherwise harms, new residents who miss a norm, or planner conditions → **gunstig mits** the
+      remedies (the plan can fix them in its own design);
     * otherwise → **gunstig**.
     """
     norms = load_norms("report")
     top = int(norms["top_reasons"].value)
-    harms, benefits, unknown = findings(result)
+    harms, new_fails, benefits, unknown = findings(result)
     pconds = planner_conditions(items)
     harms.sort(key=lambda f: -f.people)
+    new_fails.sort(key=lambda f: -f.people)
     benefits.sort(key=lambda f: -f.people)
     harm_fam = {f.family for f in harms}
     ben_fam = {f.family for f in benefits}
+    fixes = [f.remedy for f in harms + new_fails + pconds if f.remedy]
     if harms and (not benefits or len(harm_fam) > len(ben_fam)):
         verdict = "ongunstig"
         reasons = tuple(harms[:top])
-        conditions = tuple(dict.fromkeys(f.remedy for f in harms if f.remedy))
-    elif harms:
+        conditions = tuple(dict.fromkeys(fixes))
+    elif harms or new_fails or pconds:
         verdict = "gunstig mits"
-        reasons = tuple(harms[:top])
-        conditions = tuple(dict.fromkeys([f.remedy for f in harms if f.remedy] + [f.remedy for f in pconds if f.remedy]))
-    elif pconds:
-        verdict = "gunstig mits"
-        reasons = tuple((benefits + pconds)[:top])
-        conditions = tuple(dict.fromkeys(f.remedy for f in pconds if f.remedy))
+        reasons = tuple((harms + new_fails + pconds)[:top])
+        conditions = tuple(dict.fromkeys(fixes))
     else:
         verdict = "gunstig"
         reasons = tuple(benefits[:top])
         conditions = ()
     gains = ("Beter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({f.label.lower()})" for f in benefits[:2])) if benefits \
         else "Beter af: niemand aantoonbaar (geen berekende verbetering)."
-    losses = ("Slechter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({f.label.lower()})" for f in harms[:2])) if harms \
+    losses = ("Slechter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({f.label.lower()})" for f in (harms + new_fails)[:2])) if harms or new_fails \
         else "Slechter af: niemand volgens de berekening."
     not_assessed = list(unknown)
     open_q = unanswered_questions(items)
@@ -280,4 +287,4 @@ def decide(result: Any, items: list[Any] | None = None) -> Verdict:
         not_assessed.append(f"{lab}: {msg}")
     logger.info("verdict %s (%d harms, %d benefits, %d planner conditions)", verdict, len(harms), len(benefits), len(pconds))
     return Verdict(verdict, reasons, conditions, gains, losses, tuple(dict.fromkeys(not_assessed)),
-                   tuple(harms), tuple(benefits), tuple(pconds), str(norms["verdict_rule"].value))
+                   tuple(harms), tuple(benefits), tuple(pconds), str(norms["verdict_rule"].value), tuple(new_fails))
