@@ -55,9 +55,12 @@ def voices_near_plan(
     wijk_codes: list[str],
     db_path: str | os.PathLike | None = None,
     distance_m: float | None = None,
+    crs: str | None = None,
 ) -> Voices:
     """Remarks within ``distance_m`` of ``plan_geometry`` and Place Standard scores of ``wijk_codes``.
 
+    ``crs`` is the CRS of ``plan_geometry`` (the study area's, ``area.crs``; default EPSG:31370):
+    remarks are stored in Lambert 72 and brought into it before measuring distances.
     A missing database means nobody has said anything yet (empty tables, a note), not an error.
     """
     dist = float(distance_m if distance_m is not None else load_norms("report")["remarks_distance_m"].value)
@@ -69,6 +72,8 @@ def voices_near_plan(
         notes.append("Er zijn nog geen opmerkingen van bewoners opgeslagen.")
         return Voices(empty_r, empty_c, 0, ps.summary(pd.DataFrame(columns=["wijk_code", "theme", "score"])), dist, notes)
     g = pt.remarks_gdf(db, area_name=area_name, include_hidden=True)
+    if crs is not None and len(g) and not g.crs.equals(crs):
+        g = g.to_crs(crs)
     if len(g):
         d = g.geometry.distance(plan_geometry)
         near = g[d.to_numpy() <= dist].assign(distance_m=d[d <= dist].round(0))

@@ -88,7 +88,7 @@ def _run_screen(args: argparse.Namespace) -> int:
     steps.done("checklist")
     health = [None] * len(results) if args.no_health else [screening_health(r, draws=args.health_draws, seed=args.seed) for r in results]
     steps.done("health")
-    voices: list[Voices | None] = [voices_near_plan(r.plan.footprint, area.name, list(r.zones.plan_codes), db_path=args.db) for r in results]
+    voices: list[Voices | None] = [voices_near_plan(r.plan.footprint, area.name, list(r.zones.plan_codes), db_path=args.db, crs=area.crs) for r in results]
     if len(results) == 1:
         html, js = write_report(results[0], items[0], args.out, with_maps=not args.no_maps, voices=voices[0], health=health[0])
     else:

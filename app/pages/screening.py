@@ -368,7 +368,7 @@ def render() -> None:
     cf["score"] = cf["score"].map(SCORE_LABELS_NL).fillna(cf["score"])
     st.dataframe(cf[[c for c in CHECKLIST_COLUMNS if c in cf.columns]].rename(columns=CHECKLIST_COLUMNS).fillna(MISSING),
                  hide_index=True, width="stretch")
-    voices = voices_near_plan(result.plan.footprint, area.name, list(result.zones.plan_codes), db_path=pt.default_db_path())
+    voices = voices_near_plan(result.plan.footprint, area.name, list(result.zones.plan_codes), db_path=pt.default_db_path(), crs=area.crs)
     report = render_html(result, items, with_maps=True, health=health, voices=voices)
     js = json.dumps(report_json(result, items, health=health), ensure_ascii=False, indent=2)
     c1, c2 = st.columns(2)
