@@ -184,6 +184,8 @@ def render() -> None:
         if legends:
             st.html('<div style="display:flex;flex-wrap:wrap;gap:8px 28px">' + "".join(
                 f"<div>{lg}</div>" for lg in legends) + "</div>")
+        for note in area.norms_notes():  # outside Flanders the thresholds are still the Flemish ones: say so
+            st.info(md_escape(note))
         clicked = ((out or {}).get("last_active_drawing") or {}).get("properties", {}) or {}
         code_clicked = html.unescape(str(clicked.get("wijk_code", ""))) if "wijk_naam" in clicked else ""
         if code_clicked and code_clicked != state.KAART_LAST_CLICK.get():
