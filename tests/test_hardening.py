@@ -610,3 +610,19 @@ def test_concurrent_saves_and_reader(tmp_path, demo_area):
     n, fails = map(int, out.split())
     assert n > 0 and fails == 0, err[-2000:]
     assert not list(tmp_path.glob(".dst*"))  # no temporary folder or lock file left behind
+
+
+def test_covered_share_by_parts_equals_direct_intersection():
+    from gezondestad.screening.plan import _covered_share
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 500, (300, 2))
+    cover = shapely.union_all(shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + 20, xy[:, 1] + 15))
+    assert len(shapely.get_parts(cover)) > 50
+    b = rng.uniform(0, 500, (200, 2))
+    geoms = np.concatenate([shapely.box(b[:, 0], b[:, 1], b[:, 0] + 12, b[:, 1] + 9),
+                            shapely.linestrings([[(x, y), (x + 30, y + 5)] for x, y in b[:50]])])
+    inter = shapely.intersection(geoms, cover)
+    poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    want = np.where(poly, shapely.area(inter) / shapely.area(geoms), shapely.length(inter) / shapely.length(geoms))
+    np.testing.assert_allclose(_covered_share(geoms, cover), want, atol=1e-9)
