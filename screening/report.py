@@ -260,6 +260,12 @@ def data_quality_notes(result: ScreeningResult) -> list[str]:
     net = result.after.families.get("network")
     for n in getattr(getattr(net, "raw", None), "notes", []) or []:
         notes.append(f"Netwerkindicatoren: {n}")
+    seen: set[str] = set()
+    for fam, label in (("noise", "Geluid"), ("air", "Lucht")):  # traffic notes come with both: said once
+        for n in getattr(getattr(result.after.families.get(fam), "raw", None), "notes", []) or []:
+            if str(n) not in seen:
+                seen.add(str(n))
+                notes.append(f"{label}: {n}")
     if result.mode == "local":
         notes.append("Snelle (lokale) herberekening: alleen woningen en rastercellen nabij het plan zijn herberekend, de rest komt uit de voor-toestand"
                      + (" (de netwerkindicatoren zijn voor alle woningen herberekend omdat het plan het stratennet wijzigt)." if result.applied.get("street_edges_changed") or result.applied.get("street_length_added_m") or result.applied.get("street_edges_removed") else "."))
