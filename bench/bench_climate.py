@@ -55,11 +55,12 @@ def process(folder: Path, block_cells: int | None = None) -> None:
     lc = read_landcover(folder / "lulc.tif")
     wijken = gpd.read_file(folder / "aoi.gpkg")
     out = folder / "ours"
-    h = heat_layer(lc, wijken, block_cells=block_cells)
+    kw = {"block_cells": block_cells} if block_cells else {}  # without it also runs an older checkout (PYTHONPATH)
+    h = heat_layer(lc, wijken, **kw)
     write_bands(out / "heat.tif", h.bands(), lc)
     h.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)
     del h
-    w = water_layer(lc, wijken, block_cells=block_cells)
+    w = water_layer(lc, wijken, **kw)
     write_bands(out / "water.tif", w.bands(), lc)
     w.per_wijk.to_csv(out / "water_per_wijk.csv", index=False)
 

@@ -23,6 +23,8 @@ each in its own child process, wall time and peak RSS (``os.wait4``), at the Mec
 (10 m) and at 3,000 x 3,000 cells (the Mechelen land cover and wijken tiled, still 10 m, so the
 kernels keep their size in cells). It prints bytes per cell at both sizes and the marginal
 bytes per extra cell (flat memory: the marginal figure is what the outputs cost).
+``--baseline DIR`` also times an older checkout of the project (a folder holding a
+``gezondestad`` package, e.g. ``git archive`` of a commit with symlinks), for before/after figures.
 """
 
 from __future__ import annotations
@@ -201,19 +203,26 @@ def compare_case(label: str, lc, wijken, invest_python: str, workdir: Path) -> l
     return rows
 
 
-def _timed(cmd: list[str]) -> tuple[float, float, str]:
+def _timed(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float, str]:
     """(wall s, peak RSS MiB, tail of output) of a child process, measured with os.wait4."""
     import os
 
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:3]} failed ({proc.returncode}):\n{out[-3000:]}")
-    return wall, ru.ru_maxrss / 1024.0, out[-500:]
+    env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        # GNU time forks the child from its own small process: a child forked from this (large)
+        # bench process would count the parent's pages in its peak RSS
+        full = ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd] if Path("/usr/bin/time").is_file() else cmd
+        t = time.perf_counter()
+        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            raise RuntimeError(f"{cmd[:3]} failed ({code}):\n{out[-3000:]}")
+        text = Path(rss.name).read_text().strip().splitlines()
+        peak_kb = float(text[-1]) if text and full is not cmd else float(ru.ru_maxrss)
+    return wall, peak_kb / 1024.0, out[-500:]
 
 
 def tiled_inputs(lc, wijken, size: int):
@@ -265,6 +274,10 @@ def speed(args: argparse.Namespace) -> int:
                 ours = _timed([sys.executable, str(REPO / "bench" / "bench_climate.py"), "--process", str(d)])
                 row = {"case": label, "cells": cells, "run": rep + 1, "ours_s": round(ours[0], 1), "ours_MiB": round(ours[1]),
                        "ours_B_per_cell": round(ours[1] * 2**20 / cells, 1)}
+                if args.baseline:
+                    old = _timed([sys.executable, str(REPO / "bench" / "bench_climate.py"), "--process", str(d)], str(args.baseline))
+                    row.update({"previous_s": round(old[0], 1), "previous_MiB": round(old[1]),
+                                "previous_B_per_cell": round(old[1] * 2**20 / cells, 1)})
                 if have_invest:
                     inv = _timed([args.invest_python, "-c", RUNNER, json.dumps(cfg)])
                     row.update({"invest_s": round(inv[0], 1), "invest_MiB": round(inv[1]),
@@ -277,7 +290,7 @@ def speed(args: argparse.Namespace) -> int:
     best = df.groupby("case", sort=False).agg("min", numeric_only=True)
     if len(best) >= 2:
         a, b = best.iloc[0], best.iloc[-1]
-        for who in ("ours", "invest"):
+        for who in ("ours", "previous", "invest"):
             if f"{who}_MiB" in best:
                 marg = (b[f"{who}_MiB"] - a[f"{who}_MiB"]) * 2**20 / (b["cells"] - a["cells"])
                 print(f"{who}: peak {a[f'{who}_MiB']:.0f} MiB at {a['cells']:,.0f} cells ({a[f'{who}_B_per_cell']:.0f} B/cell), "
@@ -294,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--speed", action="store_true", help="time both whole processes side by side instead")
     ap.add_argument("--sizes", type=int, nargs="*", default=[3000], help="tiled raster sides for --speed")
     ap.add_argument("--repeat", type=int, default=1, help="runs per case for --speed")
+    ap.add_argument("--baseline", type=Path, help="--speed: also time an older checkout importable from this PYTHONPATH")
     args = ap.parse_args(argv)
     if args.speed:
         return speed(args)

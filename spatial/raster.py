@@ -419,13 +419,16 @@ def write_bands(
         transform=lc.transform,
         nodata=nodata,
         compress="deflate",
+        zlevel=1,  # level 6 (GDAL's default) took 7x longer for files ~5% smaller
+        num_threads="ALL_CPUS",
         tiled=True,
     ) as dst:
-        step = max(1, (1 << 22) // max(1, w))  # rows per strip (~4 M cells): no full-raster temporaries
+        # strips of ~4 M cells in whole rows of 256-cell tiles: no full-raster temporaries, no partial tiles
+        step = max(256, (1 << 22) // max(1, w) // 256 * 256)
         for i, (name, arr) in enumerate(bands.items(), start=1):
             for r0 in range(0, h, step):
-                a = np.asarray(arr[r0 : r0 + step], dtype=np.float64)
+                a = np.asarray(arr[r0 : r0 + step], dtype=np.float32)
                 win = Window(0, r0, w, a.shape[0])
-                dst.write(np.where(np.isfinite(a), a, nodata).astype(np.float32), i, window=win)
+                dst.write(np.where(np.isfinite(a), a, np.float32(nodata)), i, window=win)
             dst.set_band_description(i, name)
     return p
