@@ -806,7 +806,14 @@ def _local_increments(
     gone[pos[common & ~changed]] = False  # previous rows that are unchanged stay
 
     inc = np.zeros((len(xy), 2))
-    match = _receptor_keys(prev_xy).get_indexer(_receptor_keys(xy)) if len(prev_xy) else np.full(len(xy), -1)
+    match = np.full(len(xy), -1)
+    if len(prev_xy):
+        # receptors on the same centimetre (a home and a destination in one building) have the same
+        # increment: match against the first of them (get_indexer needs unique keys)
+        pk = _receptor_keys(prev_xy)
+        first = np.flatnonzero(~pk.duplicated())
+        m = pk[first].get_indexer(_receptor_keys(xy))
+        match = np.where(m >= 0, first[np.maximum(m, 0)], -1)
     known = match >= 0
     if known.any():
         inc[known] = prev_inc[match[known]]
