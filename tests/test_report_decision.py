@@ -162,3 +162,14 @@ def test_two_variants_side_by_side_in_one_report(demo_dir, tmp_path):
     data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert len(data["variants"]) == 2
     assert data["variants"][0]["verdict"]["verdict"] in ("gunstig", "gunstig mits", "ongunstig")
+
+
+def test_every_screening_indicator_has_a_remedy_and_a_cause_family():
+    from gezondestad.model.catalogue import screening_indicators
+    from gezondestad.model.norms import load_norms
+
+    n = load_norms("report")
+    remedies = dict(n["remedies"].value)
+    families = {f for f, _t, _d in n["causes"].value}
+    assert [i.key for i in screening_indicators() if i.key not in remedies] == []
+    assert {i.family for i in screening_indicators()} <= families
