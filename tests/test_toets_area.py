@@ -50,3 +50,17 @@ def test_without_area_belgium_stays_the_default():
 def test_no_crs_names_the_area_crs():
     with pytest.raises(ToetsError, match="EPSG:32628"):
         check_design(gpd.GeoDataFrame({"element": ["ramp"]}, geometry=[Point(X0 + 10, Y0 + 10)]), area=_area())
+
+
+def test_cli_toets_with_area(tmp_path, capsys):
+    from gezondestad.app.cli.main import main
+    from gezondestad.layers.studyarea import save_study_area
+
+    save_study_area(_area(), tmp_path / "gebied")
+    lon, lat = Transformer.from_crs(UTM28, 4326, always_xy=True).transform(X0 + 500, Y0 + 500)
+    _ramp(lon, lat, 4326).to_file(tmp_path / "ontwerp.geojson")
+    assert main(["toets", "--design", str(tmp_path / "ontwerp.geojson"), "--out", str(tmp_path / "t.csv"), "--area", str(tmp_path / "gebied")]) == 0
+    assert (tmp_path / "t.csv").is_file()
+    # without the area the Spanish design is refused (outside Belgium), one line, exit 2
+    assert main(["toets", "--design", str(tmp_path / "ontwerp.geojson"), "--out", str(tmp_path / "t2.csv")]) == 2
+    assert "outside Belgium" in capsys.readouterr().err

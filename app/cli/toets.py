@@ -35,6 +35,8 @@ def _add_toets(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layer", help="laagnaam als het bestand meerdere lagen bevat")
     p.add_argument("--mapping", help='kolomkoppeling als JSON-tekst of .json-bestand, bv. \'{"type": "element", "breedte": "width_cm"}\'')
     p.add_argument("--out", type=Path, required=True, help="resultaat-CSV; een GeoPackage met dezelfde naam (.gpkg) komt ernaast")
+    p.add_argument("--area", type=Path, help="klaargezet studiegebied: het ontwerp wordt in zijn coördinatenstelsel getoetst en moet erin liggen "
+                   "(zonder: Belgisch Lambert 72, het ontwerp moet in België liggen)")
 
 
 def _read_mapping(text: str | None) -> dict[str, str] | None:
@@ -77,7 +79,8 @@ def read_design(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
 
 def _run_toets(args: argparse.Namespace) -> int:
     design = read_design(args.design, args.layer)
-    result = check_design(design, column_map=_read_mapping(args.mapping))
+    area = load_study_area(args.area) if getattr(args, "area", None) else None
+    result = check_design(design, column_map=_read_mapping(args.mapping), area=area)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     defuse_formulas(result.drop(columns="geometry")).to_csv(out, index=False)  # no formula cells from design text

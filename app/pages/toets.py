@@ -21,6 +21,7 @@ from gezondestad.layers import export
 from gezondestad.layers.participation import escape_text as esc
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_people
+from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
 from gezondestad.screening import toets
 from streamlit_folium import st_folium
 
@@ -39,9 +40,12 @@ RULES_COLUMNS = {"rule": "Regel (code)", "element": "Element", "rule_text": "Reg
 
 
 @st.cache_data(show_spinner="Ontwerp toetsen…", max_entries=8)
-def checked(design_key: str, mapping: tuple[tuple[str, str], ...], _design: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The toets of one design content and column mapping (computed once, not on every rerun)."""
-    return toets.check_design(_design, column_map=dict(mapping) or None)
+def checked(design_key: str, mapping: tuple[tuple[str, str], ...], _design: gpd.GeoDataFrame, area_key: str = "", _area: StudyArea | None = None) -> gpd.GeoDataFrame:
+    """The toets of one design content and column mapping (computed once, not on every rerun).
+
+    With ``_area`` (keyed by ``area_key``) the design is checked in the area's CRS and must lie in it.
+    """
+    return toets.check_design(_design, column_map=dict(mapping) or None, area=_area)
 
 
 def result_table(result: pd.DataFrame) -> pd.DataFrame:
@@ -168,7 +172,10 @@ def render() -> None:
     st.success(f"‘{md_escape(name)}’: {fmt_people(len(design))} elementen.")
     mapping = column_mapping(design, key)
     try:
-        result = checked(key, tuple(sorted(mapping.items())), design)
+        # an uploaded design for an area outside Belgium is checked in that area's CRS (e.g. UTM) and
+        # must lie in it; in Belgium (and for the shipped demo-town example) Lambert 72 and "in Belgium"
+        own = key != "example" and compute.area_crs(area) != DEFAULT_CRS
+        result = checked(key, tuple(sorted(mapping.items())), design, f"{compute.current_folder()}|{area.crs}" if own else "", area if own else None)
     except GezondeStadError as exc:
         show_error("Het ontwerp kan niet getoetst worden", exc)
         return
