@@ -26,6 +26,13 @@ the hottest class are estimated assuming their share is uniform within the wijk 
 ``residents_65plus`` / ``residents_0_5`` times the wijk's share of residents living in hot cells).
 
 All coefficients come from ``data/norms/biophysical.csv`` and ``data/norms/heat.toml``.
+
+**Bounded memory** (:mod:`gezondestad.spatial.blocks`): the per-cell steps run strip by strip,
+the park convolutions block by block with a halo of the park kernel's radius (5 d_cool), the
+air mixing with a halo of the mixing kernel's radius; the result equals the whole-raster
+computation (FFT round-off aside). The convolutions are float64 inside a block; the rasters of
+:class:`HeatResult` are float32 (CC, HM, GA and the heat index are 0-1 values or hectares, T_air
+is kept to ~2e-6 degC).
 """
 
 from __future__ import annotations

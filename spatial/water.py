@@ -23,6 +23,11 @@ Flood-prone cells (``flood_prone``) are the union of
 
 Water cells themselves are left out of every per-wijk share (``impervious_share``,
 ``flood_prone_share``): the shares are over land cells.
+
+Bounded memory: runoff is looked up per (soil group, class) and written strip by strip as
+float32 (CN, Q, retention, volume); the distance to water is computed per block with a halo of
+the farthest distance that matters (:func:`flood_maps`); the per-wijk sums are gathered strip by
+strip (:mod:`gezondestad.spatial.blocks`).
 """
 
 from __future__ import annotations
