@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import multiprocessing as mp
+import sys
+import types
 import sqlite3
 from pathlib import Path
 
@@ -75,9 +77,12 @@ def _writer(db: str, tag: str, n: int, start) -> None:  # pragma: no cover - run
         pt.add_remark(db, "Demostad", "DEMO01", "andere", f"{tag}-{i}", X + i, Y, bounds=BOUNDS, session_id=tag)
 
 
-def test_two_processes_lose_nothing(tmp_path: Path) -> None:
+def test_two_processes_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "p.sqlite"
     n = 200
+    # Streamlit's AppTest (earlier in the session) leaves a script of its own as __main__; a spawned
+    # child would re-run it. An empty __main__ makes the children import only this test module.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = mp.get_context("spawn")
     start = ctx.Event()
     procs = [ctx.Process(target=_writer, args=(str(db), tag, n, start)) for tag in ("A", "B")]
