@@ -59,7 +59,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
 from affine import Affine
 from gezondestad.model.errors import GezondeStadError
@@ -68,10 +67,9 @@ from gezondestad.model.norms import Norm, load_norms, load_table
 from gezondestad.model.studyarea import CRS, LandCover, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.raster import sample_raster_file
 from gezondestad.spatial.traffic import traffic_per_segment
 from pyproj import CRS as ProjCRS
-from pyproj import Transformer
-from rasterio.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -617,40 +615,10 @@ def _grid_for(area: StudyArea, traffic: gpd.GeoDataFrame, res: float) -> tuple[L
 
 
 def _sample_raster(path: Any, xy: np.ndarray, crs: Any, what: str) -> np.ndarray:
-    """Band 1 of a raster at the points ``xy`` (given in ``crs``); NaN outside or on nodata."""
-    pth = Path(path)
-    if not pth.is_file():
-        raise AirInputError(f"{what}: bestand {pth} niet gevonden.")
-    try:
-        src = rasterio.open(pth)
-    except Exception as exc:  # rasterio raises several error types; all mean "not a raster"
-        raise AirInputError(f"{what}: {pth} is geen leesbaar raster ({exc}).") from exc
-    out = np.full(len(xy), np.nan)
-    with src:
-        if src.crs is None:
-            raise AirInputError(f"{what}: {pth} heeft geen coördinatenstelsel (CRS); ken er een toe (bv. EPSG:31370) en probeer opnieuw.")
-        x, y = xy[:, 0], xy[:, 1]
-        if ProjCRS(src.crs) != ProjCRS(crs):
-            x, y = Transformer.from_crs(ProjCRS(crs), ProjCRS(src.crs), always_xy=True).transform(x, y)
-            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        col_f, row_f = ~src.transform * (x, y)
-        col, row = np.floor(col_f).astype(np.int64), np.floor(row_f).astype(np.int64)
-        inside = np.isfinite(col_f) & np.isfinite(row_f) & (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
-        if inside.any():
-            r0, r1 = row[inside].min(), row[inside].max() + 1
-            c0, c1 = col[inside].min(), col[inside].max() + 1
-            data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
-            if src.nodata is not None and not np.isnan(src.nodata):
-                data[data == src.nodata] = np.nan
-            out[inside] = data[row[inside] - r0, col[inside] - c0]
-        out[~np.isfinite(out)] = np.nan
-        if not np.isfinite(out).any():
-            raise AirInputError(
-                f"{what}: {pth} overlapt niet met het studiegebied (geen enkele woning of bestemming valt binnen het raster "
-                f"met een waarde; raster-CRS {src.crs}). Controleer het bestand en zijn coördinatenstelsel."
-            )
-        if np.nanmin(out) < 0:
-            raise AirInputError(f"{what}: {pth} bevat negatieve concentraties ({np.nanmin(out):.3g}); is dit wel een jaargemiddelde in µg/m³?")
+    """Band 1 of a concentration raster at the points ``xy`` (given in ``crs``); NaN outside or on nodata."""
+    out = sample_raster_file(path, xy, crs, what, AirInputError)
+    if np.nanmin(out) < 0:
+        raise AirInputError(f"{what}: {path} bevat negatieve concentraties ({np.nanmin(out):.3g}); is dit wel een jaargemiddelde in µg/m³?")
     return out
 
 

@@ -33,8 +33,8 @@ import itertools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from gezondestad.model.studyarea import LandCover, StudyArea
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial import cnossos
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
+from gezondestad.spatial.raster import sample_raster_file
 from gezondestad.spatial.traffic import TrafficParams, plan_traffic, traffic_per_segment
 from rasterio import features as rfeatures
 from scipy import ndimage
@@ -911,45 +912,10 @@ def sample_official_map(path: str | Path, xy: np.ndarray, crs: Any, what: str = 
     nodata. Raises :class:`NoiseError` (Dutch) when the file is missing or unreadable, has no CRS,
     does not overlap, or holds values that are not levels in dB (< 0 or > 130).
     """
-    import rasterio
-    from pyproj import CRS as ProjCRS
-    from pyproj import Transformer
-
-    pth = Path(path)
-    if not pth.is_file():
-        raise NoiseError(f"{what}: bestand {pth} niet gevonden.")
-    try:
-        src = rasterio.open(pth)
-    except Exception as exc:  # rasterio raises several error types; all mean "not a raster"
-        raise NoiseError(f"{what}: {pth} is geen leesbaar raster ({exc}).") from exc
-    out = np.full(len(xy), np.nan)
-    with src:
-        if src.crs is None:
-            raise NoiseError(f"{what}: {pth} heeft geen coördinatenstelsel (CRS); ken er een toe (bv. EPSG:31370) en probeer opnieuw.")
-        x, y = xy[:, 0], xy[:, 1]
-        if ProjCRS(src.crs) != ProjCRS(crs):
-            x, y = Transformer.from_crs(ProjCRS(crs), ProjCRS(src.crs), always_xy=True).transform(x, y)
-            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        col_f, row_f = ~src.transform * (x, y)
-        col, row = np.floor(col_f).astype(np.int64), np.floor(row_f).astype(np.int64)
-        inside = np.isfinite(col_f) & np.isfinite(row_f) & (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
-        if inside.any():
-            from rasterio.windows import Window
-
-            r0, r1 = row[inside].min(), row[inside].max() + 1
-            c0, c1 = col[inside].min(), col[inside].max() + 1
-            data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
-            if src.nodata is not None and not np.isnan(src.nodata):
-                data[data == src.nodata] = np.nan
-            out[inside] = data[row[inside] - r0, col[inside] - c0]
-        if not np.isfinite(out).any():
-            raise NoiseError(
-                f"{what}: {pth} overlapt niet met het studiegebied (geen enkele woning valt binnen het raster met een waarde; "
-                f"raster-CRS {src.crs}). Controleer het bestand en zijn coördinatenstelsel."
-            )
-        lo, hi = np.nanmin(out), np.nanmax(out)
-        if lo < 0 or hi > 130:
-            raise NoiseError(f"{what}: {pth} bevat waarden van {lo:.3g} tot {hi:.3g}; een geluidskaart geeft niveaus in dB (0-130).")
+    out = sample_raster_file(path, xy, crs, what, NoiseError)
+    lo, hi = np.nanmin(out), np.nanmax(out)
+    if lo < 0 or hi > 130:
+        raise NoiseError(f"{what}: {path} bevat waarden van {lo:.3g} tot {hi:.3g}; een geluidskaart geeft niveaus in dB (0-130).")
     return out
 
 

@@ -29,8 +29,6 @@ from rasterio.enums import Resampling
 from rasterio.warp import reproject
 from rasterio.windows import Window
 
-
-
 logger = logging.getLogger(__name__)
 
 
@@ -432,3 +430,48 @@ def write_bands(
                 dst.write(np.where(np.isfinite(a), a, np.float32(nodata)), i, window=win)
             dst.set_band_description(i, name)
     return p
+
+
+def sample_raster_file(path: str | os.PathLike, xy: np.ndarray, crs: object, what: str,
+                       error: type[GezondeStadError] = GezondeStadError) -> np.ndarray:
+    """Band 1 of a raster file at the points ``xy`` (given in ``crs``); NaN outside the raster or on nodata.
+
+    The raster may be in any CRS (the points are transformed to it) and only the window that
+    covers the points is read. Raises ``error`` (a :class:`GezondeStadError`, Dutch message naming
+    ``what`` and the file) when the file is missing, unreadable, has no CRS, or no point falls on a value.
+    """
+    from pyproj import CRS as ProjCRS  # pyproj comes with geopandas; imported here to keep module import light
+    from pyproj import Transformer
+
+    pth = Path(path)
+    if not pth.is_file():
+        raise error(f"{what}: bestand {pth} niet gevonden.")
+    try:
+        src = rasterio.open(pth)
+    except Exception as exc:  # rasterio raises several error types; all mean "not a raster"
+        raise error(f"{what}: {pth} is geen leesbaar raster ({exc}).") from exc
+    out = np.full(len(xy), np.nan)
+    with src:
+        if src.crs is None:
+            raise error(f"{what}: {pth} heeft geen coördinatenstelsel (CRS); ken er een toe (bv. EPSG:31370) en probeer opnieuw.")
+        x, y = xy[:, 0], xy[:, 1]
+        if ProjCRS(src.crs) != ProjCRS(crs):
+            x, y = Transformer.from_crs(ProjCRS(crs), ProjCRS(src.crs), always_xy=True).transform(x, y)
+            x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        col_f, row_f = ~src.transform * (x, y)
+        col, row = np.floor(col_f).astype(np.int64), np.floor(row_f).astype(np.int64)
+        inside = np.isfinite(col_f) & np.isfinite(row_f) & (row >= 0) & (row < src.height) & (col >= 0) & (col < src.width)
+        if inside.any():
+            r0, r1 = row[inside].min(), row[inside].max() + 1
+            c0, c1 = col[inside].min(), col[inside].max() + 1
+            data = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0)).astype(np.float64)
+            if src.nodata is not None and not np.isnan(src.nodata):
+                data[data == src.nodata] = np.nan
+            out[inside] = data[row[inside] - r0, col[inside] - c0]
+        out[~np.isfinite(out)] = np.nan
+        if not np.isfinite(out).any():
+            raise error(
+                f"{what}: {pth} overlapt niet met het studiegebied (geen enkel punt valt binnen het raster met een waarde; "
+                f"raster-CRS {src.crs}). Controleer het bestand en zijn coördinatenstelsel."
+            )
+    return out
