@@ -234,10 +234,9 @@ def map_green_access(result: ScreeningResult, margin_m: float = 500.0) -> str | 
 # --------------------------------------------------------------------------------------------
 
 
-def data_quality_notes(result: ScreeningResult) -> list[str]:
-    """What is missing, partial, synthetic or repaired in the study area and the plan (Dutch)."""
+def _manifest_notes(m: dict[str, Any]) -> list[str]:
+    """Synthetic, missing, partial and repaired themes of a study area's manifest (Dutch)."""
     notes: list[str] = []
-    m = result.before.area.manifest
     if m.get("synthetic"):
         notes.append("De studiezone is synthetisch (demodata): de cijfers illustreren de methode, niet een echte stad.")
     for t, info in m.get("themes", {}).items():
@@ -249,6 +248,12 @@ def data_quality_notes(result: ScreeningResult) -> list[str]:
         rep = {k: v for k, v in (info.get("repairs") or {}).items() if v}
         if rep:
             notes.append(f"Thema '{t}': herstellingen bij het inlezen ({', '.join(f'{k}={v}' for k, v in rep.items())}).")
+    return notes
+
+
+def data_quality_notes(result: ScreeningResult) -> list[str]:
+    """What is missing, partial, synthetic or repaired in the study area and the plan (Dutch)."""
+    notes = _manifest_notes(result.before.area.manifest)
     if result.plan.repairs:
         notes.append("Plan: herstelde geometrieën (" + ", ".join(f"{k}={v}" for k, v in result.plan.repairs.items()) + ").")
     for n in result.applied.get("notes", []) if isinstance(result.applied, dict) else []:
@@ -284,49 +289,56 @@ def _ha(m2: Any) -> str:
     return fmt_number(_num(m2) / 10_000 if _num(m2) is not None else None, 1) + " ha"
 
 
+def _added(a: dict[str, Any], new_len: float) -> list[str]:
+    out = []
+    if _num(a.get("buildings_added")):
+        out.append(f"{fmt_people(a.get('buildings_added'))} gebouwen ({fmt_people(a.get('dwellings_added'))} woningen, "
+                   f"ongeveer {fmt_people(a.get('residents_added'))} bewoners)")
+    if _num(a.get("green_public_added_m2")):
+        out.append(f"{_ha(a.get('green_public_added_m2'))} publiek groen")
+    if _num(a.get("parking_added_m2")):
+        out.append(f"{_ha(a.get('parking_added_m2'))} parking of verharding")
+    water = (_num(a.get("wadi_added_m2")) or 0) + (_num(a.get("water_added_m2")) or 0)
+    if water:
+        out.append(f"{_ha(water)} water of wadi")
+    if new_len > 0:
+        out.append(f"{fmt_people(new_len)} m nieuwe straten en paden")
+    out += [f"{fmt_people(a.get(k))} {lab}" for k, lab in (("facilities_added", "voorzieningen"), ("trees_added", "bomen")) if _num(a.get(k))]
+    return out
+
+
+def _removed_parts(a: dict[str, Any]) -> list[str]:
+    out = []
+    if _num(a.get("buildings_removed")):
+        out.append(f"{fmt_people(a.get('buildings_removed'))} gebouwen (met {fmt_people(a.get('residents_removed'))} bewoners)")
+    out += [f"{_ha(a.get(k))} {lab}" for k, lab in (("green_removed_m2", "groen"), ("landuse_removed_m2", "bestaand landgebruik (bv. parking)"))
+            if _num(a.get(k))]
+    if _num(a.get("street_edges_removed")):
+        out.append(f"{fmt_people(a.get('street_edges_removed'))} straatsegmenten")
+    return out
+
+
+def _regime(r: pd.Series) -> str:
+    if str(r.get("cyclestreet", "")).lower() == "yes":
+        return "fietsstraat"
+    ms = r.get("maxspeed")
+    return f"{ms} km/u" if isinstance(ms, str) and ms else "nieuw regime"
+
+
 def plan_summary_sentence(result: ScreeningResult) -> str:
     """One Dutch sentence on what the plan does: what it adds, removes and re-tags."""
     a = result.applied if isinstance(result.applied, dict) else {}
-    adds, removes, changes = [], [], []
-    if _num(a.get("buildings_added")):
-        adds.append(f"{fmt_people(a.get('buildings_added'))} gebouwen ({fmt_people(a.get('dwellings_added'))} woningen, "
-                    f"ongeveer {fmt_people(a.get('residents_added'))} bewoners)")
-    if _num(a.get("green_public_added_m2")):
-        adds.append(f"{_ha(a.get('green_public_added_m2'))} publiek groen")
-    if _num(a.get("parking_added_m2")):
-        adds.append(f"{_ha(a.get('parking_added_m2'))} parking of verharding")
-    if _num(a.get("wadi_added_m2")) or _num(a.get("water_added_m2")):
-        adds.append(f"{_ha((_num(a.get('wadi_added_m2')) or 0) + (_num(a.get('water_added_m2')) or 0))} water of wadi")
     ret = retagged_streets(result)
-    new_len = float(result.plan.features[result.plan.features["feature_type"].isin(["street", "path"])].drop(ret.index).length.sum())
-    if new_len > 0:
-        adds.append(f"{fmt_people(new_len)} m nieuwe straten en paden")
-    for k, lab in (("facilities_added", "voorzieningen"), ("trees_added", "bomen")):
-        if _num(a.get(k)):
-            adds.append(f"{fmt_people(a.get(k))} {lab}")
-    if _num(a.get("buildings_removed")):
-        removes.append(f"{fmt_people(a.get('buildings_removed'))} gebouwen (met {fmt_people(a.get('residents_removed'))} bewoners)")
-    if _num(a.get("green_removed_m2")):
-        removes.append(f"{_ha(a.get('green_removed_m2'))} groen")
-    for k, lab in (("landuse_removed_m2", "bestaand landgebruik (bv. parking)"),):
-        if _num(a.get(k)):
-            removes.append(f"{_ha(a.get(k))} {lab}")
-    if _num(a.get("street_edges_removed")):
-        removes.append(f"{fmt_people(a.get('street_edges_removed'))} straatsegmenten")
+    lines = result.plan.features[result.plan.features["feature_type"].isin(["street", "path"])]
+    adds = _added(a, float(lines.drop(ret.index).length.sum()))
+    removes = _removed_parts(a)
+    changes = []
     if len(ret):
-        regimes = sorted({("fietsstraat" if str(r.get("cyclestreet", "")).lower() == "yes" else
-                           f"{r.get('maxspeed')} km/u" if isinstance(r.get("maxspeed"), str) and r.get("maxspeed") else "nieuw regime")
-                          for _, r in ret.iterrows()})
+        regimes = sorted({_regime(r) for _, r in ret.iterrows()})
         changes.append(f"{fmt_people(ret.length.sum())} m bestaande straat krijgt een ander regime ({', '.join(regimes)})")
     elif _num(a.get("street_edges_changed")):
         changes.append(f"{fmt_people(a.get('street_edges_changed'))} bestaande straatsegmenten krijgen een ander regime")
-    parts = []
-    if adds:
-        parts.append("voegt " + ", ".join(adds) + " toe")
-    if removes:
-        parts.append("verwijdert " + ", ".join(removes))
-    if changes:
-        parts.append("; ".join(changes))
+    parts = (["voegt " + ", ".join(adds) + " toe"] if adds else []) + (["verwijdert " + ", ".join(removes)] if removes else []) + changes
     return ("Het plan " + "; ".join(parts) + ".") if parts else "Het plan verandert niets dat de tool kan meten."
 
 

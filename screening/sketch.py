@@ -19,7 +19,7 @@ import shapely
 
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.studyarea import StudyArea
-from gezondestad.screening.plan import FACILITY_KINDS, FEATURE_TYPES, REGIMES, Plan, plan_from_frame
+from gezondestad.screening.plan import FEATURE_TYPES, REGIMES, Plan, plan_from_frame
 
 logger = logging.getLogger(__name__)
 
