@@ -242,8 +242,10 @@ def test_remark_is_stored_escaped_and_survives_restart(server: AppServer, page, 
     page.get_by_text("Opmerkingen in deze wijk (0)").first.wait_for()
     rows = _db_rows(db)
     assert len(rows) == 1 and rows[0][3] == 1
-    with page.expect_download() as dl:
-        page.get_by_role("button", name="Download CSV").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Download CSV").wait_for()
+    with page.expect_download(timeout=90_000) as dl:
+        page.get_by_role("button", name="Download CSV", exact=True).click()
     path = dl.value.path()
     assert path and Path(path).read_bytes().startswith(b"id,")
     screenshot(page, "participatie_begeleider")
