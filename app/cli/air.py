@@ -15,16 +15,16 @@ AIR_CSV_COLUMNS = [
 
 
 def _add_air(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("air", help="annual NO2 and PM2.5 at homes and sensitive destinations (GeoTIFF + homes GeoPackage + per-wijk CSV)")
-    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder (gezondestad prepare ... --out DIR)")
+    p = sub.add_parser("air", help="jaargemiddelde NO2 en PM2,5 aan woningen en gevoelige bestemmingen (GeoTIFF + GeoPackage van woningen + CSV per wijk)")
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied (gezondestad prepare ... --out MAP)")
     p.add_argument("--out", type=Path, default=Path("air.tif"),
-                   help="output GeoTIFF (default air.tif); OUT_homes.gpkg (layers homes, destinations) and OUT.csv are written next to it")
-    p.add_argument("--grid-m", type=float, default=20.0, help="cell size of the map in metres (default 20)")
-    p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id, or a GeoPackage of count lines) overriding the class defaults")
-    p.add_argument("--baseline-no2", type=Path, help="official annual NO2 map (GeoTIFF, any CRS) used as baseline instead of the model")
-    p.add_argument("--baseline-pm25", type=Path, help="official annual PM2.5 map (GeoTIFF, any CRS) used as baseline instead of the model")
-    p.add_argument("--background-no2", type=float, help="background NO2 in µg/m³ (default: data/norms/air.toml, project default for Flanders)")
-    p.add_argument("--background-pm25", type=float, help="background PM2.5 in µg/m³ (default: data/norms/air.toml)")
+                   help="GeoTIFF om te schrijven (standaard air.tif); OUT_homes.gpkg (lagen homes, destinations) en OUT.csv komen ernaast")
+    p.add_argument("--grid-m", type=float, default=20.0, help="celgrootte van de kaart in meter (standaard 20)")
+    p.add_argument("--counts", type=Path, help="verkeerstellingen (CSV met edge_id, of een GeoPackage met tellijnen) in plaats van de standaardwaarden per wegklasse")
+    p.add_argument("--baseline-no2", type=Path, help="officiële kaart van het jaargemiddelde NO2 (GeoTIFF, elk CRS) als voor-toestand in plaats van het model")
+    p.add_argument("--baseline-pm25", type=Path, help="officiële kaart van het jaargemiddelde PM2,5 (GeoTIFF, elk CRS) als voor-toestand in plaats van het model")
+    p.add_argument("--background-no2", type=float, help="achtergrondconcentratie NO2 in µg/m³ (standaard: data/norms/air.toml, projectwaarde voor Vlaanderen)")
+    p.add_argument("--background-pm25", type=float, help="achtergrondconcentratie PM2,5 in µg/m³ (standaard: data/norms/air.toml)")
 
 
 def _read_counts(path: Path):

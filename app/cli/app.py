@@ -56,14 +56,14 @@ def app_command(port: int, address: str, headless: bool) -> list[str]:
 
 
 def _add_app(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("app", help="start the app in the browser (Streamlit)")
-    p.add_argument("--port", "--server.port", dest="port", type=int, default=8501, help="port (default 8501)")
+    p = sub.add_parser("app", help="de app starten in de browser (Streamlit)")
+    p.add_argument("--port", "--server.port", dest="port", type=int, default=8501, help="poort (standaard 8501)")
     p.add_argument("--address", "--server.address", dest="address", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this computer only)")
-    p.add_argument("--headless", action="store_true", help="do not open a browser")
+                   help="adres om op te luisteren (standaard 127.0.0.1: enkel deze computer)")
+    p.add_argument("--headless", action="store_true", help="geen browser openen")
     p.add_argument("--server.headless", dest="server_headless", choices=("true", "false"), default=None,
-                   help="as Streamlit's own flag: true = do not open a browser")
-    p.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+                   help="zoals Streamlits eigen optie: true = geen browser openen")
+    p.add_argument("--dry-run", action="store_true", help="het commando tonen in plaats van het uit te voeren")
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -34,10 +34,10 @@ def _write_atomic(files: dict[Path, Callable[[Path], None]], what: str) -> None:
 
 
 def _add_traffic(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("traffic", help="traffic per street segment (AADT, heavy share, speed, day/evening/night) as GeoPackage + CSV")
-    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder")
-    p.add_argument("--out", type=Path, default=Path("traffic.gpkg"), help="output GeoPackage (default traffic.gpkg); a CSV is written next to it")
-    p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id and aadt, or a GeoPackage of count lines)")
+    p = sub.add_parser("traffic", help="verkeer per straatsegment (etmaalintensiteit, aandeel vrachtverkeer, snelheid, dag/avond/nacht) als GeoPackage + CSV")
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied")
+    p.add_argument("--out", type=Path, default=Path("traffic.gpkg"), help="GeoPackage om te schrijven (standaard traffic.gpkg); een CSV komt ernaast")
+    p.add_argument("--counts", type=Path, help="verkeerstellingen (CSV met edge_id en aadt, of een GeoPackage met tellijnen)")
 
 
 def _run_traffic(args: argparse.Namespace) -> int:
@@ -61,15 +61,15 @@ def _run_traffic(args: argparse.Namespace) -> int:
 
 
 def _add_noise(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("noise", help="road and rail noise (CNOSSOS-EU): Lden/Lnight GeoTIFF + homes GeoPackage + per-wijk CSV")
-    p.add_argument("--area", type=Path, required=True, help="prepared study-area folder")
+    p = sub.add_parser("noise", help="geluid van weg en spoor (CNOSSOS-EU): Lden/Lnight als GeoTIFF + GeoPackage van woningen + CSV per wijk")
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied")
     p.add_argument("--out", type=Path, default=Path("noise.tif"),
-                   help="output GeoTIFF (default noise.tif); OUT_homes.gpkg (layers homes, destinations) and OUT.csv are written next to it")
-    p.add_argument("--counts", type=Path, help="traffic counts (CSV with edge_id, or a GeoPackage of count lines) overriding the class defaults")
-    p.add_argument("--no-grid", action="store_true", help="skip the grid map (homes and destinations only)")
-    p.add_argument("--official-lden", type=Path, help="official Lden map (GeoTIFF, any CRS, e.g. the Flemish strategic noise map) sampled at every home as baseline")
-    p.add_argument("--official-lnight", type=Path, help="official Lnight map (GeoTIFF, any CRS) sampled at every home as baseline")
-    p.add_argument("--max-distance-m", type=float, help="search radius around each receiver (default data/norms/noise.toml)")
+                   help="GeoTIFF om te schrijven (standaard noise.tif); OUT_homes.gpkg (lagen homes, destinations) en OUT.csv komen ernaast")
+    p.add_argument("--counts", type=Path, help="verkeerstellingen (CSV met edge_id, of een GeoPackage met tellijnen) in plaats van de standaardwaarden per wegklasse")
+    p.add_argument("--no-grid", action="store_true", help="geen rasterkaart (enkel woningen en bestemmingen)")
+    p.add_argument("--official-lden", type=Path, help="officiële Lden-kaart (GeoTIFF, elk CRS, bv. de Vlaamse strategische geluidskaart) als voor-toestand aan elke woning")
+    p.add_argument("--official-lnight", type=Path, help="officiële Lnight-kaart (GeoTIFF, elk CRS) als voor-toestand aan elke woning")
+    p.add_argument("--max-distance-m", type=float, help="zoekstraal rond elk ontvangerpunt (standaard data/norms/noise.toml)")
 
 
 def _run_noise(args: argparse.Namespace) -> int:

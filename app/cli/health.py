@@ -9,14 +9,14 @@ from typing import Callable
 
 
 def _add_health(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("health", help="health outcomes per pathway (deaths, DALYs, EUR a year) for the city or a plan, with uncertainty")
-    p.add_argument("--area", type=Path, required=True, help="folder of a prepared study area")
-    p.add_argument("--plan", type=Path, help="plan file: compare before vs after (default: current-city burden vs the recommendations)")
-    p.add_argument("--layer", help="layer of the plan GeoPackage when it holds several")
-    p.add_argument("--out", type=Path, required=True, help="summary CSV to write; <name>_per_wijk.csv and <name>.json are written next to it")
-    p.add_argument("--draws", type=int, default=4096, help="Monte Carlo draws (default 4096: interval stable to 2 significant figures)")
-    p.add_argument("--seed", type=int, default=20261130, help="random seed (reported)")
-    p.add_argument("--norms", type=Path, help="custom norms folder with health.toml and health_baseline.csv")
+    p = sub.add_parser("health", help="gezondheidseffecten per pad (vroegtijdige sterfte, DALY's, euro per jaar) voor de stad of een plan, met onzekerheidsinterval")
+    p.add_argument("--area", type=Path, required=True, help="map van een klaargezet studiegebied")
+    p.add_argument("--plan", type=Path, help="planbestand: voor en na vergelijken (standaard: de huidige last van de stad tegenover de aanbevelingen)")
+    p.add_argument("--layer", help="laag van de plan-GeoPackage als die meerdere lagen bevat")
+    p.add_argument("--out", type=Path, required=True, help="samenvattende CSV om te schrijven; <naam>_per_wijk.csv en <naam>.json komen ernaast")
+    p.add_argument("--draws", type=int, default=4096, help="aantal Monte-Carlo-trekkingen (standaard 4096: interval stabiel op 2 beduidende cijfers)")
+    p.add_argument("--seed", type=int, default=20261130, help="startwaarde van het toeval (staat in het resultaat)")
+    p.add_argument("--norms", type=Path, help="eigen normenmap met health.toml en health_baseline.csv")
 
 
 def _run_health(args: argparse.Namespace) -> int:
