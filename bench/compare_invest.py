@@ -204,15 +204,18 @@ def compare_case(label: str, lc, wijken, invest_python: str, workdir: Path) -> l
     return rows
 
 
-def _timed(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float, str]:
-    """(wall s, peak RSS MiB, tail of output) of a child process, measured with os.wait4."""
+def _timed(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float, float]:
+    """(wall s, peak RSS MiB, CPU s = user + system) of a child process (GNU time, else os.wait4).
+
+    CPU seconds are the steadier figure on a shared machine: wall time also counts waiting for cores.
+    """
     import os
 
     env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
         # GNU time forks the child from its own small process: a child forked from this (large)
         # bench process would count the parent's pages in its peak RSS
-        full = ["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd] if Path("/usr/bin/time").is_file() else cmd
+        full = ["/usr/bin/time", "-f", "%M %U %S", "-o", rss.name, *cmd] if Path("/usr/bin/time").is_file() else cmd
         t = time.perf_counter()
         proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         out = proc.stdout.read() if proc.stdout else ""
@@ -222,8 +225,11 @@ def _timed(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float,
         if code != 0:
             raise RuntimeError(f"{cmd[:3]} failed ({code}):\n{out[-3000:]}")
         text = Path(rss.name).read_text().strip().splitlines()
-        peak_kb = float(text[-1]) if text and full is not cmd else float(ru.ru_maxrss)
-    return wall, peak_kb / 1024.0, out[-500:]
+        if text and full is not cmd:
+            kb, user, system = (float(x) for x in text[-1].split())
+        else:
+            kb, user, system = float(ru.ru_maxrss), ru.ru_utime, ru.ru_stime
+    return wall, kb / 1024.0, user + system
 
 
 def tiled_inputs(lc, wijken, size: int):
@@ -273,7 +279,8 @@ def speed(args: argparse.Namespace) -> int:
             cells = clc.classes.size
             for rep in range(args.repeat):
                 ours = _timed([sys.executable, str(REPO / "bench" / "bench_climate.py"), "--process", str(d)])
-                row = {"case": label, "cells": cells, "run": rep + 1, "ours_s": round(ours[0], 1), "ours_MiB": round(ours[1]),
+                row = {"case": label, "cells": cells, "run": rep + 1, "ours_s": round(ours[0], 1), "ours_cpu_s": round(ours[2], 1),
+                       "ours_MiB": round(ours[1]),
                        "ours_B_per_cell": round(ours[1] * 2**20 / cells, 1)}
                 if args.baseline:
                     old = _timed([sys.executable, str(REPO / "bench" / "bench_climate.py"), "--process", str(d)], str(args.baseline))
@@ -283,8 +290,9 @@ def speed(args: argparse.Namespace) -> int:
                     for ws in (cfg["ucm"]["workspace_dir"], cfg["ufrm"]["workspace_dir"]):
                         shutil.rmtree(ws, ignore_errors=True)  # InVEST's taskgraph would reuse a previous run's results
                     inv = _timed([args.invest_python, "-c", RUNNER, json.dumps(cfg)])
-                    row.update({"invest_s": round(inv[0], 1), "invest_MiB": round(inv[1]),
-                                "invest_B_per_cell": round(inv[1] * 2**20 / cells, 1), "speedup": round(inv[0] / ours[0], 2)})
+                    row.update({"invest_s": round(inv[0], 1), "invest_cpu_s": round(inv[2], 1), "invest_MiB": round(inv[1]),
+                                "invest_B_per_cell": round(inv[1] * 2**20 / cells, 1), "speedup": round(inv[0] / ours[0], 2),
+                                "cpu_ratio": round(inv[2] / ours[2], 2)})
                 rows.append(row)
                 print(row, flush=True)
     df = pd.DataFrame(rows)
