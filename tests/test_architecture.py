@@ -30,8 +30,6 @@ OPTIONAL_HEAVY: set[tuple[str, str]] = set()
 an optional heavy dependency only some commands need. None today."""
 
 KNOWN_LOCAL_IMPORTS: dict[str, set[str]] = {
-    "app/cli/air.py": {"gezondestad.model.errors", "gezondestad.spatial.raster", "gezondestad.layers.studyarea", "gezondestad.model.fmt", "gezondestad.spatial.air", "gezondestad.spatial.traffic"},
-    "app/cli/health.py": {"gezondestad.layers.studyarea", "gezondestad.model.fmt", "gezondestad.screening.health_outcomes", "gezondestad.screening.plan", "gezondestad.spatial.health"},
     "layers/demo.py": {"gezondestad.layers.osm_tags", "gezondestad.model.landcover", "gezondestad.model.population"},
     "layers/osm.py": {"gezondestad.model.population", "gezondestad.layers.osm_tags", "gezondestad.model.topology", "gezondestad.model.landcover", "gezondestad.model.wijken"},
     "layers/sources.py": {
@@ -48,7 +46,6 @@ KNOWN_LOCAL_IMPORTS: dict[str, set[str]] = {
     "spatial/cycling.py": {"gezondestad.model.wijken"},
     "spatial/heat.py": {"gezondestad.model.wijken", "gezondestad.model.landcover"},
     # added by the final check of 30-11 (new code of the traffic/noise/air/health helpers; owners move them to the top):
-    "app/cli/exposure.py#new": {"gezondestad.app.cli.air", "gezondestad.layers.studyarea", "gezondestad.model.errors", "gezondestad.model.fmt", "gezondestad.spatial.noise", "gezondestad.spatial.raster", "gezondestad.spatial.traffic"},
     "screening/compare.py#new": {"gezondestad.spatial.air", "gezondestad.spatial.noise", "gezondestad.spatial.traffic"},
 }
 """Function-local imports of project modules that exist today (issue 10 found about 86). This

@@ -7,6 +7,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
+from gezondestad.spatial.air import AirParams, air_exposure
+from gezondestad.spatial.raster import read_vector_any, write_bands
+from gezondestad.spatial.traffic import traffic_per_segment
+from tqdm import tqdm
+
 AIR_CSV_COLUMNS = [
     "wijk_code", "wijk_naam", "residents", "no2_mean_ugm3", "pm25_mean_ugm3",
     "residents_above_who_no2", "residents_above_eu2030_no2", "residents_above_who_pm25", "residents_above_eu2030_pm25",
@@ -29,8 +37,6 @@ def _add_air(sub: argparse._SubParsersAction) -> None:
 
 def _read_counts(path: Path):
     import pandas as pd
-    from gezondestad.model.errors import GezondeStadError
-    from gezondestad.spatial.raster import read_vector_any
 
     if not path.is_file():
         raise GezondeStadError(f"Tellingenbestand {path} niet gevonden.")
@@ -43,26 +49,19 @@ def _read_counts(path: Path):
 
 
 def _run_air(args: argparse.Namespace) -> int:
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.model.errors import GezondeStadError
-    from gezondestad.model.fmt import fmt_number
-    from gezondestad.spatial.air import AirParams, air_exposure
-    from gezondestad.spatial.raster import write_bands
-    from gezondestad.spatial.traffic import traffic_per_segment
-    from tqdm import tqdm
 
     out: Path = args.out
     homes_path = out.with_name(out.stem + "_homes.gpkg")
     csv_path = out.with_suffix(".csv")
-    with tqdm(total=4, unit="step") as bar:
-        bar.set_description("loading study area")
+    with tqdm(total=4, unit="stap") as bar:
+        bar.set_description("studiegebied laden")
         area = load_study_area(args.area)
         bar.update(1)
-        bar.set_description("traffic")
+        bar.set_description("verkeer")
         counts = _read_counts(args.counts) if args.counts else None
         traffic = traffic_per_segment(area, counts=counts)
         bar.update(1)
-        bar.set_description("air model")
+        bar.set_description("luchtmodel")
         over = {}
         if args.background_no2 is not None:
             over["background_no2_ugm3"] = args.background_no2
@@ -72,7 +71,7 @@ def _run_air(args: argparse.Namespace) -> int:
         res = air_exposure(area, traffic, AirParams.from_norms(**over), baseline_raster=rasters or None,
                            grid_resolution_m=args.grid_m if args.grid_m and args.grid_m > 0 else None)
         bar.update(1)
-        bar.set_description("writing")
+        bar.set_description("schrijven")
         # everything is computed; write to temporary names and move them into place together
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = {path: path.with_name(f".{path.name}.tmp{os.getpid()}{path.suffix}") for path in (out, homes_path, csv_path)}

@@ -7,6 +7,15 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from gezondestad.app.cli.air import _read_counts
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.errors import GezondeStadError
+from gezondestad.model.fmt import fmt_number
+from gezondestad.spatial.noise import NoiseParams, noise_exposure
+from gezondestad.spatial.raster import write_bands
+from gezondestad.spatial.traffic import traffic_per_segment
+from tqdm import tqdm
+
 NOISE_CSV_COLUMNS = [
     "wijk_code", "wijk_naam", "residents", "homes", "lden_mean_db", "lnight_mean_db", "above_who_lden_share",
     "above_who_lnight_share", "highly_annoyed", "highly_sleep_disturbed", "destinations", "destinations_above_who_lden",
@@ -15,7 +24,6 @@ NOISE_CSV_COLUMNS = [
 
 def _write_atomic(files: dict[Path, Callable[[Path], None]], what: str) -> None:
     """Write every file to a temporary name first, then move them all into place (nothing half-written)."""
-    from gezondestad.model.errors import GezondeStadError
 
     tmp = {p: p.with_name(f".{p.name}.tmp{os.getpid()}{p.suffix}") for p in files}
     try:
@@ -41,9 +49,6 @@ def _add_traffic(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_traffic(args: argparse.Namespace) -> int:
-    from gezondestad.app.cli.air import _read_counts
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.spatial.traffic import traffic_per_segment
 
     area = load_study_area(args.area)
     counts = _read_counts(args.counts) if args.counts else None
@@ -73,31 +78,24 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_noise(args: argparse.Namespace) -> int:
-    from gezondestad.app.cli.air import _read_counts
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.model.fmt import fmt_number
-    from gezondestad.spatial.noise import NoiseParams, noise_exposure
-    from gezondestad.spatial.raster import write_bands
-    from gezondestad.spatial.traffic import traffic_per_segment
-    from tqdm import tqdm
 
     out: Path = args.out
     homes_path = out.with_name(out.stem + "_homes.gpkg")
     csv_path = out.with_suffix(".csv")
-    with tqdm(total=4, unit="step") as bar:
-        bar.set_description("loading study area")
+    with tqdm(total=4, unit="stap") as bar:
+        bar.set_description("studiegebied laden")
         area = load_study_area(args.area)
         bar.update(1)
-        bar.set_description("traffic")
+        bar.set_description("verkeer")
         counts = _read_counts(args.counts) if args.counts else None
         traffic = traffic_per_segment(area, counts=counts)
         bar.update(1)
-        bar.set_description("noise model")
+        bar.set_description("geluidsmodel")
         over = {} if args.max_distance_m is None else {"max_distance_m": args.max_distance_m}
         res = noise_exposure(area, traffic, NoiseParams.from_norms(**over), with_grid=not args.no_grid,
                              official_lden=args.official_lden, official_lnight=args.official_lnight)
         bar.update(1)
-        bar.set_description("writing")
+        bar.set_description("schrijven")
         per = res.per_wijk
         cols = [c for c in NOISE_CSV_COLUMNS if c in per.columns] + [c for c in per.columns if c not in NOISE_CSV_COLUMNS]
 

@@ -7,6 +7,12 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from gezondestad.layers.studyarea import load_study_area
+from gezondestad.model.fmt import fmt_number
+from gezondestad.screening.health_outcomes import city_health, health_summary_nl, plan_health
+from gezondestad.screening.plan import read_plan
+from gezondestad.spatial.health import HealthParams
+
 
 def _add_health(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("health", help="gezondheidseffecten per pad (vroegtijdige sterfte, DALY's, euro per jaar) voor de stad of een plan, met onzekerheidsinterval")
@@ -20,11 +26,6 @@ def _add_health(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_health(args: argparse.Namespace) -> int:
-    from gezondestad.layers.studyarea import load_study_area
-    from gezondestad.model.fmt import fmt_number
-    from gezondestad.screening.health_outcomes import city_health, health_summary_nl, plan_health
-    from gezondestad.screening.plan import read_plan
-    from gezondestad.spatial.health import HealthParams
 
     params = HealthParams.from_norms(args.norms)
     area = load_study_area(args.area)
