@@ -7,9 +7,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import geopandas as gpd
+
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
+from gezondestad.model.studyarea import StudyArea
 from gezondestad.spatial.air import AirParams, air_exposure
 from gezondestad.spatial.raster import read_vector_any, write_bands
 from gezondestad.spatial.traffic import traffic_per_segment
@@ -48,19 +51,24 @@ def _read_counts(path: Path):
     return read_vector_any(path)
 
 
-def _run_air(args: argparse.Namespace) -> int:
+def area_and_traffic(args: argparse.Namespace, bar: tqdm) -> tuple[StudyArea, gpd.GeoDataFrame]:
+    """The first two steps of the air and noise commands: the study area and its traffic (counts if given)."""
+    bar.set_description("studiegebied laden")
+    area = load_study_area(args.area)
+    bar.update(1)
+    bar.set_description("verkeer")
+    counts = _read_counts(args.counts) if args.counts else None
+    traffic = traffic_per_segment(area, counts=counts)
+    bar.update(1)
+    return area, traffic
 
+
+def _run_air(args: argparse.Namespace) -> int:
     out: Path = args.out
     homes_path = out.with_name(out.stem + "_homes.gpkg")
     csv_path = out.with_suffix(".csv")
     with tqdm(total=4, unit="stap") as bar:
-        bar.set_description("studiegebied laden")
-        area = load_study_area(args.area)
-        bar.update(1)
-        bar.set_description("verkeer")
-        counts = _read_counts(args.counts) if args.counts else None
-        traffic = traffic_per_segment(area, counts=counts)
-        bar.update(1)
+        area, traffic = area_and_traffic(args, bar)
         bar.set_description("luchtmodel")
         over = {}
         if args.background_no2 is not None:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from gezondestad.app.cli.air import _read_counts
+from gezondestad.app.cli.air import _read_counts, area_and_traffic
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
@@ -78,18 +78,11 @@ def _add_noise(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_noise(args: argparse.Namespace) -> int:
-
     out: Path = args.out
     homes_path = out.with_name(out.stem + "_homes.gpkg")
     csv_path = out.with_suffix(".csv")
     with tqdm(total=4, unit="stap") as bar:
-        bar.set_description("studiegebied laden")
-        area = load_study_area(args.area)
-        bar.update(1)
-        bar.set_description("verkeer")
-        counts = _read_counts(args.counts) if args.counts else None
-        traffic = traffic_per_segment(area, counts=counts)
-        bar.update(1)
+        area, traffic = area_and_traffic(args, bar)
         bar.set_description("geluidsmodel")
         over = {} if args.max_distance_m is None else {"max_distance_m": args.max_distance_m}
         res = noise_exposure(area, traffic, NoiseParams.from_norms(**over), with_grid=not args.no_grid,
