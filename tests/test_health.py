@@ -194,8 +194,9 @@ def test_bad_norms_clear_dutch_message(tmp_path: Path) -> None:
     with pytest.raises(HealthNormError, match="relatief risico 'pm25_rr'"):
         HealthParams.from_norms(d)
     (d / "health.toml").write_text(t, encoding="utf-8")
-    c = (d / "health_baseline.csv").read_text(encoding="utf-8")
-    (d / "health_baseline.csv").write_text(c.replace(",135.0,", ",1350.0,"), encoding="utf-8")
+    b = pd.read_csv(d / "health_baseline.csv", comment="#")
+    b.loc[b["age_band"] == "85+", "mortality_per_1000"] *= 10  # per 10,000 typed as per 1,000
+    b.to_csv(d / "health_baseline.csv", index=False)
     with pytest.raises(HealthNormError, match="boven 100 %"):
         HealthParams.from_norms(d)
 
