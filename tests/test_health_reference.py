@@ -18,7 +18,9 @@ Mueller et al. 2017 (Environ Health Perspect 125:89-96) and 2020 (Environ Int 13
 stored sources give the exposures (2017, Table 1: PM2.5 annual median 16.6 vs 10 ug/m3 and
 LAeq,16h 65.1 vs 55 dB(A)) and the totals (2020: 667 deaths; NO2 291, noise 163, heat 117,
 green 60, physical activity 36), but not the relative risks with the baseline deaths per pathway
-that a reproduction needs, so no Mueller pathway is asserted here.
+that a reproduction needs, so no Mueller pathway is asserted here; the air pathway of the same
+group's European-cities HIA (Khomenko et al. 2021, Brussels row) is reproduced in
+tests/test_health_reproduction.py.
 """
 
 from __future__ import annotations
