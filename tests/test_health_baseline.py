@@ -88,3 +88,12 @@ def test_young_bands_life_expectancy_follows_statbel(table: pd.DataFrame) -> Non
     for (band, _), ex in zip(older.items(), _life_expectancy(table, list(older.values()))):
         got = float(table.loc[table["age_band"] == band, "life_expectancy_years"].iloc[0])
         assert got <= ex + 0.1, band
+
+
+def test_ihd_incidence_at_least_myocardial_infarction(table: pd.DataFrame) -> None:
+    # Acute myocardial infarction is one form of ischaemic heart disease: the IHD incidence of the
+    # table cannot be below Belgium's AMI incidence, 177 per 100,000 in 2016 (19,948 cases;
+    # Sciensano, healthybelgium.be 'Ischemic heart disease'). Only a lower bound: the band values
+    # themselves are unverified (see the CSV header).
+    crude = float((table["pop_share"] * table["ihd_incidence_per_100000"]).sum() / table["pop_share"].sum())
+    assert crude >= 177.0
