@@ -222,7 +222,12 @@ def layer_to_bytes(obj: gpd.GeoDataFrame | LandCover | Raster | tuple, fmt: str,
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike, dutch: bool = False) -> Path:
     """Write a plain table as CSV: comma-separated with a decimal point, or for Dutch spreadsheets
-    (``dutch``) semicolon-separated with a decimal comma and a byte-order mark (Excel, nl-BE)."""
+    (``dutch``) semicolon-separated with a decimal comma and a byte-order mark (Excel, nl-BE).
+
+    The one writer for every user-facing CSV file (CLI outputs, study-area export): text cells a
+    spreadsheet would run as a formula get an apostrophe (:func:`~gezondestad.layers.textsafe.defuse_formulas`);
+    numbers, including negative ones, are written unchanged. The parent folder is created.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     table = defuse_formulas(table)  # text cells starting with = + - @ get an apostrophe

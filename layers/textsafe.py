@@ -5,7 +5,8 @@ have edited; remarks come from residents. Two places would run or fetch somethin
 
 * a **spreadsheet** opening a CSV export runs a cell starting with ``=``, ``+``, ``-`` or ``@``
   (and tab / carriage return) as a formula (OWASP "CSV injection"): :func:`csv_safe` and
-  :func:`defuse_formulas` put an apostrophe in front, which spreadsheets show but do not run;
+  :func:`defuse_formulas` put an apostrophe in front, which spreadsheets show but do not run
+  (a cell that is only a signed number, ``-0,5`` or ``+3``, runs nothing and stays as it is);
 * **Markdown** (Streamlit's ``st.markdown``, captions, tables) turns ``![x](https://…)`` into an
   image every visitor's browser fetches, ``[x](javascript:…)`` into a link, ``:red[…]`` and
   ``$…$`` into styling and formulas: :func:`escape_markdown` backslash-escapes every Markdown
@@ -16,17 +17,25 @@ HTML escaping (map popups, reports) is :func:`gezondestad.layers.participation.e
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a cell as a formula."""
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)*|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+"""A signed number written as text (``-0,5``, ``+3``, ``-1.2e-3``): nothing a spreadsheet could run."""
+
 _MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~:$&=^\"'%")
 
 
 def csv_safe(value: object) -> object:
-    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula; else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """``value`` with a leading apostrophe when it is text a spreadsheet would run as a formula; else unchanged.
+
+    Numbers, and text that is only a signed number (``"-0,5"``), are left as they are.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -42,7 +51,7 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
         s = out[c]
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
             continue
-        if not s.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).any():
+        if not s.map(lambda v: csv_safe(v) is not v).any():
             continue
         out[c] = s.astype("object").map(csv_safe)
     return out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from gezondestad.layers.export import write_table
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
@@ -91,7 +92,7 @@ def _run_air(args: argparse.Namespace) -> int:
                 res.destinations.to_file(tmp[homes_path], layer="destinations", driver="GPKG")
             per = res.per_wijk
             cols = [c for c in AIR_CSV_COLUMNS if c in per.columns] + [c for c in per.columns if c not in AIR_CSV_COLUMNS]
-            per[cols].to_csv(tmp[csv_path], index=False)
+            write_table(per[cols], tmp[csv_path])  # text cells defused for spreadsheets
             for final, t in tmp.items():
                 if t.exists():
                     os.replace(t, final)

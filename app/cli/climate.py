@@ -9,6 +9,7 @@ from typing import Any
 
 import geopandas as gpd
 from gezondestad.app.cli.common import family_columns, print_notes, print_wijk_table, progress_bar
+from gezondestad.layers.export import write_table
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
@@ -46,7 +47,7 @@ def _write(result: Any, out: Path, family: str) -> Path:
     csv = _csv_path(out)
     per = result.per_wijk
     first = family_columns(per, family)
-    per[first + [c for c in per.columns if c not in first]].to_csv(csv, index=False)
+    write_table(per[first + [c for c in per.columns if c not in first]], csv)  # text cells defused for spreadsheets
     return csv
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gezondestad.app.cli.air import _read_counts, area_and_traffic
+from gezondestad.layers.export import write_table
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_number
@@ -56,7 +57,7 @@ def _run_traffic(args: argparse.Namespace) -> int:
     out: Path = args.out
     csv = out.with_suffix(".csv")
     _write_atomic({out: lambda p: t.to_file(p, layer="traffic", driver="GPKG"),
-                   csv: lambda p: t.drop(columns="geometry").to_csv(p, index=False)}, "verkeersgegevens")
+                   csv: lambda p: write_table(t.drop(columns="geometry"), p)}, "verkeersgegevens")
     summary = t.groupby("highway", dropna=False).agg(segments=("aadt", "size"), aadt_mean=("aadt", "mean"), speed_kmh=("speed_kmh", "mean"))
     print(summary.round(0).to_string())
     for n in t.attrs.get("notes", []):
@@ -97,7 +98,7 @@ def _run_noise(args: argparse.Namespace) -> int:
             if len(res.destinations):
                 res.destinations.to_file(p, layer="destinations", driver="GPKG")
 
-        files = {homes_path: homes, csv_path: lambda p: per[cols].to_csv(p, index=False)}
+        files = {homes_path: homes, csv_path: lambda p: write_table(per[cols], p)}
         if res.grid is not None:
             files[out] = lambda p: write_bands(p, res.bands(), res.grid)
         _write_atomic(files, "geluidsresultaten")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
+from gezondestad.layers.export import write_table
 from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.fmt import fmt_number
 from gezondestad.screening.health_outcomes import city_health, health_summary_nl, plan_health
@@ -36,9 +37,9 @@ def _run_health(args: argparse.Namespace) -> int:
         r = city_health(area, params, args.draws, args.seed)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    r.summary.to_csv(out, index=False)
+    write_table(r.summary, out)  # text cells defused for spreadsheets
     wijk_csv = out.with_name(out.stem + "_per_wijk.csv")
-    r.per_wijk.to_csv(wijk_csv, index=False)
+    write_table(r.per_wijk, wijk_csv)
     js = out.with_suffix(".json")
     js.write_text(json.dumps({"mode": r.mode, "label": r.label_nl, "seed": r.seed, "draws": r.draws, "notes": r.notes,
                               "unknown": r.unknown, "norms_used": r.norms_used.astype(str).to_dict(orient="records")}, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -20,8 +20,8 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 from gezondestad.app.cli.common import CliError, print_notes, print_wijk_table, progress_bar
+from gezondestad.layers.export import write_table
 from gezondestad.layers.studyarea import load_study_area
-from gezondestad.layers.textsafe import defuse_formulas
 from gezondestad.layers.validate import InputError, read_layer
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
@@ -82,8 +82,7 @@ def _run_toets(args: argparse.Namespace) -> int:
     area = load_study_area(args.area) if getattr(args, "area", None) else None
     result = check_design(design, column_map=_read_mapping(args.mapping), area=area)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    defuse_formulas(result.drop(columns="geometry")).to_csv(out, index=False)  # no formula cells from design text
+    write_table(result.drop(columns="geometry"), out)  # creates the folder; no formula cells from design text
     gpkg = out.with_suffix(".gpkg")
     if gpkg.exists():
         gpkg.unlink()
