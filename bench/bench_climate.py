@@ -9,8 +9,10 @@ canals get 30 m and smaller waterways 4 m (bench assumption only).
 Run:  python bench/bench_climate.py [--resolution-m 10] [--repeat 3]
 
 ``--process DIR`` is the whole process that ``bench/compare_invest.py --speed`` times side by
-side with InVEST: read ``DIR/lulc.tif`` and ``DIR/aoi.gpkg`` (wijken), run the heat and water
-layers (block-wise, float32 rasters) and write ``DIR/ours/heat.tif`` and ``DIR/ours/water.tif``.
+side with InVEST: read ``DIR/aoi.gpkg`` (wijken) and ``DIR/lulc.tif`` by windows, run the heat
+and water layers block by block and stream them to ``DIR/ours/heat.tif`` / ``DIR/ours/water.tif``
+and the per-wijk CSVs (:func:`gezondestad.spatial.heat.heat_to_geotiff`,
+:func:`gezondestad.spatial.water.water_to_geotiff`).
 """
 
 from __future__ import annotations
@@ -46,23 +48,40 @@ def mechelen_inputs(resolution_m: float = 10.0):
 
 
 def process(folder: Path, block_cells: int | None = None) -> None:
-    """Whole heat + water run on exported inputs (what compare_invest.py times against InVEST)."""
-    from gezondestad.layers.studyarea import read_landcover
-    from gezondestad.spatial.heat import heat_layer
-    from gezondestad.spatial.raster import write_bands
-    from gezondestad.spatial.water import water_layer
+    """Whole heat + water run on exported inputs (what compare_invest.py times against InVEST).
 
-    lc = read_landcover(folder / "lulc.tif")
+    Streams: the land cover is read from ``lulc.tif`` by windows, every block's result goes
+    straight to the output GeoTIFF and the per-wijk sums (no raster is held whole in memory).
+    An older checkout without ``heat_to_geotiff`` (``--baseline``) runs its in-memory path.
+    """
+    import rasterio
+    from gezondestad.spatial import heat, water
+
     wijken = gpd.read_file(folder / "aoi.gpkg")
     out = folder / "ours"
     kw = {"block_cells": block_cells} if block_cells else {}  # without it also runs an older checkout (PYTHONPATH)
-    h = heat_layer(lc, wijken, **kw)
-    write_bands(out / "heat.tif", h.bands(), lc)
-    h.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)
-    del h
-    w = water_layer(lc, wijken, **kw)
-    write_bands(out / "water.tif", w.bands(), lc)
-    w.per_wijk.to_csv(out / "water_per_wijk.csv", index=False)
+    if not hasattr(heat, "heat_to_geotiff"):
+        from gezondestad.layers.studyarea import read_landcover
+        from gezondestad.spatial.raster import write_bands
+
+        lc = read_landcover(folder / "lulc.tif")
+        h = heat.heat_layer(lc, wijken, **kw)
+        write_bands(out / "heat.tif", h.bands(), lc)
+        h.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)
+        del h
+        w = water.water_layer(lc, wijken, **kw)
+        write_bands(out / "water.tif", w.bands(), lc)
+        w.per_wijk.to_csv(out / "water_per_wijk.csv", index=False)
+        return
+    from gezondestad.spatial.blocks import LandCoverFile
+
+    with rasterio.Env(GDAL_CACHEMAX=64):
+        lc = LandCoverFile(folder / "lulc.tif")
+        hr = heat.heat_to_geotiff(lc, wijken, out / "heat.tif", **kw)
+        hr.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)
+        wr = water.water_to_geotiff(lc, wijken, out / "water.tif", **kw)
+        wr.per_wijk.to_csv(out / "water_per_wijk.csv", index=False)
+        lc.close()
 
 
 def main(argv: list[str] | None = None) -> int:

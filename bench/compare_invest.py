@@ -21,8 +21,10 @@ inputs: ours (``bench/bench_climate.py --process``: read, heat + water layers, w
 and per-wijk tables) and InVEST (Urban Cooling + Urban Flood Risk Mitigation, ``n_workers=-1``),
 each in its own child process, wall time and peak RSS (``os.wait4``), at the Mechelen raster
 (10 m) and at 3,000 x 3,000 cells (the Mechelen land cover and wijken tiled, still 10 m, so the
-kernels keep their size in cells). It prints bytes per cell at both sizes and the marginal
-bytes per extra cell (flat memory: the marginal figure is what the outputs cost).
+kernels keep their size in cells) and 5,000 x 5,000 cells (``--sizes``). It prints bytes per
+cell at every size and the marginal bytes per extra cell between consecutive sizes (ours
+streams from the land-cover file to the output GeoTIFFs, so the marginal figure is ~0), and
+the machine load next to the figures (other processes share the cores).
 ``--baseline DIR`` also times an older checkout of the project (a folder holding a
 ``gezondestad`` package, e.g. ``git archive`` of a commit with symlinks), for before/after figures.
 """
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -209,7 +212,6 @@ def _timed(cmd: list[str], pythonpath: str | None = None) -> tuple[float, float,
 
     CPU seconds are the steadier figure on a shared machine: wall time also counts waiting for cores.
     """
-    import os
 
     env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
@@ -293,20 +295,22 @@ def speed(args: argparse.Namespace) -> int:
                     row.update({"invest_s": round(inv[0], 1), "invest_cpu_s": round(inv[2], 1), "invest_MiB": round(inv[1]),
                                 "invest_B_per_cell": round(inv[1] * 2**20 / cells, 1), "speedup": round(inv[0] / ours[0], 2),
                                 "cpu_ratio": round(inv[2] / ours[2], 2)})
+                row["load_1min"] = round(os.getloadavg()[0], 2)
                 rows.append(row)
                 print(row, flush=True)
     df = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
     print(df.to_string(index=False))
     best = df.groupby("case", sort=False).agg("min", numeric_only=True)
-    if len(best) >= 2:
-        a, b = best.iloc[0], best.iloc[-1]
+    for i in range(1, len(best)):
+        a, b = best.iloc[i - 1], best.iloc[i]
         for who in ("ours", "previous", "invest"):
             if f"{who}_MiB" in best:
                 marg = (b[f"{who}_MiB"] - a[f"{who}_MiB"]) * 2**20 / (b["cells"] - a["cells"])
-                print(f"{who}: peak {a[f'{who}_MiB']:.0f} MiB at {a['cells']:,.0f} cells ({a[f'{who}_B_per_cell']:.0f} B/cell), "
-                      f"{b[f'{who}_MiB']:.0f} MiB at {b['cells']:,.0f} cells ({b[f'{who}_B_per_cell']:.0f} B/cell); "
-                      f"marginal {marg:.0f} bytes per extra cell")
+                print(f"{who}: peak {a[f'{who}_MiB']:.0f} MiB at {a['cells']:,.0f} cells ({a[f'{who}_B_per_cell']:.1f} B/cell), "
+                      f"{b[f'{who}_MiB']:.0f} MiB at {b['cells']:,.0f} cells ({b[f'{who}_B_per_cell']:.1f} B/cell); "
+                      f"marginal {marg:.1f} bytes per extra cell")
+    print("machine load (1, 5, 15 min) at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()), f"on {os.cpu_count()} cores")
     return 0
 
 
@@ -316,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", default="demo,mechelen")
     ap.add_argument("--keep", type=Path, help="keep the InVEST workspaces in this folder")
     ap.add_argument("--speed", action="store_true", help="time both whole processes side by side instead")
-    ap.add_argument("--sizes", type=int, nargs="*", default=[3000], help="tiled raster sides for --speed")
+    ap.add_argument("--sizes", type=int, nargs="*", default=[3000, 5000], help="tiled raster sides for --speed")
     ap.add_argument("--repeat", type=int, default=1, help="runs per case for --speed")
     ap.add_argument("--baseline", type=Path, help="--speed: also time an older checkout importable from this PYTHONPATH")
     args = ap.parse_args(argv)

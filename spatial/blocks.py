@@ -25,16 +25,21 @@ from __future__ import annotations
 import logging
 import math
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
+import rasterio
 import scipy.fft as sfft
 from affine import Affine
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.raster import RasterError, to_work_crs
 from rasterio import features
+from rasterio.windows import Window
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +111,15 @@ def core_size(halo: int, window_cells: int | None = None) -> int:
     return max(w - 2 * halo, halo, 64)
 
 
-def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None = None) -> Iterator[Block]:
+def _aligned(parts: list[tuple[int, int]], n: int, align: int) -> list[tuple[int, int]]:
+    """``parts`` with inner edges rounded to multiples of ``align`` (GeoTIFF tiles: no tile is split)."""
+    if align <= 1 or len(parts) == 1:
+        return parts
+    edges = sorted({0, n, *(min(n, round(b / align) * align) for _, b in parts[:-1])})
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None = None, align: int = 1) -> Iterator[Block]:
     """Blocks covering a raster of ``shape``, row by row.
 
     Parameters
@@ -116,6 +129,9 @@ def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None =
         Overlap in cells each block needs on every side (the largest kernel radius).
     block_cells : int, optional
         Largest core side in cells; default :func:`core_size` ``(halo)``.
+    align : int
+        Without ``block_cells``: inner block edges at multiples of ``align`` cells (the tile size
+        of a GeoTIFF written block by block, so no tile is written twice).
     """
     if block_cells:
         core = int(block_cells)
@@ -123,6 +139,7 @@ def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None =
     else:
         nr, nc = _block_grid(shape, halo)
         rows, cols = _splits(shape[0], -(-shape[0] // nr)), _splits(shape[1], -(-shape[1] // nc))
+        rows, cols = _aligned(rows, shape[0], align), _aligned(cols, shape[1], align)
     for r0, r1 in rows:
         for c0, c1 in cols:
             yield Block(r0, r1, c0, c1, int(halo))
@@ -196,6 +213,16 @@ def fft_shape(window_shape: tuple[int, int]) -> tuple[int, int]:
     return sfft.next_fast_len(window_shape[0], real=True), sfft.next_fast_len(window_shape[1], real=True)
 
 
+def common_fft_shape(blocks: list[Block]) -> tuple[int, int]:
+    """One fast FFT shape that holds every window of ``blocks``.
+
+    All windows of a pass are zero-padded to it, so each kernel has one cached spectrum (blocks
+    of a few different sizes would each cache their own, ~20 MB apiece). Zero padding beyond
+    the window is harmless: wrap-around still only reaches the halo.
+    """
+    return fft_shape((max(b.window_shape[0] for b in blocks), max(b.window_shape[1] for b in blocks)))
+
+
 def spectrum(window: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """rfft2 of a window zero-padded to ``shape``."""
     return sfft.rfft2(window, s=shape, workers=FFT_WORKERS)
@@ -245,10 +272,11 @@ def blocked_convolve_normalized(
     tol_num = convolution_tol(smax, kernel)
     tol_den = convolution_tol(1.0 if valid.any() else 0.0, kernel)
     out = np.full(signal.shape, np.nan, dtype=out_dtype)
-    for blk in iter_blocks(signal.shape, halo, block_cells):
+    blocks = list(iter_blocks(signal.shape, halo, block_cells))
+    shape = common_fft_shape(blocks)
+    for blk in blocks:
         v = blk.window(valid, False)
         x = np.where(v, blk.window(signal, 0, np.float64), 0.0)
-        shape = fft_shape(blk.window_shape)
         num = convolve_spectrum(spectrum(x, shape), bank, "k", shape, blk, tol_num)
         den = convolve_spectrum(spectrum(v.astype(np.float64), shape), bank, "k", shape, blk, tol_den)
         ok = den > 1e-12
@@ -365,7 +393,7 @@ class ZonePercentile:
 # ----------------------------------------------------------------------------------------------
 
 
-def zone_shapes(wijken: gpd.GeoDataFrame, lc: LandCover) -> list[tuple[object, int]]:
+def zone_shapes(wijken: gpd.GeoDataFrame, lc: "GridLike") -> list[tuple[object, int]]:
     """(geometry, index) pairs of the wijken in the land cover's CRS, for :func:`zone_block`."""
     if wijken is None or len(wijken) == 0:
         raise RasterError("Geen wijken: de tabel per wijk heeft wijkveelhoeken nodig.")
@@ -373,10 +401,362 @@ def zone_shapes(wijken: gpd.GeoDataFrame, lc: LandCover) -> list[tuple[object, i
     return [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
 
 
-def zone_block(shapes: list[tuple[object, int]], lc: LandCover, blk: Block) -> np.ndarray:
+def zone_block(shapes: list[tuple[object, int]], lc: "GridLike", blk: Block) -> np.ndarray:
     """Wijk index (-1 elsewhere) of the core cells of ``blk``, as :func:`spatial.raster.zone_raster` gives them."""
     h, w = blk.row1 - blk.row0, blk.col1 - blk.col0
     if not shapes:
         return np.full((h, w), -1, dtype=np.int32)
     t = lc.transform * Affine.translation(blk.col0, blk.row0)
     return features.rasterize(shapes, out_shape=(h, w), transform=t, fill=-1, dtype="int32")
+
+
+# ----------------------------------------------------------------------------------------------
+# exact per-zone quantile in two passes, memory bounded by zones x value buckets
+# ----------------------------------------------------------------------------------------------
+
+
+def _merge_counts(keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, new_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique ``keys`` with summed ``counts`` after adding ``new_keys`` / ``new_counts``."""
+    k = np.concatenate([keys, new_keys])
+    c = np.concatenate([counts, new_counts])
+    u, inv = np.unique(k, return_inverse=True)
+    return u, np.bincount(inv.ravel(), weights=c, minlength=u.size).astype(np.int64)
+
+
+class ZoneQuantile:
+    """Exact per-zone ``q``-th percentile of float32 values, in two passes over the cells.
+
+    Pass 1 (:meth:`add`) counts cells per (zone, upper 16 bits of the order-preserving float
+    bits); pass 2 (:meth:`refine`, over the same values again) counts the full bits only in the
+    one or two buckets per zone that hold the ranks the percentile interpolates between. Memory
+    is bounded by the number of zones times the buckets in use (a value bucket spans 1/128 of
+    a power of two), not by the number of cells. Interpolation is numpy's default ("linear"),
+    so the result equals :func:`gezondestad.spatial.raster.zonal_percentile` of the float32 values.
+    """
+
+    def __init__(self, n_zones: int, q: float) -> None:
+        self.n, self.q = int(n_zones), float(q)
+        self._k1 = np.empty(0, np.uint64)
+        self._c1 = np.empty(0, np.int64)
+        self._k2 = np.empty(0, np.uint64)
+        self._c2 = np.empty(0, np.int64)
+        self._plan: dict[str, np.ndarray] | None = None
+
+    @staticmethod
+    def _keys(zones: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ok = (zones >= 0) & np.isfinite(values)
+        return zones[ok].astype(np.uint64), _order_bits(values[ok]).astype(np.uint64)
+
+    def add(self, zones: np.ndarray, values: np.ndarray) -> None:
+        """Pass 1: the finite ``values`` (zone >= 0) of one block."""
+        z, b = self._keys(zones, values)
+        k, c = np.unique((z << np.uint64(16)) | (b >> np.uint64(16)), return_counts=True)
+        self._k1, self._c1 = _merge_counts(self._k1, self._c1, k, c)
+
+    def _make_plan(self) -> dict[str, np.ndarray]:
+        zone_of = (self._k1 >> np.uint64(16)).astype(np.int64)
+        n = np.bincount(zone_of, weights=self._c1, minlength=self.n).astype(np.int64)
+        has = np.flatnonzero(n > 0)
+        pos = (n[has] - 1) * (self.q / 100.0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, n[has] - 1)
+        cum = np.cumsum(self._c1)
+        zstart = np.concatenate([[0], np.cumsum(n)[:-1]])[has]
+        plan = {"has": has, "frac": pos - lo}
+        for name, r in (("lo", lo), ("hi", hi)):
+            g = zstart + r  # global rank among all counted cells (sorted by zone, then value)
+            idx = np.searchsorted(cum, g, side="right")
+            plan[f"{name}_key"] = self._k1[idx]
+            plan[f"{name}_off"] = g - (cum[idx] - self._c1[idx])
+        plan["targets"] = np.unique(np.concatenate([plan["lo_key"], plan["hi_key"]]))
+        return plan
+
+    def refine(self, zones: np.ndarray, values: np.ndarray) -> None:
+        """Pass 2: the same values again (any block order); only cells in the target buckets are kept."""
+        if self._plan is None:
+            self._plan = self._make_plan()
+        z, b = self._keys(zones, values)
+        sel = np.isin((z << np.uint64(16)) | (b >> np.uint64(16)), self._plan["targets"])
+        k, c = np.unique((z[sel] << np.uint64(32)) | b[sel], return_counts=True)
+        self._k2, self._c2 = _merge_counts(self._k2, self._c2, k, c)
+
+    def result(self) -> np.ndarray:
+        """Per-zone percentile (NaN for zones without values) after both passes."""
+        out = np.full(self.n, np.nan)
+        if self._k1.size == 0:
+            return out
+        plan = self._plan if self._plan is not None else self._make_plan()
+        cum2 = np.cumsum(self._c2)
+        vals = {}
+        for name in ("lo", "hi"):
+            start = np.searchsorted(self._k2, plan[f"{name}_key"] << np.uint64(16), side="left")
+            base = np.where(start > 0, cum2[np.maximum(start - 1, 0)], 0)
+            j = np.searchsorted(cum2, base + plan[f"{name}_off"], side="right")
+            bits = (self._k2[j] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+            vals[name] = _from_order_bits(bits).astype(np.float64)
+        f = plan["frac"]
+        out[plan["has"]] = vals["lo"] * (1 - f) + vals["hi"] * f
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# rasters read and written by windows: in memory, in a scratch file, in a GeoTIFF
+# ----------------------------------------------------------------------------------------------
+
+
+class GridLike(Protocol):
+    """What the block functions need of a grid (a :class:`LandCover` or a :class:`LandCoverFile`)."""
+
+    transform: Affine
+    resolution_m: float
+    crs: str
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+
+def _clip(blk: Block, shape: tuple[int, int]) -> tuple[int, int, int, int, int, int]:
+    """(r0, c0 of the window, rr0, rr1, cc0, cc1 of its part inside the raster)."""
+    h = blk.halo
+    r0, c0 = blk.row0 - h, blk.col0 - h
+    r1, c1 = blk.row1 + h, blk.col1 + h
+    return r0, c0, max(r0, 0), min(r1, shape[0]), max(c0, 0), min(c1, shape[1])
+
+
+class ArrayRaster:
+    """An in-memory raster with the window interface of :class:`ScratchRaster`."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        self.shape: tuple[int, int] = arr.shape  # type: ignore[assignment]
+
+    def window(self, blk: Block, fill: float | bool = 0, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """Core + halo of ``blk`` (``fill`` beyond the raster edge)."""
+        return blk.window(self.arr, fill, dtype)
+
+    def read(self, blk: Block) -> np.ndarray:
+        """The core of ``blk``."""
+        return self.arr[blk.core]
+
+    def write(self, blk: Block, values: np.ndarray) -> None:
+        """Set the core of ``blk``."""
+        self.arr[blk.core] = values
+
+
+class ScratchRaster:
+    """A raster in an unnamed temporary file, read and written by windows (``pread`` / ``pwrite``).
+
+    Not memory-mapped on purpose: the file's pages stay in the page cache, not in the process's
+    resident memory, so intermediate rasters cost disk, not RAM. Unwritten cells read as 0.
+    """
+
+    def __init__(self, shape: tuple[int, int], dtype: np.dtype | type) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._f = tempfile.TemporaryFile(prefix="gezondestad-scratch-")
+        self._fd = self._f.fileno()
+        os.ftruncate(self._fd, self.shape[0] * self.shape[1] * self.dtype.itemsize)
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._f.close()
+
+    def _rows(self, r0: int, r1: int, c0: int, c1: int, out: np.ndarray, write: bool) -> None:
+        isz, w = self.dtype.itemsize, self.shape[1]
+        if c0 == 0 and c1 == w and out.flags.c_contiguous:
+            views = [out]
+        else:
+            views = [out[i] for i in range(r1 - r0)]
+        step = (r1 - r0) if len(views) == 1 else 1
+        for i, v in enumerate(views):
+            off = ((r0 + i * step) * w + c0) * isz
+            buf = (np.ascontiguousarray(v) if write else v).data.cast("B")
+            done = 0
+            while done < buf.nbytes:
+                n = os.pwrite(self._fd, buf[done:], off + done) if write else os.preadv(self._fd, [buf[done:]], off + done)
+                if n <= 0:
+                    raise OSError("scratch raster: short read/write")
+                done += n
+
+    def window(self, blk: Block, fill: float | bool = 0, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """Core + halo of ``blk`` (``fill`` beyond the raster edge)."""
+        r0, c0, rr0, rr1, cc0, cc1 = _clip(blk, self.shape)
+        out = np.full(blk.window_shape, fill, dtype=self.dtype)
+        if rr1 > rr0 and cc1 > cc0:
+            part = np.empty((rr1 - rr0, cc1 - cc0), dtype=self.dtype)
+            self._rows(rr0, rr1, cc0, cc1, part, write=False)
+            out[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = part
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def read(self, blk: Block) -> np.ndarray:
+        """The core of ``blk``."""
+        out = np.empty((blk.row1 - blk.row0, blk.col1 - blk.col0), dtype=self.dtype)
+        self._rows(blk.row0, blk.row1, blk.col0, blk.col1, out, write=False)
+        return out
+
+    def write(self, blk: Block, values: np.ndarray) -> None:
+        """Set the core of ``blk``."""
+        a = np.ascontiguousarray(values, dtype=self.dtype)
+        self._rows(blk.row0, blk.row1, blk.col0, blk.col1, a, write=True)
+
+
+class LandCoverFile:
+    """A land-cover GeoTIFF read by windows (class 0 beyond the edge): the grid without the array.
+
+    Has the grid attributes of :class:`LandCover` (``transform``, ``resolution_m``, ``crs``,
+    ``shape``, ``bounds``) so zones, sampling and the block functions work on it unchanged.
+
+    Raises
+    ------
+    RasterError
+        When the file cannot be read, has no CRS, or its cells are not square and north-up.
+    """
+
+    def __init__(self, path: str | os.PathLike, crs: str | None = None) -> None:
+        self.path = str(path)
+        try:
+            self._src = rasterio.open(self.path)
+        except Exception as exc:  # rasterio raises several types; all mean "not a raster"
+            raise RasterError(f"{self.path}: niet te lezen als raster ({exc}).") from exc
+        src = self._src
+        if src.crs is None:
+            raise RasterError(f"{self.path}: het raster heeft geen CRS; ken er een toe (bv. EPSG:31370).")
+        t = src.transform
+        if abs(t.b) > 1e-9 or abs(t.d) > 1e-9 or t.e >= 0 or not np.isclose(abs(t.a), abs(t.e), rtol=1e-6):
+            raise RasterError(f"{self.path}: de bodembedekking moet vierkante cellen hebben, noord-boven zonder rotatie.")
+        self.transform: Affine = t
+        self.resolution_m = float(abs(t.a))
+        self.crs = crs or src.crs.to_string()
+        self.shape: tuple[int, int] = (src.height, src.width)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        h, w = self.shape
+        x0, y1 = self.transform.c, self.transform.f
+        return (x0, y1 - h * self.resolution_m, x0 + w * self.resolution_m, y1)
+
+    def close(self) -> None:
+        self._src.close()
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The whole class array (read on each access): only for whole-raster helpers such as aligning an ET0 or DEM raster."""
+        return self._src.read(1)
+
+    def window(self, blk: Block, fill: float | bool = 0, dtype: np.dtype | type | None = None) -> np.ndarray:
+        """Classes (uint8) of the core + halo of ``blk``; ``fill`` (class 0) beyond the raster edge."""
+        r0, c0, rr0, rr1, cc0, cc1 = _clip(blk, self.shape)
+        out = np.full(blk.window_shape, fill, dtype=np.uint8)
+        if rr1 > rr0 and cc1 > cc0:
+            out[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0] = self._src.read(1, window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0))
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def read(self, blk: Block) -> np.ndarray:
+        """Classes of the core of ``blk``."""
+        return self._src.read(1, window=Window(blk.col0, blk.row0, blk.col1 - blk.col0, blk.row1 - blk.row0))
+
+
+def class_source(lc: "LandCover | LandCoverFile") -> "ArrayRaster | LandCoverFile":
+    """Window reader of the classes of an in-memory land cover or a land-cover file."""
+    return lc if isinstance(lc, LandCoverFile) else ArrayRaster(np.asarray(lc.classes))
+
+
+TILE = 256
+"""Tile side of the GeoTIFFs written block by block."""
+
+
+class GeoTiffBands:
+    """A float32 GeoTIFF (tiled, deflate) whose named bands are written block by block.
+
+    Use as a context manager; :meth:`sink` gives one band a ``write(blk, values)`` method.
+    NaN is written as ``nodata``. GDAL's block cache is capped (``GDAL_CACHEMAX`` 64 MB) so
+    memory stays flat however large the raster.
+    """
+
+    def __init__(self, path: str | os.PathLike, grid: GridLike, names: list[str], nodata: float = -9999.0) -> None:
+        self.path = Path(path)
+        self.names, self.nodata = list(names), float(nodata)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        h, w = grid.shape
+        self._dst = rasterio.open(
+            self.path, "w", driver="GTiff", height=h, width=w, count=len(self.names), dtype="float32",
+            crs=grid.crs, transform=grid.transform, nodata=self.nodata, compress="deflate", zlevel=1,
+            num_threads="ALL_CPUS", tiled=True, blockxsize=TILE, blockysize=TILE, interleave="band",
+        )
+
+    def __enter__(self) -> "GeoTiffBands":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._dst.closed:
+            for i, name in enumerate(self.names, start=1):
+                self._dst.set_band_description(i, name)
+            self._dst.close()
+
+    def write(self, name: str, blk: Block, values: np.ndarray) -> None:
+        """Write the core of ``blk`` of band ``name`` (float32; NaN -> nodata)."""
+        a = np.asarray(values, dtype=np.float32)
+        a = np.where(np.isfinite(a), a, np.float32(self.nodata))
+        win = Window(blk.col0, blk.row0, blk.col1 - blk.col0, blk.row1 - blk.row0)
+        self._dst.write(a, self.names.index(name) + 1, window=win)
+
+    def sink(self, name: str) -> "_BandSink":
+        return _BandSink(self, name)
+
+
+@dataclass
+class _BandSink:
+    bands: GeoTiffBands
+    name: str
+
+    def write(self, blk: Block, values: np.ndarray) -> None:
+        self.bands.write(self.name, blk, values)
+
+
+class Sink(Protocol):
+    """Anything with ``write(blk, values)`` (an :class:`ArrayRaster`, a band of :class:`GeoTiffBands`)."""
+
+    def write(self, blk: Block, values: np.ndarray) -> None: ...
+
+
+# ----------------------------------------------------------------------------------------------
+# values at points (homes), gathered block by block
+# ----------------------------------------------------------------------------------------------
+
+
+class PointSampler:
+    """Values of rasters at points, filled block by block (NaN for points off the grid).
+
+    Same cell rule as :func:`gezondestad.spatial.raster.sample_at_points`.
+    """
+
+    def __init__(self, grid: GridLike, points: gpd.GeoDataFrame | None) -> None:
+        n = 0 if points is None else len(points)
+        self.row = np.zeros(n, dtype=np.int64)
+        self.col = np.zeros(n, dtype=np.int64)
+        self.inside = np.zeros(n, dtype=bool)
+        self._vals: dict[str, np.ndarray] = {}
+        if n and points is not None:
+            g = points.geometry
+            if g.crs is not None and not g.crs.equals(grid.crs):
+                g = g.to_crs(grid.crs)
+            t = grid.transform
+            self.col = np.floor((g.x.to_numpy() - t.c) / t.a).astype(np.int64)
+            self.row = np.floor((g.y.to_numpy() - t.f) / t.e).astype(np.int64)
+            h, w = grid.shape
+            self.inside = (self.row >= 0) & (self.row < h) & (self.col >= 0) & (self.col < w)
+
+    def add(self, name: str, blk: Block, core: np.ndarray) -> None:
+        """Record the values of ``core`` (the core of ``blk``) at the points inside it."""
+        if name not in self._vals:
+            self._vals[name] = np.full(self.row.size, np.nan)
+        sel = self.inside & (self.row >= blk.row0) & (self.row < blk.row1) & (self.col >= blk.col0) & (self.col < blk.col1)
+        if sel.any():
+            self._vals[name][sel] = core[self.row[sel] - blk.row0, self.col[sel] - blk.col0].astype(float)
+
+    def values(self, name: str) -> np.ndarray:
+        """Value per point (NaN off the grid or never recorded)."""
+        return self._vals.get(name, np.full(self.row.size, np.nan))

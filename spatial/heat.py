@@ -27,34 +27,52 @@ the hottest class are estimated assuming their share is uniform within the wijk 
 
 All coefficients come from ``data/norms/biophysical.csv`` and ``data/norms/heat.toml``.
 
-**Bounded memory** (:mod:`gezondestad.spatial.blocks`): the per-cell steps run strip by strip,
-the park convolutions block by block with a halo of the park kernel's radius (5 d_cool), the
-air mixing with a halo of the mixing kernel's radius; the result equals the whole-raster
-computation (FFT round-off aside). The convolutions are float64 inside a block; the rasters of
+**Bounded memory** (:mod:`gezondestad.spatial.blocks`): every step runs block by block: the
+park-cell patch rule with a halo of the smallest patch's cells (exact, see :func:`_green_pass`),
+the park convolutions with a halo of the park kernel's radius (5 d_cool), the air mixing with a
+halo of the mixing kernel's radius; the result equals the whole-raster computation (FFT
+round-off aside). The convolutions are float64 inside a block; the rasters of
 :class:`HeatResult` are float32 (CC, HM, GA and the heat index are 0-1 values or hectares, T_air
-is kept to ~2e-6 degC).
+is kept to ~2e-6 degC). :func:`heat_to_geotiff` runs the same blocks but reads the land cover by
+windows from its file and writes each block straight to the GeoTIFF and the per-wijk sums
+(intermediate rasters in scratch files, the 90th percentile exact in two passes), so its
+memory does not grow with the raster.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from gezondestad.model.landcover import LANDCOVER_CLASSES
-from gezondestad.model.norms import load_norms, load_table
+import rasterio
+from gezondestad.model.landcover import LANDCOVER_CLASSES, NODATA, TREES
+from gezondestad.model.params import Params, floats, norm, table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
+from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.blocks import (
+    TILE,
+    ArrayRaster,
+    Block,
+    GeoTiffBands,
     KernelBank,
-    ZonePercentile,
-    blocked_convolve_normalized,
+    LandCoverFile,
+    PointSampler,
+    ScratchRaster,
+    Sink,
+    ZoneQuantile,
     ZoneStats,
+    blocked_convolve_normalized,
+    common_fft_shape,
+    class_source,
     convolution_tol,
     convolve_spectrum,
-    fft_shape,
     iter_blocks,
     iter_strips,
     spectrum,
@@ -68,9 +86,14 @@ from gezondestad.spatial.raster import (
     exponential_kernel,
     gaussian_kernel,
     read_aligned,
-    sample_at_points,
 )
 from scipy import ndimage
+
+Store = ArrayRaster | ScratchRaster
+"""An intermediate raster read back by windows: in memory, or in a scratch file."""
+
+BlockHook = Callable[[Block, np.ndarray, np.ndarray], None]
+"""Called with (block, one core raster, another) after each block of a pass."""
 
 
 class HeatInputError(RasterError):
@@ -80,9 +103,12 @@ class HeatInputError(RasterError):
 HEAT_COLUMNS: tuple[str, ...] = ("shade", "kc", "albedo", "green_area", "building_intensity")
 
 
-@dataclass
-class HeatParams:
-    """Parameters of the heat layer; ``HeatParams.from_norms()`` fills them from ``data/norms``.
+@dataclass(frozen=True)
+class HeatParams(Params):
+    """Parameters of the heat layer; ``HeatParams.from_norms(norms_dir, **overrides)`` reads and checks them.
+
+    Keys, units and ranges are checked on load (:mod:`gezondestad.model.params`; a Dutch
+    :class:`~gezondestad.model.norms.NormError` names the file and key).
 
     Attributes
     ----------
@@ -106,52 +132,28 @@ class HeatParams:
         Rural reference temperature and UHI magnitude (degC).
     heat_class_breaks : tuple of float
         Class breaks of the heat index; the hottest class is ``>= breaks[-1]``.
+    canopy_walk_radius_m : float
+        Radius of the tree-canopy share around a home (3-30-300 rule).
     biophysical : DataFrame
         One row per land-cover class (``lucode`` + :data:`HEAT_COLUMNS`).
     """
 
-    cc_method: str
-    cc_weight_shade: float
-    cc_weight_albedo: float
-    cc_weight_eti: float
-    et0_mm: float
-    green_area_cooling_distance_m: float
-    green_area_min_ha: float
-    green_patch_min_ha: float
-    t_air_average_radius_m: float
-    air_mixing_kernel: str
-    t_ref_c: float
-    uhi_max_c: float
-    heat_class_breaks: tuple[float, ...]
-    biophysical: pd.DataFrame = field(repr=False)
-
-    @classmethod
-    def from_norms(cls, norms_dir: Any = None, **overrides: Any) -> "HeatParams":
-        """Parameters from ``heat.toml`` + ``biophysical.csv``; keyword overrides win."""
-        n = load_norms("heat", norms_dir)
-        vals: dict[str, Any] = {
-            "cc_method": str(n["cc_method"].value),
-            "cc_weight_shade": float(n["cc_weight_shade"].value),
-            "cc_weight_albedo": float(n["cc_weight_albedo"].value),
-            "cc_weight_eti": float(n["cc_weight_eti"].value),
-            "et0_mm": float(n["et0_mm"].value),
-            "green_area_cooling_distance_m": float(n["green_area_cooling_distance_m"].value),
-            "green_area_min_ha": float(n["green_area_min_ha"].value),
-            "green_patch_min_ha": float(n["green_patch_min_ha"].value),
-            "t_air_average_radius_m": float(n["t_air_average_radius_m"].value),
-            "air_mixing_kernel": str(n["air_mixing_kernel"].value),
-            "t_ref_c": float(n["t_ref_c"].value),
-            "uhi_max_c": float(n["uhi_max_c"].value),
-            "heat_class_breaks": tuple(float(b) for b in n["heat_class_breaks"].value),
-            "biophysical": load_table("biophysical", norms_dir),
-        }
-        unknown = set(overrides) - set(vals)
-        if unknown:
-            raise HeatInputError(f"Unknown heat parameter(s) {sorted(unknown)}; known: {sorted(vals)}.")
-        vals.update(overrides)
-        if "heat_class_breaks" in overrides:
-            vals["heat_class_breaks"] = tuple(float(b) for b in vals["heat_class_breaks"])
-        return cls(**vals)
+    FAMILY: ClassVar[str] = "heat"
+    cc_method: str = norm("cc_method", "", kind=str)
+    cc_weight_shade: float = norm("cc_weight_shade", "weight", min_value=0.0)
+    cc_weight_albedo: float = norm("cc_weight_albedo", "weight", min_value=0.0)
+    cc_weight_eti: float = norm("cc_weight_eti", "weight", min_value=0.0)
+    et0_mm: float = norm("et0_mm", "mm/day", min_value=0.0)
+    green_area_cooling_distance_m: float = norm("green_area_cooling_distance_m", "m", min_value=0.0)
+    green_area_min_ha: float = norm("green_area_min_ha", "ha", min_value=0.0)
+    green_patch_min_ha: float = norm("green_patch_min_ha", "ha", min_value=0.0)
+    t_air_average_radius_m: float = norm("t_air_average_radius_m", "m", min_value=0.0)
+    air_mixing_kernel: str = norm("air_mixing_kernel", "", kind=str)
+    t_ref_c: float = norm("t_ref_c", "degC", min_value=-60.0, max_value=60.0)
+    uhi_max_c: float = norm("uhi_max_c", "degC", min_value=0.0, max_value=20.0)
+    heat_class_breaks: tuple[float, ...] = norm("heat_class_breaks", "heat index (0-1)", kind=floats, min_value=0.0, max_value=1.0)
+    canopy_walk_radius_m: float = norm("canopy_walk_radius_m", "m", min_value=0.0)
+    biophysical: pd.DataFrame = table("biophysical", ("lucode",))
 
 
 @dataclass
@@ -201,19 +203,57 @@ class HeatResult:
         }
 
 
-def class_counts(lc: LandCover) -> np.ndarray:
-    """Number of cells of every class code 0-255 (strip by strip: no full-raster int64 copy)."""
+HEAT_BANDS: tuple[str, ...] = ("heat_index", "t_air_c", "hm", "cc", "heat_class")
+"""Bands of the heat GeoTIFF (:meth:`HeatResult.bands`, :func:`heat_to_geotiff`)."""
+
+
+@dataclass
+class HeatFileResult:
+    """Output of :func:`heat_to_geotiff`: the per-wijk table; the rasters are in the GeoTIFF ``path``.
+
+    Attributes
+    ----------
+    path : Path
+        GeoTIFF with the bands :data:`HEAT_BANDS`.
+    per_wijk : DataFrame
+        As :attr:`HeatResult.per_wijk`.
+    params : HeatParams
+    shape : (rows, cols)
+    resolution_m : float
+    notes : list of str
+    """
+
+    path: Path
+    per_wijk: pd.DataFrame
+    params: HeatParams
+    shape: tuple[int, int]
+    resolution_m: float
+    notes: list[str] = field(default_factory=list)
+
+    def bands(self) -> tuple[str, ...]:
+        """Band names of the GeoTIFF, in order."""
+        return HEAT_BANDS
+
+
+LandCoverLike = LandCover | LandCoverFile
+"""A land cover in memory or a land-cover GeoTIFF read by windows."""
+
+
+def class_counts(lc: LandCoverLike) -> np.ndarray:
+    """Number of cells of every class code 0-255 (strip by strip: no full-raster copy)."""
+    src = class_source(lc)
     counts = np.zeros(256, dtype=np.int64)
     for s in iter_strips(lc.shape):
-        counts += np.bincount(np.asarray(lc.classes[s.core], dtype=np.uint8).ravel(), minlength=256)
+        counts += np.bincount(np.asarray(src.read(s), dtype=np.uint8).ravel(), minlength=256)
     return counts
 
 
-def class_luts(lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+def class_luts(lc: LandCoverLike, table: pd.DataFrame, columns: tuple[str, ...], what: str,
+               counts: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Lookup tables (256 values, NaN for absent codes) of ``columns`` by land-cover class.
 
     ``lut[lc.classes]`` gives the per-cell values; used block by block to avoid full-raster
-    float64 copies of every coefficient.
+    float64 copies of every coefficient. ``counts`` (:func:`class_counts`) saves a pass.
 
     Raises
     ------
@@ -225,7 +265,7 @@ def class_luts(lc: LandCover, table: pd.DataFrame, columns: tuple[str, ...], wha
     missing_cols = [c for c in columns if c not in table.columns]
     if missing_cols:
         raise RasterError(f"The {what} table lacks column(s) {missing_cols}.")
-    present = np.flatnonzero(class_counts(lc))
+    present = np.flatnonzero(class_counts(lc) if counts is None else counts)
     present = present[present != 0]
     t = table.copy()
     t["lucode"] = pd.to_numeric(t["lucode"], errors="coerce")
@@ -260,7 +300,15 @@ def class_lookup(
     return {c: lut[lc.classes] for c, lut in class_luts(lc, table, columns, what).items()}
 
 
-def _et0_source(et0: float | np.ndarray | str | None, lc: LandCover, p: HeatParams) -> float | np.ndarray:
+def check_counts(lc: LandCoverLike, counts: np.ndarray) -> None:
+    """The grid checks of :func:`check_landcover` (all of them in memory; every cell nodata for a file)."""
+    if isinstance(lc, LandCover):
+        check_landcover(lc)
+    elif counts[1:].sum() == 0:
+        raise RasterError(f"Het raster {lc.path} bevat enkel nodata (klasse 0) in alle {counts.sum()} cellen.")
+
+
+def _et0_source(et0: float | np.ndarray | str | None, lc: LandCoverLike, p: HeatParams) -> float | np.ndarray:
     """ET0 (mm/day) as a constant or an array on the land-cover grid."""
     if et0 is None:
         et0 = p.et0_mm
@@ -272,7 +320,7 @@ def _et0_source(et0: float | np.ndarray | str | None, lc: LandCover, p: HeatPara
         if et0.shape != lc.shape:
             raise HeatInputError(f"The ET0 array has shape {et0.shape}; the land cover has {lc.shape}. Align it first.")
         return et0.astype(float)
-    return read_aligned(et0, lc, what="ET0 raster")
+    return read_aligned(et0, lc, what="ET0 raster")  # type: ignore[arg-type]  # a LandCoverFile has .classes too
 
 
 def _mixing_kernel(p: HeatParams, res: float) -> np.ndarray:
@@ -287,105 +335,130 @@ def _mixing_kernel(p: HeatParams, res: float) -> np.ndarray:
 def _check_heat_params(p: HeatParams) -> None:
     if p.uhi_max_c <= 0:
         raise HeatInputError(f"uhi_max_c must be > 0 degC (the city is warmer than its rural reference), got {p.uhi_max_c}.")
-    if p.green_area_cooling_distance_m < 0 or p.t_air_average_radius_m < 0:
-        raise HeatInputError("green_area_cooling_distance_m and t_air_average_radius_m must be >= 0.")
     if p.cc_method not in ("factors", "intensity"):
         raise HeatInputError(f"cc_method must be 'factors' or 'intensity', got '{p.cc_method}'.")
     if p.cc_method == "factors" and p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti <= 0:
         raise HeatInputError("The CC weights must sum to more than 0.")
 
 
-def _et_max(et0: float | np.ndarray, valid: np.ndarray) -> float:
-    """Largest ET0 over the valid cells (ETmax of the ETI), strip by strip."""
-    if not isinstance(et0, np.ndarray):
-        return float(et0)
-    et_max = -np.inf
-    for s in iter_strips(valid.shape):
-        e = et0[s.core][valid[s.core] & np.isfinite(et0[s.core])]
+@dataclass
+class _CC:
+    """Steps 1-2 for any window: class lookup tables, ET0 (constant or raster) and ETmax."""
+
+    p: HeatParams
+    lut: dict[str, np.ndarray]
+    et0: float | ArrayRaster
+    et_max: float
+
+    def window(self, cls: np.ndarray, blk: Block) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(CC, ETI, green) of the window of ``blk``: NaN / False outside the valid cells."""
+        p, lut = self.p, self.lut
+        if p.cc_method == "factors":
+            e = self.et0.window(blk, np.nan, np.float64) if isinstance(self.et0, ArrayRaster) else self.et0
+            eti = lut["kc"][cls] * e / self.et_max
+            wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
+            cc = (p.cc_weight_shade * lut["shade"][cls] + p.cc_weight_albedo * lut["albedo"][cls] + p.cc_weight_eti * eti) / wsum
+        else:
+            eti = np.full(cls.shape, np.nan)
+            cc = 1.0 - lut["building_intensity"][cls]
+        v = (cls != 0) & np.isfinite(cc)
+        return np.where(v, cc, np.nan), np.where(v, eti, np.nan), v & (lut["green_area"][cls] > 0)
+
+
+def _cc_setup(lc: LandCoverLike, p: HeatParams, et0: float | np.ndarray | str | None) -> _CC:
+    """Check the grid, build the lookup tables and find ETmax (one strip pass over the classes)."""
+    counts = class_counts(lc)
+    check_counts(lc, counts)
+    cols = HEAT_COLUMNS if p.cc_method == "factors" else ("kc", "green_area", "building_intensity")
+    lut = class_luts(lc, p.biophysical, cols, "biophysical", counts)
+    if p.cc_method != "factors":
+        return _CC(p, lut, 1.0, 1.0)
+    src = _et0_source(et0, lc, p)
+    if not isinstance(src, np.ndarray):
+        return _CC(p, lut, src, src)
+    classes, et_max = class_source(lc), -np.inf
+    for s in iter_strips(lc.shape):
+        e = src[s.core][(classes.read(s) != 0) & np.isfinite(src[s.core])]
         if e.size:
             et_max = max(et_max, float(e.max()))
     if not np.isfinite(et_max):
         raise HeatInputError("ET0 has no data inside the study area.")
     if et_max <= 0:
         raise HeatInputError(f"The largest ET0 in the study area is {et_max}; ET0 must be > 0.")
-    return et_max
+    return _CC(p, lut, ArrayRaster(src), et_max)
 
 
-def _cc_pass(lc: LandCover, p: HeatParams, et0: float | np.ndarray | str | None, out: dict[str, np.ndarray], extras: bool) -> np.ndarray:
-    """Steps 1-2 strip by strip: fills ``out['cc']`` (and ``eti``), returns the valid mask; ``out['green']`` = green cells."""
-    valid = lc.classes != 0
-    cols = HEAT_COLUMNS if p.cc_method == "factors" else ("kc", "green_area", "building_intensity")
-    lut = class_luts(lc, p.biophysical, cols, "biophysical")
-    green = out["green"]
-    if p.cc_method == "factors":
-        et0_src = _et0_source(et0, lc, p)
-        et_max = _et_max(et0_src, valid)
-        wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
-    for s in iter_strips(lc.shape):
-        cls = lc.classes[s.core]
-        v = valid[s.core]
-        if p.cc_method == "factors":
-            e = et0_src[s.core] if isinstance(et0_src, np.ndarray) else et0_src
-            eti = lut["kc"][cls] * e / et_max
-            cc = (p.cc_weight_shade * lut["shade"][cls] + p.cc_weight_albedo * lut["albedo"][cls] + p.cc_weight_eti * eti) / wsum
-        else:
-            eti = np.full(cls.shape, np.nan)
-            cc = 1.0 - lut["building_intensity"][cls]
-        v &= np.isfinite(cc)
-        out["cc"][s.core] = np.where(v, cc, np.nan)
-        if extras:
-            out["eti"][s.core] = np.where(v, eti, np.nan)
-        green[s.core] = v & (lut["green_area"][cls] > 0)
-    return valid
+def _min_patch_cells(p: HeatParams, res: float) -> int:
+    """Fewest cells of a green patch of at least ``green_patch_min_ha`` (0: no patch rule)."""
+    if p.green_patch_min_ha <= 0:
+        return 0
+    n = max(1, int(np.floor((p.green_patch_min_ha - 1e-9) * 1e4 / (res * res))) - 1)
+    while n * res * res / 1e4 < p.green_patch_min_ha - 1e-9:
+        n += 1
+    return n
 
 
-def _patch_rule(green: np.ndarray, p: HeatParams, res: float) -> None:
-    """Keep only green cells in contiguous patches >= ``green_patch_min_ha`` (in place)."""
-    if p.green_patch_min_ha > 0 and green.any():
-        labels, n = ndimage.label(green, structure=np.ones((3, 3), dtype=bool))
-        sizes_ha = np.bincount(labels.ravel(), minlength=n + 1) * res * res / 1e4
-        big = sizes_ha >= p.green_patch_min_ha - 1e-9
-        big[0] = False
-        green[:] = big[labels]
-        del labels
+def _green_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Store, block_cells: int | None, align: int) -> tuple[bool, bool, float]:
+    """Park cells g_j into ``green``; returns (any valid cell, any park cell, max |CC| on park cells).
+
+    The patch rule (contiguous green patches >= ``green_patch_min_ha``, 8-connected) is applied
+    per window with a halo of ``n_min - 1`` cells (``n_min`` = cells of the smallest patch): a
+    patch cut by the window's outer ring runs from the core to that ring, so it has at least
+    ``halo + 1 = n_min`` cells inside the window and counts as large, which it is; a patch not
+    cut lies wholly in the window and is counted exactly. The result is the whole-raster labelling.
+    """
+    n_min = _min_patch_cells(c.p, res)
+    any_valid, any_green, cc_max = False, False, 0.0
+    for blk in iter_blocks(src.shape, max(n_min - 1, 0), block_cells, align):
+        cc, _, g = c.window(src.window(blk, 0), blk)
+        if n_min > 1 and g.any():
+            labels, n = ndimage.label(g, structure=np.ones((3, 3), dtype=bool))
+            big = np.bincount(labels.ravel(), minlength=n + 1) >= n_min
+            big[0] = False
+            g = big[labels]
+            del labels
+        gi, ci = g[blk.inner], cc[blk.inner]
+        green.write(blk, gi)
+        any_valid = any_valid or bool(np.isfinite(ci).any())
+        if gi.any():
+            any_green, cc_max = True, max(cc_max, float(np.abs(ci[gi]).max()))
+    return any_valid, any_green, cc_max
 
 
-def _max_abs(arr: np.ndarray, mask: np.ndarray) -> float:
-    m = 0.0
-    for s in iter_strips(arr.shape):
-        a = arr[s.core][mask[s.core]]
-        if a.size:
-            m = max(m, float(np.nanmax(np.abs(a.astype(np.float64)))))
-    return m
+def _put(sinks: dict[str, Sink], blk: Block, **values: np.ndarray) -> None:
+    for k, v in values.items():
+        if k in sinks:
+            sinks[k].write(blk, v)
 
 
-def _park_pass(lc: LandCover, p: HeatParams, valid: np.ndarray, out: dict[str, np.ndarray], extras: bool, block_cells: int | None) -> None:
-    """Steps 3-4 block by block (halo = 5 d_cool): ``cc_park``, ``green_area_ha``, ``park_cooled``, ``hm``."""
-    res = float(lc.resolution_m)
+def _park_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Store, hm: Store, sinks: dict[str, Sink],
+               flags: tuple[bool, bool, float], block_cells: int | None, align: int, on_block: BlockHook | None) -> tuple[float, float]:
+    """Steps 3-4 block by block (halo = 5 d_cool): HM into ``hm``; returns the smallest and largest HM."""
+    p = c.p
     d_px = int(np.round(p.green_area_cooling_distance_m / res))
     kexp, disk = exponential_kernel(d_px, 5 * d_px), disk_kernel(d_px)
     bank = KernelBank(exp=kexp, disk=disk)
-    green, cc = out["green"], out["cc"]
-    any_valid, any_green = bool(valid.any()), bool(green.any())
-    tol_num = convolution_tol(_max_abs(cc, green), kexp)
-    tol_den = convolution_tol(float(any_valid), kexp)
-    tol_nv = convolution_tol(float(any_valid), disk)
-    tol_ng = convolution_tol(float(any_green), disk)
-    disk_sum = float(disk.sum())
-    for blk in iter_blocks(lc.shape, bank.radius(), block_cells):
-        shape = fft_shape(blk.window_shape)
-        v = blk.window(valid, False)
-        g = blk.window(green, False)
+    any_valid, any_green, cc_max = flags
+    tol_num, tol_den = convolution_tol(cc_max, kexp), convolution_tol(float(any_valid), kexp)
+    tol_nv, tol_ng = convolution_tol(float(any_valid), disk), convolution_tol(float(any_green), disk)
+    disk_sum, hmin, hmax = float(disk.sum()), np.inf, -np.inf
+    blocks = list(iter_blocks(src.shape, bank.radius(), block_cells, align))
+    shape = common_fft_shape(blocks)
+    for blk in blocks:
+        ccw, etiw, _ = c.window(src.window(blk, 0), blk)
+        v = np.isfinite(ccw)
         spec = spectrum(v.astype(np.float64), shape)
         den = convolve_spectrum(spec, bank, "exp", shape, blk, tol_den)
         n_valid = convolve_spectrum(spec, bank, "disk", shape, blk, tol_nv)
-        spec = spectrum(np.where(g, blk.window(cc, np.nan, np.float64), 0.0), shape)
+        g = green.window(blk, False, bool)
+        spec = spectrum(np.where(g, ccw, 0.0), shape)
         num = convolve_spectrum(spec, bank, "exp", shape, blk, tol_num)
         spec = spectrum(g.astype(np.float64), shape)
+        del g
         n_green = convolve_spectrum(spec, bank, "disk", shape, blk, tol_ng)
-        del spec, g
-        vi = v[blk.inner]
-        ci = cc[blk.core].astype(np.float64)
+        del spec
+        vi, ci, eti = v[blk.inner], ccw[blk.inner], etiw[blk.inner]
+        del v, ccw, etiw
         cc_park = np.full(num.shape, np.nan)
         ok = den > 1e-12
         cc_park[ok] = num[ok] / den[ok]
@@ -395,40 +468,51 @@ def _park_pass(lc: LandCover, p: HeatParams, valid: np.ndarray, out: dict[str, n
         ga_ha = np.where(vi, ga_cells * res * res / 1e4, np.nan)
         with np.errstate(invalid="ignore"):
             cooled = vi & (ga_ha >= p.green_area_min_ha - 1e-9) & (cc_park > ci)
-        out["green_area_ha"][blk.core] = ga_ha
-        out["park_cooled"][blk.core] = cooled
-        out["hm"][blk.core] = np.where(vi, np.where(cooled, cc_park, ci), np.nan)
-        if extras:
-            out["cc_park"][blk.core] = np.where(vi, cc_park, np.nan)
+        h = np.where(vi, np.where(cooled, cc_park, ci), np.nan)
+        hm.write(blk, h)
+        _put(sinks, blk, cc=ci, hm=h, green_area_ha=ga_ha, park_cooled=cooled, cc_park=np.where(vi, cc_park, np.nan), eti=eti)
+        if on_block is not None:
+            on_block(blk, ci, h)
+        if vi.any():
+            hmin, hmax = min(hmin, float(np.nanmin(h[vi]))), max(hmax, float(np.nanmax(h[vi])))
+    return hmin, hmax
 
 
-def _air_pass(lc: LandCover, p: HeatParams, valid: np.ndarray, out: dict[str, np.ndarray], block_cells: int | None) -> None:
+def _air_pass(shape: tuple[int, int], p: HeatParams, res: float, hm: Store, sinks: dict[str, Sink], hm_range: tuple[float, float],
+              any_valid: bool, block_cells: int | None, align: int, on_block: BlockHook | None) -> None:
     """Step 5 block by block (halo = mixing-kernel radius): ``t_air_nomix`` and ``t_air``."""
-    kmix = _mixing_kernel(p, float(lc.resolution_m))
+    kmix = _mixing_kernel(p, res)
     bank = KernelBank(mix=kmix)
-    hm = out["hm"]
-    for s in iter_strips(lc.shape):
-        out["t_air_nomix"][s.core] = p.t_ref_c + (1.0 - hm[s.core].astype(np.float64)) * p.uhi_max_c
-    hmin, hmax = np.inf, -np.inf
-    for s in iter_strips(lc.shape):
-        h = hm[s.core][valid[s.core]]
-        if h.size:
-            hmin, hmax = min(hmin, float(np.nanmin(h))), max(hmax, float(np.nanmax(h)))
+    hmin, hmax = hm_range
     tmax = max(abs(p.t_ref_c + (1.0 - hmin) * p.uhi_max_c), abs(p.t_ref_c + (1.0 - hmax) * p.uhi_max_c)) if hmin <= hmax else 0.0
-    tol_num = convolution_tol(tmax, kmix)
-    tol_den = convolution_tol(float(valid.any()), kmix)
-    for blk in iter_blocks(lc.shape, bank.radius(), block_cells):
-        shape = fft_shape(blk.window_shape)
-        v = blk.window(valid, False)
-        h = blk.window(hm, np.nan, np.float64)
+    tol_num, tol_den = convolution_tol(tmax, kmix), convolution_tol(float(any_valid), kmix)
+    blocks = list(iter_blocks(shape, bank.radius(), block_cells, align))
+    fshape = common_fft_shape(blocks)
+    for blk in blocks:
+        h = hm.window(blk, np.nan, np.float64)
+        v = np.isfinite(h)
         t = np.where(v, p.t_ref_c + (1.0 - h) * p.uhi_max_c, 0.0)
-        del h
-        num = convolve_spectrum(spectrum(t, shape), bank, "mix", shape, blk, tol_num)
-        den = convolve_spectrum(spectrum(v.astype(np.float64), shape), bank, "mix", shape, blk, tol_den)
+        num = convolve_spectrum(spectrum(t, fshape), bank, "mix", fshape, blk, tol_num)
+        den = convolve_spectrum(spectrum(v.astype(np.float64), fshape), bank, "mix", fshape, blk, tol_den)
+        vi = v[blk.inner]
         t_air = np.full(num.shape, np.nan)
-        ok = (den > 1e-12) & v[blk.inner]
+        ok = (den > 1e-12) & vi
         t_air[ok] = num[ok] / den[ok]
-        out["t_air"][blk.core] = t_air
+        _put(sinks, blk, t_air=t_air, t_air_nomix=p.t_ref_c + (1.0 - h[blk.inner]) * p.uhi_max_c)
+        if on_block is not None:
+            on_block(blk, t_air, vi)
+
+
+def _heat_model(lc: LandCoverLike, p: HeatParams, et0: float | np.ndarray | str | None, *, sinks: dict[str, Sink], green: Store,
+                hm: Store, block_cells: int | None, on_park: BlockHook | None = None, on_air: BlockHook | None = None) -> None:
+    """Steps 1-5 block by block, writing the core of every block to ``sinks`` (see :func:`heat_maps`)."""
+    _check_heat_params(p)
+    c = _cc_setup(lc, p, et0)
+    src, res = class_source(lc), float(lc.resolution_m)
+    align = TILE  # the same block layout in memory and for a GeoTIFF: both give the same numbers
+    flags = _green_pass(src, c, res, green, block_cells, align)
+    hm_range = _park_pass(src, c, res, green, hm, sinks, flags, block_cells, align, on_park)
+    _air_pass(lc.shape, p, res, hm, sinks, hm_range, flags[0], block_cells, align, on_air)
 
 
 def heat_maps(
@@ -442,10 +526,10 @@ def heat_maps(
 ) -> dict[str, np.ndarray]:
     """The per-cell InVEST Urban Cooling rasters (see module docstring for the equations).
 
-    Computed in blocks (:mod:`gezondestad.spatial.blocks`): per-cell steps strip by strip, the
-    park-cooling convolutions with a halo of 5 d_cool, the air mixing with a halo of the mixing
-    kernel's radius; the result equals the whole-raster computation (FFT round-off aside) and
-    peak memory beyond the output rasters is bounded by one block.
+    Computed in blocks (:mod:`gezondestad.spatial.blocks`): the park-cell patch rule with a halo
+    of the smallest patch's cells, the park-cooling convolutions with a halo of 5 d_cool, the
+    air mixing with a halo of the mixing kernel's radius; the result equals the whole-raster
+    computation (FFT round-off aside) and peak memory beyond the output rasters is one block.
 
     Parameters
     ----------
@@ -456,7 +540,7 @@ def heat_maps(
         Of the float output rasters: float64 (default) or float32 (what :func:`heat_layer` keeps:
         CC, HM, GA and the indices are 0-1 or hectares, T_air within 4e-6 degC).
     block_cells : int, optional
-        Largest block core side in cells (default: window of 2,048 cells minus the halo).
+        Largest block core side in cells (default: windows of at most 1,664² cells).
     extras : bool
         Also return ``eti`` and ``cc_park``.
 
@@ -468,18 +552,85 @@ def heat_maps(
     """
     p = params or HeatParams.from_norms()
     check_landcover(lc)
-    _check_heat_params(p)
-    shape = lc.shape
     names = ["cc", "green_area_ha", "hm", "t_air_nomix", "t_air"] + (["eti", "cc_park"] if extras else [])
     # every cell of these is written by a pass below; np.empty leaves the pages untouched until then
-    out: dict[str, np.ndarray] = {k: np.empty(shape, dtype=dtype) for k in names}
-    out["green"] = np.zeros(shape, dtype=bool)
-    out["park_cooled"] = np.zeros(shape, dtype=bool)
-    valid = _cc_pass(lc, p, et0, out, extras)
-    _patch_rule(out["green"], p, float(lc.resolution_m))
-    _park_pass(lc, p, valid, out, extras, block_cells)
-    _air_pass(lc, p, valid, out, block_cells)
+    out: dict[str, np.ndarray] = {k: np.empty(lc.shape, dtype=dtype) for k in names}
+    out["green"] = np.zeros(lc.shape, dtype=bool)
+    out["park_cooled"] = np.zeros(lc.shape, dtype=bool)
+    sinks: dict[str, Sink] = {k: ArrayRaster(v) for k, v in out.items() if k != "green"}
+    _heat_model(lc, p, et0, sinks=sinks, green=ArrayRaster(out["green"]), hm=ArrayRaster(out["hm"]), block_cells=block_cells)
     return out
+
+
+def _check_wijken(wijken: gpd.GeoDataFrame, p: HeatParams) -> np.ndarray:
+    """The heat class breaks, after checking the wijken and the breaks."""
+    if wijken is None or len(wijken) == 0:
+        raise HeatInputError("heat_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
+    if "wijk_code" not in wijken.columns:
+        raise HeatInputError("The wijken layer needs a 'wijk_code' column.")
+    breaks = np.asarray(p.heat_class_breaks, dtype=float)
+    if breaks.size == 0 or np.any(np.diff(breaks) <= 0):
+        raise HeatInputError(f"heat_class_breaks must be increasing, got {list(breaks)}.")
+    return breaks
+
+
+class _HeatTable:
+    """Heat index, classes and the per-wijk table, gathered block by block (park pass, then air pass)."""
+
+    def __init__(self, lc: LandCoverLike, wijken: gpd.GeoDataFrame, homes: gpd.GeoDataFrame | None, p: HeatParams,
+                 sinks: dict[str, Sink], hi_store: Store) -> None:
+        self.lc, self.wijken, self.p, self.sinks, self.hi_store = lc, wijken, p, sinks, hi_store
+        self.breaks = _check_wijken(wijken, p)
+        self.shapes = zone_shapes(wijken, lc)
+        n = len(wijken)
+        self.st, self.q90 = ZoneStats(n), ZoneQuantile(n, 90.0)
+        self.homes = homes_with_wijk(homes, wijken)
+        self.at_homes = PointSampler(lc, self.homes)
+
+    def park(self, blk: Block, cc: np.ndarray, hm: np.ndarray) -> None:
+        z = zone_block(self.shapes, self.lc, blk)
+        self.st.add("cc", z, cc)
+        self.st.add("hm", z, hm)
+
+    def air(self, blk: Block, t_air: np.ndarray, v: np.ndarray) -> None:
+        p, breaks = self.p, self.breaks
+        hi = np.where(v, (t_air - p.t_ref_c) / p.uhi_max_c, np.nan)
+        hi32 = hi.astype(np.float32)
+        heat_class = np.where(v, np.digitize(np.nan_to_num(hi), breaks) + 1, 0).astype(np.uint8)
+        with np.errstate(invalid="ignore"):
+            hot = v & (hi >= breaks[-1])
+        z = zone_block(self.shapes, self.lc, blk)
+        self.st.count("cells", z, v)
+        self.st.count("hot", z, hot)
+        self.st.add("heat_index", z, hi)
+        self.st.add("t_air", z, t_air)
+        self.q90.add(z, hi32)
+        self.hi_store.write(blk, hi32)
+        _put(self.sinks, blk, heat_index=hi32, heat_class=heat_class)
+        self.at_homes.add("hot", blk, hot)
+        self.at_homes.add("valid", blk, v)
+
+    def table(self) -> pd.DataFrame:
+        for s in iter_strips(self.lc.shape):  # second pass of the exact percentile
+            self.q90.refine(zone_block(self.shapes, self.lc, s), self.hi_store.read(s))
+        wijken, st, p = self.wijken, self.st, self.p
+        per = pd.DataFrame(
+            {
+                "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
+                "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
+            }
+        )
+        per["cells"] = st.n_cells("cells")
+        per["heat_index_mean"] = st.mean("heat_index")
+        per["heat_index_p90"] = self.q90.result()
+        per["t_air_mean"] = st.mean("t_air")
+        per["t_anomaly_mean"] = per["t_air_mean"] - p.t_ref_c
+        per["cc_mean"] = st.mean("cc")
+        per["hm_mean"] = st.mean("hm")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            per["area_hot_share"] = np.where(per["cells"] > 0, st.n_cells("hot") / per["cells"].clip(lower=1), np.nan)
+        residents_columns(per, wijken, self.homes, self.at_homes.values("hot"), self.at_homes.values("valid") == 1, "hot")
+        return per
 
 
 def heat_layer(
@@ -519,69 +670,84 @@ def heat_layer(
     HeatResult
     """
     p = params or HeatParams.from_norms()
-    if wijken is None or len(wijken) == 0:
-        raise HeatInputError("heat_layer needs wijken (polygons with wijk_code) for the per-wijk table.")
-    if "wijk_code" not in wijken.columns:
-        raise HeatInputError("The wijken layer needs a 'wijk_code' column.")
-    breaks = np.asarray(p.heat_class_breaks, dtype=float)
-    if breaks.size == 0 or np.any(np.diff(breaks) <= 0):
-        raise HeatInputError(f"heat_class_breaks must be increasing, got {list(breaks)}.")
-    shapes = zone_shapes(wijken, landcover)
+    _check_wijken(wijken, p)
+    check_landcover(landcover)
     steps = Steps(progress, {"model": "hittemodel (InVEST Urban Cooling)", "aggregate": "per wijk samenvatten"})
-    m = heat_maps(landcover, p, et0, dtype=np.float32, block_cells=block_cells, extras=False)
+    shape = landcover.shape
+    m = {k: np.empty(shape, dtype=np.float32) for k in ("cc", "green_area_ha", "hm", "t_air_nomix", "t_air")}
+    m["park_cooled"] = np.zeros(shape, dtype=bool)
+    m["heat_index"] = np.full(shape, np.nan, dtype=np.float32)
+    m["heat_class"] = np.zeros(shape, dtype=np.uint8)
+    sinks: dict[str, Sink] = {k: ArrayRaster(v) for k, v in m.items()}
+    agg = _HeatTable(landcover, wijken, homes, p, sinks, ArrayRaster(m["heat_index"]))
+    _heat_model(landcover, p, et0, sinks=sinks, green=ArrayRaster(np.zeros(shape, dtype=bool)), hm=ArrayRaster(m["hm"]),
+                block_cells=block_cells, on_park=agg.park, on_air=agg.air)
     steps.done("model")
-    n = len(wijken)
-    heat_index = np.full(landcover.shape, np.nan, dtype=np.float32)
-    heat_class = np.zeros(landcover.shape, dtype=np.uint8)
-    hot = np.zeros(landcover.shape, dtype=bool)
-    st, pct = ZoneStats(n), ZonePercentile(n)
-    for s in iter_strips(landcover.shape):
-        t_air = m["t_air"][s.core].astype(np.float64)
-        v = np.isfinite(m["hm"][s.core])
-        hi = np.where(v, (t_air - p.t_ref_c) / p.uhi_max_c, np.nan)
-        heat_index[s.core] = hi
-        heat_class[s.core] = np.where(v, np.digitize(np.nan_to_num(hi), breaks) + 1, 0)
-        with np.errstate(invalid="ignore"):
-            hot[s.core] = h = v & (hi >= breaks[-1])
-        z = zone_block(shapes, landcover, s)
-        st.count("cells", z, v)
-        st.count("hot", z, h)
-        st.add("heat_index", z, hi)
-        st.add("t_air", z, t_air)
-        st.add("cc", z, m["cc"][s.core])
-        st.add("hm", z, m["hm"][s.core])
-        pct.add(z, heat_index[s.core])
-    per = pd.DataFrame(
-        {
-            "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
-            "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
-        }
-    )
-    per["cells"] = st.n_cells("cells")
-    per["heat_index_mean"] = st.mean("heat_index")
-    per["heat_index_p90"] = pct.percentile(90.0)
-    del pct
-    per["t_air_mean"] = st.mean("t_air")
-    per["t_anomaly_mean"] = per["t_air_mean"] - p.t_ref_c
-    per["cc_mean"] = st.mean("cc")
-    per["hm_mean"] = st.mean("hm")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per["area_hot_share"] = np.where(per["cells"] > 0, st.n_cells("hot") / per["cells"].clip(lower=1), np.nan)
-    _residents_columns(per, wijken, homes, hot, np.isfinite(m["hm"]), landcover, "hot")
+    per = agg.table()
     steps.done("aggregate")
     return HeatResult(
-        landcover=landcover,
-        cc=m["cc"],
-        hm=m["hm"],
-        t_air_nomix=m["t_air_nomix"],
-        t_air=m["t_air"],
-        heat_index=heat_index,
-        heat_class=heat_class,
-        park_cooled=m["park_cooled"],
-        green_area_ha=m["green_area_ha"],
-        per_wijk=per,
-        params=p,
+        landcover=landcover, cc=m["cc"], hm=m["hm"], t_air_nomix=m["t_air_nomix"], t_air=m["t_air"], heat_index=m["heat_index"],
+        heat_class=m["heat_class"], park_cooled=m["park_cooled"], green_area_ha=m["green_area_ha"], per_wijk=per, params=p,
     )
+
+
+class _ClassBand:
+    """The heat class (uint8, 0 outside) as a float32 band with NaN outside."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    def write(self, blk: Block, values: np.ndarray) -> None:
+        self.sink.write(blk, np.where(values > 0, values.astype(np.float32), np.float32(np.nan)))
+
+
+def heat_to_geotiff(
+    landcover: LandCoverLike,
+    wijken: gpd.GeoDataFrame,
+    out: str | os.PathLike,
+    homes: gpd.GeoDataFrame | None = None,
+    params: HeatParams | None = None,
+    et0: float | np.ndarray | str | None = None,
+    *,
+    progress: Progress | None = None,
+    block_cells: int | None = None,
+) -> HeatFileResult:
+    """:func:`heat_layer` streamed to a GeoTIFF: no raster is held whole in memory.
+
+    The land cover is read by windows (a :class:`~gezondestad.spatial.blocks.LandCoverFile`, or
+    an in-memory :class:`LandCover`), each block's core is written to the GeoTIFF ``out``
+    (bands :data:`HEAT_BANDS`, tiled, deflate) and to the per-wijk sums as soon as it is
+    computed; the intermediate rasters the next step reads with a halo (park cells, HM, heat
+    index) go to scratch files on disk. Memory is bounded by one block, whatever the raster
+    size. Same numbers as :func:`heat_layer` (same blocks, same float32 HM). An ET0 *raster*,
+    when given, is still aligned whole in memory.
+
+    Returns
+    -------
+    HeatFileResult
+    """
+    p = params or HeatParams.from_norms()
+    _check_wijken(wijken, p)
+    steps = Steps(progress, {"model": "hittemodel (InVEST Urban Cooling)", "aggregate": "per wijk samenvatten"})
+    scratch = [ScratchRaster(landcover.shape, t) for t in (np.bool_, np.float32, np.float32)]
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=64), GeoTiffBands(out, landcover, list(HEAT_BANDS)) as tif:
+            sinks: dict[str, Sink] = {"heat_index": tif.sink("heat_index"), "t_air": tif.sink("t_air_c"), "hm": tif.sink("hm"),
+                                      "cc": tif.sink("cc"), "heat_class": _ClassBand(tif.sink("heat_class"))}
+            agg = _HeatTable(landcover, wijken, homes, p, sinks, scratch[2])
+            _heat_model(landcover, p, et0, sinks=sinks, green=scratch[0], hm=scratch[1], block_cells=block_cells,
+                        on_park=agg.park, on_air=agg.air)
+            steps.done("model")
+            per = agg.table()
+            steps.done("aggregate")
+    except BaseException:
+        Path(out).unlink(missing_ok=True)  # no half-written GeoTIFF left behind
+        raise
+    finally:
+        for s in scratch:
+            s.close()
+    return HeatFileResult(Path(out), per, p, landcover.shape, float(landcover.resolution_m))
+
 
 def canopy_walk_share(landcover: LandCover, radius_m: float | None = None) -> np.ndarray:
     """Tree-canopy share within ``radius_m`` of every cell (the "30" of the 3-30-300 rule).
@@ -599,28 +765,37 @@ def canopy_walk_share(landcover: LandCover, radius_m: float | None = None) -> np
     -------
     ndarray (float, the raster's shape)
     """
-    from gezondestad.model.landcover import NODATA, TREES
-
-    r = float(radius_m if radius_m is not None else load_norms("heat")["canopy_walk_radius_m"].value)
+    r = float(radius_m if radius_m is not None else HeatParams.from_norms().canopy_walk_radius_m)
     cls = landcover.classes
     valid = cls != NODATA
     share = blocked_convolve_normalized(cls == TREES, valid, disk_kernel(r / float(landcover.resolution_m)))
     return np.where(valid, share, np.nan)
 
 
-def _residents_columns(
+def homes_with_wijk(homes: gpd.GeoDataFrame | None, wijken: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """``homes`` with a ``wijk_code`` (assigned from ``wijken`` when missing); None without homes."""
+    if homes is None or len(homes) == 0:
+        return None
+    if "wijk_code" in homes.columns and not homes["wijk_code"].isna().all():
+        return homes
+    h = homes.copy()
+    h["wijk_code"] = assign_wijk(h, wijken)["wijk_code"].to_numpy()
+    return h
+
+
+def residents_columns(
     per: pd.DataFrame,
     wijken: gpd.GeoDataFrame,
     homes: gpd.GeoDataFrame | None,
-    flag: np.ndarray,
-    valid: np.ndarray,
-    lc: LandCover,
+    flag_at: np.ndarray,
+    inside: np.ndarray,
     name: str,
 ) -> None:
     """Add residents, residents_<name>, residents_<name>_share, homes_outside_raster (+ age groups).
 
-    ``flag`` is 1.0 where the condition holds; homes on nodata cells or off the grid are left
-    out of the shares and counted in ``homes_outside_raster``.
+    ``homes`` come from :func:`homes_with_wijk`; ``flag_at`` is the condition (1.0 where it holds)
+    at each home and ``inside`` says whether the home lies on a valid cell. Homes on nodata
+    cells or off the grid are left out of the shares and counted in ``homes_outside_raster``.
     """
     codes = per["wijk_code"].astype(str)
     if homes is None or len(homes) == 0:
@@ -630,14 +805,8 @@ def _residents_columns(
         per["homes_outside_raster"] = 0
     else:
         h = homes
-        if "wijk_code" not in h.columns or h["wijk_code"].isna().all():
-            from gezondestad.model.wijken import assign_wijk
-
-            h = h.copy()
-            h["wijk_code"] = assign_wijk(h, wijken)["wijk_code"].to_numpy()
         res = pd.to_numeric(h["residents"], errors="coerce").fillna(0.0).to_numpy() if "residents" in h else np.ones(len(h))
-        inside = sample_at_points(valid, lc, h) == 1
-        f = np.where(inside, sample_at_points(flag, lc, h), np.nan)
+        f = np.where(inside, flag_at, np.nan)
         df = pd.DataFrame(
             {
                 "wijk_code": h["wijk_code"].astype("object").map(lambda c: None if c is None or (isinstance(c, float) and np.isnan(c)) else str(c)),

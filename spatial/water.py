@@ -24,32 +24,48 @@ Flood-prone cells (``flood_prone``) are the union of
 Water cells themselves are left out of every per-wijk share (``impervious_share``,
 ``flood_prone_share``): the shares are over land cells.
 
-Bounded memory: runoff is looked up per (soil group, class) and written strip by strip as
-float32 (CN, Q, retention, volume); the distance to water is computed per block with a halo of
-the farthest distance that matters (:func:`flood_maps`); the per-wijk sums are gathered strip by
-strip (:mod:`gezondestad.spatial.blocks`).
+Bounded memory: everything runs block by block (:func:`_water_model`): runoff is looked up
+per (soil group, class) as float32, the water theme is burned per window, the distance to water
+is computed per block with a halo of the farthest distance that matters, the per-wijk sums are
+gathered per block (:mod:`gezondestad.spatial.blocks`). :func:`water_to_geotiff` reads the land
+cover by windows and writes each block straight to a GeoTIFF (memory flat in the raster size).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
+from affine import Affine
 from gezondestad.model.fmt import fmt_number
 from gezondestad.model.landcover import WATER
 from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
-from gezondestad.spatial.blocks import ZoneStats, iter_blocks, iter_strips, zone_block, zone_shapes
-from gezondestad.spatial.heat import _residents_columns, class_counts, class_luts
+from gezondestad.spatial.blocks import (
+    TILE,
+    ArrayRaster,
+    Block,
+    GeoTiffBands,
+    PointSampler,
+    Sink,
+    ZoneStats,
+    class_source,
+    iter_blocks,
+    zone_block,
+    zone_shapes,
+)
+from gezondestad.spatial.heat import LandCoverLike, check_counts, class_counts, class_luts, homes_with_wijk, residents_columns
 from gezondestad.spatial.raster import (
     RasterError,
-    burn_polygons,
     check_landcover,
     is_raster_file,
     read_aligned,
@@ -175,16 +191,16 @@ def scs_runoff_mm(p_mm: float | np.ndarray, cn: float | np.ndarray, lam: float =
     return q
 
 
-def _soil_source(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, valid: np.ndarray, p: WaterParams) -> int | np.ndarray:
+def _soil_source(soil: str | np.ndarray | os.PathLike | None, lc: LandCoverLike, p: WaterParams) -> int | np.ndarray:
     """Hydrologic soil group 1-4: one number for the whole area, or an int8 array on the grid."""
     if soil is None:
         soil = p.default_soil_group
     if isinstance(soil, str) and soil.strip().upper() in SOIL_GROUPS:
         return SOIL_GROUPS[soil.strip().upper()]
-    return _soil_array(soil, lc, valid, p)
+    return _soil_array(soil, lc, np.asarray(lc.classes) != 0, p)
 
 
-def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, valid: np.ndarray, p: WaterParams) -> np.ndarray:
+def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCoverLike, valid: np.ndarray, p: WaterParams) -> np.ndarray:
     if soil is None:
         soil = p.default_soil_group
     if isinstance(soil, str) and soil.strip().upper() in SOIL_GROUPS:
@@ -195,7 +211,7 @@ def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, vali
         arr = soil.astype(float)
         name = "bodemgroep-array"
     else:
-        arr = read_aligned(soil, lc, resampling=Resampling.mode, what="bodemgroepraster")
+        arr = read_aligned(soil, lc, resampling=Resampling.mode, what="bodemgroepraster")  # type: ignore[arg-type]
         name = f"bodemgroepraster {soil}"
     vals = arr[valid]
     bad = np.isfinite(vals) & ~np.isin(vals, [1, 2, 3, 4])
@@ -208,139 +224,230 @@ def _soil_array(soil: str | np.ndarray | os.PathLike | None, lc: LandCover, vali
     return out
 
 
-def _water_mask(lc: LandCover, water: gpd.GeoDataFrame | None) -> np.ndarray:
-    mask = lc.classes == WATER
-    if water is not None and len(water):
-        w = to_work_crs(water, "water theme", lc.crs)
-        w = w[w.geometry.notna() & ~w.geometry.is_empty]
-        if len(w):
-            mask |= features.rasterize(
-                [(g, 1) for g in w.geometry.values], out_shape=lc.shape, transform=lc.transform, fill=0, dtype="uint8", all_touched=True
-            ).astype(bool)
-    return mask & (lc.classes != 0)
-
-
-def _flood_zone_mask(flood_zones: Any, lc: LandCover) -> np.ndarray:
-    if flood_zones is None:
-        return np.zeros(lc.shape, dtype=bool)
-    if isinstance(flood_zones, np.ndarray):
-        if flood_zones.shape != lc.shape:
-            raise WaterInputError(f"De overstromingszone-array heeft vorm {flood_zones.shape}; de bodembedekking heeft {lc.shape}.")
-        return np.nan_to_num(flood_zones.astype(float)) > 0
-    if isinstance(flood_zones, gpd.GeoDataFrame):
-        poly = flood_zones[flood_zones.geom_type.isin(["Polygon", "MultiPolygon"])]
-        if len(flood_zones) and not len(poly):
-            raise WaterInputError("De laag met overstromingsgevoelige gebieden bevat geen veelhoeken (het zijn gebieden).")
-        return burn_polygons(poly, lc, "laag overstromingsgevoelige gebieden")
-    path = os.fspath(flood_zones)
-    if is_raster_file(path):
-        arr = read_aligned(path, lc, resampling=Resampling.nearest, what="raster overstromingsgevoelige gebieden")
-        return np.nan_to_num(arr) > 0
-    gdf = read_vector_any(path)
-    poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if not len(poly):
-        raise WaterInputError(f"{path}: geen veelhoeken in de laag met overstromingsgevoelige gebieden (het zijn gebieden).")
-    return burn_polygons(poly, lc, f"laag overstromingsgevoelige gebieden {path}")
-
-
-def _dem_array(dem: np.ndarray | str | os.PathLike, lc: LandCover) -> np.ndarray:
+def _dem_array(dem: np.ndarray | str | os.PathLike, lc: LandCoverLike) -> np.ndarray:
     if isinstance(dem, np.ndarray):
         if dem.shape != lc.shape:
             raise WaterInputError(f"De hoogte-array (DEM) heeft vorm {dem.shape}; de bodembedekking heeft {lc.shape}. Leg ze eerst op hetzelfde raster.")
         return dem.astype(float)
-    return read_aligned(dem, lc, resampling=Resampling.bilinear, what="hoogteraster (DEM)")
+    return read_aligned(dem, lc, resampling=Resampling.bilinear, what="hoogteraster (DEM)")  # type: ignore[arg-type]
 
 
-def flood_maps(
-    lc: LandCover,
-    valid: np.ndarray,
-    water: gpd.GeoDataFrame | None = None,
-    dem: np.ndarray | str | os.PathLike | None = None,
-    flood_zones: Any = None,
-    params: WaterParams | None = None,
-    *,
-    block_cells: int | None = None,
-) -> dict[str, np.ndarray]:
-    """Flood-prone masks: ``water``, ``near_water``, ``low_lying``, ``in_flood_zone``, ``flood_prone``.
-
-    The distance to water is an exact Euclidean distance transform per block, with a halo of
-    the farthest distance that matters (``flood_buffer_m``, and ``low_lying_max_distance_m``
-    with a DEM) so every water cell within reach is inside the block. With a DEM, a cell
-    equidistant from several water cells may take another one of them as "nearest" than the
-    whole-raster transform would (same distance, possibly another water level).
-    """
-    p = params or WaterParams.from_norms()
-    res = float(lc.resolution_m)
-    wmask = _water_mask(lc, water)
-    z = _dem_array(dem, lc) if dem is not None else None
-    near = np.zeros(lc.shape, dtype=bool)
-    low = np.zeros(lc.shape, dtype=bool)
-    if wmask.any():
-        reach_m = p.flood_buffer_m if z is None else max(p.flood_buffer_m, p.low_lying_max_distance_m)
-        halo = int(np.ceil(reach_m / res)) + 1
-        # cell offsets within flood_buffer_m (same test as the distance transform: d <= buffer + 1e-9)
-        r = int(np.floor((p.flood_buffer_m + 1e-9) / res))
-        off = np.arange(-r, r + 1, dtype=float) * res
-        disc = np.hypot(off[:, None], off[None, :]) <= p.flood_buffer_m + 1e-9
-        for blk in iter_blocks(lc.shape, halo, block_cells):
-            ww = blk.window(wmask, False)
-            if not ww.any():
-                continue
-            if z is None:  # only the buffer: a dilation by the disc is the same set as dist <= buffer, faster
-                land = valid[blk.core] & ~wmask[blk.core]
-                near[blk.core] = land & ndimage.binary_dilation(ww, structure=disc)[blk.inner]
-                continue
-            edt = ndimage.distance_transform_edt(~ww, sampling=res, return_indices=z is not None)
-            dist, idx = edt if z is not None else (edt, None)
-            dist = dist[blk.inner]
-            land = valid[blk.core] & ~wmask[blk.core]
-            near[blk.core] = land & (dist <= p.flood_buffer_m + 1e-9)
-            if z is not None and idx is not None:
-                gy = idx[0][blk.inner] + (blk.row0 - blk.halo)
-                gx = idx[1][blk.inner] + (blk.col0 - blk.halo)
-                zw = z[gy, gx]  # height of the nearest water cell
-                zi = z[blk.core]
-                with np.errstate(invalid="ignore"):
-                    low[blk.core] = land & np.isfinite(zi) & np.isfinite(zw) & (zi - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
-            del edt, idx
-    zone = valid & _flood_zone_mask(flood_zones, lc)
-    prone = valid & ~wmask & (near | low | zone)
-    return {"water": wmask, "near_water": near, "low_lying": low, "in_flood_zone": zone & ~wmask, "flood_prone": prone}
+def _theme_shapes(water: gpd.GeoDataFrame | None, lc: LandCoverLike) -> list[tuple[object, int]]:
+    """(geometry, 1) of the water theme in the grid's CRS, burned per window (all touched cells)."""
+    if water is None or not len(water):
+        return []
+    w = to_work_crs(water, "water theme", lc.crs)
+    w = w[w.geometry.notna() & ~w.geometry.is_empty]
+    return [(g, 1) for g in w.geometry.values]
 
 
-def _runoff_rasters(
-    lc: LandCover, valid: np.ndarray, p: WaterParams, soil: str | np.ndarray | os.PathLike | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """CN, Q (mm), retention, runoff volume (m³) as float32 and the impervious mask, strip by strip.
+def _burn(shapes: list[tuple[object, int]], lc: LandCoverLike, blk: Block, window: bool, all_touched: bool) -> np.ndarray:
+    """``shapes`` burned (bool) into the window (or the core) of ``blk``."""
+    h = blk.halo if window else 0
+    out_shape = blk.window_shape if window else (blk.row1 - blk.row0, blk.col1 - blk.col0)
+    if not shapes:
+        return np.zeros(out_shape, dtype=bool)
+    t = lc.transform * Affine.translation(blk.col0 - h, blk.row0 - h)
+    return features.rasterize(shapes, out_shape=out_shape, transform=t, fill=0, dtype="uint8", all_touched=all_touched).astype(bool)
+
+
+def _flood_zone_source(flood_zones: Any, lc: LandCoverLike) -> Callable[[Block], np.ndarray]:
+    """Function giving the flood-sensitivity mask (bool) of the core of a block."""
+    if flood_zones is None:
+        return lambda blk: np.zeros((blk.row1 - blk.row0, blk.col1 - blk.col0), dtype=bool)
+    if isinstance(flood_zones, np.ndarray):
+        if flood_zones.shape != lc.shape:
+            raise WaterInputError(f"De overstromingszone-array heeft vorm {flood_zones.shape}; de bodembedekking heeft {lc.shape}.")
+        return ArrayRaster(np.nan_to_num(flood_zones.astype(float)) > 0).read
+    if isinstance(flood_zones, gpd.GeoDataFrame):
+        poly = flood_zones[flood_zones.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if len(flood_zones) and not len(poly):
+            raise WaterInputError("De laag met overstromingsgevoelige gebieden bevat geen veelhoeken (het zijn gebieden).")
+        name = "laag overstromingsgevoelige gebieden"
+    else:
+        path = os.fspath(flood_zones)
+        if is_raster_file(path):
+            zr = read_aligned(path, lc, resampling=Resampling.nearest, what="raster overstromingsgevoelige gebieden")  # type: ignore[arg-type]
+            return ArrayRaster(np.nan_to_num(zr) > 0).read
+        gdf = read_vector_any(path)
+        poly = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
+        if not len(poly):
+            raise WaterInputError(f"{path}: geen veelhoeken in de laag met overstromingsgevoelige gebieden (het zijn gebieden).")
+        name = f"laag overstromingsgevoelige gebieden {path}"
+    g = to_work_crs(poly, name, lc.crs)
+    shapes = [(geom, 1) for geom in g.geometry.values if geom is not None and not geom.is_empty]
+    return lambda blk: _burn(shapes, lc, blk, window=False, all_touched=False)
+
+
+@dataclass
+class _Runoff:
+    """CN, Q, retention and volume per (soil group, class), looked up per block as float32."""
+
+    tabs: list[np.ndarray]
+    soil: int | ArrayRaster
+    is_imperv: np.ndarray
+
+    def core(self, cls: np.ndarray, blk: Block) -> list[np.ndarray]:
+        if isinstance(self.soil, ArrayRaster):
+            g: int | np.ndarray = (np.clip(self.soil.read(blk), 1, 4) - 1).astype(np.intp)
+        else:
+            g = int(self.soil) - 1
+        return [tab[g, cls] for tab in self.tabs]
+
+
+def _runoff_setup(lc: LandCoverLike, p: WaterParams, soil: str | np.ndarray | os.PathLike | None, counts: np.ndarray) -> _Runoff:
+    """The lookup tables of the runoff (Q evaluated once per soil group and class present).
 
     float32 keeps 7 significant digits: CN is a whole number, Q and the volume are good to 1e-7
     relative, retention (0-1) to 6e-8.
     """
-    luts = class_luts(lc, p.biophysical, CN_COLUMNS, "curve-number (biophysical)")
+    luts = class_luts(lc, p.biophysical, CN_COLUMNS, "curve-number (biophysical)", counts)
     cn_tab = np.stack([luts[c] for c in CN_COLUMNS])  # (4 soil groups, 256 classes)
-    sg = _soil_source(soil, lc, valid, p)
-    imperv_codes = np.asarray(p.impervious_classes, dtype=np.uint8)
-    cell_m2 = float(lc.resolution_m) ** 2
-    out = [np.empty(lc.shape, dtype=np.float32) for _ in range(4)]  # every cell written below
-    imperv = np.zeros(lc.shape, dtype=bool)
-    # Q depends on the cell only through (soil group, class): evaluate it once per pair, then look it up
-    present = class_counts(lc) > 0
+    sg = _soil_source(soil, lc, p)
+    present = counts > 0
     groups = np.asarray(
         [int(sg) - 1] if not isinstance(sg, np.ndarray) else np.flatnonzero(np.bincount(np.clip(sg, 1, 4).ravel(), minlength=5)[1:]), dtype=np.intp
     )
     q_tab = np.full(cn_tab.shape, np.nan)
     q_tab[np.ix_(groups, present)] = scs_runoff_mm(p.design_storm_depth_mm, cn_tab[np.ix_(groups, present)], p.cn_lambda)
+    cell_m2 = float(lc.resolution_m) ** 2
     tabs = [cn_tab, q_tab, 1.0 - q_tab / p.design_storm_depth_mm, q_tab * cell_m2 / 1000.0]
     tabs = [np.where(np.arange(256) == 0, np.nan, t).astype(np.float32) for t in tabs]  # class 0 = nodata
-    is_imperv = np.isin(np.arange(256), imperv_codes)
-    for s in iter_strips(lc.shape):
-        cls = lc.classes[s.core]
-        v = valid[s.core]
-        g = (np.clip(sg[s.core], 1, 4) - 1).astype(np.intp) if isinstance(sg, np.ndarray) else int(sg) - 1
-        for arr, tab in zip(out, tabs):
-            arr[s.core] = tab[g, cls]
-        imperv[s.core] = v & is_imperv[cls]
-    return out[0], out[1], out[2], out[3], imperv
+    is_imperv = np.isin(np.arange(256), np.asarray(p.impervious_classes, dtype=np.uint8))
+    return _Runoff(tabs, ArrayRaster(sg) if isinstance(sg, np.ndarray) else int(sg), is_imperv)
+
+
+def _put(sinks: dict[str, Sink], blk: Block, **values: np.ndarray) -> None:
+    for k, v in values.items():
+        if k in sinks:
+            sinks[k].write(blk, v)
+
+
+def _near_and_low(ww: np.ndarray, land: np.ndarray, blk: Block, z: ArrayRaster | None, disc: np.ndarray, p: WaterParams,
+                  res: float) -> tuple[np.ndarray, np.ndarray]:
+    """Near-water and low-lying land in the core of ``blk`` from the water cells of its window ``ww``."""
+    low = np.zeros(land.shape, dtype=bool)
+    if not ww.any():
+        return np.zeros(land.shape, dtype=bool), low
+    if z is None:  # only the buffer: a dilation by the disc is the same set as dist <= buffer, faster
+        return land & ndimage.binary_dilation(ww, structure=disc)[blk.inner], low
+    dist, idx = ndimage.distance_transform_edt(~ww, sampling=res, return_indices=True)
+    dist = dist[blk.inner]
+    near = land & (dist <= p.flood_buffer_m + 1e-9)
+    zwin = z.window(blk, np.nan, np.float64)
+    zw = zwin[idx[0][blk.inner], idx[1][blk.inner]]  # height of the nearest water cell
+    zi = zwin[blk.inner]
+    with np.errstate(invalid="ignore"):
+        low = land & np.isfinite(zi) & np.isfinite(zw) & (zi - zw <= p.low_lying_above_water_m) & (dist <= p.low_lying_max_distance_m)
+    return near, low
+
+
+WaterHook = Callable[[Block, dict[str, np.ndarray]], None]
+
+
+def _water_model(lc: LandCoverLike, p: WaterParams, water: gpd.GeoDataFrame | None, dem: Any, flood_zones: Any, soil: Any, *,
+                 sinks: dict[str, Sink], block_cells: int | None, on_block: WaterHook | None = None) -> None:
+    """Runoff and flood-prone masks block by block, each block's core written to ``sinks``.
+
+    The distance to water is exact per block, with a halo of the farthest distance that
+    matters (``flood_buffer_m``, and ``low_lying_max_distance_m`` with a DEM) so every water
+    cell within reach is inside the window. With a DEM, a cell equidistant from several water
+    cells may take another one of them as "nearest" than a whole-raster transform would (same
+    distance, possibly another water level).
+    """
+    counts = class_counts(lc)
+    check_counts(lc, counts)
+    ro = _runoff_setup(lc, p, soil, counts)
+    shapes = _theme_shapes(water, lc)
+    z = ArrayRaster(_dem_array(dem, lc)) if dem is not None else None
+    zone_of = _flood_zone_source(flood_zones, lc)
+    res = float(lc.resolution_m)
+    has_water = counts[WATER] > 0 or bool(shapes)
+    reach_m = p.flood_buffer_m if z is None else max(p.flood_buffer_m, p.low_lying_max_distance_m)
+    halo = int(np.ceil(reach_m / res)) + 1 if has_water else 0
+    r = int(np.floor((p.flood_buffer_m + 1e-9) / res))  # cell offsets within flood_buffer_m (same test as the EDT)
+    off = np.arange(-r, r + 1, dtype=float) * res
+    disc = np.hypot(off[:, None], off[None, :]) <= p.flood_buffer_m + 1e-9
+    src = class_source(lc)
+    for blk in iter_blocks(lc.shape, halo, block_cells, TILE):
+        cls_w = src.window(blk, 0)
+        ww = (cls_w == WATER) | _burn(shapes, lc, blk, window=True, all_touched=True) if has_water else np.zeros(cls_w.shape, dtype=bool)
+        ww &= cls_w != 0
+        cls = cls_w[blk.inner]
+        v, wi = cls != 0, ww[blk.inner]
+        land = v & ~wi
+        near, low = _near_and_low(ww, land, blk, z, disc, p, res)
+        zone = v & zone_of(blk)
+        prone = land & (near | low | zone)
+        cn, q, ret, vol = ro.core(cls, blk)
+        imperv = v & ro.is_imperv[cls]
+        masks = {"water": wi, "near_water": near, "low_lying": low, "in_flood_zone": zone & ~wi, "flood_prone": prone, "impervious": imperv}
+        _put(sinks, blk, curve_number=cn, runoff_mm=q, runoff_retention=ret, runoff_m3=vol, **masks)
+        if "impervious_band" in sinks:
+            _put(sinks, blk, impervious_band=np.where(v, imperv.astype(np.float32), np.float32(np.nan)),
+                 flood_prone_band=np.where(v, prone.astype(np.float32), np.float32(np.nan)))
+        if on_block is not None:
+            on_block(blk, {"valid": v, "land": land, "runoff_mm": q, "runoff_m3": vol, "retention": ret, **masks})
+
+
+class _WaterTable:
+    """The per-wijk water table, gathered block by block."""
+
+    SHARES = {"impervious": "impervious", "flood_prone": "flood_prone", "near_water": "near_water",
+              "low_lying": "low_lying", "flood_zone": "in_flood_zone"}
+
+    def __init__(self, lc: LandCoverLike, wijken: gpd.GeoDataFrame, homes: gpd.GeoDataFrame | None) -> None:
+        self.lc, self.wijken = lc, wijken
+        self.shapes = zone_shapes(wijken, lc)
+        self.st = ZoneStats(len(wijken))
+        self.homes = homes_with_wijk(homes, wijken)
+        self.at_homes = PointSampler(lc, self.homes)
+
+    def block(self, blk: Block, m: dict[str, np.ndarray]) -> None:
+        z = zone_block(self.shapes, self.lc, blk)
+        st, land = self.st, m["land"]
+        st.count("cells", z, m["valid"])
+        st.count("land", z, land)
+        st.add("runoff_mm", z, m["runoff_mm"])
+        st.add("runoff_m3", z, m["runoff_m3"])
+        st.add("retention", z, m["retention"])
+        for name, key in self.SHARES.items():
+            st.count(name, z, m[key] & land)
+        self.at_homes.add("flood_prone", blk, m["flood_prone"])
+        self.at_homes.add("valid", blk, m["valid"])
+
+    def table(self) -> pd.DataFrame:
+        wijken, st = self.wijken, self.st
+        per = pd.DataFrame(
+            {
+                "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
+                "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
+            }
+        )
+        land_cells = st.n_cells("land")
+        per["cells"] = st.n_cells("cells")
+        per["runoff_mm_mean"] = st.mean("runoff_mm")
+        per["runoff_m3_sum"] = st.sum("runoff_m3")
+        per["retention_mean"] = st.mean("retention")
+        for name in self.SHARES:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per[f"{name}_share"] = np.where(land_cells > 0, st.n_cells(name) / np.maximum(land_cells, 1), np.nan)
+        residents_columns(per, wijken, self.homes, self.at_homes.values("flood_prone"), self.at_homes.values("valid") == 1, "flood_prone")
+        return per
+
+
+def _check_inputs(wijken: gpd.GeoDataFrame, p: WaterParams) -> None:
+    if wijken is None or len(wijken) == 0:
+        raise WaterInputError("De waterlaag heeft wijken nodig (veelhoeken met wijk_code) voor de tabel per wijk.")
+    if "wijk_code" not in wijken.columns:
+        raise WaterInputError("De laag wijken heeft een kolom 'wijk_code' nodig.")
+    if not p.design_storm_depth_mm > 0:
+        raise WaterInputError(f"design_storm_depth_mm (neerslag van de ontwerpbui) moet > 0 zijn, niet {p.design_storm_depth_mm}.")
+    if str(p.default_soil_group).upper() not in SOIL_GROUPS:
+        raise WaterInputError(f"default_soil_group moet A, B, C of D zijn, niet '{p.default_soil_group}'.")
+
+
+_STEPS = {"model": "afstroming en overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"}
 
 
 def water_layer(
@@ -380,77 +487,91 @@ def water_layer(
     progress : Progress, optional
         Callback ``(done, total, message)`` after each step (:mod:`gezondestad.model.progress`).
     block_cells : int, optional
-        Largest block core side in cells of the distance-to-water step (:func:`flood_maps`);
-        every per-cell step runs strip by strip and the result rasters are float32.
+        Largest block core side in cells (default: windows of at most 1,664² cells); the result
+        rasters are float32.
 
     Returns
     -------
     WaterResult
     """
     p = params or WaterParams.from_norms()
-    if wijken is None or len(wijken) == 0:
-        raise WaterInputError("De waterlaag heeft wijken nodig (veelhoeken met wijk_code) voor de tabel per wijk.")
-    if "wijk_code" not in wijken.columns:
-        raise WaterInputError("De laag wijken heeft een kolom 'wijk_code' nodig.")
-    if not p.design_storm_depth_mm > 0:
-        raise WaterInputError(f"design_storm_depth_mm (neerslag van de ontwerpbui) moet > 0 zijn, niet {p.design_storm_depth_mm}.")
-    if str(p.default_soil_group).upper() not in SOIL_GROUPS:
-        raise WaterInputError(f"default_soil_group moet A, B, C of D zijn, niet '{p.default_soil_group}'.")
-    steps = Steps(progress, {"runoff": "afstroming (curvenummer)", "flood": "overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"})
-    valid = check_landcover(landcover)
-    shapes = zone_shapes(wijken, landcover)
-    cn, q, retention, runoff_m3, imperv = _runoff_rasters(landcover, valid, p, soil)
-    steps.done("runoff")
-    fm = flood_maps(landcover, valid, water=water, dem=dem, flood_zones=flood_zones, params=p, block_cells=block_cells)
-    steps.done("flood")
-
-    n = len(wijken)
-    st = ZoneStats(n)
-    masks = {"impervious": imperv, "flood_prone": fm["flood_prone"], "near_water": fm["near_water"],
-             "low_lying": fm["low_lying"], "flood_zone": fm["in_flood_zone"]}
-    for s in iter_strips(landcover.shape):
-        z = zone_block(shapes, landcover, s)
-        v = valid[s.core]
-        land = v & ~fm["water"][s.core]
-        st.count("cells", z, v)
-        st.count("land", z, land)
-        st.add("runoff_mm", z, q[s.core])
-        st.add("runoff_m3", z, runoff_m3[s.core])
-        st.add("retention", z, retention[s.core])
-        for name, mask in masks.items():
-            st.count(name, z, mask[s.core] & land)
-    per = pd.DataFrame(
-        {
-            "wijk_code": wijken["wijk_code"].astype("object").to_numpy(),
-            "wijk_naam": wijken["wijk_naam"].astype("object").to_numpy() if "wijk_naam" in wijken else None,
-        }
-    )
-    land_cells = st.n_cells("land")
-    per["cells"] = st.n_cells("cells")
-    per["runoff_mm_mean"] = st.mean("runoff_mm")
-    per["runoff_m3_sum"] = st.sum("runoff_m3")
-    per["retention_mean"] = st.mean("retention")
-    for name in masks:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per[f"{name}_share"] = np.where(land_cells > 0, st.n_cells(name) / np.maximum(land_cells, 1), np.nan)
-    _residents_columns(per, wijken, homes, fm["flood_prone"], valid, landcover, "flood_prone")
+    _check_inputs(wijken, p)
+    check_landcover(landcover)
+    steps = Steps(progress, _STEPS)
+    shape = landcover.shape
+    f32 = {k: np.empty(shape, dtype=np.float32) for k in ("curve_number", "runoff_mm", "runoff_retention", "runoff_m3")}
+    masks = {k: np.zeros(shape, dtype=bool) for k in ("impervious", "water", "near_water", "low_lying", "in_flood_zone", "flood_prone")}
+    sinks: dict[str, Sink] = {k: ArrayRaster(v) for k, v in {**f32, **masks}.items()}
+    agg = _WaterTable(landcover, wijken, homes)
+    _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block)
+    steps.done("model")
+    per = agg.table()
     steps.done("aggregate")
     return WaterResult(
-        landcover=landcover,
-        cn=cn,
-        runoff_mm=q,
-        retention=retention,
-        runoff_m3=runoff_m3,
-        impervious=imperv,
-        water=fm["water"],
-        near_water=fm["near_water"],
-        low_lying=fm["low_lying"],
-        in_flood_zone=fm["in_flood_zone"],
-        flood_prone=fm["flood_prone"],
-        per_wijk=per,
-        params=p,
-        notes=_notes(p, soil, dem, flood_zones),
+        landcover=landcover, cn=f32["curve_number"], runoff_mm=f32["runoff_mm"], retention=f32["runoff_retention"],
+        runoff_m3=f32["runoff_m3"], impervious=masks["impervious"], water=masks["water"], near_water=masks["near_water"],
+        low_lying=masks["low_lying"], in_flood_zone=masks["in_flood_zone"], flood_prone=masks["flood_prone"],
+        per_wijk=per, params=p, notes=_notes(p, soil, dem, flood_zones),
     )
+
+
+WATER_BANDS: tuple[str, ...] = ("runoff_mm", "runoff_retention", "runoff_m3", "curve_number", "impervious", "flood_prone")
+"""Bands of the water GeoTIFF (:meth:`WaterResult.bands`, :func:`water_to_geotiff`)."""
+
+
+@dataclass
+class WaterFileResult:
+    """Output of :func:`water_to_geotiff`: the per-wijk table; the rasters are in the GeoTIFF ``path``."""
+
+    path: Path
+    per_wijk: pd.DataFrame
+    params: WaterParams
+    shape: tuple[int, int]
+    resolution_m: float
+    notes: list[str] = field(default_factory=list)
+
+    def bands(self) -> tuple[str, ...]:
+        """Band names of the GeoTIFF, in order."""
+        return WATER_BANDS
+
+
+def water_to_geotiff(
+    landcover: LandCoverLike,
+    wijken: gpd.GeoDataFrame,
+    out: str | os.PathLike,
+    water: gpd.GeoDataFrame | None = None,
+    dem: np.ndarray | str | os.PathLike | None = None,
+    flood_zones: Any = None,
+    homes: gpd.GeoDataFrame | None = None,
+    params: WaterParams | None = None,
+    soil: str | np.ndarray | os.PathLike | None = None,
+    *,
+    progress: Progress | None = None,
+    block_cells: int | None = None,
+) -> WaterFileResult:
+    """:func:`water_layer` streamed to a GeoTIFF (bands :data:`WATER_BANDS`): no raster held whole.
+
+    The land cover is read by windows (a :class:`~gezondestad.spatial.blocks.LandCoverFile` or
+    an in-memory :class:`LandCover`), the water theme and flood polygons are burned per window,
+    and each block's core goes to the GeoTIFF and the per-wijk sums. A DEM, soil-group or
+    flood-zone *raster*, when given, is still aligned whole in memory.
+    """
+    p = params or WaterParams.from_norms()
+    _check_inputs(wijken, p)
+    steps = Steps(progress, _STEPS)
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=64), GeoTiffBands(out, landcover, list(WATER_BANDS)) as tif:
+            sinks: dict[str, Sink] = {k: tif.sink(k) for k in WATER_BANDS[:4]}
+            sinks.update({"impervious_band": tif.sink("impervious"), "flood_prone_band": tif.sink("flood_prone")})
+            agg = _WaterTable(landcover, wijken, homes)
+            _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block)
+            steps.done("model")
+            per = agg.table()
+            steps.done("aggregate")
+    except BaseException:
+        Path(out).unlink(missing_ok=True)  # no half-written GeoTIFF left behind
+        raise
+    return WaterFileResult(Path(out), per, p, landcover.shape, float(landcover.resolution_m), _notes(p, soil, dem, flood_zones))
 
 
 def _notes(p: WaterParams, soil: object, dem: object, flood_zones: object) -> list[str]:

@@ -210,3 +210,107 @@ def test_zone_blocks_and_statistics_equal_the_whole_raster_ones():
         sel = (whole == k) & np.isfinite(vals)
         assert st.mean("v")[k] == pytest.approx(vals[sel].astype(float).mean(), rel=1e-12)
     np.testing.assert_allclose(pct.percentile(90.0), zonal_percentile(vals.astype(float), whole, 3, 90.0), rtol=0, atol=1e-12)
+
+
+def test_patch_rule_in_windows_equals_whole_raster_labelling():
+    # small patches (0.1 ha = 10 cells, halo 9) and 4 x 4 blocks of 20 cells: patches cross block edges
+    rng = np.random.default_rng(11)
+    a = np.full((80, 80), 2, dtype=np.uint8)
+    a[rng.random(a.shape) < 0.45] = 3  # speckled low green: patches of every size, many cut by blocks
+    a[:5, :5] = 0
+    lc = lc_from(a)
+    p = heat_params(green_patch_min_ha=0.1, green_area_cooling_distance_m=10.0, t_air_average_radius_m=10.0)
+    ref = whole_raster_heat(lc, p)
+    blocked = heat_maps(lc, p, block_cells=20)
+    labels, n = ndimage.label((a == 3), structure=np.ones((3, 3), dtype=bool))
+    sizes = np.bincount(labels.ravel())
+    assert ((sizes[1:] >= 10) & (sizes[1:] < 60)).any() and (sizes[1:] < 10).any()  # both kinds exist
+    np.testing.assert_array_equal(blocked["park_cooled"], ref["park_cooled"])
+    ok = np.isfinite(ref["hm"])
+    assert np.abs(blocked["hm"][ok] - ref["hm"][ok]).max() < 1e-9
+
+
+def test_exact_zone_quantile_in_two_passes_equals_numpy():
+    from gezondestad.spatial.blocks import ZoneQuantile
+
+    rng = np.random.default_rng(2)
+    z = rng.integers(-1, 6, (90, 70)).astype(np.int32)
+    for vals in (rng.normal(0.2, 0.5, z.shape), np.round(rng.random(z.shape), 1), np.full(z.shape, 0.25)):
+        v = vals.astype(np.float32)
+        v[rng.random(z.shape) < 0.1] = np.nan
+        q = ZoneQuantile(7, 90.0)  # zone 6 never occurs
+        for s in iter_strips(z.shape, rows_per_strip=13):
+            q.add(z[s.core], v[s.core])
+        for s in iter_strips(z.shape, rows_per_strip=31):
+            q.refine(z[s.core], v[s.core])
+        ref = zonal_percentile(v.astype(float), z, 7, 90.0)
+        np.testing.assert_array_equal(np.isnan(q.result()), np.isnan(ref))
+        np.testing.assert_allclose(q.result(), ref, rtol=0, atol=1e-12)
+
+
+def test_scratch_raster_windows_equal_array_windows():
+    from gezondestad.spatial.blocks import ScratchRaster
+
+    a = np.random.default_rng(4).random((53, 67)).astype(np.float32)
+    s = ScratchRaster(a.shape, np.float32)
+    for b in iter_blocks(a.shape, 3, 20):
+        s.write(b, a[b.core])
+    for b in iter_blocks(a.shape, 9, 25):
+        np.testing.assert_array_equal(s.window(b, np.nan), b.window(a, np.nan))
+    s.close()
+
+
+def _write_lc(path, lc: LandCover) -> None:
+    from gezondestad.layers.studyarea import write_landcover
+
+    write_landcover(lc, path)
+
+
+def test_heat_streamed_from_file_to_geotiff_equals_in_memory(tmp_path):
+    import rasterio
+    from gezondestad.spatial.blocks import LandCoverFile
+    from gezondestad.spatial.heat import HEAT_BANDS, heat_to_geotiff
+
+    lc = lc_from(town())
+    wijken = gpd.GeoDataFrame(
+        {"wijk_code": ["W", "O"], "wijk_naam": ["west", "oost"]},
+        geometry=[box(X0, Y1 - 610, X0 + 360, Y1), box(X0 + 360, Y1 - 610, X0 + 730, Y1)], crs=CRS,
+    )
+    homes = gpd.GeoDataFrame({"residents": [2.0, 3.0, 1.0]}, geometry=gpd.points_from_xy(
+        [X0 + 505, X0 + 15, X0 + 700], [Y1 - 155, Y1 - 15, Y1 - 400]), crs=CRS)  # in the park, on nodata, east
+    p = heat_params()
+    mem = heat_layer(lc, wijken, homes=homes, params=p, block_cells=23)
+    _write_lc(tmp_path / "lulc.tif", lc)
+    src = LandCoverFile(tmp_path / "lulc.tif")
+    f = heat_to_geotiff(src, wijken, tmp_path / "heat.tif", homes=homes, params=p, block_cells=23)
+    pd.testing.assert_frame_equal(f.per_wijk, mem.per_wijk, rtol=0, atol=0)
+    assert f.per_wijk["homes_outside_raster"].sum() == 1
+    with rasterio.open(tmp_path / "heat.tif") as ds:
+        assert ds.descriptions == HEAT_BANDS and ds.block_shapes[0] == (256, 256)
+        for i, band in enumerate(mem.bands().values(), start=1):
+            got = ds.read(i, masked=True).filled(np.nan)
+            np.testing.assert_array_equal(got, band.astype(np.float32))
+
+
+def test_water_streamed_to_geotiff_equals_in_memory(tmp_path):
+    import rasterio
+    from gezondestad.spatial.blocks import LandCoverFile
+    from gezondestad.spatial.water import WATER_BANDS, water_to_geotiff
+
+    a = town()
+    lc = lc_from(a)
+    wijken = gpd.GeoDataFrame({"wijk_code": ["W1", "W2"], "wijk_naam": ["noord", "zuid"]}, geometry=[box(X0, Y1 - 300, X0 + 730, Y1), box(X0, Y1 - 610, X0 + 730, Y1 - 300)], crs=CRS)
+    river = gpd.GeoDataFrame(geometry=[LineString([(X0 + 5, Y1 - 305), (X0 + 300, Y1 - 305)])], crs=CRS)
+    zones = gpd.GeoDataFrame(geometry=[box(X0 + 100, Y1 - 200, X0 + 250, Y1 - 100)], crs=CRS)
+    homes = gpd.GeoDataFrame({"residents": [4.0, 1.0]}, geometry=gpd.points_from_xy([X0 + 155, X0 + 600], [Y1 - 285, Y1 - 555]), crs=CRS)
+    p = WaterParams.from_norms(flood_buffer_m=25.0)
+    mem = water_layer(lc, wijken, water=river, flood_zones=zones, homes=homes, params=p, block_cells=16)
+    _write_lc(tmp_path / "lulc.tif", lc)
+    f = water_to_geotiff(LandCoverFile(tmp_path / "lulc.tif"), wijken, tmp_path / "w.tif", water=river, flood_zones=zones,
+                         homes=homes, params=p, block_cells=16)
+    pd.testing.assert_frame_equal(f.per_wijk, mem.per_wijk, rtol=0, atol=0)
+    assert f.per_wijk["residents_flood_prone"].sum() == 4.0 and mem.flood_prone.sum() > 100
+    with rasterio.open(tmp_path / "w.tif") as ds:
+        assert ds.descriptions == WATER_BANDS
+        for i, band in enumerate(mem.bands().values(), start=1):
+            np.testing.assert_array_equal(ds.read(i, masked=True).filled(np.nan), np.asarray(band, dtype=np.float32))

@@ -227,7 +227,7 @@ def test_nodata_everywhere_and_bad_parameters():
         heat_maps(lc_from(paved_town(10)), HeatParams.from_norms(uhi_max_c=0.0))
     with pytest.raises(ValueError, match="ET0 array has shape"):
         heat_maps(lc_from(paved_town(10)), et0=np.ones((3, 3)))
-    with pytest.raises(ValueError, match="Unknown heat parameter"):
+    with pytest.raises(ValueError, match="Onbekende parameter"):
         HeatParams.from_norms(d_cool=3)
     with pytest.raises(ValueError, match="wijk_code"):
         heat_layer(lc_from(paved_town(10)), one_wijk(lc_from(paved_town(10))).drop(columns="wijk_code"))

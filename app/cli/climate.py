@@ -15,9 +15,9 @@ from gezondestad.model.fmt import fmt_number
 from gezondestad.model.progress import Steps
 from gezondestad.model.studyarea import LandCover, StudyArea, StudyAreaError
 from gezondestad.spatial.aggregate import home_points
-from gezondestad.spatial.heat import HeatParams, heat_layer
-from gezondestad.spatial.raster import landcover_for_area, write_bands
-from gezondestad.spatial.water import WaterParams, water_layer
+from gezondestad.spatial.heat import HeatParams, heat_to_geotiff
+from gezondestad.spatial.raster import landcover_for_area
+from gezondestad.spatial.water import WaterParams, water_to_geotiff
 
 _STEPS = {"load": "studiegebied laden", "homes": "woningen", "model": "model", "write": "schrijven"}
 
@@ -42,8 +42,7 @@ def _load(args: argparse.Namespace, steps: Steps, notes: list[str]) -> tuple[Stu
 
 
 def _write(result: Any, out: Path, family: str) -> Path:
-    """GeoTIFF of the result's bands and the per-wijk CSV (catalogue columns first)."""
-    write_bands(out, result.bands(), result.landcover)
+    """The per-wijk CSV (catalogue columns first) next to the GeoTIFF the layer streamed to ``out``."""
     csv = _csv_path(out)
     per = result.per_wijk
     first = family_columns(per, family)
@@ -71,7 +70,7 @@ def _run_heat(args: argparse.Namespace) -> int:
     area, lc, homes = _load(args, steps, notes)
     over = {} if args.green_patch_min_ha is None else {"green_patch_min_ha": args.green_patch_min_ha}
     params = HeatParams.from_norms(args.norms, **over)
-    res = heat_layer(lc, area.wijken, homes=homes, params=params, et0=str(args.et0) if args.et0 else None)
+    res = heat_to_geotiff(lc, area.wijken, args.out, homes=homes, params=params, et0=str(args.et0) if args.et0 else None)  # streamed block by block
     steps.done("model")
     csv = _write(res, args.out, "heat")
     steps.done("write")
@@ -96,9 +95,10 @@ def _run_water(args: argparse.Namespace) -> int:
     steps = Steps(progress_bar("water"), _STEPS)
     area, lc, homes = _load(args, steps, notes)
     over = {} if args.rain_mm is None else {"design_storm_depth_mm": args.rain_mm}
-    res = water_layer(
+    res = water_to_geotiff(  # streamed block by block
         lc,
         area.wijken,
+        args.out,
         water=area.water if area.has("water") else None,
         dem=str(args.dem) if args.dem else None,
         flood_zones=str(args.flood_zones) if args.flood_zones else None,
