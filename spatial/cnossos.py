@@ -7,6 +7,11 @@ Implements the parts of Annex II of Directive 2002/49/EC as replaced by Commissi
   63-8000 Hz: rolling noise ``AR + BR lg(v/70)`` (+ temperature correction), propulsion noise
   ``AP + BP (v-70)/70``, and the directional line source ``L_W + 10 lg(Q / 1000 v)``
   (section 2.2; coefficients in ``data/norms/cnossos_road.csv``; reference surface);
+- the full road source model of section 2.2.4 for all categories (1, 2, 3, 4a, 4b): studded
+  tyres, air temperature, road gradient (one- and two-way), acceleration near junctions and road
+  surface, for the 2015 or the 2021 coefficient set (:func:`load_road_coefficients`,
+  :func:`road_line_emission`; checked against NoiseModelling's reference figures in
+  ``tests/test_cnossos_emission.py``);
 - a simplified railway rolling-noise line source (section 2.3; see :func:`rail_emission_per_m`);
 - propagation per band (section 2.5): geometric divergence ``20 lg d + 11``, atmospheric
   absorption ``alpha d / 1000`` with ``alpha`` from ISO 9613-1, ground attenuation in homogeneous
@@ -21,7 +26,13 @@ They are checked against the ISO/TR 17534-4 reference cases in ``tests/test_cnos
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
+
+from gezondestad.model.norms import load_norms, load_table
 
 BANDS_HZ = np.array([63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0])
 """Nominal octave-band centre frequencies (Hz), used for the ground and diffraction terms."""
@@ -78,6 +89,184 @@ def line_source_power(lw_vehicle_db: np.ndarray, vehicles_per_hour: np.ndarray, 
     v = np.asarray(speed_kmh, dtype=float)[:, None]
     with np.errstate(divide="ignore"):
         return lw_vehicle_db + 10.0 * np.log10(q / (1000.0 * v))
+
+
+# --------------------------------------------------------------------------------------------
+# full road source model (section 2.2.4): corrections and all vehicle categories
+# --------------------------------------------------------------------------------------------
+
+ROAD_CATEGORIES: tuple[str, ...] = ("1", "2", "3", "4a", "4b")
+"""Vehicle categories: 1 light, 2 medium heavy, 3 heavy, 4a mopeds, 4b motorcycles."""
+
+
+@dataclass(frozen=True)
+class RoadCoefficients:
+    """One CNOSSOS-EU road coefficient set read from ``data/norms`` (see :func:`load_road_coefficients`).
+
+    Attributes
+    ----------
+    coeff_set : ``"2015"`` (Directive 2015/996 as published) or ``"2021"`` (as amended by 2021/1226).
+    vehicle : category -> ndarray (8, 4) of ``AR, BR, AP, BP`` per band.
+    stud_ab : ndarray (8, 2), studded-tyre ``a, b`` per band (category 1).
+    junction : (category, junction type) -> ``(C_R, C_P)``.
+    gradient : (category, "downhill"|"uphill") -> ``(s0 %, s_max %, divisor, speed offset km/h or NaN)``.
+    surface : (surface, category) -> ``(alpha (8,), beta)``.
+    temperature_k : category -> K (dB/degC) of the rolling-noise temperature correction.
+    t_ref_c : reference air temperature (degC).
+    v_ref_kmh : reference speed (km/h).
+    """
+
+    coeff_set: str
+    vehicle: dict[str, np.ndarray]
+    stud_ab: np.ndarray
+    junction: dict[tuple[str, int], tuple[float, float]]
+    gradient: dict[tuple[str, str], tuple[float, float, float, float]]
+    surface: dict[tuple[str, str], tuple[np.ndarray, float]] = field(default_factory=dict)
+    temperature_k: dict[str, float] = field(default_factory=dict)
+    t_ref_c: float = 20.0
+    v_ref_kmh: float = 70.0
+
+
+@dataclass(frozen=True)
+class RoadConditions:
+    """Conditions of a road segment for :func:`road_line_emission` (defaults: the reference case).
+
+    ``studded_share`` is ``p_m`` (share of light vehicles with studded tyres) and
+    ``studded_months`` is ``T_s`` (months per year they are fitted), eq. 2.2.7; ``slope_pct`` is
+    the gradient in the driving direction (positive uphill); ``two_way`` splits the flow in half
+    uphill and half downhill (section 2.2.4, road gradients); ``junction_type`` 0 none, 1 traffic
+    lights, 2 roundabout, at ``junction_distance_m``; ``surface`` "" is the reference surface.
+    """
+
+    temperature_c: float = 20.0
+    studded_share: float = 0.0
+    studded_months: float = 0.0
+    slope_pct: float = 0.0
+    two_way: bool = False
+    junction_type: int = 0
+    junction_distance_m: float = math.inf
+    surface: str = ""
+
+
+def load_road_coefficients(coeff_set: str = "2021", norms_dir: str | Path | None = None) -> RoadCoefficients:
+    """Read one road coefficient set from the ``cnossos_road_*`` tables and ``noise.toml``."""
+    veh = load_table("cnossos_road_vehicles", norms_dir)
+    veh = veh[veh["coeff_set"].astype(str) == str(coeff_set)]
+    if veh.empty:
+        raise ValueError(f"unknown CNOSSOS road coefficient set {coeff_set!r}")
+    vehicle = {
+        str(c): g.sort_values("band_hz")[["ar", "br", "ap", "bp"]].to_numpy(dtype=float)
+        for c, g in veh.groupby(veh["category"].astype(str))
+    }
+    stud = load_table("cnossos_road_studded", norms_dir).sort_values("band_hz")[["a", "b"]].to_numpy(dtype=float)
+    jt = load_table("cnossos_road_junction", norms_dir)
+    junction = {(str(r.category), int(r.junction_type)): (float(r.cr), float(r.cp)) for r in jt.itertuples()}
+    gt = load_table("cnossos_road_gradient", norms_dir)
+    gradient = {
+        (str(r.category), str(r.direction)): (float(r.s0_pct), float(r.s_max_pct), float(r.divisor), float(r.speed_offset_kmh))
+        for r in gt.itertuples()
+    }
+    st = load_table("cnossos_road_surface", norms_dir)
+    st = st[st["coeff_set"].astype(str) == str(coeff_set)]
+    acols = [f"alpha_{int(b)}" for b in BANDS_HZ]
+    surface = {(str(r["surface"]), str(r["category"])): (r[acols].to_numpy(dtype=float), float(r["beta"])) for _, r in st.iterrows()}
+    nn = load_norms("noise", norms_dir)
+    k_light = float(nn["road_temperature_k_light"].value)
+    k_heavy = float(nn["road_temperature_k_heavy"].value)
+    return RoadCoefficients(
+        str(coeff_set), vehicle, stud, junction, gradient, surface,
+        {"1": k_light, "2": k_heavy, "3": k_heavy, "4a": 0.0, "4b": 0.0},
+        float(nn["road_temperature_ref_c"].value), float(nn["road_speed_ref_kmh"].value),
+    )
+
+
+def studded_tyres_correction(speed_kmh: np.ndarray, studded_share: float, studded_months: float, stud_ab: np.ndarray, v_ref_kmh: float = 70.0) -> np.ndarray:
+    """Studded-tyre correction on the rolling noise of category 1 (eq. 2.2.6-2.2.8), (n, 8) dB.
+
+    ``delta_stud = a + b lg(v / v_ref)`` with ``v`` clipped to 50..90 km/h, weighted by the yearly
+    share ``p_s = p_m T_s / 12``: ``10 lg((1 - p_s) + p_s 10^(delta_stud/10))``.
+    """
+    ps = float(np.clip(studded_share * studded_months / 12.0, 0.0, 1.0))
+    v = np.clip(np.asarray(speed_kmh, dtype=float), 50.0, 90.0)[:, None]
+    d = stud_ab[:, 0][None, :] + stud_ab[:, 1][None, :] * np.log10(v / v_ref_kmh)
+    return 10.0 * np.log10((1.0 - ps) + ps * np.power(10.0, d / 10.0))
+
+
+def gradient_correction(slope_pct: np.ndarray | float, speed_kmh: np.ndarray, rows: dict[str, tuple[float, float, float, float]]) -> np.ndarray:
+    """Gradient correction on the propulsion noise of one category (eq. 2.2.13-2.2.16), (n,) dB.
+
+    ``rows`` maps ``"downhill"``/``"uphill"`` to ``(s0, s_max, divisor, speed_offset)`` from
+    ``cnossos_road_gradient.csv``; missing rows (categories 4a/4b) give 0.
+    """
+    v = np.asarray(speed_kmh, dtype=float)
+    s = np.broadcast_to(np.asarray(slope_pct, dtype=float), v.shape)
+    out = np.zeros(v.shape)
+    for direction, sign in (("downhill", -1.0), ("uphill", 1.0)):
+        if direction not in rows:
+            continue
+        s0, smax, div, voff = rows[direction]
+        ss = sign * s
+        factor = np.ones(v.shape) if not np.isfinite(voff) else (v - voff) / 100.0
+        out = np.where(ss > s0, (np.minimum(smax, ss) - s0) / div * factor, out)
+    return out
+
+
+def junction_factor(distance_m: float) -> float:
+    """Weight of the junction correction at ``distance_m`` from the junction: ``max(1 - |x|/100, 0)`` (eq. 2.2.17)."""
+    return max(1.0 - abs(distance_m) / 100.0, 0.0) if math.isfinite(distance_m) else 0.0
+
+
+def _category_parts(rc: RoadCoefficients, cat: str, v: np.ndarray, cond: RoadConditions) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling and propulsion sound power (n, 8) of one vehicle of ``cat`` with every correction but the gradient."""
+    c = rc.vehicle[cat]
+    ar, br, ap, bp = (c[:, i][None, :] for i in range(4))
+    vv = v[:, None]
+    alpha, beta = rc.surface.get((cond.surface, cat), (np.zeros(8), 0.0))
+    if cond.surface and not any(k[0] == cond.surface for k in rc.surface):
+        raise ValueError(f"unknown road surface {cond.surface!r} in coefficient set {rc.coeff_set}")
+    cr, cp = rc.junction.get((cat, cond.junction_type), (0.0, 0.0)) if cond.junction_type else (0.0, 0.0)
+    jf = junction_factor(cond.junction_distance_m)
+    lwr = ar + br * np.log10(vv / rc.v_ref_kmh) + alpha[None, :] + beta * np.log10(vv / rc.v_ref_kmh)
+    lwr = lwr + rc.temperature_k.get(cat, 0.0) * (rc.t_ref_c - cond.temperature_c) + cr * jf
+    if cat == "1" and cond.studded_share > 0 and cond.studded_months > 0:
+        lwr = lwr + studded_tyres_correction(v, cond.studded_share, cond.studded_months, rc.stud_ab, rc.v_ref_kmh)
+    lwp = ap + bp * (vv - rc.v_ref_kmh) / rc.v_ref_kmh + np.minimum(alpha, 0.0)[None, :] + cp * jf
+    return lwr, lwp
+
+
+def road_vehicle_sound_power(rc: RoadCoefficients, category: str, speed_kmh: np.ndarray, cond: RoadConditions = RoadConditions(), slope_pct: np.ndarray | float | None = None) -> np.ndarray:
+    """Sound power of one vehicle of ``category`` per band (eq. 2.2.2-2.2.3), (n, 8) dB re 1 pW.
+
+    Categories 4a/4b have propulsion noise only. ``slope_pct`` overrides ``cond.slope_pct``
+    (the driving direction's gradient).
+    """
+    v = np.asarray(speed_kmh, dtype=float)
+    lwr, lwp = _category_parts(rc, category, v, cond)
+    rows = {d: rc.gradient[(category, d)] for d in ("downhill", "uphill") if (category, d) in rc.gradient}
+    lwp = lwp + gradient_correction(cond.slope_pct if slope_pct is None else slope_pct, v, rows)[:, None]
+    if category in ("4a", "4b"):
+        return lwp
+    return 10.0 * np.log10(np.power(10.0, lwr / 10.0) + np.power(10.0, lwp / 10.0))
+
+
+def road_line_emission(rc: RoadCoefficients, vehicles_per_hour: dict[str, np.ndarray], speed_kmh: dict[str, np.ndarray], cond: RoadConditions = RoadConditions()) -> np.ndarray:
+    """Sound power per metre of a mixed traffic flow per band (eq. 2.2.1), (n, 8) dB re 1 pW/m.
+
+    ``vehicles_per_hour`` and ``speed_kmh`` map categories (``"1"`` .. ``"4b"``) to arrays (n,);
+    absent categories carry no traffic. With ``cond.two_way`` half of each flow drives uphill and
+    half downhill. Returns -inf where no vehicle runs.
+    """
+    parts = []
+    for cat, q in vehicles_per_hour.items():
+        q = np.asarray(q, dtype=float)
+        v = np.asarray(speed_kmh[cat], dtype=float)
+        if cond.two_way and cond.slope_pct != 0:
+            up = road_vehicle_sound_power(rc, cat, v, cond, abs(cond.slope_pct))
+            down = road_vehicle_sound_power(rc, cat, v, cond, -abs(cond.slope_pct))
+            parts += [line_source_power(up, q / 2.0, v), line_source_power(down, q / 2.0, v)]
+        else:
+            parts.append(line_source_power(road_vehicle_sound_power(rc, cat, v, cond), q, v))
+    return energy_sum(np.stack(parts, axis=-1), axis=-1)
 
 
 # --------------------------------------------------------------------------------------------
