@@ -351,6 +351,9 @@ def area_from_sources(path: str | os.PathLike, resolution_m: float | None = None
         area = _area_from_files(p, resolution_m, progress, area_crs)
     if "gtfs" in cfg:
         area = _attach_gtfs(area, cfg["gtfs"], p.parent)
+    if isinstance(cfg.get("air_background"), dict):
+        # the city's own annual background air (no2_ugm3, pm25_ugm3, source, year, station): read by spatial.air
+        area.manifest["air_background"] = dict(cfg["air_background"])
     return area
 
 

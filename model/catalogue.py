@@ -257,11 +257,14 @@ CATALOGUE: tuple[Indicator, ...] = (
     # --- air --------------------------------------------------------------------------------
     Indicator("no2_mean_ugm3", "air", "Stikstofdioxide (NO2) aan de woning, jaargemiddelde",
               "Achtergrondconcentratie plus de bijdrage van het verkeer in de straten rond de woning (lijnbronmodel met "
-              "straatcanyons). De WHO raadt hoogstens 10 µg/m³ aan.", "µg/m³", False, "home", ("air", "who_no2_ugm3"),
+              "straatcanyons). De WHO raadt hoogstens 10 µg/m³ aan. Licht voor nieuwe bewoners: rood boven de EU-grenswaarde 2030 "
+              "(20 µg/m³) of waar het verkeer rond de woning meer dan 0,6 µg/m³ bijdraagt; oranje als alleen de achtergrond "
+              "boven de WHO-advieswaarde ligt.", "µg/m³", False, "home", ("air", "who_no2_ugm3"),
               Display("RdYlGn_r", 0.0, 40.0, "NO2 (µg/m³)"), home_col="no2_ugm3"),
     Indicator("pm25_mean_ugm3", "air", "Fijnstof (PM2,5) aan de woning, jaargemiddelde",
               "Achtergrondconcentratie plus de bijdrage van het verkeer in de straten rond de woning. De WHO raadt "
-              "hoogstens 5 µg/m³ aan.", "µg/m³", False, "home", ("air", "who_pm25_ugm3"),
+              "hoogstens 5 µg/m³ aan. Licht voor nieuwe bewoners: rood boven de EU-grenswaarde 2030 (10 µg/m³) of waar het verkeer "
+              "rond de woning meer dan 0,3 µg/m³ bijdraagt; oranje als alleen de achtergrond boven de WHO-advieswaarde ligt.", "µg/m³", False, "home", ("air", "who_pm25_ugm3"),
               Display("RdYlGn_r", 0.0, 40.0, "PM2,5 (µg/m³)"), home_col="pm25_ugm3"),
     Indicator("above_who_no2_share", "air", "Inwoners boven de WHO-richtlijn voor NO2",
               "Deel van de inwoners dat jaargemiddeld meer dan 10 µg/m³ NO2 inademt (WHO 2021). In Vlaanderen ligt de "

@@ -371,7 +371,7 @@ def _run_noise(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None
 def _run_air(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None = None) -> FamilyOutput:
     import dataclasses
 
-    from gezondestad.spatial.air import air_exposure
+    from gezondestad.spatial.air import air_exposure, site_light
 
     traffic = _traffic_of(area, ctx)
     bfam = ctx.before.families.get("air") if ctx is not None and ctx.before is not None else None
@@ -383,6 +383,10 @@ def _run_air(area: StudyArea, homes: gpd.GeoDataFrame, ctx: PlanContext | None =
     for pol in ("no2", "pm25"):
         v = hv[f"{pol}_ugm3"].to_numpy()
         hv[f"above_who_{pol}"] = np.where(np.isfinite(v), (v > float(a[f"who_{pol}_ugm3"].value)).astype(float), np.nan)
+        # what the site and the plan control (near-road increment) apart from the regional background
+        inc = h[f"{pol}_increment_ugm3"].to_numpy(dtype=float)
+        hv[f"{pol}_increment_ugm3"] = inc
+        hv[f"{pol}_site_light"] = site_light(v, inc, pol, r.params).astype(float)
     pw = r.per_wijk.copy()
     if len(pw) and "residents" in pw.columns:
         rr = pd.to_numeric(pw["residents"], errors="coerce").to_numpy(dtype=float)
@@ -1461,12 +1465,50 @@ def _verdict_new(share: float, n_new: float) -> str:
     return "voldoet niet"
 
 
+AIR_SITE_COLS: dict[str, str] = {"no2_ugm3": "no2", "pm25_ugm3": "pm25", "above_who_no2": "no2", "above_who_pm25": "pm25"}
+"""Per-home air columns whose new-residents verdict follows the site rule of :func:`spatial.air.site_light`
+(EU 2030 limit value, near-road increment), not the WHO guideline alone (the background is above it almost everywhere)."""
+
+AIR_ABOVE_WHO = "boven WHO-advieswaarde"
+AIR_ABOVE_WHO_BACKGROUND = "boven WHO-advieswaarde door de achtergrond"
+AIR_ORANGE_VERDICTS: frozenset[str] = frozenset({AIR_ABOVE_WHO, AIR_ABOVE_WHO_BACKGROUND})
+"""New-residents verdicts of an air row whose homes all pass the site rule but lie above the WHO guideline (orange)."""
+
+
+def _air_site_verdict(sit: Situation, col: str | None, newm: np.ndarray, res: np.ndarray, share: float, verdict: str) -> tuple[float, str]:
+    """(share of new residents meeting the norm, verdict) of a row; an air row is judged by the site rule.
+
+    For :data:`AIR_SITE_COLS` a new resident misses the norm where the home is red in
+    :func:`spatial.air.site_light` (above the EU 2030 limit value, or a near-road increment 'in
+    betekenende mate': ``data/norms/air.toml`` ``site_increment_share_of_limit``). When every new
+    resident meets it but some live above the WHO guideline the verdict is :data:`AIR_ABOVE_WHO_BACKGROUND`
+    (the background alone is above WHO) or :data:`AIR_ABOVE_WHO`: orange, not red. Other rows, or
+    no new residents, keep ``share`` and ``verdict``.
+    """
+    pol = AIR_SITE_COLS.get(col or "")
+    fam = sit.families.get("air")
+    if pol is None or fam is None or fam.homes is None or f"{pol}_site_light" not in fam.homes.columns or not newm.any():
+        return share, verdict
+    lt = fam.homes[f"{pol}_site_light"].to_numpy(dtype=float)
+    known = newm & (lt >= 0)
+    if res[known].sum() <= 0:
+        return share, verdict
+    share = float(res[known & (lt < 2)].sum() / res[known].sum())
+    verdict = _verdict_new(share, float(res[newm].sum()))
+    if verdict == "voldoet" and res[known & (lt == 1)].sum() > 0:
+        p = getattr(fam.raw, "params", None)
+        bg_over = p is not None and float(getattr(p, f"background_{pol}_ugm3")) > float(getattr(p, f"who_{pol}_ugm3"))
+        verdict = AIR_ABOVE_WHO_BACKGROUND if bg_over else AIR_ABOVE_WHO
+    return share, verdict
+
+
 def light(existing: str, new: str, status: str = "berekend") -> str:
     """The light of a row, from the existing residents' verdict and the new residents' norm verdict only.
 
     ``onbekend`` (no light) when the indicator is unknown; ``rood`` when existing residents are
     worse off (and none better) or the new residents miss the norm; ``oranje`` when both
-    happen (some better, some worse) or only part of the new residents meet the norm;
+    happen (some better, some worse) or only part of the new residents meet the norm (or, for air,
+    all meet the site rule but live above the WHO guideline: :data:`AIR_ORANGE_VERDICTS`);
     ``groen`` when existing residents gain (or the new residents all meet the norm) and nothing
     is worse; else ``neutraal``.
     """
@@ -1474,7 +1516,7 @@ def light(existing: str, new: str, status: str = "berekend") -> str:
         return "onbekend"
     if existing == "worse" or new == "voldoet niet":
         return "rood"
-    if existing == "mixed" or new == "deels":
+    if existing == "mixed" or new == "deels" or new in AIR_ORANGE_VERDICTS:
         return "oranje"
     if existing == "better" or new == "voldoet":
         return "groen"
@@ -1611,6 +1653,7 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
             else:
                 ev = direction(b, a, sp.higher_is_better, sp.unit)
             nv = _verdict_new(new_share, new_n)
+            new_share, nv = _air_site_verdict(after, col, hmask[z] & ~exist_a, res, new_share, nv)
             if zstatus != "berekend":
                 b = a = ex_change = ex_before = ex_after = new_share = ex_up = ex_down = float("nan")
                 ev, nv, new_classes = "na", "", ""

@@ -35,7 +35,11 @@ near-road increment of every street segment within ``max_distance_m``:
    modelled baseline; the model then supplies only the change of ``traffic`` against
    ``reference_traffic`` (for NO2 through the same NOx relation).
 6. **Judgement**: exposure classes per receptor (class 1 = at or below the WHO 2021 guideline, then
-   WHO interim targets / EU 2030 limit values), residents per class, population-weighted means per wijk.
+   WHO interim targets / EU 2030 limit values), residents per class, population-weighted means per wijk;
+   and a light per home that separates the site from the background (:func:`site_light`): red above
+   the EU 2030 limit value or where the near-road increment is above 3 % of it (Dutch NIBM rule),
+   orange where only the annual mean is above WHO, green at or below WHO.
+   The background is per city (:meth:`AirParams.for_area`: manifest ``air_background``).
 7. **Local recompute** (``previous=``): after a plan only the street segments whose traffic, geometry or
    canyon changed are recomputed at the receptors already known; new receptors are computed in full.
 
@@ -79,6 +83,13 @@ POLLUTANTS: tuple[str, ...] = ("no2", "pm25")
 TRAFFIC_COLUMNS: tuple[str, ...] = ("aadt", "heavy_share", "speed_kmh")
 """Columns of a traffic layer that the air model reads (plus a line geometry)."""
 
+DEFAULT_BACKGROUND_SOURCE = ("projectstandaard voor Vlaanderen (data/norms/air.toml: stedelijke achtergrond 2023, "
+                             "geen meting in uw stad)")
+"""Dutch origin of the background when the city gives none."""
+
+SITE_LIGHTS: tuple[str, ...] = ("groen", "oranje", "rood")
+"""Air light per home (:func:`site_light`): 0 green, 1 orange, 2 red; -1 is unknown."""
+
 _GL = {n: np.polynomial.legendre.leggauss(n) for n in (1, 3, 16)}
 _PAIR_BLOCK = 1_500_000
 """Receptor-piece pairs processed at once (bounds the memory of the kernel)."""
@@ -100,7 +111,7 @@ class AirParams:
     Attributes
     ----------
     background_no2_ugm3, background_pm25_ugm3 : float
-        Annual background concentrations (per city; project default for Flanders).
+        Annual background concentrations (per city, :meth:`AirParams.for_area`; project default for Flanders).
     wind_speed_ms : float
         Annual mean wind speed u of the isotropic wind rose.
     sigma_z0_m, sigma_z_a, sigma_z_b, sigma_z_c : float
@@ -119,6 +130,9 @@ class AirParams:
         PM2.5 share of the traffic PM10 emission.
     who_*, eu2030_* : float
         Guideline and limit values (annual means).
+    site_increment_share_of_limit : float
+        Near-road increment above this share of the EU 2030 limit value makes a home's air light red
+        (:func:`site_light`).
     no2_class_breaks_ugm3, pm25_class_breaks_ugm3 : tuple of float
         Inclusive upper bounds of classes 1..n (class n+1 above the last).
     class_labels : tuple of str
@@ -129,6 +143,9 @@ class AirParams:
         The emission-factor table (one row per speed type and vehicle class).
     norms : dict
         The :class:`Norm` entries these values came from (for the report).
+    background_source : str
+        Dutch: where the background values come from (project default, the city's manifest, a
+        command-line option); said in the notes.
     """
 
     background_no2_ugm3: float
@@ -155,12 +172,14 @@ class AirParams:
     who_pm25_ugm3: float
     eu2030_no2_ugm3: float
     eu2030_pm25_ugm3: float
+    site_increment_share_of_limit: float
     no2_class_breaks_ugm3: tuple[float, ...]
     pm25_class_breaks_ugm3: tuple[float, ...]
     class_labels: tuple[str, ...]
     sensitive_destinations: tuple[tuple[str, tuple[str, ...]], ...]
     emission_factors: pd.DataFrame = field(repr=False, compare=False)
     norms: Mapping[str, Norm] = field(repr=False, compare=False, default_factory=dict)
+    background_source: str = field(compare=False, default="")
 
     @classmethod
     def from_norms(cls, norms_dir: Any = None, **overrides: Any) -> AirParams:
@@ -180,14 +199,52 @@ class AirParams:
         vals["class_labels"] = tuple(str(s) for s in n["class_labels"].value)
         vals["sensitive_destinations"] = tuple((k, tuple(v)) for k, v in n["sensitive_destinations"].value.items())
         vals["emission_factors"] = load_table("air_emission_factors", norms_dir)
+        vals["background_source"] = DEFAULT_BACKGROUND_SOURCE
         unknown = set(overrides) - set(vals)
         if unknown:
             raise AirInputError(f"Onbekende luchtparameter(s) {sorted(unknown)}; gekend: {sorted(vals)}.")
+        if {"background_no2_ugm3", "background_pm25_ugm3"} & set(overrides) and "background_source" not in overrides:
+            vals["background_source"] = "opgegeven als parameter"
         vals.update(overrides)
         for k in ("no2_class_breaks_ugm3", "pm25_class_breaks_ugm3"):
             vals[k] = tuple(float(b) for b in vals[k])
         used = {k: v for k, v in n.items()}
         return cls(**vals, norms=used)
+
+    @classmethod
+    def for_area(cls, area: StudyArea, norms_dir: Any = None, **overrides: Any) -> AirParams:
+        """Parameters for one city: :meth:`from_norms` with the study area's own background air.
+
+        The manifest key ``air_background`` (from the sources TOML section ``[air_background]`` or
+        written into ``manifest.json``) may hold ``no2_ugm3``, ``pm25_ugm3`` and the text keys
+        ``source``, ``year``, ``station``, ``note``. Keyword overrides (e.g. the CLI's
+        ``--background-no2``) win over the manifest, the manifest over ``data/norms/air.toml``.
+        """
+        bg = (getattr(area, "manifest", None) or {}).get("air_background")
+        if bg is None:
+            return cls.from_norms(norms_dir, **overrides)
+        if not isinstance(bg, Mapping):
+            raise AirInputError("'air_background' in het manifest van het studiegebied moet een tabel zijn "
+                                "(no2_ugm3, pm25_ugm3, source); pas het bronbestand (TOML) of manifest.json aan.")
+        city: dict[str, Any] = {}
+        for key, field_name in (("no2_ugm3", "background_no2_ugm3"), ("pm25_ugm3", "background_pm25_ugm3")):
+            if key in bg:
+                try:
+                    city[field_name] = float(bg[key])
+                except (TypeError, ValueError):
+                    raise AirInputError(f"air_background.{key} in het manifest is geen getal ({bg[key]!r}); "
+                                        "geef de jaargemiddelde achtergrond in µg/m³.") from None
+        if city:
+            text = "; ".join(str(bg[k]) for k in ("source", "station", "year") if bg.get(k))
+            if not text:
+                raise AirInputError("air_background in het manifest geeft een waarde zonder bron; vul 'source' in "
+                                    "(bv. 'IRCEL-CELINE RIO-IFDM 2023, jaargemiddelde').")
+            city["background_source"] = f"waarde van de stad ({text})"
+        if {"background_no2_ugm3", "background_pm25_ugm3"} & set(overrides) and "background_source" not in overrides:
+            city_text = city.get("background_source")
+            city["background_source"] = "opgegeven als parameter" + (f"; anders {city_text}" if city_text else "")
+        city.update(overrides)
+        return cls.from_norms(norms_dir, **city)
 
 
 def _check_params(p: AirParams) -> None:
@@ -554,6 +611,40 @@ def exposure_class(values: np.ndarray, breaks: tuple[float, ...]) -> np.ndarray:
     return np.where(ok, np.searchsorted(np.asarray(breaks, dtype=float), np.where(ok, v, 0.0), side="left") + 1, 0).astype(np.int8)
 
 
+def site_increment_limit(pollutant: str, params: AirParams) -> float:
+    """Near-road increment (µg/m³) above which a home stands where local traffic matters.
+
+    ``site_increment_share_of_limit`` x the EU 2030 annual limit value (3 % after the Dutch NIBM
+    rule: 0,6 µg/m³ NO2, 0,3 µg/m³ PM2.5).
+    """
+    return float(params.site_increment_share_of_limit) * float(getattr(params, f"eu2030_{pollutant}_ugm3"))
+
+
+def site_light(total_ugm3: np.ndarray, increment_ugm3: np.ndarray, pollutant: str, params: AirParams) -> np.ndarray:
+    """Air light per home that tells the site and the plan apart from the regional background.
+
+    ``2`` (red) when the annual mean is above the EU 2030 limit value or the near-road increment is
+    above :func:`site_increment_limit`; ``1`` (orange) when neither but the annual mean is above the
+    WHO 2021 guideline (the background does it); ``0`` (green) at or below the WHO guideline; ``-1``
+    where the value is unknown. Rule and sources: ``data/norms/air.toml`` ``site_increment_share_of_limit``.
+    """
+    if pollutant not in POLLUTANTS:
+        raise AirInputError(f"Onbekende stof '{pollutant}'; gekend: {', '.join(POLLUTANTS)}.")
+    v = np.asarray(total_ugm3, dtype=float)
+    inc = np.asarray(increment_ugm3, dtype=float)
+    who = float(getattr(params, f"who_{pollutant}_ugm3"))
+    eu = float(getattr(params, f"eu2030_{pollutant}_ugm3"))
+    ok = np.isfinite(v) & np.isfinite(inc)
+    red = (v > eu + 1e-9) | (inc > site_increment_limit(pollutant, params) + 1e-9)
+    out = np.where(red, 2, np.where(v > who + 1e-9, 1, 0))
+    return np.where(ok, out, -1).astype(np.int8)
+
+
+def background_above_who(pollutant: str, params: AirParams) -> bool:
+    """Whether the background alone is above the WHO 2021 guideline (then every home is at least orange)."""
+    return float(getattr(params, f"background_{pollutant}_ugm3")) > float(getattr(params, f"who_{pollutant}_ugm3")) + 1e-9
+
+
 # ----------------------------------------------------------------------------------------------
 # receptors
 # ----------------------------------------------------------------------------------------------
@@ -819,8 +910,8 @@ def air_exposure(
         Traffic per street segment (``aadt``, ``heavy_share``, ``speed_kmh``, line geometry), e.g.
         from :func:`spatial.traffic.traffic_per_segment`; computed from ``area`` when omitted.
     params : AirParams, optional
-        Defaults to :meth:`AirParams.from_norms` (background per city: override
-        ``background_no2_ugm3`` / ``background_pm25_ugm3``).
+        Defaults to :meth:`AirParams.for_area`: ``data/norms/air.toml`` with the city's own background
+        (manifest ``air_background``) when it gives one; the notes say which background was used.
     baseline_raster : path or dict, optional
         An official annual-mean map (GeoTIFF, any CRS) of NO2 (a path) or ``{"no2": path, "pm25": path}``.
         Its value at each receptor replaces background + modelled traffic; the model then adds only the
@@ -848,7 +939,7 @@ def air_exposure(
         Bad traffic (unknown/negative flows, speeds out of range), a baseline raster that is missing,
         has no CRS or does not overlap the area, or a bad parameter. Nothing is written.
     """
-    p = params or AirParams.from_norms()
+    p = params or AirParams.for_area(area)
     _check_params(p)
     crs = getattr(area, "crs", None) or CRS
     notes: list[str] = []
@@ -938,9 +1029,10 @@ def air_exposure(
         if baseline[pol] == "model":
             bg = p.background_no2_ugm3 if pol == "no2" else p.background_pm25_ugm3
             notes.append(
-                f"{'NO2' if pol == 'no2' else 'PM2,5'}: achtergrond {fmt_number(bg, 1)} µg/m³ (projectstandaard voor Vlaanderen, "
-                "geen meting in uw stad) plus de bijdrage van het verkeer binnen "
-                f"{fmt_number(p.max_distance_m)} m. Vervang de achtergrond door de RIO-IFDM-waarde van uw stad of geef een officiële kaart."
+                f"{'NO2' if pol == 'no2' else 'PM2,5'}: achtergrond {fmt_number(bg, 1)} µg/m³ ({p.background_source or DEFAULT_BACKGROUND_SOURCE}) "
+                f"plus de bijdrage van het verkeer binnen {fmt_number(p.max_distance_m)} m."
+                + ("" if p.background_source and p.background_source != DEFAULT_BACKGROUND_SOURCE else
+                   " Vervang de achtergrond door de RIO-IFDM-waarde van uw stad (air_background in het bronbestand) of geef een officiële kaart.")
             )
     if not area.has("buildings"):
         notes.append("Geen gebouwen: straatcanyons zijn niet herkend en woningen zijn geschat langs de straten.")

@@ -35,8 +35,8 @@ def _add_air(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--counts", type=Path, help="verkeerstellingen (CSV met edge_id, of een GeoPackage met tellijnen) in plaats van de standaardwaarden per wegklasse")
     p.add_argument("--baseline-no2", type=Path, help="officiële kaart van het jaargemiddelde NO2 (GeoTIFF, elk CRS) als voor-toestand in plaats van het model")
     p.add_argument("--baseline-pm25", type=Path, help="officiële kaart van het jaargemiddelde PM2,5 (GeoTIFF, elk CRS) als voor-toestand in plaats van het model")
-    p.add_argument("--background-no2", type=float, help="achtergrondconcentratie NO2 in µg/m³ (standaard: data/norms/air.toml, projectwaarde voor Vlaanderen)")
-    p.add_argument("--background-pm25", type=float, help="achtergrondconcentratie PM2,5 in µg/m³ (standaard: data/norms/air.toml)")
+    p.add_argument("--background-no2", type=float, help="achtergrondconcentratie NO2 in µg/m³ (standaard: air_background van het studiegebied, anders data/norms/air.toml, projectwaarde voor Vlaanderen)")
+    p.add_argument("--background-pm25", type=float, help="achtergrondconcentratie PM2,5 in µg/m³ (standaard: air_background van het studiegebied, anders data/norms/air.toml)")
 
 
 def _read_counts(path: Path):
@@ -77,7 +77,7 @@ def _run_air(args: argparse.Namespace) -> int:
         if args.background_pm25 is not None:
             over["background_pm25_ugm3"] = args.background_pm25
         rasters = {k: v for k, v in (("no2", args.baseline_no2), ("pm25", args.baseline_pm25)) if v is not None}
-        res = air_exposure(area, traffic, AirParams.from_norms(**over), baseline_raster=rasters or None,
+        res = air_exposure(area, traffic, AirParams.for_area(area, **over), baseline_raster=rasters or None,
                            grid_resolution_m=args.grid_m if args.grid_m and args.grid_m > 0 else None)
         bar.update(1)
         bar.set_description("schrijven")
