@@ -44,12 +44,16 @@ def local_draw(polyline: bool = True, polygon: bool = True, marker: bool = True)
     return d
 
 
-def draw_map(bounds: list[list[float]], key: str, context: list[tuple[str, str, str]] | None = None, height: int = 520) -> list[dict[str, Any]]:
+def draw_map(bounds: list[list[float]], key: str, context: list[tuple[str, str, str]] | None = None, height: int = 520,
+             fill_frame: bool = False) -> list[dict[str, Any]]:
     """A map to draw on; returns the drawings (GeoJSON features in WGS84) as the map reports them.
 
     ``context`` is a list of (GeoJSON text, colour, Dutch name) drawn under the drawings (streets, wijken).
+    ``fill_frame``: the map fills its frame when the page stretches it (evening mode, ``maps.FILL_FRAME_CSS``).
     """
     m = maps.make_map(bounds, tiles=True, canvas=False)
+    if fill_frame:
+        m.get_root().header.add_child(folium.Element(maps.FILL_FRAME_CSS))
     for gj, color, name in context or []:
         folium.GeoJson(gj, name=name, style_function=lambda _f, c=color: {"color": c, "weight": 1, "fillOpacity": 0.05}).add_to(m)
     local_draw().add_to(m)

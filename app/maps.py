@@ -43,6 +43,9 @@ MAP_CSS = "<style>.leaflet-container { background: #f4f3ee; }</style>"
 BIG_CONTROLS_CSS = ("<style>.leaflet-control-zoom a { width: 52px !important; height: 52px !important; "
                     "line-height: 52px !important; font-size: 30px !important; }</style>")
 """Touch-friendly zoom buttons (evening mode on a projector or a touch screen)."""
+FILL_FRAME_CSS = "<style>#map_div, #map_div2 { height: 100vh !important; }</style>"
+"""Put in a map's header: the map fills its frame at whatever height the page gives the frame
+(the widget otherwise fixes the map at the height it was created with). Evening mode."""
 
 LANDCOVER_COLORS: dict[int, tuple[int, int, int]] = {
     1: (200, 60, 60),  # gebouw

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import streamlit as st
-from gezondestad.app import compute, state, uploads
+from gezondestad.app import areas, compute, state, uploads
 from gezondestad.app.state import W
 from gezondestad.app.ui import error_text, md_escape
 from gezondestad.layers.prepare import prepare_from_args
@@ -32,6 +32,7 @@ OFFLINE_HELP = (
 
 def _activate(mode: str, folder: str) -> None:
     state.AREA_DIR.set(folder)
+    areas.remember_area(compute.areas_cache_dir(), folder)  # evening mode opened by URL opens the last one chosen
     memo = dict(LAST_BY_MODE.get() or {})
     memo[mode] = folder
     LAST_BY_MODE.set(memo)

@@ -13,11 +13,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
-from gezondestad.app import compute, draw, maps, state
+from gezondestad.app import areas, compute, draw, maps, state
 from gezondestad.app.state import W
 from gezondestad.app.ui import guarded, md_escape, synthetic_banner
 from gezondestad.layers import participation as pt
 from gezondestad.layers import placestandard, wishes
+from gezondestad.model.errors import GezondeStadError
 from gezondestad.model.fmt import fmt_datetime, fmt_people
 from gezondestad.model.studyarea import StudyArea
 from pyproj import Transformer
@@ -248,6 +249,9 @@ def facilitator_section(area: StudyArea, db: Path) -> None:
                  help="Alleen de kaart voor de inwoners, zonder zijbalk en andere pagina's; verlaten vraagt de PIN."):
         EVENING.set(True)
         st.query_params["modus"] = "avond"
+        st.query_params["gebied"] = area.name  # a reload, or this address on the projector, opens this area
+        EVENING_AREA_FOR.set(area.name)  # this session's area is the one meant: no lookup
+        areas.remember_area(compute.areas_cache_dir(), compute.current_folder())
         st.rerun()
     if c3.button("Alle berekende resultaten opnieuw laten berekenen (caches leegmaken)", key=W.CLEAR_CACHES):
         compute.clear_all_caches()
@@ -341,10 +345,30 @@ EVENING_CSS = """<style>
 [data-testid="stMain"] button { min-height: 3.2rem; }
 [data-testid="stMain"] [data-testid="stFormSubmitButton"] button { width: 100%; padding: 0.8rem 1.8rem !important; }
 [data-testid="stMain"] [data-testid="stFormSubmitButton"] button p { font-size: 1.5rem !important; }
+[data-testid="stMain"] iframe[title="streamlit_folium.st_folium"] {
+  height: max(360px, calc(100vh - 4.6rem)) !important; }
 </style>"""
+"""Evening mode's page: no sidebar or header, large controls, and the map's frame as tall as the
+screen minus the one line above it and the page padding (a 1920x1080 projector gets a ~1000 px map)."""
 EVENING_MAP_HEIGHT_PX = 610
-"""Map height in evening mode: fills a 1280x720 projector under the one-line header."""
+"""Map height given to the map widget in evening mode; the browser then stretches the frame to the
+screen (EVENING_CSS) and the map fills its frame (``maps.FILL_FRAME_CSS``)."""
 EVENING: state.StateKey[bool] = state.StateKey("evening_mode")
+EVENING_AREA_FOR: state.StateKey[str] = state.StateKey("evening_area_for")
+"""The ``gebied`` URL value this session's evening area was chosen for (chosen once per value)."""
+EVENING_AREA_NOTE: state.StateKey[str] = state.StateKey("evening_area_note")
+"""Dutch note shown on the evening screen (under the form) when the area asked for could not be opened."""
+BADGE_DEMO = "Demostad (voorbeeld): nog geen studiegebied gekozen"
+BADGE_NOT_FOUND = "Gevraagd gebied niet gevonden: zie de melding rechts"
+MAP_BADGE_CSS = ("<style>#map_div::after {{ content: \"{text}\"; position: absolute; top: 12px; right: 12px; z-index: 1000; "
+                 "background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; border-radius: 6px; padding: 6px 12px; "
+                 "font: 600 18px sans-serif; pointer-events: none; }}</style>")
+"""A badge on the evening map itself (fixed Dutch text): the fallback is seen without moving the form down."""
+
+
+def css_string(text: str) -> str:
+    """``text`` for a CSS string: every character but letters, digits and spaces as a CSS escape."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):x} " for ch in text)
 
 
 def evening_requested() -> bool:
@@ -366,9 +390,75 @@ def leave_evening() -> None:
                 st.rerun()
 
 
+def _loads(folder: str) -> bool:
+    try:
+        compute.load_area(folder, compute.area_stamp(folder))
+    except GezondeStadError as exc:
+        logger.warning("evening area %s does not load: %s", folder, exc)
+        return False
+    return True
+
+
+def evening_area() -> None:
+    """Make the evening's study area active, once per ``gebied`` value of the address.
+
+    In order: the area named by ``?gebied=<naam>`` (its name or folder name, among the areas the
+    app knows); the area this session already chose (the facilitator started evening mode in the
+    app); the area used last on this server; the demo town. Falling back after an unknown name,
+    or to the demo when no area was used yet, leaves a note for the screen.
+    """
+    asked = str(st.query_params.get("gebied", "") or "").strip()[:200]
+    if EVENING_AREA_FOR.get() == asked:
+        return
+    EVENING_AREA_FOR.set(asked)
+    cache, demo = compute.areas_cache_dir(), compute.demo_folder()
+    note = ""
+    if asked:
+        found = areas.find_area(asked, cache, extra=[demo])
+        if found and _loads(found):
+            state.AREA_DIR.set(found)
+            EVENING_AREA_NOTE.pop()
+            return
+        note = f"Het gebied ‘{asked}’ werd niet gevonden tussen de voorbereide gebieden. "
+    if state.AREA_DIR.present():
+        folder = state.AREA_DIR.get() or demo
+        if note:
+            note += f"Het gebied van deze sessie (‘{areas.area_name(folder)}’) wordt getoond."
+    else:
+        last = next((f for f in areas.recent_areas(cache) if _loads(f)), None)
+        folder = last or demo
+        if last and note:
+            note += f"Het laatst gebruikte gebied (‘{areas.area_name(last)}’) wordt getoond."
+        elif not last:
+            note += ("Er werd nog geen studiegebied gekozen: de demostad wordt getoond. Kies het gebied in de app "
+                     "(zijbalk) en start de avondmodus daar, of open ?modus=avond&gebied=<naam van het gebied>.")
+    state.AREA_DIR.set(folder)
+    if note:
+        EVENING_AREA_NOTE.set(note)
+    else:
+        EVENING_AREA_NOTE.pop()
+
+
+def evening_note(right) -> None:
+    """The note about the area shown (if any), under the form in the right column."""
+    note = EVENING_AREA_NOTE.get()
+    if note:
+        with right:
+            st.warning(note)
+
+
+def map_badge() -> str:
+    """The map badge's CSS for the note about the area ("" without a note)."""
+    note = EVENING_AREA_NOTE.get()
+    if not note:
+        return ""
+    return MAP_BADGE_CSS.format(text=css_string(BADGE_DEMO if "demostad wordt getoond" in note else BADGE_NOT_FOUND))
+
+
 @guarded
 def render_evening() -> None:
     """Evening mode: the wijk map fills the screen, large controls, nothing else to reach."""
+    evening_area()
     folder, stamp, area = compute.current_area()
     st.html(EVENING_CSS)
     if len(area.wijken) == 0:
@@ -387,6 +477,7 @@ def render_evening() -> None:
         doing = st.radio("Wat wilt u doen?", [DO_REMARK, DO_WISH], key="avond_doing", horizontal=True)
     if doing == DO_WISH:
         evening_wish(folder, stamp, area, db, code, left, right)
+        evening_note(right)
         with right:
             leave_evening()
         return
@@ -394,13 +485,16 @@ def render_evening() -> None:
     with left:
         st.markdown("**1. Tik op de kaart op de plek waarover u iets wilt zeggen.**")
         m = wijk_map(folder, stamp, code, big_controls=True)
+        m.get_root().header.add_child(folium.Element(maps.FILL_FRAME_CSS + map_badge()))
         out = st_folium(m, key=f"avond_map_{compute.slug(folder)}_{code}", height=EVENING_MAP_HEIGHT_PX,
                         use_container_width=True, returned_objects=["last_clicked"],
                         feature_group_to_add=remark_layer(remarks, state.pin_key(code).get()))
         take_click(out, code)
     with right:
         remark_form(folder, stamp, area, db, code, text_height_px=90)
-        st.caption(f"{fmt_people(len(remarks))} opmerking(en) in deze wijk.")
+        st.caption(f"{fmt_people(len(remarks))} opmerking(en) in deze wijk. Gebied: {md_escape(area.name)}.")
+    evening_note(right)
+    with right:
         leave_evening()
 
 
@@ -414,7 +508,7 @@ def evening_wish(folder: str, stamp: str, area: StudyArea, db: Path, code: str, 
         st.markdown("**1. Teken uw wens op de kaart: een punt, een lijn of een vlak (knoppen links).**")
         wb = maps.wijk_geojson_and_bounds(folder, stamp, code)
         drawings = draw.draw_map(wb[1], key=f"avond_wens_{compute.slug(folder)}_{code}", height=EVENING_MAP_HEIGHT_PX,
-                                 context=[(wb[0], "#1f4e9c", "wijk")])
+                                 context=[(wb[0], "#1f4e9c", "wijk")], fill_frame=True)
     with right:
         wish = st.selectbox("2. Wat wenst u hier?", wishes.WISHES, key="avond_wish_kind")
         text = st.text_area("Toelichting (mag leeg)", key="avond_wish_text", max_chars=pt.MAX_TEXT_CHARS, height=90)
