@@ -38,6 +38,12 @@ to the TOML file's folder. Example (the real one is ``tests/real/mechelen.toml``
     value_column = "MS_POPULATION"
     age_column = "CD_AGE"
 
+    [air_background]              # optional: the city's annual background air (else data/norms/air.toml)
+    no2_ugm3 = 16.0               # copied to the manifest; spatial.air.AirParams.for_area reads it
+    pm25_ugm3 = 8.5
+    source = "IRCEL-CELINE RIO-IFDM, jaargemiddelde"   # required with a value; year / station optional
+    year = "2023"
+
 Every theme keys: ``file``, ``layer``, ``columns`` (model column = file column), ``filter``
 (column = [values]), ``constants`` (model column = value), ``category_column`` /
 ``category_map`` (pois), ``kind_column`` / ``kind_map`` (green, water, landuse), ``assume_crs``, ``force_crs``,
