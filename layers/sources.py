@@ -39,7 +39,7 @@ to the TOML file's folder. Example (the real one is ``tests/real/mechelen.toml``
     age_column = "CD_AGE"
 
     [air_background]              # optional: the city's annual background air (else data/norms/air.toml)
-    no2_ugm3 = 16.0               # copied to the manifest; spatial.air.AirParams.for_area reads it
+    no2_ugm3 = 16.0               # illustrative numbers; copied to the manifest, read by spatial.air.AirParams.for_area
     pm25_ugm3 = 8.5
     source = "IRCEL-CELINE RIO-IFDM, jaargemiddelde"   # required with a value; year / station optional
     year = "2023"
