@@ -12,7 +12,9 @@ Implements the parts of Annex II of Directive 2002/49/EC as replaced by Commissi
   surface, for the 2015 or the 2021 coefficient set (:func:`load_road_coefficients`,
   :func:`road_line_emission`; checked against NoiseModelling's reference figures in
   ``tests/test_cnossos_emission.py``);
-- a simplified railway rolling-noise line source (section 2.3; see :func:`rail_emission_per_m`);
+- a simplified railway line source (section 2.3): rolling noise scaled with speed plus traction
+  noise (source heights A and B) per traction unit (:func:`rail_line_emission`; spectra of one
+  reference vehicle in ``cnossos_rail.csv``);
 - propagation per band (section 2.5): geometric divergence ``20 lg d + 11``, atmospheric
   absorption ``alpha d / 1000`` with ``alpha`` from ISO 9613-1, ground attenuation in homogeneous
   and favourable conditions (``w``, ``C_f``, ``G'_path``, ``A_ground,min``; flat ground / mean
@@ -266,6 +268,57 @@ def road_line_emission(rc: RoadCoefficients, vehicles_per_hour: dict[str, np.nda
             parts += [line_source_power(up, q / 2.0, v), line_source_power(down, q / 2.0, v)]
         else:
             parts.append(line_source_power(road_vehicle_sound_power(rc, cat, v, cond), q, v))
+    return energy_sum(np.stack(parts, axis=-1), axis=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# railway source (section 2.3, simplified)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RailSpectra:
+    """Per-vehicle sound power per octave band at the reference speed (``cnossos_rail.csv``).
+
+    ``rolling_db`` (source A, 0.5 m), ``traction_a_db`` (0.5 m) and ``traction_b_db`` (4 m), each (8,).
+    """
+
+    rolling_db: np.ndarray
+    traction_a_db: np.ndarray
+    traction_b_db: np.ndarray
+
+    @property
+    def traction_db(self) -> np.ndarray:
+        """Traction noise of both source heights together (energy sum), (8,)."""
+        return energy_sum(np.stack([self.traction_a_db, self.traction_b_db], axis=-1), axis=-1)
+
+
+def load_rail_spectra(norms_dir: str | Path | None = None) -> RailSpectra:
+    """Read the railway source spectra from ``cnossos_rail.csv``."""
+    t = load_table("cnossos_rail", norms_dir).sort_values("band_hz")
+    return RailSpectra(*(t[c].to_numpy(dtype=float) for c in ("lw0_db", "lw0_traction_a_db", "lw0_traction_b_db")))
+
+
+def rail_line_emission(
+    rolling_lw0_db: np.ndarray,
+    traction_lw0_db: np.ndarray,
+    speed_kmh: np.ndarray,
+    vehicles_per_hour: np.ndarray,
+    traction_units_per_hour: np.ndarray,
+    v_ref_kmh: float = 80.0,
+    speed_exponent: float = 30.0,
+) -> np.ndarray:
+    """Sound power per metre of a railway line per band (eq. 2.3.1 with rolling and traction), (n, 8).
+
+    Rolling noise ``L_W0,roll + k lg(v / v_ref) + 10 lg(Q_veh / (1000 v))`` (``k`` = ``speed_exponent``:
+    roughness-dominated rolling noise) and traction noise ``L_W0,tr + 10 lg(Q_tr / (1000 v))``
+    (constant-speed traction, independent of speed per unit), summed on an energy basis.
+    Aerodynamic noise (relevant above 200 km/h, Annex II 2.3.2) is not modelled.
+    """
+    v = np.asarray(speed_kmh, dtype=float)
+    roll = np.asarray(rolling_lw0_db, dtype=float)[None, :] + speed_exponent * np.log10(v / v_ref_kmh)[:, None]
+    tr = np.broadcast_to(np.asarray(traction_lw0_db, dtype=float)[None, :], roll.shape)
+    parts = [line_source_power(roll, vehicles_per_hour, v), line_source_power(tr, traction_units_per_hour, v)]
     return energy_sum(np.stack(parts, axis=-1), axis=-1)
 
 

@@ -261,6 +261,8 @@ def railway_lines(area: StudyArea) -> tuple[gpd.GeoDataFrame, list[str]]:
         kind = rw["kind"].astype("object").fillna("rail").astype(str).str.lower() if "kind" in rw else pd.Series("rail", index=rw.index)
         rw = rw[~kind.isin(["abandoned", "disused", "razed", "proposed", "construction", "platform"]).to_numpy()]
         lines = rw[np.isin(shapely.get_type_id(np.asarray(rw.geometry.values, dtype=object)), [1, 5])]
+        if len(lines):
+            notes += list(_rail_notes(lines, None))
         return gpd.GeoDataFrame(lines, geometry=lines.geometry.name, crs=rw.crs).explode(index_parts=False), notes
     lu = area.landuse
     if len(lu) and "kind" in lu:
@@ -276,17 +278,21 @@ def railway_lines(area: StudyArea) -> tuple[gpd.GeoDataFrame, list[str]]:
                 m2 = (c[(i + 2) % 4] + c[(i + 3) % 4]) / 2
                 geoms.append(shapely.LineString([m1, m2]))
             notes.append(f"Spoorlijnen afgeleid uit {len(polys)} spoorweggebied(en) in het bodemgebruik (hartlijn); sporen niet apart bekend.")
+            notes += list(_rail_notes(polys.iloc[:0], None))
             return gpd.GeoDataFrame({"kind": ["rail"] * len(geoms)}, geometry=geoms, crs=lu.crs), notes
     return gpd.GeoDataFrame({"kind": []}, geometry=gpd.GeoSeries([], crs=area.crs), crs=area.crs), notes
 
 
 def rail_emission(railways: gpd.GeoDataFrame, params: NoiseParams | None = None) -> LineEmission:
-    """Simplified CNOSSOS-EU railway rolling-noise emission per track line.
+    """Simplified CNOSSOS-EU railway emission per track line: rolling plus traction noise.
 
-    ``L_W' = L_W0 + rail_speed_exponent lg(v / v_ref) + 10 lg(Q / (1000 v))`` with ``L_W0`` per band
+    Rolling ``L_W0 + rail_speed_exponent lg(v / v_ref) + 10 lg(Q / (1000 v))`` with ``L_W0`` per band
     from ``cnossos_rail.csv`` and ``Q`` vehicles per hour = trains/day x vehicles/train x period
-    share / hours. Columns ``trains_per_day``, ``vehicles_per_train`` and ``maxspeed``/``speed_kmh``
-    override the defaults per line. Parallel tracks of one line (within 15 m, parallel) share its trains.
+    share / hours; traction ``L_W0,tr + 10 lg(Q_tr / (1000 v))`` with ``Q_tr`` = trains x
+    ``rail_traction_units_per_train`` (sources A and B both at the line's height), see
+    :func:`gezondestad.spatial.cnossos.rail_line_emission`. Columns ``trains_per_day``,
+    ``vehicles_per_train``, ``traction_units_per_train`` and ``maxspeed``/``speed_kmh`` override the
+    defaults per line. Parallel tracks of one line (within 15 m, parallel) share its trains.
     """
     p = _params(params)
     n = len(railways)
@@ -304,6 +310,9 @@ def rail_emission(railways: gpd.GeoDataFrame, params: NoiseParams | None = None)
 
     trains = col(("trains_per_day",), p.rail_trains_per_day)
     veh = col(("vehicles_per_train",), p.rail_vehicles_per_train)
+    tr_norm = load_norms("noise").get("rail_traction_units_per_train")
+    units = col(("traction_units_per_train",), float(tr_norm.value) if tr_norm is not None else 1.0)
+    traction_db = cnossos.load_rail_spectra().traction_db
     v = np.minimum(col(("speed_kmh", "maxspeed"), p.rail_speed_kmh), p.rail_speed_kmh if "speed_kmh" not in railways else np.inf)
     # parallel tracks of one line share its trains
     mids = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
@@ -316,11 +325,22 @@ def rail_emission(railways: gpd.GeoDataFrame, params: NoiseParams | None = None)
     k = np.bincount(a[par], minlength=n).astype(float)
     k = np.maximum(k, 1.0)
     shares = np.array([p.rail_share_day, p.rail_share_evening, p.rail_share_night])
-    lw = p.rail_lw0_db[None, :] + p.rail_speed_exponent * np.log10(v / p.rail_speed_ref_kmh)[:, None]
     for j in range(3):
-        q = trains * veh * shares[j] / PERIOD_HOURS[j] / k
-        out[:, j, :] = cnossos.line_source_power(lw, q, v)
-    return LineEmission("rail", geoms, out, p.rail_source_height_m, p.rail_ground_factor_source, np.arange(n))
+        q_trains = trains * shares[j] / PERIOD_HOURS[j] / k
+        out[:, j, :] = cnossos.rail_line_emission(p.rail_lw0_db, traction_db, v, q_trains * veh, q_trains * units,
+                                                  p.rail_speed_ref_kmh, p.rail_speed_exponent)
+    return LineEmission("rail", geoms, out, p.rail_source_height_m, p.rail_ground_factor_source, np.arange(n), _rail_notes(railways, p))
+
+
+def _rail_notes(railways: gpd.GeoDataFrame, p: NoiseParams | None) -> tuple[str, ...]:
+    """Dutch caveats of the railway source model (assumed train numbers, reference vehicle)."""
+    notes = ["Spoorlawaai: rol- en tractiegeluid volgens een vereenvoudigd CNOSSOS-EU-model met de spectra van één "
+             "referentievoertuig (een diesellocomotief); geen aerodynamisch, stoot- of piepgeluid."]
+    if "trains_per_day" not in railways:
+        per_day = f" ({fmt_number(p.rail_trains_per_day)} per dag per lijn)" if p is not None else " (zie de norm rail_trains_per_day)"
+        notes.append(f"Aantal treinen is een aanname{per_day}, geen telling van Infrabel; vul een kolom trains_per_day "
+                     "in voor echte cijfers.")
+    return tuple(notes)
 
 
 # --------------------------------------------------------------------------------------------
