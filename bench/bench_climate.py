@@ -75,7 +75,7 @@ def process(folder: Path, block_cells: int | None = None) -> None:
         return
     from gezondestad.spatial.blocks import LandCoverFile
 
-    with rasterio.Env(GDAL_CACHEMAX=64):
+    with rasterio.Env(GDAL_CACHEMAX=32):
         lc = LandCoverFile(folder / "lulc.tif")
         hr = heat.heat_to_geotiff(lc, wijken, out / "heat.tif", **kw)
         hr.per_wijk.to_csv(out / "heat_per_wijk.csv", index=False)

@@ -112,11 +112,15 @@ def core_size(halo: int, window_cells: int | None = None) -> int:
 
 
 def _aligned(parts: list[tuple[int, int]], n: int, align: int) -> list[tuple[int, int]]:
-    """``parts`` with inner edges rounded to multiples of ``align`` (GeoTIFF tiles: no tile is split)."""
+    """Cores of a multiple of ``align`` cells, none larger than the largest of ``parts`` (GeoTIFF tiles: no tile is split).
+
+    Rounding the core side down keeps every window within the size the plan allowed; the last
+    core takes the rest.
+    """
     if align <= 1 or len(parts) == 1:
         return parts
-    edges = sorted({0, n, *(min(n, round(b / align) * align) for _, b in parts[:-1])})
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    core = max(align, max(b - a for a, b in parts) // align * align)
+    return [(a, min(a + core, n)) for a in range(0, n, core)]
 
 
 def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None = None, align: int = 1) -> Iterator[Block]:
@@ -424,78 +428,101 @@ def _merge_counts(keys: np.ndarray, counts: np.ndarray, new_keys: np.ndarray, ne
 
 
 class ZoneQuantile:
-    """Exact per-zone ``q``-th percentile of float32 values, in two passes over the cells.
+    """Exact per-zone ``q``-th percentile of float32 values, by radix selection over a few passes.
 
-    Pass 1 (:meth:`add`) counts cells per (zone, upper 16 bits of the order-preserving float
-    bits); pass 2 (:meth:`refine`, over the same values again) counts the full bits only in the
-    one or two buckets per zone that hold the ranks the percentile interpolates between. Memory
-    is bounded by the number of zones times the buckets in use (a value bucket spans 1/128 of
-    a power of two), not by the number of cells. Interpolation is numpy's default ("linear"),
-    so the result equals :func:`gezondestad.spatial.raster.zonal_percentile` of the float32 values.
+    Every value becomes 32 order-preserving bits. Pass 1 (:meth:`add`, during the computation)
+    counts cells per (zone, upper 16 bits); each further pass (:meth:`refine`, over the same
+    values again, in any block order) counts the next 8 bits, but only of the cells whose bits so
+    far match the one or two prefixes per zone that hold the ranks the percentile interpolates
+    between. After 16 + 8 + 8 bits those ranks' values are known exactly. Memory is bounded by
+    the zones times the buckets in use (at most 2 x 256 per zone after the first pass), not by
+    the number of cells. Interpolation is numpy's default ("linear"), so the result equals
+    :func:`gezondestad.spatial.raster.zonal_percentile` of the float32 values.
+
+    Use::
+
+        q = ZoneQuantile(n, 90.0)
+        for blk in ...: q.add(zones, values)
+        while q.next_pass():
+            for blk in ...: q.refine(zones, values)
+        q.result()
     """
+
+    BITS = (16, 8, 8)
 
     def __init__(self, n_zones: int, q: float) -> None:
         self.n, self.q = int(n_zones), float(q)
-        self._k1 = np.empty(0, np.uint64)
-        self._c1 = np.empty(0, np.int64)
-        self._k2 = np.empty(0, np.uint64)
-        self._c2 = np.empty(0, np.int64)
-        self._plan: dict[str, np.ndarray] | None = None
+        self._level = 0
+        self._keys = np.empty(0, np.uint64)
+        self._cnt = np.empty(0, np.int64)
+        self._targets: dict[str, np.ndarray] = {}
+
+    def _shift(self, level: int) -> int:
+        return 32 - sum(self.BITS[: level + 1])
 
     @staticmethod
-    def _keys(zones: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _bits(zones: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ok = (zones >= 0) & np.isfinite(values)
         return zones[ok].astype(np.uint64), _order_bits(values[ok]).astype(np.uint64)
 
-    def add(self, zones: np.ndarray, values: np.ndarray) -> None:
-        """Pass 1: the finite ``values`` (zone >= 0) of one block."""
-        z, b = self._keys(zones, values)
-        k, c = np.unique((z << np.uint64(16)) | (b >> np.uint64(16)), return_counts=True)
-        self._k1, self._c1 = _merge_counts(self._k1, self._c1, k, c)
+    def _count(self, z: np.ndarray, b: np.ndarray) -> None:
+        k, c = np.unique((z << np.uint64(32)) | (b >> np.uint64(self._shift(self._level))), return_counts=True)
+        self._keys, self._cnt = _merge_counts(self._keys, self._cnt, k, c)
 
-    def _make_plan(self) -> dict[str, np.ndarray]:
-        zone_of = (self._k1 >> np.uint64(16)).astype(np.int64)
-        n = np.bincount(zone_of, weights=self._c1, minlength=self.n).astype(np.int64)
+    def add(self, zones: np.ndarray, values: np.ndarray) -> None:
+        """First pass: the finite ``values`` (zone >= 0) of one block."""
+        self._count(*self._bits(zones, values))
+
+    def refine(self, zones: np.ndarray, values: np.ndarray) -> None:
+        """A further pass (after :meth:`next_pass` returned True): the same values again."""
+        z, b = self._bits(zones, values)
+        prev = (z << np.uint64(32)) | (b >> np.uint64(self._shift(self._level - 1)))
+        sel = np.isin(prev, self._targets["prefix_keys"])
+        self._count(z[sel], b[sel])
+
+    def _start(self) -> None:
+        """Ranks of the first pass: per zone the lo/hi rank and the interpolation weight."""
+        zone_of = (self._keys >> np.uint64(32)).astype(np.int64)
+        n = np.bincount(zone_of, weights=self._cnt, minlength=self.n).astype(np.int64)
         has = np.flatnonzero(n > 0)
         pos = (n[has] - 1) * (self.q / 100.0)
         lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, n[has] - 1)
-        cum = np.cumsum(self._c1)
-        zstart = np.concatenate([[0], np.cumsum(n)[:-1]])[has]
-        plan = {"has": has, "frac": pos - lo}
-        for name, r in (("lo", lo), ("hi", hi)):
-            g = zstart + r  # global rank among all counted cells (sorted by zone, then value)
-            idx = np.searchsorted(cum, g, side="right")
-            plan[f"{name}_key"] = self._k1[idx]
-            plan[f"{name}_off"] = g - (cum[idx] - self._c1[idx])
-        plan["targets"] = np.unique(np.concatenate([plan["lo_key"], plan["hi_key"]]))
-        return plan
+        self._targets = {"has": has, "frac": pos - lo, "lo_off": lo, "hi_off": np.minimum(lo + 1, n[has] - 1),
+                         "lo_prefix": np.zeros(has.size, np.uint64), "hi_prefix": np.zeros(has.size, np.uint64)}
 
-    def refine(self, zones: np.ndarray, values: np.ndarray) -> None:
-        """Pass 2: the same values again (any block order); only cells in the target buckets are kept."""
-        if self._plan is None:
-            self._plan = self._make_plan()
-        z, b = self._keys(zones, values)
-        sel = np.isin((z << np.uint64(16)) | (b >> np.uint64(16)), self._plan["targets"])
-        k, c = np.unique((z[sel] << np.uint64(32)) | b[sel], return_counts=True)
-        self._k2, self._c2 = _merge_counts(self._k2, self._c2, k, c)
+    def _resolve(self) -> None:
+        """Narrow every target (zone, prefix, offset) by the bits counted in this pass."""
+        t, d = self._targets, np.uint64(self.BITS[self._level])
+        cum = np.cumsum(self._cnt)
+        zone = t["has"].astype(np.uint64) << np.uint64(32)
+        for name in ("lo", "hi"):
+            first = zone | (t[f"{name}_prefix"] << d)
+            start = np.searchsorted(self._keys, first, side="left")
+            base = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
+            j = np.searchsorted(cum, base + t[f"{name}_off"], side="right")
+            t[f"{name}_off"] = base + t[f"{name}_off"] - (cum[j] - self._cnt[j])
+            t[f"{name}_prefix"] = self._keys[j] & np.uint64(0xFFFFFFFF)
+        t["prefix_keys"] = np.unique(np.concatenate([zone | t["lo_prefix"], zone | t["hi_prefix"]]))
+
+    def next_pass(self) -> bool:
+        """Close the current pass; True when another pass over the values is needed."""
+        if self._level == 0:
+            self._start()
+        if self._keys.size and self._targets["has"].size:
+            self._resolve()
+        self._keys, self._cnt = np.empty(0, np.uint64), np.empty(0, np.int64)
+        self._level += 1
+        return self._level < len(self.BITS) and bool(self._targets["has"].size)
 
     def result(self) -> np.ndarray:
-        """Per-zone percentile (NaN for zones without values) after both passes."""
+        """Per-zone percentile (NaN for zones without values) after all passes."""
         out = np.full(self.n, np.nan)
-        if self._k1.size == 0:
+        t = self._targets
+        if self._level < len(self.BITS) or not t or not t["has"].size:
             return out
-        plan = self._plan if self._plan is not None else self._make_plan()
-        cum2 = np.cumsum(self._c2)
-        vals = {}
-        for name in ("lo", "hi"):
-            start = np.searchsorted(self._k2, plan[f"{name}_key"] << np.uint64(16), side="left")
-            base = np.where(start > 0, cum2[np.maximum(start - 1, 0)], 0)
-            j = np.searchsorted(cum2, base + plan[f"{name}_off"], side="right")
-            bits = (self._k2[j] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-            vals[name] = _from_order_bits(bits).astype(np.float64)
-        f = plan["frac"]
-        out[plan["has"]] = vals["lo"] * (1 - f) + vals["hi"] * f
+        lo = _from_order_bits(t["lo_prefix"].astype(np.uint32)).astype(np.float64)
+        hi = _from_order_bits(t["hi_prefix"].astype(np.uint32)).astype(np.float64)
+        out[t["has"]] = lo * (1 - t["frac"]) + hi * t["frac"]
         return out
 
 
@@ -669,7 +696,7 @@ class GeoTiffBands:
     """A float32 GeoTIFF (tiled, deflate) whose named bands are written block by block.
 
     Use as a context manager; :meth:`sink` gives one band a ``write(blk, values)`` method.
-    NaN is written as ``nodata``. GDAL's block cache is capped (``GDAL_CACHEMAX`` 64 MB) so
+    NaN is written as ``nodata``. The callers cap GDAL's block cache (``GDAL_CACHEMAX`` 32 MB) so
     memory stays flat however large the raster.
     """
 

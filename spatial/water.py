@@ -51,7 +51,6 @@ from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.blocks import (
-    TILE,
     ArrayRaster,
     Block,
     GeoTiffBands,
@@ -369,7 +368,7 @@ def _water_model(lc: LandCoverLike, p: WaterParams, water: gpd.GeoDataFrame | No
     off = np.arange(-r, r + 1, dtype=float) * res
     disc = np.hypot(off[:, None], off[None, :]) <= p.flood_buffer_m + 1e-9
     src = class_source(lc)
-    for blk in iter_blocks(lc.shape, halo, block_cells, TILE):
+    for blk in iter_blocks(lc.shape, halo, block_cells):
         cls_w = src.window(blk, 0)
         ww = (cls_w == WATER) | _burn(shapes, lc, blk, window=True, all_touched=True) if has_water else np.zeros(cls_w.shape, dtype=bool)
         ww &= cls_w != 0
@@ -560,7 +559,7 @@ def water_to_geotiff(
     _check_inputs(wijken, p)
     steps = Steps(progress, _STEPS)
     try:
-        with rasterio.Env(GDAL_CACHEMAX=64), GeoTiffBands(out, landcover, list(WATER_BANDS)) as tif:
+        with rasterio.Env(GDAL_CACHEMAX=32), GeoTiffBands(out, landcover, list(WATER_BANDS)) as tif:
             sinks: dict[str, Sink] = {k: tif.sink(k) for k in WATER_BANDS[:4]}
             sinks.update({"impervious_band": tif.sink("impervious"), "flood_prone_band": tif.sink("flood_prone")})
             agg = _WaterTable(landcover, wijken, homes)
