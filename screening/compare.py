@@ -1071,10 +1071,7 @@ def _zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...])
             key = id(fam.grid)
             if key not in cmask_cache:
                 cmask_cache[key] = _cell_zone_masks(fam.grid, zones)
-            arr = fam.cells[sp.cell]
-            for z in ZONES:
-                m = cmask_cache[key][z] & np.isfinite(arr)
-                out[(sp.key, z)] = float(arr[m].mean()) if m.any() else float("nan")
+            out.update(_cell_zone_means(sp.key, fam.cells[sp.cell], cmask_cache[key]))
             level[sp.key] = "cel"
         elif sp.home_col and fam.homes is not None and sp.home_col in fam.homes.columns:
             vals = pd.to_numeric(fam.homes[sp.home_col], errors="coerce").to_numpy(dtype=float)
@@ -1082,27 +1079,45 @@ def _zone_values(sit: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...])
                 out[(sp.key, z)] = _weighted(vals, res, hmask[z])
             level[sp.key] = "woning"
         elif sp.seg_col and fam.segments is not None and sp.seg_col in fam.segments.columns:
-            seg = fam.segments
-            mid = shapely.line_interpolate_point(np.asarray(seg.geometry.values, dtype=object), 0.5, normalized=True)
-            vals = pd.to_numeric(seg[sp.seg_col], errors="coerce").to_numpy(dtype=float)
-            lw = pd.to_numeric(seg["length_m"], errors="coerce").fillna(0).to_numpy(dtype=float)
-            for z in ZONES:
-                out[(sp.key, z)] = _weighted(vals, lw, _within_zone(mid, zones.geom(z)))
+            out.update(_segment_zone_values(sp, fam.segments, zones))
             level[sp.key] = "segment"
         elif sp.key in fam.per_wijk.columns:
-            pw = fam.per_wijk
-            codes = pw["wijk_code"].astype(str).to_numpy()
-            vals = pd.to_numeric(pw[sp.key], errors="coerce").to_numpy(dtype=float)
-            wres = _wijk_residents(sit, pw)
-            for z, sel in (("plan", None), ("omgeving", np.isin(codes, zones.omgeving_codes)), ("stad", np.ones(len(pw), bool))):
-                if sel is None or not sel.any():
-                    out[(sp.key, z)] = float("nan")
-                elif sp.wijk_agg == "sum":
-                    out[(sp.key, z)] = float(np.nansum(vals[sel]))
-                else:
-                    out[(sp.key, z)] = _weighted(vals, wres, sel)
+            out.update(_wijk_zone_values(sit, sp, fam.per_wijk, zones))
             level[sp.key] = "wijk"
     return out, level
+
+
+def _cell_zone_means(key: str, arr: np.ndarray, cmask: dict[str, np.ndarray]) -> dict[tuple[str, str], float]:
+    """Mean of the known cells of ``arr`` per zone."""
+    out = {}
+    for z in ZONES:
+        m = cmask[z] & np.isfinite(arr)
+        out[(key, z)] = float(arr[m].mean()) if m.any() else float("nan")
+    return out
+
+
+def _segment_zone_values(sp: IndicatorSpec, seg: gpd.GeoDataFrame, zones: Zones) -> dict[tuple[str, str], float]:
+    """Length-weighted mean of ``sp.seg_col`` over the segments whose midpoint lies in each zone."""
+    mid = shapely.line_interpolate_point(np.asarray(seg.geometry.values, dtype=object), 0.5, normalized=True)
+    vals = pd.to_numeric(seg[sp.seg_col], errors="coerce").to_numpy(dtype=float)
+    lw = pd.to_numeric(seg["length_m"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    return {(sp.key, z): _weighted(vals, lw, _within_zone(mid, zones.geom(z))) for z in ZONES}
+
+
+def _wijk_zone_values(sit: Situation, sp: IndicatorSpec, pw: pd.DataFrame, zones: Zones) -> dict[tuple[str, str], float]:
+    """A per-wijk value over the surroundings' wijken and the city (sum or resident-weighted); none for the plan zone."""
+    out = {}
+    codes = pw["wijk_code"].astype(str).to_numpy()
+    vals = pd.to_numeric(pw[sp.key], errors="coerce").to_numpy(dtype=float)
+    wres = _wijk_residents(sit, pw)
+    for z, sel in (("plan", None), ("omgeving", np.isin(codes, zones.omgeving_codes)), ("stad", np.ones(len(pw), bool))):
+        if sel is None or not sel.any():
+            out[(sp.key, z)] = float("nan")
+        elif sp.wijk_agg == "sum":
+            out[(sp.key, z)] = float(np.nansum(vals[sel]))
+        else:
+            out[(sp.key, z)] = _weighted(vals, wres, sel)
+    return out
 
 
 def _wijk_residents(sit: Situation, pw: pd.DataFrame) -> np.ndarray:
@@ -1534,6 +1549,28 @@ def _segment_unknown_share(sit: Situation, zones: Zones) -> dict[str, float]:
     return {z: float(L[inz[z] & unk].sum() / L[inz[z]].sum()) if L[inz[z]].sum() > 0 else float("nan") for z in ZONES}
 
 
+@dataclass(frozen=True)
+class _Comparison:
+    """What every indicator row of :func:`compare_situations` reads: homes matched before/after, zone values."""
+
+    before: Situation
+    after: Situation
+    pos: np.ndarray  # per home after: its row before, -1 for a new home
+    exist_a: np.ndarray  # per home after: it existed before
+    hmask: dict[str, np.ndarray]  # per zone: homes after in the zone
+    ex_a: dict[str, np.ndarray]  # per zone: existing homes after in the zone
+    res: np.ndarray  # residents per home after
+    shares_b: dict[str, dict[str, float]]  # age make-up per wijk before the plan
+    vb: dict[tuple[str, str], float]
+    va: dict[tuple[str, str], float]
+    lb: dict[str, str]
+    la: dict[str, str]
+    same: dict[str, tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]]
+    removed: dict[str, tuple[float, float, float]]
+    seg_unknown: dict[str, float]
+    max_unknown: float
+
+
 def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Zones, specs: tuple[IndicatorSpec, ...] = INDICATORS) -> tuple[pd.DataFrame, dict[str, str]]:
     """The before/after table (see :class:`ScreeningResult`) and the indicators that are missing.
 
@@ -1544,6 +1581,27 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
     zone values before/after (over whoever lives there) are context. An indicator built on a
     missing or partial theme is ``onbekend``: no number, no light.
     """
+    cmp = _comparison(before, after, zones, specs)
+    missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
+    rows = []
+    for sp in specs:
+        if sp.family not in after.families:
+            continue
+        if sp.key not in cmp.la and sp.key not in cmp.lb:
+            missing[sp.key] = f"niet berekend: de familie '{sp.family}' levert '{sp.key}' niet"
+            continue
+        src = _norm_source(sp)
+        status, reason = indicator_status(sp, before.area, after.area)
+        col = sp.home_col
+        hb = _home_values(before, sp.family, col) if col else None
+        ha = _home_values(after, sp.family, col) if col else None
+        for z in ZONES:
+            rows.append(_zone_row(cmp, sp, z, status, reason, src, hb, ha))
+    return pd.DataFrame(rows), missing
+
+
+def _comparison(before: Situation, after: Situation, zones: Zones, specs: tuple[IndicatorSpec, ...]) -> _Comparison:
+    """Match the homes before and after, compute the zone values and what the removed residents were."""
     thr = hot_threshold_c(before)
     _set_hot(before, thr)
     _set_hot(after, thr)
@@ -1577,126 +1635,143 @@ def compare_situations(before: Situation, after: Situation, plan: Plan, zones: Z
     su_b, su_a = _segment_unknown_share(before, zones), _segment_unknown_share(after, zones)
     seg_unknown = {z: max(_nan0(su_b[z]), _nan0(su_a[z])) for z in ZONES}
     max_unknown = float(load_norms("screening")["unknown_segment_max_share"].value)
-    missing: dict[str, str] = {f: msg for f, msg in {**before.errors, **after.errors}.items()}
-    rows = []
-    for sp in specs:
-        if sp.family not in after.families:
-            continue
-        if sp.key not in la and sp.key not in lb:
-            missing[sp.key] = f"niet berekend: de familie '{sp.family}' levert '{sp.key}' niet"
-            continue
-        src = ""
-        if sp.norm:
-            try:
-                src = load_norms(sp.norm[0])[sp.norm[1]].source
-            except KeyError:
-                src = ""
-        status, reason = indicator_status(sp, before.area, after.area)
-        col = sp.home_col
-        hb = _home_values(before, sp.family, col) if col else None
-        ha = _home_values(after, sp.family, col) if col else None
-        per_home = hb is not None and ha is not None
-        for z in ZONES:
-            b = vb.get((sp.key, z), float("nan"))
-            a = va.get((sp.key, z), float("nan"))
-            zstatus, zreason = status, reason
-            if zstatus == "berekend" and sp.family == "accessibility" and seg_unknown[z] > max_unknown:
-                zstatus, zreason = "onbekend", f"onbekend: van {100 * seg_unknown[z]:.0f} % van de looproutes is het oordeel niet gekend"
-            ex_n = ex_up = ex_down = ex_change = ex_before = ex_after = float("nan")
-            new_n = new_share = float("nan")
-            r65 = r05 = float("nan")
-            new_classes = ""
-            if per_home:
-                vb_h = np.where(exist_a, hb[np.maximum(pos, 0)] if len(hb) else np.nan, np.nan)
-                ok = ex_a[z] & np.isfinite(vb_h) & np.isfinite(ha)
-                tol = _home_tolerance(col)
-                d = ha - vb_h
-                up = ok & (d > tol - 1e-12) if col in BOOL_HOME_COLS else ok & (d > tol)
-                down = ok & (d < -tol + 1e-12) if col in BOOL_HOME_COLS else ok & (d < -tol)
-                if col in GATED_HOME_COLS:
-                    # a home only moves in or out of the hottest places (or across a guideline) when
-                    # the level it is derived from changes beyond that level's tolerance
-                    gfam, gcol = GATED_HOME_COLS[col]
-                    cb, ca = _home_values(before, gfam, gcol), _home_values(after, gfam, gcol)
-                    if cb is not None and ca is not None:
-                        dc = ca - np.where(exist_a, cb[np.maximum(pos, 0)] if len(cb) else np.nan, np.nan)
-                        moved = np.abs(np.nan_to_num(dc)) > _home_tolerance(gcol)
-                        # and in the same direction (the WHO annoyance curve falls below 45,6 dB)
-                        up, down = up & moved & (np.nan_to_num(dc) > 0), down & moved & (np.nan_to_num(dc) < 0)
-                if sp.higher_is_better is False:
-                    up, down = down, up
-                elif sp.higher_is_better is None:
-                    up = down = np.zeros(len(d), bool)
-                ex_n = float(res[ex_a[z]].sum())
-                ex_up, ex_down = float(res[up].sum()), float(res[down].sum())
-                w = res[ok]
-                if w.sum() > 0:
-                    ex_change = float(np.sum(d[ok] * w) / w.sum())
-                    ex_before = float(np.sum(vb_h[ok] * w) / w.sum())
-                    ex_after = float(np.sum(ha[ok] * w) / w.sum())
-                r65, r05 = _age_counts(after.homes, up | down, shares_b)  # existing residents: their wijk's make-up before the plan
-                newm = hmask[z] & ~exist_a
-                new_n = float(res[newm].sum())
-                new_classes = _class_counts_nl(col, ha, res, newm) if new_n > 0 else ""
-                mt = _meets(col, ha, sp.higher_is_better)
-                if mt is not None and new_n > 0:
-                    kn = newm & np.isfinite(mt)
-                    new_share = float(np.sum(res[kn] * mt[kn]) / res[kn].sum()) if res[kn].sum() > 0 else float("nan")
-                ev = _verdict_existing(ex_up, ex_down) if ex_n > 0 else "neutral"
-                if ex_n > 0 and not ok.any() and not (ex_a[z] & np.isfinite(ha)).any():
-                    ev = "na"
-            elif sp.zone_fn in ("stop", "green_per_resident") and sp.zone_fn in same and sp.key in same[sp.zone_fn][0] and sp.key in same[sp.zone_fn][1]:
-                ex_before = same[sp.zone_fn][0][sp.key][z]
-                ex_after = same[sp.zone_fn][1][sp.key][z]
-                ex_change = ex_after - ex_before if np.isfinite(ex_before) and np.isfinite(ex_after) else float("nan")
-                ev = direction(ex_before, ex_after, sp.higher_is_better, sp.unit)
-            else:
-                ev = direction(b, a, sp.higher_is_better, sp.unit)
-            nv = _verdict_new(new_share, new_n)
-            new_share, nv = _air_site_verdict(after, col, hmask[z] & ~exist_a, res, new_share, nv)
-            if zstatus != "berekend":
-                b = a = ex_change = ex_before = ex_after = new_share = ex_up = ex_down = float("nan")
-                ev, nv, new_classes = "na", "", ""
-            lt = light(ev, nv, zstatus)
-            zres = float(res[hmask[z]].sum())
-            rows.append(
-                {
-                    "key": sp.key,
-                    "family": sp.family,
-                    "label": sp.label,
-                    "unit": sp.unit,
-                    "zone": z,
-                    "zone_label": ZONE_LABELS_NL[z],
-                    "before": b,
-                    "after": a,
-                    "delta": a - b if np.isfinite(a) and np.isfinite(b) else float("nan"),
-                    "direction": ev,
-                    "direction_nl": DIRECTION_NL[ev],
-                    "light": lt,
-                    "status": zstatus,
-                    "unknown_reason": zreason,
-                    "higher_is_better": sp.higher_is_better,
-                    "level": la.get(sp.key, lb.get(sp.key, "")),
-                    "residents": zres,
-                    "existing_residents": ex_n,
-                    "existing_before": ex_before,
-                    "existing_after": ex_after,
-                    "existing_change": ex_change,
-                    "residents_improved": ex_up,
-                    "residents_worsened": ex_down,
-                    "residents_65plus": r65,
-                    "residents_0_5": r05,
-                    "new_residents": new_n,
-                    "new_meet_share": new_share,
-                    "new_verdict": nv,
-                    "new_classes": new_classes,
-                    "removed_residents": removed[z][0],
-                    "removed_65plus": removed[z][1],
-                    "removed_0_5": removed[z][2],
-                    "norm_source": src,
-                }
-            )
-    return pd.DataFrame(rows), missing
+    return _Comparison(before, after, pos, exist_a, hmask, ex_a, res, shares_b, vb, va, lb, la, same, removed, seg_unknown, max_unknown)
+
+
+def _norm_source(sp: IndicatorSpec) -> str:
+    """The citation of the indicator's norm ("" without one)."""
+    if not sp.norm:
+        return ""
+    try:
+        return load_norms(sp.norm[0])[sp.norm[1]].source
+    except KeyError:
+        return ""
+
+
+def _moved_homes(cmp: _Comparison, sp: IndicatorSpec, d: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(better off, worse off) per existing home: its change ``d`` beyond the tolerance, the good way round."""
+    col = sp.home_col
+    tol = _home_tolerance(col)
+    up = ok & (d > tol - 1e-12) if col in BOOL_HOME_COLS else ok & (d > tol)
+    down = ok & (d < -tol + 1e-12) if col in BOOL_HOME_COLS else ok & (d < -tol)
+    if col in GATED_HOME_COLS:
+        # a home only moves in or out of the hottest places (or across a guideline) when
+        # the level it is derived from changes beyond that level's tolerance
+        gfam, gcol = GATED_HOME_COLS[col]
+        cb, ca = _home_values(cmp.before, gfam, gcol), _home_values(cmp.after, gfam, gcol)
+        if cb is not None and ca is not None:
+            dc = ca - np.where(cmp.exist_a, cb[np.maximum(cmp.pos, 0)] if len(cb) else np.nan, np.nan)
+            moved = np.abs(np.nan_to_num(dc)) > _home_tolerance(gcol)
+            # and in the same direction (the WHO annoyance curve falls below 45,6 dB)
+            up, down = up & moved & (np.nan_to_num(dc) > 0), down & moved & (np.nan_to_num(dc) < 0)
+    if sp.higher_is_better is False:
+        up, down = down, up
+    elif sp.higher_is_better is None:
+        up = down = np.zeros(len(d), bool)
+    return up, down
+
+
+def _per_home_effects(cmp: _Comparison, sp: IndicatorSpec, z: str, hb: np.ndarray, ha: np.ndarray) -> dict[str, Any]:
+    """Existing residents better / worse off and their mean change, new residents meeting the norm, in zone ``z``."""
+    col = sp.home_col
+    res, exist_a, ex_a = cmp.res, cmp.exist_a, cmp.ex_a[z]
+    nan = float("nan")
+    vb_h = np.where(exist_a, hb[np.maximum(cmp.pos, 0)] if len(hb) else np.nan, np.nan)
+    ok = ex_a & np.isfinite(vb_h) & np.isfinite(ha)
+    d = ha - vb_h
+    up, down = _moved_homes(cmp, sp, d, ok)
+    e: dict[str, Any] = {"ex_n": float(res[ex_a].sum()), "ex_up": float(res[up].sum()), "ex_down": float(res[down].sum()),
+                         "ex_change": nan, "ex_before": nan, "ex_after": nan, "new_share": nan}
+    w = res[ok]
+    if w.sum() > 0:
+        e["ex_change"] = float(np.sum(d[ok] * w) / w.sum())
+        e["ex_before"] = float(np.sum(vb_h[ok] * w) / w.sum())
+        e["ex_after"] = float(np.sum(ha[ok] * w) / w.sum())
+    e["r65"], e["r05"] = _age_counts(cmp.after.homes, up | down, cmp.shares_b)  # existing residents: their wijk's make-up before the plan
+    newm = cmp.hmask[z] & ~exist_a
+    e["new_n"] = new_n = float(res[newm].sum())
+    e["new_classes"] = _class_counts_nl(col, ha, res, newm) if new_n > 0 else ""
+    mt = _meets(col, ha, sp.higher_is_better)
+    if mt is not None and new_n > 0:
+        kn = newm & np.isfinite(mt)
+        e["new_share"] = float(np.sum(res[kn] * mt[kn]) / res[kn].sum()) if res[kn].sum() > 0 else nan
+    ev = _verdict_existing(e["ex_up"], e["ex_down"]) if e["ex_n"] > 0 else "neutral"
+    if e["ex_n"] > 0 and not ok.any() and not (ex_a & np.isfinite(ha)).any():
+        ev = "na"
+    e["ev"] = ev
+    return e
+
+
+def _zone_effects(cmp: _Comparison, sp: IndicatorSpec, z: str, b: float, a: float, hb: np.ndarray | None, ha: np.ndarray | None) -> dict[str, Any]:
+    """The existing / new residents' effects in zone ``z``: per home when the family gives home values,
+    else over the same homes (stops, green per resident), else the zone values' direction."""
+    if hb is not None and ha is not None:
+        return _per_home_effects(cmp, sp, z, hb, ha)
+    nan = float("nan")
+    e: dict[str, Any] = {k: nan for k in ("ex_n", "ex_up", "ex_down", "ex_change", "ex_before", "ex_after", "new_n", "new_share", "r65", "r05")}
+    e["new_classes"] = ""
+    same = cmp.same.get(sp.zone_fn) if sp.zone_fn in ("stop", "green_per_resident") else None
+    if same is not None and sp.key in same[0] and sp.key in same[1]:
+        e["ex_before"], e["ex_after"] = same[0][sp.key][z], same[1][sp.key][z]
+        e["ex_change"] = e["ex_after"] - e["ex_before"] if np.isfinite(e["ex_before"]) and np.isfinite(e["ex_after"]) else nan
+        e["ev"] = direction(e["ex_before"], e["ex_after"], sp.higher_is_better, sp.unit)
+    else:
+        e["ev"] = direction(b, a, sp.higher_is_better, sp.unit)
+    return e
+
+
+def _zone_row(cmp: _Comparison, sp: IndicatorSpec, z: str, status: str, reason: str, src: str,
+              hb: np.ndarray | None, ha: np.ndarray | None) -> dict[str, Any]:
+    """One row of the before/after table: indicator ``sp`` in zone ``z``."""
+    b = cmp.vb.get((sp.key, z), float("nan"))
+    a = cmp.va.get((sp.key, z), float("nan"))
+    zstatus, zreason = status, reason
+    if zstatus == "berekend" and sp.family == "accessibility" and cmp.seg_unknown[z] > cmp.max_unknown:
+        zstatus, zreason = "onbekend", f"onbekend: van {100 * cmp.seg_unknown[z]:.0f} % van de looproutes is het oordeel niet gekend"
+    e = _zone_effects(cmp, sp, z, b, a, hb, ha)
+    ev, new_classes = e["ev"], e["new_classes"]
+    ex_up, ex_down, ex_change, ex_before, ex_after = e["ex_up"], e["ex_down"], e["ex_change"], e["ex_before"], e["ex_after"]
+    nv = _verdict_new(e["new_share"], e["new_n"])
+    new_share, nv = _air_site_verdict(cmp.after, sp.home_col, cmp.hmask[z] & ~cmp.exist_a, cmp.res, e["new_share"], nv)
+    if zstatus != "berekend":
+        b = a = ex_change = ex_before = ex_after = new_share = ex_up = ex_down = float("nan")
+        ev, nv, new_classes = "na", "", ""
+    removed = cmp.removed[z]
+    return {
+        "key": sp.key,
+        "family": sp.family,
+        "label": sp.label,
+        "unit": sp.unit,
+        "zone": z,
+        "zone_label": ZONE_LABELS_NL[z],
+        "before": b,
+        "after": a,
+        "delta": a - b if np.isfinite(a) and np.isfinite(b) else float("nan"),
+        "direction": ev,
+        "direction_nl": DIRECTION_NL[ev],
+        "light": light(ev, nv, zstatus),
+        "status": zstatus,
+        "unknown_reason": zreason,
+        "higher_is_better": sp.higher_is_better,
+        "level": cmp.la.get(sp.key, cmp.lb.get(sp.key, "")),
+        "residents": float(cmp.res[cmp.hmask[z]].sum()),
+        "existing_residents": e["ex_n"],
+        "existing_before": ex_before,
+        "existing_after": ex_after,
+        "existing_change": ex_change,
+        "residents_improved": ex_up,
+        "residents_worsened": ex_down,
+        "residents_65plus": e["r65"],
+        "residents_0_5": e["r05"],
+        "new_residents": e["new_n"],
+        "new_meet_share": new_share,
+        "new_verdict": nv,
+        "new_classes": new_classes,
+        "removed_residents": removed[0],
+        "removed_65plus": removed[1],
+        "removed_0_5": removed[2],
+        "norm_source": src,
+    }
 
 
 def displacement(before: Situation, after: Situation) -> dict[str, Any]:

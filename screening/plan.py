@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.layers.osm_tags import finalize_streets, node_at_intersections
-from gezondestad.layers.validate import InputError, read_layer, validate_frame
+from gezondestad.layers.validate import InputError, VectorLayer, read_layer, validate_frame
 from gezondestad.model.geometry import buffer_union
 from gezondestad.model.norms import load_norms
 from gezondestad.model.population import RESIDENTIAL_USES, estimate_building_residents
@@ -228,7 +228,29 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
     ------
     PlanError
     """
-    norms = _norms()
+    gdf = _checked_columns(gdf, source, _norms())
+    work_crs = area.crs if area is not None else CRS  # the study area's working CRS
+    layer = _validated_layer(gdf, source, work_crs)
+    f = layer.gdf.reset_index(drop=True)
+    f["feature_type"] = _feature_types(f, source)
+    plan_name = _plan_name(f, name)
+    for c in PLAN_COLUMNS:
+        if c not in f:
+            f[c] = None
+    _check_geometry_kinds(f, source)
+    _validate_new_attributes(f, source)
+    _check_numbers(f, source)
+    _check_flags(f, source)
+    f["plan_fid"] = np.arange(len(f), dtype=np.int64)
+    f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=work_crs)
+    plan = Plan(name=str(plan_name), features=f, source=source, repairs={k: v for k, v in layer.repairs.items() if v})
+    if area is not None:
+        check_plan_in_area(plan, area)
+    return plan
+
+
+def _checked_columns(gdf: gpd.GeoDataFrame, source: str, norms: dict[str, Any]) -> gpd.GeoDataFrame:
+    """``gdf`` within the size limit and with a ``feature_type`` column, known columns renamed to lower case."""
     if len(gdf) > int(norms["plan_max_features"]):
         raise PlanError(
             f"{source}: het plan heeft {len(gdf)} objecten, meer dan de {int(norms['plan_max_features'])} toegelaten; "
@@ -240,9 +262,12 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             f"{source}: het plan heeft geen kolom 'feature_type' (kolommen: {', '.join(c for c in gdf.columns if c != gdf.geometry.name)}). "
             f"Geef elk object een feature_type, één van: {', '.join(FEATURE_TYPES)}."
         )
-    gdf = gdf.rename(columns={v: k for k, v in cols.items() if k != v and k in set(PLAN_COLUMNS) | {"feature_type", "plan_name"}})
+    return gdf.rename(columns={v: k for k, v in cols.items() if k != v and k in set(PLAN_COLUMNS) | {"feature_type", "plan_name"}})
+
+
+def _validated_layer(gdf: gpd.GeoDataFrame, source: str, work_crs: str) -> VectorLayer:
+    """The geometry-checked and repaired layer in ``work_crs``; a feature left without geometry is refused."""
     try:
-        work_crs = area.crs if area is not None else CRS  # the study area's working CRS
         layer = validate_frame(gdf, name=source, target_crs=work_crs)
     except InputError as exc:
         raise PlanError(str(exc)) from exc
@@ -251,30 +276,40 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             f"{source}: {layer.repairs['empty_dropped']} planobject(en) zonder bruikbare geometrie (leeg, of niets over "
             "na herstel). Teken ze opnieuw of verwijder ze."
         )
-    f = layer.gdf.reset_index(drop=True)
+    return layer
+
+
+def _feature_types(f: gpd.GeoDataFrame, source: str) -> pd.Series:
+    """The ``feature_type`` column trimmed and in lower case; an unknown type is refused."""
     ft = f["feature_type"].astype("object").map(lambda v: None if v is None else str(v).strip().lower())
     bad = sorted({str(v) for v in ft if v not in FEATURE_TYPES})
     if bad:
         raise PlanError(
             f"{source}: onbekend feature_type {', '.join(repr(b) for b in bad)}; toegelaten zijn: {', '.join(FEATURE_TYPES)}."
         )
-    f["feature_type"] = ft
+    return ft
+
+
+def _plan_name(f: gpd.GeoDataFrame, name: str | None) -> str:
+    """``name``, else the first non-empty ``plan_name`` of the features, else "Plan"."""
     plan_name = name
     if plan_name is None and "plan_name" in f:
         vals = [str(v) for v in f["plan_name"].dropna() if str(v).strip()]
         plan_name = vals[0] if vals else None
-    plan_name = plan_name or "Plan"
-    for c in PLAN_COLUMNS:
-        if c not in f:
-            f[c] = None
-    # geometry kind per type
+    return plan_name or "Plan"
+
+
+def _check_geometry_kinds(f: gpd.GeoDataFrame, source: str) -> None:
+    """Each feature type has its kind of geometry (a building is a polygon, a street a line, ...)."""
     gt = f.geom_type.to_numpy()
     for i, (t, g) in enumerate(zip(f["feature_type"], gt)):
         kinds, want = GEOMETRY_KINDS[t]
         if g not in kinds:
             raise PlanError(f"{source}: {_label(f.iloc[i], i)} is een {GEOM_NL.get(g, g)}, maar een {t} moet {want} zijn. Teken het opnieuw.")
-    _validate_new_attributes(f, source)
-    # values
+
+
+def _check_numbers(f: gpd.GeoDataFrame, source: str) -> None:
+    """Dwellings, residents, levels and tree share as floats in their range (in place); a wrong value is refused."""
     for c, lo in (("dwellings", 0.0), ("residents", 0.0), ("levels", 0.0), ("trees", 0.0)):
         num = pd.to_numeric(f[c], errors="coerce")
         wrong = f[c].notna() & (num.isna() | (num < lo) | ~np.isfinite(num.fillna(0)))
@@ -287,6 +322,10 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             rule = "een aandeel tussen 0 en 1" if c == "trees" else ("een getal groter dan 0" if c == "levels" else "een getal ≥ 0")
             raise PlanError(f"{source}: {_label(f.iloc[i], i)} heeft {c}={f[c].iloc[i]!r}; dat moet {rule} zijn.")
         f[c] = num.astype(float)
+
+
+def _check_flags(f: gpd.GeoDataFrame, source: str) -> None:
+    """``public`` and ``paved`` as booleans (in place; empty: yes); a value that is not yes/no is refused."""
     for c, default in (("public", True), ("paved", True)):
         out = []
         for i, v in enumerate(f[c]):
@@ -295,12 +334,6 @@ def plan_from_frame(gdf: gpd.GeoDataFrame, name: str | None = None, source: str 
             except ValueError:
                 raise PlanError(f"{source}: {_label(f.iloc[i], i)} heeft {c}={v!r}; gebruik ja/nee (yes/no, true/false).") from None
         f[c] = out
-    f["plan_fid"] = np.arange(len(f), dtype=np.int64)
-    f = gpd.GeoDataFrame(f[["plan_fid", *PLAN_COLUMNS, "geometry"]], geometry="geometry", crs=work_crs)
-    plan = Plan(name=str(plan_name), features=f, source=source, repairs={k: v for k, v in layer.repairs.items() if v})
-    if area is not None:
-        check_plan_in_area(plan, area)
-    return plan
 
 
 def _validate_new_attributes(f: gpd.GeoDataFrame, source: str) -> None:
@@ -595,80 +628,109 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
     norms = _norms()
     out = area.copy()
     rep = AppliedPlan()
-    share = float(norms["demolition_cover_share"])
     demo = plan.of_type("demolition")
     demo_u = shapely.union_all(demo.geometry.values) if len(demo) else shapely.Polygon()
-    new_b = plan.of_type("building")
-    parking = plan.of_type("parking")
-    water = plan.of_type("water")
-    wadi = plan.of_type("wadi")
-    green = plan.of_type("green")
-    paving = plan.of_type("paving")
+    removed_b = _apply_buildings(out, plan, demo_u, norms, rep)
+    _update_wijk_residents(out, removed_b, rep)
+    _apply_green(out, plan, demo_u, rep)
+    _apply_water(out, plan.of_type("water"), rep)
+    _apply_landuse(out, plan, rep)
+    _apply_facilities(out, plan.of_type("facility"), rep)
+    nb = plan.of_type("noise_barrier")
+    rep.noise_barrier_m = float(nb.geometry.length.sum()) if len(nb) else 0.0
+    tr = plan.of_type("trees")
+    rep.tree_canopy_added_m2 = float(_tree_shapes(tr).area.sum()) if len(tr) else 0.0
+    removed_streets = _apply_streets(out, plan, demo_u, norms, rep)
+    if out.landcover is not None:
+        rep.landcover_cells_changed = _reburn_landcover(out, plan, demo_u, removed_b, removed_streets)
+    _record_plan_in_manifest(out, plan, rep)
+    return out
 
-    # ---------------- buildings ----------------------------------------------------------
+
+def _next_id(frame: pd.DataFrame, column: str) -> int:
+    """The first free integer id after the largest numeric value of ``column`` (0 when there is none)."""
+    ids = pd.to_numeric(frame[column], errors="coerce") if len(frame) else None
+    return int(ids.max()) + 1 if ids is not None and ids.notna().any() else 0
+
+
+def _apply_buildings(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: dict[str, Any], rep: AppliedPlan) -> gpd.GeoDataFrame:
+    """Remove buildings mostly covered by the plan's polygons, add the plan's buildings; return the removed ones."""
+    new_b = plan.of_type("building")
     b = out.themes["buildings"]
     removed_b = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=out.crs), crs=out.crs)
-    clear = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *water.geometry.values, *wadi.geometry.values, *green.geometry.values, *paving.geometry.values])
+    clearing = [plan.of_type(t).geometry.values for t in ("building", "parking", "water", "wadi", "green", "paving")]
+    clear = shapely.union_all([demo_u, *(g for values in clearing for g in values)])
     if len(b) and not clear.is_empty:
         cand = b.sindex.query(clear, predicate="intersects")
         sh = np.zeros(len(b))
         sh[cand] = _covered_share(np.asarray(b.geometry.values[cand], dtype=object), clear)
-        gone = sh >= share
+        gone = sh >= float(norms["demolition_cover_share"])
         removed_b = b[gone]
         rep.buildings_removed = int(gone.sum())
         rep.residents_removed = float(pd.to_numeric(removed_b["residents"], errors="coerce").fillna(0).sum())
         b = b[~gone]
     if len(new_b):
-        nb = new_b.reset_index(drop=True)
-        hh = float(norms["household_size"])
-        use = nb["use"].astype("object").fillna("residential").astype(str).str.lower()
-        res = nb["residents"].to_numpy(dtype=float)
-        dw = nb["dwellings"].to_numpy(dtype=float)
-        from_dw = ~np.isfinite(res) & np.isfinite(dw)
-        res = np.where(from_dw, dw * hh, res)
-        est = ~np.isfinite(res)
-        if est.any():
-            tmp = gpd.GeoDataFrame({"levels": nb["levels"], "use": use}, geometry=nb.geometry.values, crs=out.crs)
-            res = np.where(est, estimate_building_residents(tmp), res)
-            rep.residents_estimated_from_floor_area = int((est & use.isin(RESIDENTIAL_USES | {"residential"}).to_numpy()).sum())
-        start = int(pd.to_numeric(b["building_id"], errors="coerce").max()) + 1 if len(b) and pd.to_numeric(b["building_id"], errors="coerce").notna().any() else 0
-        add = gpd.GeoDataFrame(
-            {
-                "building_id": np.arange(start, start + len(nb), dtype=np.int64),
-                "use": use.to_numpy(),
-                "levels": nb["levels"].to_numpy(dtype=float),
-                "residents": res,
-                "plan_fid": nb["plan_fid"].to_numpy(),
-            },
-            geometry=nb.geometry.values,
-            crs=out.crs,
-        )
-        rep.buildings_added = len(add)
-        rep.residents_added = float(np.nansum(res))
-        rep.dwellings_added = float(np.nansum(dw))
-        b = pd.concat([b, add], ignore_index=True)
+        b = pd.concat([b, _new_buildings(out, new_b, _next_id(b, "building_id"), norms, rep)], ignore_index=True)
     out.themes["buildings"] = conform_theme("buildings", gpd.GeoDataFrame(b, geometry="geometry", crs=out.crs))
+    return removed_b
 
-    # ---------------- wijk residents ------------------------------------------------------
+
+def _new_buildings(out: StudyArea, new_b: gpd.GeoDataFrame, start: int, norms: dict[str, Any], rep: AppliedPlan) -> gpd.GeoDataFrame:
+    """The plan's buildings as rows of the buildings theme: residents given, from dwellings, or estimated from floor area."""
+    nb = new_b.reset_index(drop=True)
+    hh = float(norms["household_size"])
+    use = nb["use"].astype("object").fillna("residential").astype(str).str.lower()
+    res = nb["residents"].to_numpy(dtype=float)
+    dw = nb["dwellings"].to_numpy(dtype=float)
+    from_dw = ~np.isfinite(res) & np.isfinite(dw)
+    res = np.where(from_dw, dw * hh, res)
+    est = ~np.isfinite(res)
+    if est.any():
+        tmp = gpd.GeoDataFrame({"levels": nb["levels"], "use": use}, geometry=nb.geometry.values, crs=out.crs)
+        res = np.where(est, estimate_building_residents(tmp), res)
+        rep.residents_estimated_from_floor_area = int((est & use.isin(RESIDENTIAL_USES | {"residential"}).to_numpy()).sum())
+    add = gpd.GeoDataFrame(
+        {
+            "building_id": np.arange(start, start + len(nb), dtype=np.int64),
+            "use": use.to_numpy(),
+            "levels": nb["levels"].to_numpy(dtype=float),
+            "residents": res,
+            "plan_fid": nb["plan_fid"].to_numpy(),
+        },
+        geometry=nb.geometry.values,
+        crs=out.crs,
+    )
+    rep.buildings_added = len(add)
+    rep.residents_added = float(np.nansum(res))
+    rep.dwellings_added = float(np.nansum(dw))
+    return add
+
+
+def _update_wijk_residents(out: StudyArea, removed_b: gpd.GeoDataFrame, rep: AppliedPlan) -> None:
+    """Add the new buildings' residents to their wijk and take the removed ones' away."""
     w = out.themes["wijken"]
-    if len(w) and (rep.buildings_added or rep.buildings_removed):
-        allb = out.themes["buildings"]
-        added_b = allb[allb["plan_fid"].notna()] if "plan_fid" in allb else allb.iloc[0:0]
-        delta = np.zeros(len(w))
-        tree = shapely.STRtree(w.geometry.values)
-        for frame, sign in ((removed_b, -1.0), (added_b, 1.0)):
-            if len(frame) == 0:
-                continue
-            wi = tree.query_nearest(frame.geometry.representative_point().values, all_matches=False)[1]
-            np.add.at(delta, wi, sign * pd.to_numeric(frame["residents"], errors="coerce").fillna(0).to_numpy())
-        w = w.copy()
-        w["residents"] = pd.to_numeric(w["residents"], errors="coerce").fillna(0).to_numpy() + delta
-        out.themes["wijken"] = w
-        rep.notes.append("Nieuwe bewoners zijn bij de bewoners van hun wijk opgeteld; de leeftijdsopbouw van de wijk is ongewijzigd verondersteld.")
+    if not (len(w) and (rep.buildings_added or rep.buildings_removed)):
+        return
+    allb = out.themes["buildings"]
+    added_b = allb[allb["plan_fid"].notna()] if "plan_fid" in allb else allb.iloc[0:0]
+    delta = np.zeros(len(w))
+    tree = shapely.STRtree(w.geometry.values)
+    for frame, sign in ((removed_b, -1.0), (added_b, 1.0)):
+        if len(frame) == 0:
+            continue
+        wi = tree.query_nearest(frame.geometry.representative_point().values, all_matches=False)[1]
+        np.add.at(delta, wi, sign * pd.to_numeric(frame["residents"], errors="coerce").fillna(0).to_numpy())
+    w = w.copy()
+    w["residents"] = pd.to_numeric(w["residents"], errors="coerce").fillna(0).to_numpy() + delta
+    out.themes["wijken"] = w
+    rep.notes.append("Nieuwe bewoners zijn bij de bewoners van hun wijk opgeteld; de leeftijdsopbouw van de wijk is ongewijzigd verondersteld.")
 
-    # ---------------- green -----------------------------------------------------------------
+
+def _apply_green(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, rep: AppliedPlan) -> None:
+    """Cut green under hard surfaces of the plan (demolition, buildings, parking, paving); add the plan's green."""
     g = out.themes["green"]
-    hard = shapely.union_all([demo_u, *new_b.geometry.values, *parking.geometry.values, *paving.geometry.values])
+    green = plan.of_type("green")
+    hard = shapely.union_all([demo_u, *(geom for t in ("building", "parking", "paving") for geom in plan.of_type(t).geometry.values)])
     if len(g) and not hard.is_empty:
         geoms = np.asarray(g.geometry.values, dtype=object)
         hit = shapely.intersects(geoms, hard)
@@ -684,7 +746,7 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
             g = g[g.geometry.notna()]
             g["area_m2"] = g.geometry.area.round(1)
     if len(green):
-        start = int(pd.to_numeric(g["green_id"], errors="coerce").max()) + 1 if len(g) and pd.to_numeric(g["green_id"], errors="coerce").notna().any() else 0
+        start = _next_id(g, "green_id")
         kind = green["kind"].astype("object").fillna("park").astype(str).str.lower()
         trees = np.where(kind == "wood", 1.0, green["trees"].to_numpy(dtype=float))
         add = gpd.GeoDataFrame(
@@ -705,45 +767,38 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         g = pd.concat([g, add], ignore_index=True)
     out.themes["green"] = conform_theme("green", gpd.GeoDataFrame(g, geometry="geometry", crs=out.crs))
 
-    # ---------------- water ----------------------------------------------------------------
-    if len(water):
-        wt = out.themes["water"]
-        start = int(pd.to_numeric(wt["water_id"], errors="coerce").max()) + 1 if len(wt) and pd.to_numeric(wt["water_id"], errors="coerce").notna().any() else 0
-        add = gpd.GeoDataFrame(
-            {
-                "water_id": np.arange(start, start + len(water), dtype=np.int64),
-                "kind": np.full(len(water), "pond", dtype=object),
-                "name": water["name"].to_numpy(),
-                "width": water["width"].to_numpy(),
-                "plan_fid": water["plan_fid"].to_numpy(),
-            },
-            geometry=water.geometry.values,
-            crs=out.crs,
-        )
-        rep.water_added_m2 = float(add.geometry.area.sum())
-        out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=out.crs))
 
-    # ---------------- land use ---------------------------------------------------------------
-    lu = out.themes["landuse"]
-    # existing land use under a plan polygon is replaced (car park -> park, ...) or removed (demolition)
-    repl = shapely.union_all([*plan.features[plan.features.geom_type.isin(list(_POLY)) & plan.features["feature_type"].isin(["building", "green", "parking", "water", "wadi", "demolition", "paving", "facility"])].geometry.values])
-    if len(lu) and not repl.is_empty:
-        geoms = np.asarray(lu.geometry.values, dtype=object)
-        hit = shapely.intersects(geoms, repl)
-        if hit.any():
-            a0 = float(shapely.area(geoms[hit]).sum())
-            geoms = geoms.copy()
-            geoms[hit] = shapely.difference(geoms[hit], repl)
-            rep.landuse_replaced_m2 = a0 - float(shapely.area(geoms[hit]).sum())
-            lu = lu.copy()
-            lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=out.crs)
-            lu = lu[~lu.geometry.is_empty & (lu.geometry.area >= 1.0)]
+def _apply_water(out: StudyArea, water: gpd.GeoDataFrame, rep: AppliedPlan) -> None:
+    """Add the plan's ponds to the water theme."""
+    if not len(water):
+        return
+    wt = out.themes["water"]
+    start = _next_id(wt, "water_id")
+    add = gpd.GeoDataFrame(
+        {
+            "water_id": np.arange(start, start + len(water), dtype=np.int64),
+            "kind": np.full(len(water), "pond", dtype=object),
+            "name": water["name"].to_numpy(),
+            "width": water["width"].to_numpy(),
+            "plan_fid": water["plan_fid"].to_numpy(),
+        },
+        geometry=water.geometry.values,
+        crs=out.crs,
+    )
+    rep.water_added_m2 = float(add.geometry.area.sum())
+    out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=out.crs))
+
+
+def _apply_landuse(out: StudyArea, plan: Plan, rep: AppliedPlan) -> None:
+    """Replace land use under the plan's polygons, add wadis and parking, clip developed brownfield."""
+    lu = _replace_landuse(out.themes["landuse"], plan, out.crs, rep)
+    wadi = plan.of_type("wadi")
     if len(wadi):
         # A wadi is a vegetated infiltration basin, dry most of the time: it is land use
         # ("other", named wadi) burned as low green, not open water (the water layer would treat
         # a water-theme feature as open water with all rain running off). Its storage volume is
         # not modelled by the curve-number runoff.
-        start = int(pd.to_numeric(lu["landuse_id"], errors="coerce").max()) + 1 if len(lu) and pd.to_numeric(lu["landuse_id"], errors="coerce").notna().any() else 0
+        start = _next_id(lu, "landuse_id")
         add = gpd.GeoDataFrame(
             {
                 "landuse_id": np.arange(start, start + len(wadi), dtype=np.int64),
@@ -757,11 +812,12 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         rep.wadi_added_m2 = float(add.geometry.area.sum())
         rep.notes.append("Wadi's zijn als begroeide infiltratiezone (laag groen) gemodelleerd; hun bergingsvolume zit niet in de afstromingsberekening.")
         lu = pd.concat([lu, add], ignore_index=True)
+    parking = plan.of_type("parking")
     if len(parking):
         paved = parking[np.asarray(parking["paved"], dtype=bool)]
         rep.parking_added_m2 = float(paved.geometry.area.sum())
         rep.parking_spaces_added = float(np.nansum(parking["spaces"].to_numpy(dtype=float)))
-        start = int(pd.to_numeric(lu["landuse_id"], errors="coerce").max()) + 1 if len(lu) and pd.to_numeric(lu["landuse_id"], errors="coerce").notna().any() else 0
+        start = _next_id(lu, "landuse_id")
         add = gpd.GeoDataFrame(
             {
                 "landuse_id": np.arange(start, start + len(parking), dtype=np.int64),
@@ -773,49 +829,66 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
             crs=out.crs,
         )
         lu = pd.concat([lu, add], ignore_index=True)
-    # brownfield / construction land covered by the plan is developed: clip it out
-    fp = plan_footprint(plan)
-    kinds = lu["kind"].astype("object").fillna("").to_numpy()
-    dev = np.isin(kinds, ["brownfield", "construction"])
-    if dev.any() and not fp.is_empty:
-        geoms = np.asarray(lu.geometry.values, dtype=object)
-        geoms[dev] = shapely.difference(geoms[dev], fp)
-        lu = lu.copy()
-        lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=out.crs)
-        lu = lu[~lu.geometry.is_empty]
+    lu = _clip_developed_land(lu, plan_footprint(plan), out.crs)
     out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=out.crs))
 
-    # ---------------- facilities ---------------------------------------------------------------
-    fac = plan.of_type("facility")
-    if len(fac):
-        po = out.themes["pois"]
-        start = int(pd.to_numeric(po["poi_id"], errors="coerce").max()) + 1 if len(po) and pd.to_numeric(po["poi_id"], errors="coerce").notna().any() else 0
-        add = gpd.GeoDataFrame(
-            {
-                "poi_id": np.arange(start, start + len(fac), dtype=np.int64),
-                "category": fac["kind"].to_numpy(),
-                "subtype": fac["kind"].to_numpy(),
-                "name": fac["name"].to_numpy(),
-                "plan_fid": fac["plan_fid"].to_numpy(),
-            },
-            geometry=shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object)),
-            crs=out.crs,
-        )
-        rep.facilities_added = int(len(add))
-        out.themes["pois"] = conform_theme("pois", gpd.GeoDataFrame(pd.concat([po, add], ignore_index=True), geometry="geometry", crs=out.crs), crs=out.crs)
-    nb = plan.of_type("noise_barrier")
-    rep.noise_barrier_m = float(nb.geometry.length.sum()) if len(nb) else 0.0
-    tr = plan.of_type("trees")
-    rep.tree_canopy_added_m2 = float(_tree_shapes(tr).area.sum()) if len(tr) else 0.0
 
-    # ---------------- streets ------------------------------------------------------------------
-    removed_streets = _apply_streets(out, plan, demo_u, norms, rep)
+def _replace_landuse(lu: gpd.GeoDataFrame, plan: Plan, crs: str, rep: AppliedPlan) -> gpd.GeoDataFrame:
+    """Existing land use under a plan polygon is replaced (car park -> park, ...) or removed (demolition)."""
+    f = plan.features
+    polys = f[f.geom_type.isin(list(_POLY)) & f["feature_type"].isin(["building", "green", "parking", "water", "wadi", "demolition", "paving", "facility"])]
+    repl = shapely.union_all([*polys.geometry.values])
+    if not len(lu) or repl.is_empty:
+        return lu
+    geoms = np.asarray(lu.geometry.values, dtype=object)
+    hit = shapely.intersects(geoms, repl)
+    if not hit.any():
+        return lu
+    a0 = float(shapely.area(geoms[hit]).sum())
+    geoms = geoms.copy()
+    geoms[hit] = shapely.difference(geoms[hit], repl)
+    rep.landuse_replaced_m2 = a0 - float(shapely.area(geoms[hit]).sum())
+    lu = lu.copy()
+    lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=crs)
+    return lu[~lu.geometry.is_empty & (lu.geometry.area >= 1.0)]
 
-    # ---------------- land cover ---------------------------------------------------------------
-    if out.landcover is not None:
-        rep.landcover_cells_changed = _reburn_landcover(out, plan, demo_u, removed_b, removed_streets)
 
-    # ---------------- manifest ------------------------------------------------------------------
+def _clip_developed_land(lu: gpd.GeoDataFrame, fp: shapely.Geometry, crs: str) -> gpd.GeoDataFrame:
+    """Brownfield / construction land covered by the plan is developed: clip it out."""
+    kinds = lu["kind"].astype("object").fillna("").to_numpy()
+    dev = np.isin(kinds, ["brownfield", "construction"])
+    if not dev.any() or fp.is_empty:
+        return lu
+    geoms = np.asarray(lu.geometry.values, dtype=object)
+    geoms[dev] = shapely.difference(geoms[dev], fp)
+    lu = lu.copy()
+    lu["geometry"] = gpd.GeoSeries(geoms, index=lu.index, crs=crs)
+    return lu[~lu.geometry.is_empty]
+
+
+def _apply_facilities(out: StudyArea, fac: gpd.GeoDataFrame, rep: AppliedPlan) -> None:
+    """Add the plan's facilities to the points of interest (a polygon as a point on its surface)."""
+    if not len(fac):
+        return
+    po = out.themes["pois"]
+    start = _next_id(po, "poi_id")
+    add = gpd.GeoDataFrame(
+        {
+            "poi_id": np.arange(start, start + len(fac), dtype=np.int64),
+            "category": fac["kind"].to_numpy(),
+            "subtype": fac["kind"].to_numpy(),
+            "name": fac["name"].to_numpy(),
+            "plan_fid": fac["plan_fid"].to_numpy(),
+        },
+        geometry=shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object)),
+        crs=out.crs,
+    )
+    rep.facilities_added = int(len(add))
+    out.themes["pois"] = conform_theme("pois", gpd.GeoDataFrame(pd.concat([po, add], ignore_index=True), geometry="geometry", crs=out.crs), crs=out.crs)
+
+
+def _record_plan_in_manifest(out: StudyArea, plan: Plan, rep: AppliedPlan) -> None:
+    """The manifest's ``plan`` entry (name, source, counts, effects) and the changed themes' counts and notes."""
     out.manifest["plan"] = {
         "name": plan.name,
         "source": plan.source,
@@ -835,7 +908,6 @@ def apply_plan(area: StudyArea, plan: Plan) -> StudyArea:
         note = info.get("note", "")
         if "plan" not in note.lower() or plan.name not in note:
             info["note"] = (note + " " if note else "") + f"Met plan '{plan.name}' toegepast."
-    return out
 
 
 def _apply_streets(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: dict[str, Any], rep: AppliedPlan) -> gpd.GeoDataFrame:
