@@ -13,11 +13,12 @@ whole-raster convolution up to FFT round-off (~1e-15 relative). The window is co
 *circular* FFT of the window's own (fast) size: wrap-around only touches the outer ``r`` cells,
 which are the halo and are thrown away.
 
-Block size rule: the fewest blocks whose windows (core + 2 halo) hold at most
-``WINDOW_CELLS**2`` cells (1,664², 2.8 M cells); the cores are split evenly over the raster so all
-blocks have (nearly) the same shape and share one cached kernel spectrum. Peak memory per block
-is a handful of float64 / complex128 window arrays (about 22 MB each), independent of the
-raster size.
+Block size rule: one block when the whole raster plus its halo fits in ``WINDOW_CELLS**2``
+cells (1,664², 2.8 M cells; the window may be oblong); otherwise square cores of at most
+``WINDOW_CELLS - 2 halo`` cells split evenly over the raster, so every large raster gets windows
+of about the same size and all windows of a pass share one FFT shape and one cached kernel
+spectrum. Peak memory per block is a handful of float64 / complex128 window arrays (about 20 MB
+each), independent of the raster size.
 """
 
 from __future__ import annotations
@@ -137,40 +138,16 @@ def iter_blocks(shape: tuple[int, int], halo: int = 0, block_cells: int | None =
         Without ``block_cells``: inner block edges at multiples of ``align`` cells (the tile size
         of a GeoTIFF written block by block, so no tile is written twice).
     """
-    if block_cells:
-        core = int(block_cells)
-        rows, cols = _splits(shape[0], core), _splits(shape[1], core)
+    if not block_cells and (shape[0] + 2 * halo) * (shape[1] + 2 * halo) <= WINDOW_CELLS * WINDOW_CELLS:
+        rows, cols = [(0, shape[0])], [(0, shape[1])]  # one (possibly oblong) window holds it all
     else:
-        nr, nc = _block_grid(shape, halo)
-        rows, cols = _splits(shape[0], -(-shape[0] // nr)), _splits(shape[1], -(-shape[1] // nc))
-        rows, cols = _aligned(rows, shape[0], align), _aligned(cols, shape[1], align)
+        core = int(block_cells or core_size(halo))
+        rows, cols = _splits(shape[0], core), _splits(shape[1], core)
+        if not block_cells:
+            rows, cols = _aligned(rows, shape[0], align), _aligned(cols, shape[1], align)
     for r0, r1 in rows:
         for c0, c1 in cols:
             yield Block(r0, r1, c0, c1, int(halo))
-
-
-def _block_grid(shape: tuple[int, int], halo: int) -> tuple[int, int]:
-    """Fewest blocks (rows x cols of blocks) whose windows hold at most ``WINDOW_CELLS**2`` cells.
-
-    The window may be oblong: a raster of 976 x 1,257 cells with a halo of 250 is one block of
-    1,476 x 1,757 cells rather than two narrower ones (less halo to convolve twice).
-    """
-    cap = WINDOW_CELLS * WINDOW_CELLS
-    best: tuple[int, int, int] | None = None
-    for nr in range(1, shape[0] + 1):
-        h = -(-shape[0] // nr) + 2 * halo
-        if h * (1 + 2 * halo) > cap and nr < shape[0]:
-            continue
-        for nc in range(1, shape[1] + 1):
-            w = -(-shape[1] // nc) + 2 * halo
-            if h * w <= cap or nc == shape[1]:
-                area = nr * nc * h * w
-                if best is None or (nr * nc, area) < (best[0] * best[1], best[2]):
-                    best = (nr, nc, area)
-                break
-        if best is not None and nr > best[0] * best[1]:
-            break
-    return (best[0], best[1]) if best else (1, 1)
 
 
 def iter_strips(shape: tuple[int, int], rows_per_strip: int | None = None) -> Iterator[Block]:

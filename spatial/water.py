@@ -345,7 +345,7 @@ WaterHook = Callable[[Block, dict[str, np.ndarray]], None]
 
 
 def _water_model(lc: LandCoverLike, p: WaterParams, water: gpd.GeoDataFrame | None, dem: Any, flood_zones: Any, soil: Any, *,
-                 sinks: dict[str, Sink], block_cells: int | None, on_block: WaterHook | None = None) -> None:
+                 sinks: dict[str, Sink], block_cells: int | None, on_block: WaterHook | None = None, steps: Steps | None = None) -> None:
     """Runoff and flood-prone masks block by block, each block's core written to ``sinks``.
 
     The distance to water is exact per block, with a halo of the farthest distance that
@@ -357,6 +357,8 @@ def _water_model(lc: LandCoverLike, p: WaterParams, water: gpd.GeoDataFrame | No
     counts = class_counts(lc)
     check_counts(lc, counts)
     ro = _runoff_setup(lc, p, soil, counts)
+    if steps is not None:
+        steps.done("runoff")  # the lookup tables; the cells follow block by block with the flood masks
     shapes = _theme_shapes(water, lc)
     z = ArrayRaster(_dem_array(dem, lc)) if dem is not None else None
     zone_of = _flood_zone_source(flood_zones, lc)
@@ -446,7 +448,7 @@ def _check_inputs(wijken: gpd.GeoDataFrame, p: WaterParams) -> None:
         raise WaterInputError(f"default_soil_group moet A, B, C of D zijn, niet '{p.default_soil_group}'.")
 
 
-_STEPS = {"model": "afstroming en overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"}
+_STEPS = {"runoff": "afstroming (curvenummer)", "flood": "overstromingsgevoelige zones", "aggregate": "per wijk samenvatten"}
 
 
 def water_layer(
@@ -502,8 +504,8 @@ def water_layer(
     masks = {k: np.zeros(shape, dtype=bool) for k in ("impervious", "water", "near_water", "low_lying", "in_flood_zone", "flood_prone")}
     sinks: dict[str, Sink] = {k: ArrayRaster(v) for k, v in {**f32, **masks}.items()}
     agg = _WaterTable(landcover, wijken, homes)
-    _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block)
-    steps.done("model")
+    _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block, steps=steps)
+    steps.done("flood")
     per = agg.table()
     steps.done("aggregate")
     return WaterResult(
@@ -563,8 +565,8 @@ def water_to_geotiff(
             sinks: dict[str, Sink] = {k: tif.sink(k) for k in WATER_BANDS[:4]}
             sinks.update({"impervious_band": tif.sink("impervious"), "flood_prone_band": tif.sink("flood_prone")})
             agg = _WaterTable(landcover, wijken, homes)
-            _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block)
-            steps.done("model")
+            _water_model(landcover, p, water, dem, flood_zones, soil, sinks=sinks, block_cells=block_cells, on_block=agg.block, steps=steps)
+            steps.done("flood")
             per = agg.table()
             steps.done("aggregate")
     except BaseException:
