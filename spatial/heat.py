@@ -348,20 +348,35 @@ class _CC:
     lut: dict[str, np.ndarray]
     et0: float | ArrayRaster
     et_max: float
+    _tabs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def window(self, cls: np.ndarray, blk: Block) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(CC, ETI, green) of the window of ``blk``: NaN / False outside the valid cells."""
+    def _cc_eti(self, cls: np.ndarray, e: float | np.ndarray) -> tuple[np.ndarray | float, np.ndarray | float]:
         p, lut = self.p, self.lut
-        if p.cc_method == "factors":
-            e = self.et0.window(blk, np.nan, np.float64) if isinstance(self.et0, ArrayRaster) else self.et0
-            eti = lut["kc"][cls] * e / self.et_max
-            wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
-            cc = (p.cc_weight_shade * lut["shade"][cls] + p.cc_weight_albedo * lut["albedo"][cls] + p.cc_weight_eti * eti) / wsum
-        else:
-            eti = np.full(cls.shape, np.nan)
-            cc = 1.0 - lut["building_intensity"][cls]
+        if p.cc_method != "factors":
+            return 1.0 - lut["building_intensity"][cls], np.nan
+        eti = lut["kc"][cls] * e / self.et_max
+        wsum = p.cc_weight_shade + p.cc_weight_albedo + p.cc_weight_eti
+        return (p.cc_weight_shade * lut["shade"][cls] + p.cc_weight_albedo * lut["albedo"][cls] + p.cc_weight_eti * eti) / wsum, eti
+
+    def window(self, cls: np.ndarray, blk: Block, eti: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """(CC, ETI or None, green) of the window of ``blk``: NaN / False outside the valid cells.
+
+        With a constant ET0 every value depends on the class only: one lookup per cell in
+        tables computed once for the 256 codes (the same float64 operations, so the same numbers).
+        """
+        if not isinstance(self.et0, ArrayRaster):
+            if self._tabs is None:
+                codes = np.arange(256)
+                cc_t, eti_t = self._cc_eti(codes, self.et0)
+                cc_t = np.broadcast_to(cc_t, (256,)).astype(np.float64)
+                ok = (codes != 0) & np.isfinite(cc_t)
+                self._tabs = (np.where(ok, cc_t, np.nan), np.where(ok, np.broadcast_to(eti_t, (256,)), np.nan),
+                              ok & (self.lut["green_area"] > 0))
+            return self._tabs[0][cls], self._tabs[1][cls] if eti else None, self._tabs[2][cls]
+        e = self.et0.window(blk, np.nan, np.float64)
+        cc, et = self._cc_eti(cls, e)
         v = (cls != 0) & np.isfinite(cc)
-        return np.where(v, cc, np.nan), np.where(v, eti, np.nan), v & (lut["green_area"][cls] > 0)
+        return (np.where(v, cc, np.nan), np.where(v, et, np.nan) if eti else None, v & (self.lut["green_area"][cls] > 0))
 
 
 def _cc_setup(lc: LandCoverLike, p: HeatParams, et0: float | np.ndarray | str | None) -> _CC:
@@ -409,7 +424,7 @@ def _green_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Sto
     n_min = _min_patch_cells(c.p, res)
     any_valid, any_green, cc_max = False, False, 0.0
     for blk in iter_blocks(src.shape, max(n_min - 1, 0), block_cells, align):
-        cc, _, g = c.window(src.window(blk, 0), blk)
+        cc, _, g = c.window(src.window(blk, 0), blk, eti=False)
         if n_min > 1 and g.any():
             labels, n = ndimage.label(g, structure=np.ones((3, 3), dtype=bool))
             big = np.bincount(labels.ravel(), minlength=n + 1) >= n_min
@@ -444,7 +459,7 @@ def _park_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Stor
     blocks = list(iter_blocks(src.shape, bank.radius(), block_cells, align))
     shape = common_fft_shape(blocks)
     for blk in blocks:
-        ccw, etiw, _ = c.window(src.window(blk, 0), blk)
+        ccw, etiw, _ = c.window(src.window(blk, 0), blk, eti="eti" in sinks)
         v = np.isfinite(ccw)
         spec = spectrum(v.astype(np.float64), shape)
         den = convolve_spectrum(spec, bank, "exp", shape, blk, tol_den)
@@ -456,7 +471,7 @@ def _park_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Stor
         del g
         n_green = convolve_spectrum(spec, bank, "disk", shape, blk, tol_ng)
         del spec
-        vi, ci, eti = v[blk.inner], ccw[blk.inner], etiw[blk.inner]
+        vi, ci, eti = v[blk.inner], ccw[blk.inner], (etiw[blk.inner] if etiw is not None else None)
         del v, ccw, etiw
         cc_park = np.full(num.shape, np.nan)
         ok = den > 1e-12
@@ -469,7 +484,9 @@ def _park_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Stor
             cooled = vi & (ga_ha >= p.green_area_min_ha - 1e-9) & (cc_park > ci)
         h = np.where(vi, np.where(cooled, cc_park, ci), np.nan)
         hm.write(blk, h)
-        _put(sinks, blk, cc=ci, hm=h, green_area_ha=ga_ha, park_cooled=cooled, cc_park=np.where(vi, cc_park, np.nan), eti=eti)
+        _put(sinks, blk, cc=ci, hm=h, green_area_ha=ga_ha, park_cooled=cooled, cc_park=np.where(vi, cc_park, np.nan))
+        if eti is not None:
+            _put(sinks, blk, eti=eti)
         if on_block is not None:
             on_block(blk, ci, h)
         if vi.any():
