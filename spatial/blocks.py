@@ -36,6 +36,7 @@ import geopandas as gpd
 import numpy as np
 import rasterio
 import scipy.fft as sfft
+import shapely.geometry
 from affine import Affine
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.raster import RasterError, to_work_crs
@@ -168,6 +169,13 @@ class KernelBank:
     def __init__(self, **kernels: np.ndarray) -> None:
         self.kernels = {k: np.asarray(v, dtype=np.float64) for k, v in kernels.items()}
         self._cache: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+        self._work: np.ndarray | None = None
+
+    def work(self, shape: tuple[int, ...]) -> np.ndarray:
+        """A reusable complex work array of ``shape`` (the product of two spectra)."""
+        if self._work is None or self._work.shape != shape:
+            self._work = np.empty(shape, dtype=np.complex128)
+        return self._work
 
     def radius(self, name: str | None = None) -> int:
         """Largest kernel radius in cells (of ``name``, or of all kernels): the halo they need."""
@@ -175,16 +183,17 @@ class KernelBank:
         return max(max(k.shape[0], k.shape[1]) // 2 for k in ks)
 
     def spectrum(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        """rfft2 of kernel ``name`` placed with its centre at (0, 0) on a grid of ``shape`` (wrapped)."""
+        """rfft2 of kernel ``name`` placed with its centre at (0, 0) on a grid of ``shape`` (wrapped, folded when larger)."""
         key = (name, shape)
         if key not in self._cache:
             k = self.kernels[name]
-            ry, rx = k.shape[0] // 2, k.shape[1] // 2
-            if k.shape[0] > shape[0] or k.shape[1] > shape[1]:
-                raise ValueError(f"kernel {name} {k.shape} larger than the window {shape}")
+            rows = (np.arange(k.shape[0]) - k.shape[0] // 2) % shape[0]
+            cols = (np.arange(k.shape[1]) - k.shape[1] // 2) % shape[1]
             pad = np.zeros(shape, dtype=np.float64)
-            pad[: k.shape[0], : k.shape[1]] = k
-            pad = np.roll(pad, (-ry, -rx), axis=(0, 1))
+            if k.shape[0] <= shape[0] and k.shape[1] <= shape[1]:
+                pad[np.ix_(rows, cols)] = k
+            else:  # a kernel wider than the grid is folded onto it: the same circular convolution
+                np.add.at(pad, np.ix_(rows, cols), k)
             self._cache[key] = sfft.rfft2(pad, workers=FFT_WORKERS)
         return self._cache[key]
 
@@ -194,14 +203,25 @@ def fft_shape(window_shape: tuple[int, int]) -> tuple[int, int]:
     return sfft.next_fast_len(window_shape[0], real=True), sfft.next_fast_len(window_shape[1], real=True)
 
 
-def common_fft_shape(blocks: list[Block]) -> tuple[int, int]:
+def common_fft_shape(blocks: list[Block], raster_shape: tuple[int, int] | None = None) -> tuple[int, int]:
     """One fast FFT shape that holds every window of ``blocks``.
 
     All windows of a pass are zero-padded to it, so each kernel has one cached spectrum (blocks
     of a few different sizes would each cache their own, ~20 MB apiece). Zero padding beyond
     the window is harmless: wrap-around still only reaches the halo.
+
+    Along an axis where one block spans the whole raster (``raster_shape`` given), both halos
+    lie beyond the raster edge and hold zeros, so ``core + halo`` cells suffice: the FFT then
+    drops the trailing halo, and what wraps around from the far side lands on the leading
+    (zero) halo. The callers guarantee the zeros (signals are 0 outside the raster).
     """
-    return fft_shape((max(b.window_shape[0] for b in blocks), max(b.window_shape[1] for b in blocks)))
+
+    def need(b: Block, axis: int) -> int:
+        lo, hi = (b.row0, b.row1) if axis == 0 else (b.col0, b.col1)
+        whole = raster_shape is not None and lo == 0 and hi == raster_shape[axis]
+        return b.window_shape[axis] - (b.halo if whole else 0)
+
+    return fft_shape((max(need(b, 0) for b in blocks), max(need(b, 1) for b in blocks)))
 
 
 def spectrum(window: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -217,7 +237,9 @@ def convolve_spectrum(
     Values with ``|v| < tol`` are set to 0 (FFT round-off where the exact result is 0), like
     :func:`gezondestad.spatial.raster.convolve`.
     """
-    full = sfft.irfft2(spec * bank.spectrum(name, shape), s=shape, workers=FFT_WORKERS)
+    buf = bank.work(spec.shape)
+    np.multiply(spec, bank.spectrum(name, shape), out=buf)
+    full = sfft.irfft2(buf, s=shape, workers=FFT_WORKERS, overwrite_x=True)  # buf is scratch: no new complex array per call
     out = np.array(full[blk.inner], dtype=np.float64)
     del full
     out[np.abs(out) < tol] = 0.0
@@ -254,7 +276,7 @@ def blocked_convolve_normalized(
     tol_den = convolution_tol(1.0 if valid.any() else 0.0, kernel)
     out = np.full(signal.shape, np.nan, dtype=out_dtype)
     blocks = list(iter_blocks(signal.shape, halo, block_cells))
-    shape = common_fft_shape(blocks)
+    shape = common_fft_shape(blocks, signal.shape)
     for blk in blocks:
         v = blk.window(valid, False)
         x = np.where(v, blk.window(signal, 0, np.float64), 0.0)
@@ -374,21 +396,44 @@ class ZonePercentile:
 # ----------------------------------------------------------------------------------------------
 
 
-def zone_shapes(wijken: gpd.GeoDataFrame, lc: "GridLike") -> list[tuple[object, int]]:
-    """(geometry, index) pairs of the wijken in the land cover's CRS, for :func:`zone_block`."""
+@dataclass
+class ZoneShapes:
+    """Wijk polygons ready to burn block by block: GeoJSON-like mappings (converted once) and bounds."""
+
+    shapes: list[tuple[dict, int]]
+    bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+
+def zone_shapes(wijken: gpd.GeoDataFrame, lc: "GridLike") -> ZoneShapes:
+    """The wijken (index = row order) in the land cover's CRS, for :func:`zone_block`."""
     if wijken is None or len(wijken) == 0:
         raise RasterError("Geen wijken: de tabel per wijk heeft wijkveelhoeken nodig.")
     w = to_work_crs(wijken, "wijken", lc.crs)
-    return [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
+    keep = [(g, i) for i, g in enumerate(w.geometry.values) if g is not None and not g.is_empty]
+    return ZoneShapes([(shapely.geometry.mapping(g), i) for g, i in keep],
+                      np.array([g.bounds for g, _ in keep], dtype=float).reshape(-1, 4))
 
 
-def zone_block(shapes: list[tuple[object, int]], lc: "GridLike", blk: Block) -> np.ndarray:
-    """Wijk index (-1 elsewhere) of the core cells of ``blk``, as :func:`spatial.raster.zone_raster` gives them."""
+def zone_block(shapes: ZoneShapes, lc: "GridLike", blk: Block) -> np.ndarray:
+    """Wijk index (-1 elsewhere) of the core cells of ``blk``, as :func:`spatial.raster.zone_raster` gives them.
+
+    Only the wijken whose bounding box reaches the block are burned (a city-wide raster in
+    many blocks would otherwise burn every wijk into every block).
+    """
     h, w = blk.row1 - blk.row0, blk.col1 - blk.col0
-    if not shapes:
-        return np.full((h, w), -1, dtype=np.int32)
     t = lc.transform * Affine.translation(blk.col0, blk.row0)
-    return features.rasterize(shapes, out_shape=(h, w), transform=t, fill=-1, dtype="int32")
+    x0, y1 = t.c, t.f
+    x1, y0 = x0 + w * t.a, y1 + h * t.e
+    pad = abs(t.a)
+    b = shapes.bounds
+    near = (b[:, 0] <= x1 + pad) & (b[:, 2] >= x0 - pad) & (b[:, 1] <= y1 + pad) & (b[:, 3] >= y0 - pad) if len(b) else np.zeros(0, bool)
+    sel = [shapes.shapes[i] for i in np.flatnonzero(near)]
+    if not sel:
+        return np.full((h, w), -1, dtype=np.int32)
+    return features.rasterize(sel, out_shape=(h, w), transform=t, fill=-1, dtype="int32")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -443,7 +488,17 @@ class ZoneQuantile:
         return zones[ok].astype(np.uint64), _order_bits(values[ok]).astype(np.uint64)
 
     def _count(self, z: np.ndarray, b: np.ndarray) -> None:
-        k, c = np.unique((z << np.uint64(32)) | (b >> np.uint64(self._shift(self._level))), return_counts=True)
+        part = b >> np.uint64(self._shift(self._level))
+        if part.size == 0:
+            return
+        lo, span = int(part.min()), int(part.max() - part.min()) + 1
+        if self.n * span <= 1 << 22:  # a dense count is faster than sorting
+            counts = np.bincount(z.astype(np.int64) * span + (part - np.uint64(lo)).astype(np.int64), minlength=self.n * span)
+            nz = np.flatnonzero(counts)
+            k = ((nz // span).astype(np.uint64) << np.uint64(32)) | ((nz % span) + lo).astype(np.uint64)
+            c = counts[nz]
+        else:
+            k, c = np.unique((z << np.uint64(32)) | part, return_counts=True)
         self._keys, self._cnt = _merge_counts(self._keys, self._cnt, k, c)
 
     def add(self, zones: np.ndarray, values: np.ndarray) -> None:

@@ -457,7 +457,7 @@ def _park_pass(src: ArrayRaster | LandCoverFile, c: _CC, res: float, green: Stor
     tol_nv, tol_ng = convolution_tol(float(any_valid), disk), convolution_tol(float(any_green), disk)
     disk_sum, hmin, hmax = float(disk.sum()), np.inf, -np.inf
     blocks = list(iter_blocks(src.shape, bank.radius(), block_cells, align))
-    shape = common_fft_shape(blocks)
+    shape = common_fft_shape(blocks, src.shape)
     for blk in blocks:
         ccw, etiw, _ = c.window(src.window(blk, 0), blk, eti="eti" in sinks)
         v = np.isfinite(ccw)
@@ -503,7 +503,7 @@ def _air_pass(shape: tuple[int, int], p: HeatParams, res: float, hm: Store, sink
     tmax = max(abs(p.t_ref_c + (1.0 - hmin) * p.uhi_max_c), abs(p.t_ref_c + (1.0 - hmax) * p.uhi_max_c)) if hmin <= hmax else 0.0
     tol_num, tol_den = convolution_tol(tmax, kmix), convolution_tol(float(any_valid), kmix)
     blocks = list(iter_blocks(shape, bank.radius(), block_cells, align))
-    fshape = common_fft_shape(blocks)
+    fshape = common_fft_shape(blocks, shape)
     for blk in blocks:
         h = hm.window(blk, np.nan, np.float64)
         v = np.isfinite(h)
@@ -514,7 +514,9 @@ def _air_pass(shape: tuple[int, int], p: HeatParams, res: float, hm: Store, sink
         t_air = np.full(num.shape, np.nan)
         ok = (den > 1e-12) & vi
         t_air[ok] = num[ok] / den[ok]
-        _put(sinks, blk, t_air=t_air, t_air_nomix=p.t_ref_c + (1.0 - h[blk.inner]) * p.uhi_max_c)
+        _put(sinks, blk, t_air=t_air)
+        if "t_air_nomix" in sinks:
+            _put(sinks, blk, t_air_nomix=p.t_ref_c + (1.0 - h[blk.inner]) * p.uhi_max_c)
         if on_block is not None:
             on_block(blk, t_air, vi)
 
@@ -525,7 +527,7 @@ def _heat_model(lc: LandCoverLike, p: HeatParams, et0: float | np.ndarray | str 
     _check_heat_params(p)
     c = _cc_setup(lc, p, et0)
     src, res = class_source(lc), float(lc.resolution_m)
-    align = 1  # blocks need not follow the GeoTIFF tiles (GDAL's cache joins split tiles); fewest blocks is fastest
+    align = 1  # blocks need not follow the GeoTIFF tiles (GDAL's cache joins split tiles)
     flags = _green_pass(src, c, res, green, block_cells, align)
     hm_range = _park_pass(src, c, res, green, hm, sinks, flags, block_cells, align, on_park)
     _air_pass(lc.shape, p, res, hm, sinks, hm_range, flags[0], block_cells, align, on_air)
