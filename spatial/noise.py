@@ -17,7 +17,8 @@ Pipeline (every number in ``data/norms/noise.toml`` and the per-band tables
    combined with the favourable share per period. All vectorised; receivers in blocks
    (``block_receivers``) so memory stays bounded.
 4. **Receivers**: the most exposed facade of every home (4 m high, just in front of the facade
-   points facing the loudest nearby road and railway), every sensitive destination, and a grid.
+   points facing its nearest streets and railway: chosen from the geometry, never from the
+   traffic, so a plan compares the same facades), every sensitive destination, and a grid.
 5. **Judgement**: Lden/Lnight (+5/+10 dB evening/night penalties), WHO 2018 guideline values
    per source type, 5 dB exposure classes, % highly annoyed / highly sleep-disturbed (WHO 2018
    exposure-response curves), and per wijk population-weighted means and counts per class.
@@ -33,7 +34,7 @@ import itertools
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -100,7 +101,8 @@ class NoiseParams:
     diffraction_max_db: float = 25.0
     receiver_height_m: float = 4.0
     facade_offset_m: float = 0.5
-    facade_candidates: float = 6.0
+    facade_nearest_roads: float = 2.0
+    facade_merge_m: float = 3.0
     max_distance_m: float = 300.0
     near_distance_m: float = 100.0
     prune_near_m: float = 25.0
@@ -197,6 +199,10 @@ class LineEmission:
     row : ndarray (n,)
         Row of each line in the frame it came from.
     notes : tuple of str
+    class_aadt : ndarray (n,), optional
+        Default motor traffic of each line's street class (vehicles/day, ``aadt_per_class``),
+        whatever its traffic now: 0 marks a footway or the like, which :func:`facade_points`
+        never faces. None: every line can be faced.
     """
 
     kind: str
@@ -206,6 +212,7 @@ class LineEmission:
     g_s: float
     row: np.ndarray
     notes: tuple[str, ...] = ()
+    class_aadt: np.ndarray | None = None
 
     def lw_a_db(self, params: NoiseParams | None = None) -> np.ndarray:
         """A-weighted sound power per metre per period (n, 3)."""
@@ -814,14 +821,65 @@ def noise_at_receivers(
 # --------------------------------------------------------------------------------------------
 
 
+def _nearest_lines(geoms: np.ndarray, lines: np.ndarray, k: int, within_m: float, fallback: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (building, line, distance) of the ``k`` nearest lines of every building within ``within_m``.
+
+    Ties with the k-th distance are all kept, so the result does not depend on the order of the
+    lines. ``fallback``: a building without a line within ``within_m`` gets its nearest line(s).
+    """
+    tree = shapely.STRtree(lines)
+    bi, li = tree.query(geoms, predicate="dwithin", distance=within_m)
+    d = shapely.distance(geoms[bi], lines[li])
+    order = np.lexsort((d, bi))
+    bi, li, d = bi[order], li[order], d[order]
+    if bi.size:
+        start = np.r_[0, np.flatnonzero(bi[1:] != bi[:-1]) + 1]
+        cnt = np.diff(np.r_[start, bi.size])
+        kth = d[start + np.minimum(cnt, k) - 1]
+        keep = d <= np.repeat(kth, cnt) + 1e-6
+        bi, li, d = bi[keep], li[keep], d[keep]
+    if fallback:
+        miss = np.setdiff1d(np.arange(len(geoms)), bi)
+        if miss.size:
+            mi, ml = tree.query_nearest(geoms[miss], all_matches=True)
+            bi = np.r_[bi, miss[mi]]
+            li = np.r_[li, ml]
+            d = np.r_[d, shapely.distance(geoms[miss[mi]], lines[ml])]
+    return bi, li, d
+
+
+def _merge_close(rows: np.ndarray, xy: np.ndarray, rank: np.ndarray, merge_m: float) -> np.ndarray:
+    """Indices of the candidate points kept: per building, in ``rank`` order, a point within
+    ``merge_m`` of an earlier kept point of the same building is dropped."""
+    order = np.lexsort((xy[:, 1], xy[:, 0], rank, rows))
+    r, q = rows[order], xy[order]
+    n = len(r)
+    kept = np.ones(n, dtype=bool)
+    if merge_m <= 0 or n == 0:
+        return order
+    start = np.r_[0, np.flatnonzero(r[1:] != r[:-1]) + 1]
+    pos = np.arange(n) - np.repeat(start, np.diff(np.r_[start, n]))
+    for j in range(1, int(pos.max()) + 1):
+        at = np.flatnonzero(pos == j)
+        for o in range(1, j + 1):
+            prev = at - o
+            close = kept[prev] & (np.hypot(*(q[at] - q[prev]).T) < merge_m)
+            kept[at[close]] = False
+    return order[kept]
+
+
 def facade_points(
     buildings: gpd.GeoDataFrame, lines: list[LineEmission], params: NoiseParams | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate receivers on the facades of every building.
+    """Candidate receivers on the facades of every building, from the geometry alone.
 
-    Per building and source kind, the facade point nearest to the line that scores highest on
-    ``L_W'A,day - 10 lg(distance)`` within ``near_distance_m`` (else the nearest line), moved
-    ``facade_offset_m`` outwards towards it.
+    Per building, the facade point nearest to each of its ``facade_nearest_roads`` nearest road
+    lines (every street that can carry motor traffic, whatever its traffic now, so a plan that
+    changes speeds, volumes or closes a street evaluates the same points before and after;
+    within ``near_distance_m``, else the nearest one) and to its nearest railway line within
+    ``near_distance_m``, moved ``facade_offset_m`` outwards towards the line. Points of one
+    building closer than ``facade_merge_m`` to a point already kept are merged. The most
+    exposed facade is the candidate with the highest level (:func:`noise_exposure`).
 
     Returns
     -------
@@ -830,45 +888,34 @@ def facade_points(
     p = _params(params)
     geoms = np.asarray(buildings.geometry.values, dtype=object)
     rings = shapely.boundary(geoms)
-    rows_out, xy_out = [], []
+    rows_l, xy_l, rank_l = [], [], []
     for ln in lines:
-        lwa = ln.lw_a_db(p)[:, 0]
-        act = np.flatnonzero(np.isfinite(lwa))
+        w = np.ones(len(ln.geometry)) if ln.class_aadt is None else np.asarray(ln.class_aadt, dtype=float)
+        act = np.flatnonzero((w > 0) & pd.notna(ln.geometry) & ~shapely.is_empty(ln.geometry))
         if act.size == 0 or len(geoms) == 0:
             continue
         lg = ln.geometry[act]
-        tree = shapely.STRtree(lg)
-        bi, li = tree.query(geoms, predicate="dwithin", distance=p.near_distance_m)
-        best = np.full(len(geoms), -1, dtype=np.int64)
-        if bi.size:
-            dist = shapely.distance(geoms[bi], lg[li])
-            score = lwa[act][li] - 10.0 * np.log10(np.maximum(dist, 1.0))
-            order = np.lexsort((-score, bi))
-            bi_o, li_o = bi[order], li[order]
-            first = np.r_[True, bi_o[1:] != bi_o[:-1]]
-            best[bi_o[first]] = li_o[first]
-        miss = np.flatnonzero(best < 0)
-        if miss.size and ln.kind == "road":  # every building gets a road-facing candidate
-            _, nl = tree.query_nearest(geoms[miss], all_matches=False)
-            best[miss] = nl
-        has = np.flatnonzero(best >= 0)
-        if has.size == 0:
+        road = ln.kind == "road"
+        bi, li, d = _nearest_lines(geoms, lg, int(p.facade_nearest_roads) if road else 1, p.near_distance_m, fallback=road)
+        if bi.size == 0:
             continue
-        sl = shapely.shortest_line(rings[has], lg[best[has]])
+        sl = shapely.shortest_line(rings[bi], lg[li])
         c = shapely.get_coordinates(sl).reshape(-1, 2, 2)
         p0, p1 = c[:, 0, :], c[:, 1, :]
         v = p1 - p0
         nv = np.hypot(v[:, 0], v[:, 1])
-        cen = shapely.get_coordinates(shapely.centroid(geoms[has]))
+        cen = shapely.get_coordinates(shapely.centroid(geoms[bi]))
         vv = np.where(nv[:, None] > 1e-6, v, p0 - cen)
         nn = np.maximum(np.hypot(vv[:, 0], vv[:, 1]), 1e-9)
-        pts = p0 + vv / nn[:, None] * p.facade_offset_m
-        rows_out.append(has)
-        xy_out.append(pts)
-    if not rows_out:
+        rows_l.append(bi)
+        xy_l.append(p0 + vv / nn[:, None] * p.facade_offset_m)
+        rank_l.append(d + (0.0 if road else 1e6))  # road points first, then rail
+    if not rows_l:
         rp = shapely.get_coordinates(shapely.point_on_surface(geoms))
         return np.arange(len(geoms)), rp
-    return np.concatenate(rows_out), np.concatenate(xy_out)
+    rows, xy, rank = np.concatenate(rows_l), np.concatenate(xy_l), np.concatenate(rank_l)
+    keep = _merge_close(rows, xy, rank, p.facade_merge_m)
+    return rows[keep], xy[keep]
 
 
 # --------------------------------------------------------------------------------------------
@@ -992,6 +1039,16 @@ class NoiseResult:
         )
 
 
+def _class_aadt(traffic: gpd.GeoDataFrame, tp: TrafficParams) -> np.ndarray | None:
+    """Default motor traffic of every segment's street class (``aadt_per_class``; vehicles/day):
+    streets with 0 (footways, cycleways, ...) are never faced, whatever a plan does to the traffic."""
+    if "highway" not in traffic:
+        return None
+    hw = traffic["highway"].astype("object").where(traffic["highway"].notna(), "").astype(str).str.lower().to_numpy()
+    dflt = tp.aadt_per_class.get("road", 0.0)
+    return np.array([float(tp.aadt_per_class.get(h, dflt)) for h in hw], dtype=float)
+
+
 def _sources(area: StudyArea, traffic: gpd.GeoDataFrame | None, railways: gpd.GeoDataFrame | None, p: NoiseParams,
              tp: TrafficParams | None) -> tuple[list[LineEmission], gpd.GeoDataFrame | None, list[str]]:
     notes: list[str] = []
@@ -1002,7 +1059,7 @@ def _sources(area: StudyArea, traffic: gpd.GeoDataFrame | None, railways: gpd.Ge
         notes += list(traffic.attrs.get("notes", []))
         re_ = road_emission(traffic, p)
         notes += list(re_.notes)
-        lines.append(re_)
+        lines.append(replace(re_, class_aadt=_class_aadt(traffic, tp or TrafficParams.from_norms())))
     if railways is None:
         railways, n2 = railway_lines(area)
         notes += n2

@@ -12,15 +12,18 @@ from gezondestad.spatial import cnossos
 from gezondestad.spatial.noise import (
     LineEmission,
     NoiseParams,
+    _sources,
     build_obstacles,
+    facade_points,
     judge,
     noise_at_receivers,
     noise_exposure,
+    plan_noise,
     point_sources,
     rail_emission,
     road_emission,
 )
-from gezondestad.spatial.traffic import traffic_per_segment
+from gezondestad.spatial.traffic import TrafficParams, traffic_per_segment
 from shapely.geometry import LineString, Point, box
 
 P = NoiseParams.from_norms()
@@ -224,3 +227,40 @@ def test_official_map_baseline_in_other_crs_and_bad_maps(tmp_path):
         noise_exposure(a, with_grid=False, official_lden=_official(tmp_path, 60.0, shift=50_000))
     with pytest.raises(NoiseError, match="dB"):
         noise_exposure(a, with_grid=False, official_lden=_official(tmp_path, 500.0))
+
+
+def _two_streets(speed_a: str) -> StudyArea:
+    """A building (x 140-160, y 12-34) 12 m from a tertiary street A (y = 0, 4 000 vehicles/day by
+    default) and 4 m from a residential street B (y = 38, 500 vehicles/day, 30 km/h)."""
+    streets = gpd.GeoDataFrame(
+        [{"geometry": LineString([(0, 0), (300, 0)]), "highway": "tertiary", "maxspeed": speed_a},
+         {"geometry": LineString([(0, 38), (300, 38)]), "highway": "residential", "maxspeed": "30"}],
+        crs=CRS,
+    )
+    buildings = gpd.GeoDataFrame({"building_id": [0], "levels": [2], "use": "residential", "residents": 2.0},
+                                 geometry=[box(140, 12, 160, 34)], crs=CRS)
+    return StudyArea(name="t", themes={"streets": finalize_streets(streets), "buildings": buildings,
+                                       "boundary": gpd.GeoDataFrame({"name": ["t"]}, geometry=[box(-20, -60, 320, 100)], crs=CRS)})
+
+
+def test_facade_candidates_do_not_follow_the_traffic():
+    """Street A from 50 to 30 km/h: both facades stay candidates and the level falls, but never by
+    more than A's own emission falls (B is unchanged, so every candidate loses at most that)."""
+    a, b = _two_streets("50"), _two_streets("30")
+    ta, tb = traffic_per_segment(a), traffic_per_segment(b)
+    pts = []
+    for area, t in ((a, ta), (b, tb)):
+        lines, _, _ = _sources(area, t, gpd.GeoDataFrame(geometry=[], crs=CRS), P, TrafficParams.from_norms())
+        rows, xy = facade_points(area.buildings, lines, P)
+        pts.append(sorted(map(tuple, np.round(xy, 6))))
+    assert pts[0] == pts[1]  # the same facade points before and after
+    ys = sorted(y for _, y in pts[0])
+    assert len(ys) == 2 and ys[0] == pytest.approx(12 - P.facade_offset_m) and ys[1] == pytest.approx(34 + P.facade_offset_m)
+    la, lb = road_emission(ta, P).lw_a_db(P), road_emission(tb, P).lw_a_db(P)
+    on_a = (ta["highway"] == "tertiary").to_numpy()
+    drop = float(np.max(la[on_a] - lb[on_a]))
+    assert drop > 1.0  # 30 km/h is quieter
+    _, after, change = plan_noise(a, b)
+    d = float(change["lden_change_db"].iloc[0])
+    assert -drop - 0.05 <= d < -0.5, (d, drop)
+    assert after.homes["facade_y"].iloc[0] == pytest.approx(12 - P.facade_offset_m)  # A's side stays the most exposed
