@@ -20,7 +20,7 @@ import numpy as np
 import shapely
 from gezondestad.layers.osm_tags import finalize_streets
 from gezondestad.model.studyarea import CRS, StudyArea
-from gezondestad.spatial.noise import NoiseParams, noise_exposure
+from gezondestad.spatial.noise import NoiseParams, _sources, facade_points, noise_exposure
 from gezondestad.spatial.traffic import traffic_per_segment
 from shapely.geometry import LineString, box
 
@@ -75,6 +75,8 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     h = res.homes
     print(f"noise at {len(h)} homes: wall {wall:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB")
+    rows, _ = facade_points(area.buildings, _sources(area, traffic, None, p, None)[0], p)
+    print(f"  facade candidates: {len(rows) / len(area.buildings):.2f} points per building (facade_nearest_roads {p.facade_nearest_roads:g})")
     print(f"  Lden mean {np.nanmean(h['lden_db']):.1f} dB, p95 {np.nanpercentile(h['lden_db'], 95):.1f} dB; above WHO Lden: {h['above_who_lden'].mean():.0%}")
     # a plan: an 8-storey block in one block, its street turned into 70 km/h; local recompute
     b = area.copy()
