@@ -69,10 +69,12 @@ DEPRIVATION_COLUMNS: tuple[tuple[str, bool], ...] = (
 """Wijk columns for the deprivation quintile: (name, higher value = more deprived)."""
 
 EXTERNAL_LAYERS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "noise": ("gezondestad.spatial.noise", ("noise_at_homes", "noise_exposure", "noise_layer"), ("lden_db", "lnight_db")),
+    "noise": ("gezondestad.spatial.noise", ("noise_at_homes", "noise_exposure", "noise_layer"),
+              ("lden_db", "lnight_db", "lden_road_db", "lnight_road_db", "lden_rail_db", "lnight_rail_db")),
     "air": ("gezondestad.spatial.air", ("air_exposure", "air_at_homes", "air_layer"), ("no2_ugm3", "pm25_ugm3")),
 }
-"""Families built by other layers: module, candidate public functions, per-home columns read."""
+"""Families built by other layers: module, candidate public functions, per-home columns read (the
+first two are required: given as ``known`` they stop the layer from being computed again)."""
 
 HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
     "walk_access": ("streets", "pois", "green"),
@@ -82,7 +84,8 @@ HEALTH_NEEDS: dict[str, tuple[str, ...]] = {
 }
 """Themes each exposure is built on: a missing or partial one makes it 'onbekend' (as in the screening)."""
 
-KNOWN_EXTERNAL: tuple[str, ...] = ("lden_db", "lnight_db", "no2_ugm3", "pm25_ugm3")
+KNOWN_EXTERNAL: tuple[str, ...] = ("lden_db", "lnight_db", "lden_road_db", "lnight_road_db", "lden_rail_db", "lnight_rail_db",
+                                   "no2_ugm3", "pm25_ugm3")
 """Noise and air columns a caller may pass as already computed (:func:`exposure_frame` ``known``)."""
 
 EXPOSURE_NL: dict[str, str] = {
@@ -287,7 +290,7 @@ def exposure_frame(
         f["green_share"] = share
         f["ndvi_proxy"] = ndvi_from_green_share(share, p)
     for fam in ("noise", "air"):
-        if fam not in families or set(EXTERNAL_LAYERS[fam][2]) <= have:
+        if fam not in families or set(EXTERNAL_LAYERS[fam][2][:2]) <= have:
             continue
         df, why = _external(area, homes, fam)
         if df is None:
@@ -295,7 +298,22 @@ def exposure_frame(
             continue
         for c in df.columns:
             f[c] = df[c].to_numpy()
+    _source_levels(f)
     return f, notes
+
+
+def _source_levels(f: pd.DataFrame) -> None:
+    """Road and railway levels of a home with a known total but no such source in range are 0 dB
+    (no contribution), not unknown: the noise layer leaves them empty (no path within reach)."""
+    for total in ("lden_db", "lnight_db"):
+        if total not in f.columns:
+            continue
+        known = np.isfinite(pd.to_numeric(f[total], errors="coerce").to_numpy(float))
+        for kind in ("road", "rail"):
+            c = total.replace("_db", f"_{kind}_db")
+            if c in f.columns:
+                v = pd.to_numeric(f[c], errors="coerce").to_numpy(float)
+                f[c] = np.where(known & ~np.isfinite(v), 0.0, v)
 
 
 def _with_notes(r: HealthResult, extra: list[str]) -> HealthResult:

@@ -15,9 +15,13 @@ pathway              column(s)                          relation
 ``cycling``          ``cycle_access`` or                idem, cycling RR and cap
                      ``cycle_min_week``
 ``pm25``, ``no2``    ``pm25_ugm3``, ``no2_ugm3``        RR per 10 ug/m3 (WHO AQG 2021 CRFs)
-``noise_ihd``        ``lden_db``                        IHD incidence RR per 10 dB above 53 dB
-``noise_annoyance``  ``lden_db``                        %HA curve (Guski et al. 2017) x DW 0.02
-``noise_sleep``      ``lnight_db``                      %HSD curve (Basner & McGuire 2018) x DW 0.07
+``noise_ihd``        ``lden_road_db`` or ``lden_db``    road traffic only: IHD incidence RR per 10
+                                                        dB above 53 dB
+``noise_annoyance``  ``lden_road_db`` + ``lden_rail_db`` %HA curves per source (Guski et al. 2017)
+                     or ``lden_db``                     x DW 0.02, each above its guideline level
+``noise_sleep``      ``lnight_road_db`` +               %HSD curves per source (Basner & McGuire
+                     ``lnight_rail_db`` or              2018) x DW 0.07
+                     ``lnight_db``
 ``heat``             ``tair_hot_day_c``                 RR per degC above the rural reference on
                                                         hot days x hot days / 365
 ``green``            ``ndvi_proxy``                     RR per +0.1 NDVI (Rojas-Rueda et al. 2019)
@@ -81,9 +85,9 @@ PATHWAY_LABELS_NL: dict[str, str] = {
     "physical_activity": "Lichaamsbeweging (wandelen + fietsen)",
     "pm25": "Fijnstof (PM2,5)",
     "no2": "Stikstofdioxide (NO2)",
-    "noise_ihd": "Verkeerslawaai: ischemische hartziekte",
-    "noise_annoyance": "Verkeerslawaai: ernstige hinder",
-    "noise_sleep": "Verkeerslawaai: ernstige slaapverstoring",
+    "noise_ihd": "Wegverkeerslawaai: ischemische hartziekte",
+    "noise_annoyance": "Weg- en spoorlawaai: ernstige hinder",
+    "noise_sleep": "Weg- en spoorlawaai: ernstige slaapverstoring",
     "heat": "Hitte (stedelijk hitte-eiland)",
     "green": "Groen rond de woning",
     "total": "Totaal",
@@ -94,13 +98,19 @@ EXPOSURE_COLUMNS: dict[str, tuple[str, ...]] = {
     "cycling": ("cycle_access", "cycle_min_week"),
     "pm25": ("pm25_ugm3",),
     "no2": ("no2_ugm3",),
-    "noise_ihd": ("lden_db",),
-    "noise_annoyance": ("lden_db",),
-    "noise_sleep": ("lnight_db",),
+    "noise_ihd": ("lden_road_db", "lden_db"),
+    "noise_annoyance": ("lden_road_db", "lden_db"),
+    "noise_sleep": ("lnight_road_db", "lnight_db"),
     "heat": ("tair_hot_day_c",),
     "green": ("ndvi_proxy",),
 }
-"""Per pathway the accepted exposure columns, first present wins."""
+"""Per pathway the accepted exposure columns, first present wins. With the road-only level the
+railway level (:data:`RAIL_COLUMNS`) is added for annoyance and sleep when the frame has it; a
+total level without a split is judged with the road-traffic curves."""
+
+RAIL_COLUMNS: dict[str, str] = {"noise_annoyance": "lden_rail_db", "noise_sleep": "lnight_rail_db"}
+"""Railway level read next to the road level (Directive (EU) 2020/367 Annex III: high annoyance
+and sleep disturbance per source; ischaemic heart disease for road traffic only)."""
 
 GROUP_LABELS_NL: dict[str, str] = {
     "total": "Alle bewoners",
@@ -183,6 +193,10 @@ class HealthParams:
     noise_lnight_cf_db: float
     noise_ha_curve: Curve
     noise_hsd_curve: Curve
+    noise_rail_lden_cf_db: float
+    noise_rail_lnight_cf_db: float
+    noise_rail_ha_curve: Curve
+    noise_rail_hsd_curve: Curve
     dw_high_annoyance: float
     dw_high_sleep_disturbance: float
     ihd_daly_per_case: Triple
@@ -241,7 +255,7 @@ class HealthParams:
             if not lo <= c <= hi:
                 raise HealthNormError(f"{where}: '{f}' = {v}: de centrale waarde moet tussen laag en hoog liggen.")
             kw[f] = (c, lo, hi)
-        for f in ("noise_ha_curve", "noise_hsd_curve"):
+        for f in ("noise_ha_curve", "noise_hsd_curve", "noise_rail_ha_curve", "noise_rail_hsd_curve"):
             kw[f] = tuple(float(x) for x in norms[f])
         for f in ("pa_walk_age", "pa_cycle_age"):
             kw[f] = (int(norms[f][0]), int(norms[f][1]))
@@ -317,13 +331,13 @@ def heat_risk_reduction(minutes_week: float | np.ndarray, rr: float | np.ndarray
 
 
 def percent_highly_annoyed(lden_db: float | np.ndarray, curve: Triple) -> np.ndarray:
-    """%HA from Lden with the WHO 2018 road-traffic curve (clipped to 0-100)."""
+    """%HA from Lden with a WHO 2018 curve (road traffic or railway; clipped to 0-100)."""
     x = np.asarray(lden_db, dtype=float)
     return np.clip(curve[0] + curve[1] * x + curve[2] * x * x, 0.0, 100.0)
 
 
 def percent_highly_sleep_disturbed(lnight_db: float | np.ndarray, curve: Triple) -> np.ndarray:
-    """%HSD from Lnight with the WHO 2018 road-traffic curve (clipped to 0-100)."""
+    """%HSD from Lnight with a WHO 2018 curve (road traffic or railway; clipped to 0-100)."""
     return percent_highly_annoyed(lnight_db, curve)
 
 
@@ -440,6 +454,29 @@ def _excess_mortality(beta: np.ndarray, excess: np.ndarray) -> np.ndarray:
     return -np.expm1(-beta[:, None] * excess)
 
 
+def _noise_columns(road_col: str, path: str, frame_cols: set[str]) -> tuple[str, ...]:
+    """The road column, plus the railway one when the road level is split from the total."""
+    rail = RAIL_COLUMNS[path]
+    return (road_col, rail) if road_col.endswith("_road_db") and rail in frame_cols else (road_col,)
+
+
+def _noise_curve_response(road_cf: float, road_curve: Curve, rail_cf: float, rail_curve: Curve) -> Callable[..., np.ndarray]:
+    """Share of residents highly annoyed (or sleep-disturbed) above the guideline levels: the road
+    curve's excess over its guideline on column 0 plus, when given, the railway curve's excess over
+    its own guideline on column 1 (Directive (EU) 2020/367 Annex III counts each source)."""
+    ref_road = float(percent_highly_annoyed(road_cf, road_curve))
+    ref_rail = float(percent_highly_annoyed(rail_cf, rail_curve))
+
+    def response(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
+        v = percent_highly_annoyed(np.maximum(u[:, 0], road_cf), road_curve) - ref_road
+        if u.shape[1] > 1:
+            v = v + percent_highly_annoyed(np.maximum(u[:, 1], rail_cf), rail_curve) - ref_rail
+        v = np.minimum(v, 100.0) / 100.0
+        return np.broadcast_to(v[None, :], (len(th["ihd_rr"]), len(v)))
+
+    return response
+
+
 def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: str) -> tuple[list[Term], dict[str, str]]:
     """Terms of the pathways whose exposure is in the frame, and the reason for each one that is not."""
     unknown: dict[str, str] = {}
@@ -510,24 +547,14 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
             return _excess_mortality(np.log(th["ihd_rr"]) / 10.0, np.maximum(u[:, 0] - p.noise_lden_cf_db, 0.0)[None, :])
 
         terms.append(Term("noise_ihd", (c,), ihd, (p.noise_min_age, 200), "ihd_mortality", "ihd_incidence", daly_mult=lambda th: th["ihd_daly"], clip_matters=False))
-        ref_ha = float(percent_highly_annoyed(p.noise_lden_cf_db, p.noise_ha_curve))
-
-        def ha(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
-            v = (percent_highly_annoyed(np.maximum(u[:, 0], p.noise_lden_cf_db), p.noise_ha_curve) - ref_ha) / 100.0
-            return np.broadcast_to(v[None, :], (len(th["ihd_rr"]), len(v)))
-
-        terms.append(Term("noise_annoyance", (c,), ha, (p.noise_min_age, 200), None, "dw_ha", clip_matters=False))
+        ha = _noise_curve_response(p.noise_lden_cf_db, p.noise_ha_curve, p.noise_rail_lden_cf_db, p.noise_rail_ha_curve)
+        terms.append(Term("noise_annoyance", _noise_columns(c, "noise_annoyance", frame_cols), ha, (p.noise_min_age, 200), None, "dw_ha", clip_matters=False))
     else:
         unknown["noise_annoyance"] = unknown["noise_ihd"]
     c = col("noise_sleep")
     if c is not None:
-        ref_hsd = float(percent_highly_sleep_disturbed(p.noise_lnight_cf_db, p.noise_hsd_curve))
-
-        def hsd(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
-            v = (percent_highly_sleep_disturbed(np.maximum(u[:, 0], p.noise_lnight_cf_db), p.noise_hsd_curve) - ref_hsd) / 100.0
-            return np.broadcast_to(v[None, :], (len(th["ihd_rr"]), len(v)))
-
-        terms.append(Term("noise_sleep", (c,), hsd, (p.noise_min_age, 200), None, "dw_hsd", clip_matters=False))
+        hsd = _noise_curve_response(p.noise_lnight_cf_db, p.noise_hsd_curve, p.noise_rail_lnight_cf_db, p.noise_rail_hsd_curve)
+        terms.append(Term("noise_sleep", _noise_columns(c, "noise_sleep", frame_cols), hsd, (p.noise_min_age, 200), None, "dw_hsd", clip_matters=False))
     c = col("heat")
     if c is not None:
         def heat(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from gezondestad.model.norms import NORMS_DIR
-from gezondestad.screening.health_outcomes import deprivation_quintiles
+from gezondestad.screening.health_outcomes import _source_levels, deprivation_quintiles
 from gezondestad.spatial.health import (
     HealthNormError,
     HealthParams,
@@ -116,6 +116,36 @@ def test_noise_heat_green_hand_computed(params: HealthParams) -> None:
     assert r.value("heat", metric="deaths", stat="central") == pytest.approx(all_deaths * 5 / 365 * (1 - 1.0184**-2))
     # green: NDVI 0.18 vs target 0.1 + 0.3 x 0.6 = 0.28 -> 0.1 NDVI short -> PAF 1 - 0.96
     assert r.value("green", metric="deaths", stat="central") == pytest.approx(1000 * _adult_deaths_per_resident(20) * 0.04)
+
+
+def test_railway_noise_has_its_own_curves_and_no_ihd(params: HealthParams) -> None:
+    """Directive (EU) 2020/367 Annex III: annoyance and sleep per source; IHD for road traffic only."""
+    # transcription check: WHO 2018 set each guideline where ~10 % are highly annoyed / ~3 % sleep-disturbed
+    assert float(percent_highly_annoyed(54.0, params.noise_rail_ha_curve)) == pytest.approx(10.275, abs=0.01)
+    assert float(percent_highly_annoyed(44.0, params.noise_rail_hsd_curve)) == pytest.approx(3.09, abs=0.01)
+    assert float(percent_highly_annoyed(53.0, params.noise_ha_curve)) == pytest.approx(9.84, abs=0.01)
+    assert float(percent_highly_annoyed(45.0, params.noise_hsd_curve)) == pytest.approx(2.93, abs=0.01)
+    t = _bands()
+    adults = float(t.loc[t["age_lo"] >= 20, "share"].sum())
+    ha_road = lambda x: 78.9270 - 3.1162 * x + 0.0342 * x * x  # noqa: E731
+    ha_rail = lambda x: 38.1596 - 2.05538 * x + 0.0285 * x * x  # noqa: E731
+    hsd_rail = lambda x: 67.5406 - 3.1852 * x + 0.0391 * x * x  # noqa: E731
+    # home A by a railway only (rail 65 / 57 dB, road 0 = no street in reach); home B by a street at 60 dB
+    f = pd.DataFrame({"residents": [1000.0, 1000.0], "lden_db": [65.0, 60.0], "lnight_db": [57.0, 50.0],
+                      "lden_road_db": [0.0, 60.0], "lnight_road_db": [0.0, 50.0], "lden_rail_db": [65.0, 0.0], "lnight_rail_db": [57.0, 0.0]})
+    r = health_outcomes(f, params=params, draws=20, seed=1)
+    ha = (ha_rail(65) - ha_rail(54)) + (ha_road(60) - ha_road(53))
+    assert r.value("noise_annoyance", metric="dalys", stat="central") == pytest.approx(1000 * adults * ha / 100 * 0.02)
+    hsd_road = lambda x: 19.4312 - 0.9336 * x + 0.0126 * x * x  # noqa: E731
+    hsd = (hsd_rail(57) - hsd_rail(44)) + (hsd_road(50) - hsd_road(45))
+    assert r.value("noise_sleep", metric="dalys", stat="central") == pytest.approx(1000 * adults * hsd / 100 * 0.07)
+    # IHD only from home B's road noise (7 dB above 53): the railway home adds nothing
+    only_b = health_outcomes(f.iloc[[1]].reset_index(drop=True), params=params, draws=20, seed=1)
+    assert r.value("noise_ihd", metric="dalys", stat="central") == pytest.approx(only_b.value("noise_ihd", metric="dalys", stat="central"))
+    assert r.value("noise_ihd", metric="dalys", stat="central") > 0
+    # the same total level judged as road traffic (no split known) gives another answer: the split matters
+    total_only = health_outcomes(f[["residents", "lden_db", "lnight_db"]], params=params, draws=20, seed=1)
+    assert total_only.value("noise_ihd", metric="dalys", stat="central") > 2 * r.value("noise_ihd", metric="dalys", stat="central")
 
 
 def test_heat_example_cycling_deaths_prevented(params: HealthParams) -> None:
@@ -246,3 +276,14 @@ def test_cli_bad_norms_one_line_exit_2(tmp_path: Path, capsys, demo_dir) -> None
     rc = main(["health", "--area", str(demo_dir), "--out", str(tmp_path / "h.csv"), "--norms", str(d)])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "\n" not in err and "green_rr_per_01ndvi" in err and "beschermende" in err
+
+
+def test_a_source_out_of_reach_is_zero_not_unknown() -> None:
+    # the noise layer leaves a source's level empty when none is in reach; with a known total that is "no
+    # contribution" (0 dB), while a home without any level stays unknown
+    f = pd.DataFrame({"lden_db": [60.0, np.nan], "lden_road_db": [60.0, np.nan], "lden_rail_db": [np.nan, np.nan],
+                      "lnight_db": [50.0, np.nan], "lnight_rail_db": [np.nan, np.nan]})
+    _source_levels(f)
+    assert f["lden_rail_db"].tolist()[0] == 0.0 and np.isnan(f["lden_rail_db"].tolist()[1])
+    assert f["lden_road_db"].tolist()[0] == 60.0 and np.isnan(f["lden_road_db"].tolist()[1])
+    assert f["lnight_rail_db"].tolist()[0] == 0.0
