@@ -53,7 +53,40 @@ def _rect(x0: float, y0: float, x1: float, y1: float) -> Polygon:
     return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
 
 
-def _streets() -> list[dict]:
+def _horizontal_tags(x: float, y: float) -> dict[str, object]:
+    """OSM tags of the horizontal street edge starting at (x, y) (demo coordinates)."""
+    tags: dict[str, object] = {"highway": "residential", "maxspeed": "30", "sidewalk": "both", "lit": "yes"}
+    if y == 0.0:
+        tags = {"highway": "primary", "maxspeed": "70", "lanes": "2", "cycleway": "track", "sidewalk": "separate", "lit": "yes", "name": "Zuidelijke Ring"}
+    elif y == HEIGHT_M:
+        tags = {"highway": "secondary", "maxspeed": "50", "lanes": "2", "sidewalk": "both", "lit": "yes", "name": "Noorderlaan"}
+    elif y == 300.0:
+        tags = {"highway": "tertiary", "maxspeed": "50", "lanes": "2", "sidewalk": "both", "name": "Dorpsstraat"}
+    elif y >= 900 and x < 1050:
+        tags.update(surface="sett", smoothness="intermediate", name=f"Centrumstraat {int(y)}")
+    elif x >= 1050 and y < 750:
+        # south-east residential streets: tags left out on purpose (data-quality case)
+        tags = {"highway": "residential"}
+    else:
+        tags["name"] = f"Straat {int(y)}"
+    return tags
+
+
+def _vertical_tags(x: float, y: float) -> dict[str, object]:
+    """OSM tags of the vertical street edge starting at (x, y) (demo coordinates)."""
+    tags: dict[str, object] = {"highway": "residential", "maxspeed": "30", "sidewalk": "both"}
+    if x == WIDTH_M:
+        tags = {"highway": "primary", "maxspeed": "70", "lanes": "2", "cycleway": "track", "sidewalk": "separate", "name": "Oostelijke Ring"}
+    elif x == 600.0 and y >= 900:
+        tags = {"highway": "residential", "cyclestreet": "yes", "maxspeed": "30", "sidewalk": "both", "name": "Fietsstraat Demerlaan"}
+    elif x >= 1050 and y < 750:
+        tags = {"highway": "residential"}
+    return tags
+
+
+def _grid_streets() -> list[dict]:
+    """The street grid: horizontal edges (none along the river), then vertical edges
+    (bridges at three columns and the ring, dead ends down to the bank elsewhere)."""
     xs = np.arange(0.0, WIDTH_M + 1, BLOCK_M)  # 0..1950, 14 lines
     ys = np.arange(0.0, HEIGHT_M + 1, BLOCK_M)  # 0..1500, 11 lines
     river = _river_line().buffer(RIVER_WIDTH_M / 2 + 5)
@@ -64,32 +97,12 @@ def _streets() -> list[dict]:
         if y == 750.0:  # the river runs here
             continue
         for x in xs[:-1]:
-            tags: dict[str, object] = {"highway": "residential", "maxspeed": "30", "sidewalk": "both", "lit": "yes"}
-            if y == 0.0:
-                tags = {"highway": "primary", "maxspeed": "70", "lanes": "2", "cycleway": "track", "sidewalk": "separate", "lit": "yes", "name": "Zuidelijke Ring"}
-            elif y == HEIGHT_M:
-                tags = {"highway": "secondary", "maxspeed": "50", "lanes": "2", "sidewalk": "both", "lit": "yes", "name": "Noorderlaan"}
-            elif y == 300.0:
-                tags = {"highway": "tertiary", "maxspeed": "50", "lanes": "2", "sidewalk": "both", "name": "Dorpsstraat"}
-            elif y >= 900 and x < 1050:
-                tags.update(surface="sett", smoothness="intermediate", name=f"Centrumstraat {int(y)}")
-            elif x >= 1050 and y < 750:
-                # south-east residential streets: tags left out on purpose (data-quality case)
-                tags = {"highway": "residential"}
-            else:
-                tags["name"] = f"Straat {int(y)}"
-            rows.append(_street([(x, y), (x + BLOCK_M, y)], **tags))
+            rows.append(_street([(x, y), (x + BLOCK_M, y)], **_horizontal_tags(x, y)))
     # vertical streets
     for x in xs:
         for y in ys[:-1]:
             seg = LineString([(X0 + x, Y0 + y), (X0 + x, Y0 + y + BLOCK_M)])
-            tags = {"highway": "residential", "maxspeed": "30", "sidewalk": "both"}
-            if x == WIDTH_M:
-                tags = {"highway": "primary", "maxspeed": "70", "lanes": "2", "cycleway": "track", "sidewalk": "separate", "name": "Oostelijke Ring"}
-            elif x == 600.0 and y >= 900:
-                tags = {"highway": "residential", "cyclestreet": "yes", "maxspeed": "30", "sidewalk": "both", "name": "Fietsstraat Demerlaan"}
-            elif x >= 1050 and y < 750:
-                tags = {"highway": "residential"}
+            tags = _vertical_tags(x, y)
             if seg.intersects(river):
                 if x not in bridges and x != WIDTH_M:
                     # dead ends down to the bank: keep the part outside the river buffer
@@ -99,6 +112,11 @@ def _streets() -> list[dict]:
                     continue
                 tags = dict(tags, bridge="yes")
             rows.append({"geometry": seg, **tags})
+    return rows
+
+
+def _streets() -> list[dict]:
+    rows = _grid_streets()
     # riverside promenade (north bank), steps and a steep ramp down to it
     rl = _river_line()
     north = shapely.offset_curve(rl, 30.0).intersection(_rect(0, 0, WIDTH_M, HEIGHT_M))
