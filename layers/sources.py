@@ -131,14 +131,8 @@ def _specs(v: Any) -> list[dict[str, Any]]:
     raise SourcesError(f"A theme section must be a table or a list of tables, got {type(v).__name__}.")
 
 
-def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str | None = CRS) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
-    """Read one file of one theme and bring its columns to the model names.
-
-    Returns the frame in ``crs`` (the area's; None keeps the file's) with the model columns + whatever else the file has, and the repair
-    counts of :func:`layers.validate.read_vector`.
-    """
-    path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
-    columns: dict[str, str] = dict(spec.get("columns", {}))
+def _expected_columns(spec: dict[str, Any], columns: dict[str, str], theme: str) -> list[str]:
+    """The source columns a theme file must have (mapped, category/kind, filter, ``highway``)."""
     expected = list(columns.values())
     for key in ("category_column", "kind_column"):
         if key in spec:
@@ -146,19 +140,22 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str |
     expected += list(spec.get("filter", {}).keys())
     if theme == "streets":
         expected += ["highway"]
-    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), force_crs=spec.get("force_crs"), fix_swapped=bool(spec.get("fix_swapped", False)), target_crs=crs)
-    g = v.gdf
-    label = f"{path.name}" + (f" [{spec['layer']}]" if spec.get("layer") else "")
+    return expected
+
+
+def _filtered(g: gpd.GeoDataFrame, spec: dict[str, Any], label: str) -> gpd.GeoDataFrame:
+    """The rows whose ``filter`` columns hold one of the listed values."""
     for col, values in spec.get("filter", {}).items():
         if col not in g.columns:
             raise SourcesError(f"{label}: filter column '{col}' not found; columns are {', '.join(c for c in g.columns if c != 'geometry')}.")
         vals = values if isinstance(values, list) else [values]
         g = g[g[col].isin(vals)]
-    missing = [src for src in columns.values() if src not in g.columns]
-    if missing:
-        raise SourcesError(f"{label}: column(s) {', '.join(missing)} not found; columns are {', '.join(c for c in g.columns if c != 'geometry')}.")
-    # keep the model columns (mapped, or present under their model name) and the OSM id when there
-    # is one; the other columns of a city file are not carried into the study area
+    return g
+
+
+def _model_columns(g: gpd.GeoDataFrame, spec: dict[str, Any], columns: dict[str, str], theme: str) -> gpd.GeoDataFrame:
+    """The model columns (mapped, or present under their model name), the OSM id, the category/kind
+    source columns and the constants; the other columns of a city file are not carried over."""
     wanted = list(THEME_COLUMNS[theme]) + (list(STREET_TAGS) if theme == "streets" else []) + ["osm_id"]
     keep = gpd.GeoDataFrame({c: g[c].to_numpy() for c in dict.fromkeys(wanted) if c in g.columns and c not in columns}, geometry=g.geometry.values, crs=g.crs)
     for model, src in columns.items():
@@ -168,6 +165,12 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str |
             keep[spec[key]] = g[spec[key]].to_numpy()
     for col, value in spec.get("constants", {}).items():
         keep[col] = value
+    return keep
+
+
+def _mapped_categories(keep: gpd.GeoDataFrame, spec: dict[str, Any], columns: dict[str, str], theme: str) -> gpd.GeoDataFrame:
+    """``category``/``kind`` through the spec's maps (unmapped rows dropped where asked), then the
+    category/kind source columns dropped when they are no model column."""
     if "category_column" in spec:
         cmap = {str(k): str(v) for k, v in spec.get("category_map", {}).items()}
         raw = keep[spec["category_column"]].map(tag_to_str)
@@ -184,6 +187,26 @@ def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str |
     for key in ("category_column", "kind_column"):
         if key in spec and spec[key] not in THEME_COLUMNS[theme] and spec[key] in keep.columns and spec[key] not in columns:
             keep = keep.drop(columns=[spec[key]])
+    return keep
+
+
+def read_theme_file(spec: dict[str, Any], base_dir: Path, theme: str, crs: str | None = CRS) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """Read one file of one theme and bring its columns to the model names.
+
+    Returns the frame in ``crs`` (the area's; None keeps the file's) with the model columns + whatever else the file has, and the repair
+    counts of :func:`layers.validate.read_vector`.
+    """
+    path = (base_dir / spec["file"]).resolve() if not Path(spec["file"]).is_absolute() else Path(spec["file"])
+    columns: dict[str, str] = dict(spec.get("columns", {}))
+    expected = _expected_columns(spec, columns, theme)
+    v = read_vector(path, spec.get("layer"), expected_columns=expected or None, assume_crs=spec.get("assume_crs"), force_crs=spec.get("force_crs"), fix_swapped=bool(spec.get("fix_swapped", False)), target_crs=crs)
+    g = v.gdf
+    label = f"{path.name}" + (f" [{spec['layer']}]" if spec.get("layer") else "")
+    g = _filtered(g, spec, label)
+    missing = [src for src in columns.values() if src not in g.columns]
+    if missing:
+        raise SourcesError(f"{label}: column(s) {', '.join(missing)} not found; columns are {', '.join(c for c in g.columns if c != 'geometry')}.")
+    keep = _mapped_categories(_model_columns(g, spec, columns, theme), spec, columns, theme)
     keep = gpd.GeoDataFrame(keep, geometry="geometry", crs=g.crs)
     return keep, {k: n for k, n in v.repairs.items() if n}
 
