@@ -316,14 +316,9 @@ def load_study_area(directory: str | os.PathLike) -> StudyArea:
             time.sleep(0.05)
 
 
-def _load_study_area(d: Path) -> StudyArea:
-    if not is_study_area_dir(d):
-        raise StudyAreaError(
-            f"{d} is not a prepared study area (expected {GPKG_NAME} and {MANIFEST_NAME}); "
-            "run 'gezondestad prepare ... --out DIR' first."
-        )
-    manifest = _read_manifest(d / MANIFEST_NAME)
-    area_crs = crs_string(manifest.get("crs") or DEFAULT_CRS)  # caches from before per-area CRS: Lambert 72
+def _read_parquet_themes(d: Path) -> dict[str, gpd.GeoDataFrame]:
+    """The themes from the Parquet cache; empty when it is incomplete, older than an edited
+    GeoPackage or damaged (the canonical GeoPackage is read then)."""
     themes: dict[str, gpd.GeoDataFrame] = {}
     pq = [d / PARQUET_DIR / f"{t}.parquet" for t in VECTOR_THEMES]
     gpkg_edited = (d / GPKG_NAME).stat().st_mtime > (d / MANIFEST_NAME).stat().st_mtime + 1.0
@@ -333,31 +328,53 @@ def _load_study_area(d: Path) -> StudyArea:
                 themes[t] = gpd.read_parquet(p)
         except Exception:  # a damaged Parquet copy: fall back to the canonical GeoPackage
             themes = {}
-    if not themes:
-        try:
-            layers = {name for name, _ in pyogrio.list_layers(d / GPKG_NAME)}
-            for t in VECTOR_THEMES:
-                if t in layers:
-                    gdf = pyogrio.read_dataframe(d / GPKG_NAME, layer=t)
-                    if gdf.crs is None:
-                        gdf = gdf.set_crs(area_crs)
-                    themes[t] = gdf
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends: a damaged GeoPackage
-            raise StudyAreaError(f"{d / GPKG_NAME}: de GeoPackage is beschadigd of onvolledig ({exc}). Herstel hem uit een back-up "
-                                 "of maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
-    lc = None
-    if (d / LANDCOVER_NAME).is_file():
-        try:
-            lc = read_landcover(d / LANDCOVER_NAME, area_crs)
-        except StudyAreaError:
-            raise
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - rasterio errors of a truncated or damaged GeoTIFF
-            raise StudyAreaError(f"{d / LANDCOVER_NAME}: het bodembedekkingsraster is beschadigd of onvolledig ({exc}). "
-                                 "Maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+    return themes
+
+
+def _read_gpkg_themes(d: Path, area_crs: str) -> dict[str, gpd.GeoDataFrame]:
+    """The themes from the study area's GeoPackage (layers without a CRS get the area's)."""
+    themes: dict[str, gpd.GeoDataFrame] = {}
+    try:
+        layers = {name for name, _ in pyogrio.list_layers(d / GPKG_NAME)}
+        for t in VECTOR_THEMES:
+            if t in layers:
+                gdf = pyogrio.read_dataframe(d / GPKG_NAME, layer=t)
+                if gdf.crs is None:
+                    gdf = gdf.set_crs(area_crs)
+                themes[t] = gdf
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends: a damaged GeoPackage
+        raise StudyAreaError(f"{d / GPKG_NAME}: de GeoPackage is beschadigd of onvolledig ({exc}). Herstel hem uit een back-up "
+                             "of maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+    return themes
+
+
+def _read_area_landcover(d: Path, area_crs: str) -> LandCover | None:
+    """The study area's land-cover raster, None when it has none."""
+    if not (d / LANDCOVER_NAME).is_file():
+        return None
+    try:
+        return read_landcover(d / LANDCOVER_NAME, area_crs)
+    except StudyAreaError:
+        raise
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - rasterio errors of a truncated or damaged GeoTIFF
+        raise StudyAreaError(f"{d / LANDCOVER_NAME}: het bodembedekkingsraster is beschadigd of onvolledig ({exc}). "
+                             "Maak het studiegebied opnieuw aan met 'gezondestad prepare'.") from exc
+
+
+def _load_study_area(d: Path) -> StudyArea:
+    if not is_study_area_dir(d):
+        raise StudyAreaError(
+            f"{d} is not a prepared study area (expected {GPKG_NAME} and {MANIFEST_NAME}); "
+            "run 'gezondestad prepare ... --out DIR' first."
+        )
+    manifest = _read_manifest(d / MANIFEST_NAME)
+    area_crs = crs_string(manifest.get("crs") or DEFAULT_CRS)  # caches from before per-area CRS: Lambert 72
+    themes = _read_parquet_themes(d) or _read_gpkg_themes(d, area_crs)
+    lc = _read_area_landcover(d, area_crs)
     try:
         return StudyArea(name=manifest.get("name", d.name), themes=themes, landcover=lc, manifest=manifest, crs=area_crs)
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
