@@ -60,7 +60,19 @@ def energy_sum(levels_db: np.ndarray, axis: int = -1) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def vehicle_sound_power(coeffs: np.ndarray, speed_kmh: np.ndarray, v_ref_kmh: float = 70.0, d_rolling_db: np.ndarray | float = 0.0) -> np.ndarray:
+def _per_band(d_db: np.ndarray | float) -> np.ndarray:
+    """A correction as a column (scalar or (n,) -> (n or 1, 1)) or as given when already (n, 8)."""
+    d = np.asarray(d_db, dtype=float)
+    return d if d.ndim == 2 else d.reshape(-1, 1)
+
+
+def vehicle_sound_power(
+    coeffs: np.ndarray,
+    speed_kmh: np.ndarray,
+    v_ref_kmh: float = 70.0,
+    d_rolling_db: np.ndarray | float = 0.0,
+    d_propulsion_db: np.ndarray | float = 0.0,
+) -> np.ndarray:
     """Sound power of one vehicle per band (eq. 2.2.3-2.2.5): rolling + propulsion.
 
     Parameters
@@ -68,8 +80,10 @@ def vehicle_sound_power(coeffs: np.ndarray, speed_kmh: np.ndarray, v_ref_kmh: fl
     coeffs : ndarray (8, 4)
         ``AR, BR, AP, BP`` per band for one category.
     speed_kmh : ndarray (n,)
-    d_rolling_db : float or ndarray (n,)
-        Correction on rolling noise (temperature, surface).
+    d_rolling_db : float, ndarray (n,) or ndarray (n, 8)
+        Correction on rolling noise (temperature, surface, junction).
+    d_propulsion_db : float, ndarray (n,) or ndarray (n, 8)
+        Correction on propulsion noise (surface ``min(alpha, 0)``, junction, gradient).
 
     Returns
     -------
@@ -77,9 +91,25 @@ def vehicle_sound_power(coeffs: np.ndarray, speed_kmh: np.ndarray, v_ref_kmh: fl
     """
     v = np.asarray(speed_kmh, dtype=float)[:, None]
     ar, br, ap, bp = (coeffs[:, i][None, :] for i in range(4))
-    lwr = ar + br * np.log10(v / v_ref_kmh) + np.asarray(d_rolling_db, dtype=float).reshape(-1, 1)
-    lwp = ap + bp * (v - v_ref_kmh) / v_ref_kmh
+    lwr = ar + br * np.log10(v / v_ref_kmh) + _per_band(d_rolling_db)
+    lwp = ap + bp * (v - v_ref_kmh) / v_ref_kmh + _per_band(d_propulsion_db)
     return 10.0 * np.log10(np.power(10.0, lwr / 10.0) + np.power(10.0, lwp / 10.0))
+
+
+def surface_correction(alpha: np.ndarray, beta: np.ndarray | float, speed_kmh: np.ndarray, v_ref_kmh: float = 70.0) -> tuple[np.ndarray, np.ndarray]:
+    """Road-surface correction of one category (eq. 2.2.19-2.2.20), vectorised over segments.
+
+    ``alpha`` (n, 8) or (8,) and ``beta`` (n,) or scalar of each segment's surface (0 for the
+    reference surface); ``speed_kmh`` (n,) is the speed inside the surface's validity range.
+
+    Returns
+    -------
+    (rolling, propulsion) : ndarrays (n, 8), dB: ``alpha + beta lg(v / v_ref)`` and ``min(alpha, 0)``.
+    """
+    v = np.asarray(speed_kmh, dtype=float)
+    a = np.broadcast_to(np.asarray(alpha, dtype=float), (v.size, 8))
+    b = np.broadcast_to(np.asarray(beta, dtype=float), v.shape)
+    return a + (b * np.log10(v / v_ref_kmh))[:, None], np.minimum(a, 0.0)
 
 
 def line_source_power(lw_vehicle_db: np.ndarray, vehicles_per_hour: np.ndarray, speed_kmh: np.ndarray) -> np.ndarray:

@@ -4,8 +4,10 @@ Pipeline (every number in ``data/norms/noise.toml`` and the per-band tables
 ``cnossos_road.csv`` / ``cnossos_rail.csv``):
 
 1. **Emission** per street segment (:func:`road_emission`; traffic from
-   :mod:`gezondestad.spatial.traffic`) and per railway track (:func:`rail_emission`): sound
-   power per metre per octave band and per period (day 07-19, evening 19-23, night 23-07).
+   :mod:`gezondestad.spatial.traffic`; road surface from the OSM ``surface`` tag and the
+   acceleration correction near traffic lights and roundabouts from :func:`road_conditions`)
+   and per railway track (:func:`rail_emission`: rolling and traction noise): sound power per
+   metre per octave band and per period (day 07-19, evening 19-23, night 23-07).
 2. **Sources**: every line is cut into point sources every ``source_spacing_m``; far away
    (beyond ``near_distance_m``) the points are merged per ``coarse_cell_m`` cell (energy sum at
    the energy-weighted centre).
@@ -23,9 +25,11 @@ Pipeline (every number in ``data/norms/noise.toml`` and the per-band tables
    per source type, 5 dB exposure classes, % highly annoyed / highly sleep-disturbed (WHO 2018
    exposure-response curves), and per wijk population-weighted means and counts per class.
 
-Simplifications (also in the result's notes): flat ground (no terrain model), one diffracting
-edge per path (the dominant one), no reflections, no lateral diffraction, railway rolling noise
-only (see ``rail_*`` norms).
+Simplifications (also in the result's notes): flat ground and flat roads (no terrain model, so
+no gradient correction), one diffracting edge per path (the dominant one), no reflections, no
+lateral diffraction; one junction correction per street segment (its mean along the segment);
+railway rolling and traction noise of one reference vehicle with assumed train numbers unless
+the railways carry ``trains_per_day`` (see ``rail_*`` norms); no aerodynamic, impact or squeal noise.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from gezondestad.model.geometry import buffer_union
 from gezondestad.model.norms import load_norms, load_table
 from gezondestad.model.result import FamilyResult
 from gezondestad.model.studyarea import LandCover, StudyArea
+from gezondestad.model.topology import node_lines
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial import cnossos
 from gezondestad.spatial.aggregate import aggregate_per_wijk, home_points
@@ -132,7 +137,12 @@ class NoiseParams:
     ha_range_db: tuple = (40.0, 80.0)
     hsd_range_db: tuple = (40.0, 65.0)
     sensitive_categories: tuple = ()
+    road_junction_sample_m: float = 10.0
+    road_surface_unknown_share_note: float = 0.5
     road_coeffs: np.ndarray = field(default_factory=lambda: np.zeros((3, 8, 4)), compare=False, repr=False)
+    road_surface: dict = field(default_factory=dict, compare=False, repr=False)
+    road_surface_osm: dict = field(default_factory=dict, compare=False, repr=False)
+    road_junction: np.ndarray = field(default_factory=lambda: np.zeros((3, 3, 2)), compare=False, repr=False)
     rail_lw0_db: np.ndarray = field(default_factory=lambda: np.zeros(8), compare=False, repr=False)
     sources: tuple[tuple[str, str], ...] = ()
 
@@ -156,9 +166,11 @@ class NoiseParams:
         kw["road_coeffs"] = np.stack(
             [road[road["category"] == c].sort_values("band_hz")[["ar", "br", "ap", "bp"]].to_numpy(dtype=float) for c in (1, 2, 3)]
         )
+        kw["road_surface"], kw["road_surface_osm"], kw["road_junction"] = _road_condition_tables(norms_dir)
         rail = load_table("cnossos_rail", norms_dir).sort_values("band_hz")
         kw["rail_lw0_db"] = rail["lw0_db"].to_numpy(dtype=float)
-        kw["sources"] = tuple(("noise", k) for k in norms) + (("noise", "cnossos_road.csv"), ("noise", "cnossos_rail.csv"))
+        tables = ("cnossos_road.csv", "cnossos_road_surface.csv", "cnossos_road_surface_osm.csv", "cnossos_road_junction.csv", "cnossos_rail.csv")
+        kw["sources"] = tuple(("noise", k) for k in norms) + tuple(("noise", tb) for tb in tables)
         kw.update(overrides)
         return cls(**kw)
 
@@ -169,6 +181,33 @@ class NoiseParams:
     @property
     def a_weight(self) -> np.ndarray:
         return np.asarray(self.a_weighting_db, dtype=float)
+
+
+ROAD_COEFF_SET = "2021"
+"""CNOSSOS-EU coefficient set of production (Directive 2015/996 as amended by 2021/1226); ``cnossos_road.csv`` holds it."""
+
+
+def _road_condition_tables(norms_dir: str | Path | None) -> tuple[dict, dict, np.ndarray]:
+    """Surface rows (code -> alpha (3, 8), beta (3,), v_min, v_max), OSM surface -> code, junction C (type, category, R/P)."""
+    st = load_table("cnossos_road_surface", norms_dir)
+    st = st[st["coeff_set"].astype(str) == ROAD_COEFF_SET]
+    acols = [f"alpha_{int(b)}" for b in cnossos.BANDS_HZ]
+    surface = {}
+    for code, g in st.groupby(st["surface"].astype(str)):
+        g = g.set_index(g["category"].astype(str))
+        if not {"1", "2", "3"} <= set(g.index):
+            continue
+        g = g.loc[["1", "2", "3"]]
+        surface[code] = (g[acols].to_numpy(dtype=float), g["beta"].to_numpy(dtype=float),
+                         float(g["v_min_kmh"].min()), float(g["v_max_kmh"].max()))
+    osm = load_table("cnossos_road_surface_osm", norms_dir)
+    osm_map = {str(r.osm_surface).strip().lower(): str(r.cnossos_surface) for r in osm.itertuples() if str(r.cnossos_surface) in surface}
+    jt = load_table("cnossos_road_junction", norms_dir)
+    junction = np.zeros((3, 3, 2))
+    for r in jt.itertuples():
+        if str(r.category) in ("1", "2", "3") and int(r.junction_type) in (1, 2):
+            junction[int(r.junction_type), int(r.category) - 1] = (float(r.cr), float(r.cp))
+    return surface, osm_map, junction
 
 
 def _params(params: NoiseParams | None) -> NoiseParams:
@@ -220,13 +259,66 @@ class LineEmission:
         return cnossos.energy_sum(self.lw_per_m_db + aw[None, None, :], axis=-1)
 
 
-def road_emission(traffic: gpd.GeoDataFrame, params: NoiseParams | None = None) -> LineEmission:
+@dataclass(frozen=True)
+class SegmentConditions:
+    """Road surface and junction of every segment of a traffic frame (see :func:`road_conditions`).
+
+    Attributes
+    ----------
+    surface : ndarray (n,) of str
+        CNOSSOS-EU surface code (``cnossos_road_surface.csv``), ``""`` for the reference surface.
+    junction_type : ndarray (n,) of int
+        0 none, 1 crossing with traffic lights, 2 roundabout (Annex II Table 2.2.b).
+    junction_weight : ndarray (n,)
+        Mean of ``max(1 - x/100, 0)`` along the segment (x: distance to that junction, m).
+    notes : tuple of str
+        Dutch data-quality notes.
+    """
+
+    surface: np.ndarray
+    junction_type: np.ndarray
+    junction_weight: np.ndarray
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def reference(cls, n: int) -> "SegmentConditions":
+        """Reference surface, no junction, for ``n`` segments."""
+        return cls(np.full(n, "", dtype=object), np.zeros(n, dtype=np.int8), np.zeros(n))
+
+
+def _surface_terms(cond: SegmentConditions, idx: np.ndarray, vv: np.ndarray, p: NoiseParams) -> tuple[np.ndarray, np.ndarray]:
+    """Rolling and propulsion corrections (3 categories, n, 8) of the segments ``idx`` from surface and junction."""
+    n = idx.size
+    roll = np.zeros((3, n, 8))
+    prop = np.zeros((3, n, 8))
+    surf = np.asarray(cond.surface, dtype=object)[idx]
+    for code in np.unique(surf.astype(str)):
+        if code == "" or code not in p.road_surface:
+            continue
+        m = surf == code
+        alpha, beta, v_min, v_max = p.road_surface[code]
+        vs = np.clip(vv[m], v_min, v_max)  # validity range of the surface row (counted in the notes)
+        for c in range(3):
+            r, q = cnossos.surface_correction(alpha[c], beta[c], vs, p.road_speed_ref_kmh)
+            roll[c, m], prop[c, m] = r, q
+    jt = np.asarray(cond.junction_type, dtype=np.int64)[idx]
+    w = np.asarray(cond.junction_weight, dtype=float)[idx]
+    for c in range(3):
+        coef = p.road_junction[np.clip(jt, 0, 2), c]  # (n, 2): C_R, C_P (type 0: zeros)
+        roll[c] += (coef[:, 0] * w)[:, None]
+        prop[c] += (coef[:, 1] * w)[:, None]
+    return roll, prop
+
+
+def road_emission(traffic: gpd.GeoDataFrame, params: NoiseParams | None = None, conditions: SegmentConditions | None = None) -> LineEmission:
     """CNOSSOS-EU road emission of every segment of a traffic frame (:func:`traffic_per_segment`).
 
     Flows per period are ``aadt x share / hours``; the heavy share is split into categories 2 and
     3 by ``medium_share_of_heavy`` (per road class). Speeds below ``road_speed_min_kmh`` are
-    raised to it (the model's validity range); reference road surface; rolling noise corrected to
-    the annual mean temperature.
+    raised to it (the model's validity range); rolling noise corrected to the annual mean
+    temperature. ``conditions`` (:func:`road_conditions`, same rows as ``traffic``) adds the road
+    surface correction (eq. 2.2.19-2.2.20, speed clipped to the surface's validity range) and the
+    acceleration correction near junctions (eq. 2.2.17-2.2.18); None: reference surface, no junctions.
     """
     p = _params(params)
     aadt = pd.to_numeric(traffic["aadt"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
@@ -242,11 +334,12 @@ def road_emission(traffic: gpd.GeoDataFrame, params: NoiseParams | None = None) 
     idx = np.flatnonzero(active)
     if idx.size:
         dT = p.road_temperature_ref_c - p.annual_mean_temperature_c
-        lw_cat = [
-            cnossos.vehicle_sound_power(p.road_coeffs[c], vv[idx], p.road_speed_ref_kmh,
-                                        (p.road_temperature_k_light if c == 0 else p.road_temperature_k_heavy) * dT)
-            for c in range(3)
-        ]
+        k_temp = [(p.road_temperature_k_light if c == 0 else p.road_temperature_k_heavy) * dT for c in range(3)]
+        if conditions is None:
+            lw_cat = [cnossos.vehicle_sound_power(p.road_coeffs[c], vv[idx], p.road_speed_ref_kmh, k_temp[c]) for c in range(3)]
+        else:
+            roll, prop = _surface_terms(conditions, idx, vv[idx], p)
+            lw_cat = [cnossos.vehicle_sound_power(p.road_coeffs[c], vv[idx], p.road_speed_ref_kmh, k_temp[c] + roll[c], prop[c]) for c in range(3)]
         split = np.stack([1.0 - heavy[idx], heavy[idx] * msh[idx], heavy[idx] * (1.0 - msh[idx])], axis=1)
         for k in range(3):
             q_h = aadt[idx] * shares[idx, k] / PERIOD_HOURS[k]
@@ -255,8 +348,156 @@ def road_emission(traffic: gpd.GeoDataFrame, params: NoiseParams | None = None) 
     notes = []
     if int(slow.sum()):
         notes.append(f"{int(slow.sum())} straatsegmenten rijden trager dan {p.road_speed_min_kmh:g} km/u; de CNOSSOS-emissie is op {p.road_speed_min_kmh:g} km/u berekend.")
+    if conditions is not None:
+        notes += list(conditions.notes)
+        notes += _surface_speed_notes(conditions, active, vv, p)
     return LineEmission("road", np.asarray(traffic.geometry.values, dtype=object), out, p.road_source_height_m, p.road_ground_factor_source,
                         np.arange(len(traffic)), tuple(notes))
+
+
+def _surface_speed_notes(cond: SegmentConditions, active: np.ndarray, vv: np.ndarray, p: NoiseParams) -> list[str]:
+    """One Dutch note on segments driven outside the validity range of their surface row."""
+    surf = np.asarray(cond.surface, dtype=object).astype(str)
+    out_of_range = np.zeros(len(surf), dtype=bool)
+    ranges = []
+    for code in np.unique(surf[active]):
+        if code == "" or code not in p.road_surface:
+            continue
+        _, _, v_min, v_max = p.road_surface[code]
+        m = active & (surf == code)
+        out_of_range |= m & ((vv < v_min) | (vv > v_max))
+        ranges.append(f"{code} {fmt_number(v_min)}-{fmt_number(v_max)} km/u")
+    n = int(out_of_range.sum())
+    if not n:
+        return []
+    return [f"{n} straatsegmenten met klinkers of kasseien rijden buiten het geldigheidsbereik van hun CNOSSOS-wegdekcorrectie "
+            f"({'; '.join(ranges)}): de correctie is op de dichtstbijzijnde grens van dat bereik berekend."]
+
+
+def _street_rows(streets: gpd.GeoDataFrame, traffic: gpd.GeoDataFrame) -> np.ndarray | None:
+    """Row of ``streets`` for every row of ``traffic`` (same frame, or linked by ``edge_id``); None when unknown."""
+    if len(streets) == len(traffic) and streets.index.equals(traffic.index):
+        return np.arange(len(traffic))
+    if "edge_id" in streets and "edge_id" in traffic and streets["edge_id"].is_unique:
+        pos = pd.Index(streets["edge_id"]).get_indexer(traffic["edge_id"])
+        return pos if (pos >= 0).any() else None
+    return None
+
+
+def _tag_column(streets: gpd.GeoDataFrame, key: str, rows: np.ndarray) -> np.ndarray:
+    """Lower-case OSM tag ``key`` of the street rows ``rows`` (-1: no street), "" where missing."""
+    if key not in streets:
+        return np.full(len(rows), "", dtype=object)
+    col = streets[key].astype("object").where(streets[key].notna(), "").astype(str).str.strip().str.lower().to_numpy()
+    return np.where(rows >= 0, col[np.maximum(rows, 0)], "")
+
+
+def road_surfaces(surface_tags: np.ndarray, params: NoiseParams | None = None) -> np.ndarray:
+    """CNOSSOS-EU surface code per OSM ``surface`` value (``cnossos_road_surface_osm.csv``); "" = reference.
+
+    A value that is itself a surface code of ``cnossos_road_surface.csv`` (e.g. ``NL12``) is kept.
+    """
+    p = _params(params)
+    tags = np.asarray(surface_tags, dtype=object)
+    codes = {k.lower(): k for k in p.road_surface}
+    lut = {**codes, **p.road_surface_osm}
+    return np.array([lut.get(str(s).strip().lower(), "") for s in tags], dtype=object)
+
+
+def _junction_points(geoms: np.ndarray, motor: np.ndarray, streets: gpd.GeoDataFrame, rows: np.ndarray,
+                     pois: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Traffic-light points and roundabout entry points (each (k, 2))."""
+    hw = _tag_column(streets, "highway", rows)
+    crossing = _tag_column(streets, "crossing", rows)
+    sig_rows = np.flatnonzero((hw == "traffic_signals") | (crossing == "traffic_signals"))
+    sig = [shapely.get_coordinates(shapely.get_point(geoms[sig_rows], 0)), shapely.get_coordinates(shapely.get_point(geoms[sig_rows], -1))]
+    if pois is not None and len(pois) and "subtype" in pois:
+        sub = pois["subtype"].astype("object").fillna("").astype(str).str.lower().to_numpy()
+        sig.append(shapely.get_coordinates(np.asarray(pois.geometry.values, dtype=object)[sub == "traffic_signals"]))
+    signals = np.vstack(sig) if sig else np.zeros((0, 2))
+    mi = np.flatnonzero(motor)
+    rnd = np.zeros((0, 2))
+    if mi.size:
+        u, v, node_xy, keep = node_lines(geoms[mi])
+        ring = np.isin(_tag_column(streets, "junction", rows)[mi][keep], ["roundabout", "circular"])
+        deg = np.bincount(np.r_[u, v], minlength=len(node_xy))
+        on_ring = np.zeros(len(node_xy), dtype=bool)
+        on_ring[np.r_[u[ring], v[ring]]] = True
+        rnd = node_xy[(deg >= 3) & on_ring]
+    return signals, rnd
+
+
+def _junction_weights(geoms: np.ndarray, motor: np.ndarray, points: np.ndarray, sample_m: float) -> np.ndarray:
+    """Mean of ``max(1 - x/100, 0)`` over points every ``sample_m`` along each motor segment (x: distance to ``points``)."""
+    w = np.zeros(len(geoms))
+    mi = np.flatnonzero(motor)
+    if not mi.size or not len(points):
+        return w
+    g = geoms[mi]
+    n = np.maximum(np.ceil(shapely.length(g) / sample_m), 1).astype(np.int64)
+    li = np.repeat(np.arange(len(g)), n)
+    j = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(g[li], (j + 0.5) / n[li], normalized=True))
+    reach = 100.0  # eq. 2.2.17: no correction beyond 100 m
+    d, _ = cKDTree(points).query(xy, distance_upper_bound=reach)
+    f = np.where(np.isfinite(d), np.maximum(1.0 - d / reach, 0.0), 0.0)
+    w[mi] = np.bincount(li, weights=f, minlength=len(g)) / n
+    return w
+
+
+def road_conditions(streets: gpd.GeoDataFrame, traffic: gpd.GeoDataFrame, params: NoiseParams | None = None,
+                    pois: gpd.GeoDataFrame | None = None) -> SegmentConditions:
+    """Road surface and nearest junction of every segment of ``traffic`` (rows of ``streets`` by position or ``edge_id``).
+
+    Surface: the OSM ``surface`` tag through ``cnossos_road_surface_osm.csv`` (klinkers -> NL10,
+    kasseien -> NL11; anything else or no tag: reference surface). Junctions (only segments with
+    motor traffic): crossings with traffic lights (street edges tagged ``crossing=traffic_signals``
+    or ``highway=traffic_signals``, POIs of subtype ``traffic_signals``) and roundabout entries (a
+    node where at least three motor streets meet, one of them ``junction=roundabout``); the
+    weight of the nearest junction type is the mean of ``max(1 - x/100, 0)`` along the segment
+    (points every ``road_junction_sample_m``). Dutch notes say what is assumed.
+    """
+    p = _params(params)
+    n = len(traffic)
+    rows = _street_rows(streets, traffic)
+    if rows is None:
+        return replace(SegmentConditions.reference(n), notes=("Wegdek en kruispunten van de straten zijn niet gekend voor dit verkeer: "
+                                                               "referentiewegdek (asfalt), geen kruispuntcorrectie.",))
+    geoms = np.asarray(traffic.geometry.values, dtype=object)
+    aadt = pd.to_numeric(traffic["aadt"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    motor = (aadt > 0) & np.isfinite(pd.to_numeric(traffic["speed_kmh"], errors="coerce").to_numpy(dtype=float))
+    tags = _tag_column(streets, "surface", rows)
+    surface = road_surfaces(tags, p)
+    signals, rnd = _junction_points(geoms, motor, streets, rows, pois)
+    w_sig = _junction_weights(geoms, motor, signals, p.road_junction_sample_m)
+    w_rnd = _junction_weights(geoms, motor, rnd, p.road_junction_sample_m)
+    jtype = np.where((w_sig > 0) & (w_sig >= w_rnd), 1, np.where(w_rnd > 0, 2, 0)).astype(np.int8)
+    weight = np.where(jtype == 1, w_sig, np.where(jtype == 2, w_rnd, 0.0))
+    return SegmentConditions(surface, jtype, weight, tuple(_condition_notes(geoms, motor, tags, surface, signals, rnd, jtype, p)))
+
+
+def _condition_notes(geoms: np.ndarray, motor: np.ndarray, tags: np.ndarray, surface: np.ndarray, signals: np.ndarray,
+                     rnd: np.ndarray, jtype: np.ndarray, p: NoiseParams) -> list[str]:
+    notes = []
+    length = shapely.length(geoms)
+    total = float(length[motor].sum())
+    if total > 0:
+        for code in sorted({str(s) for s in surface[motor]} - {""}):
+            m = motor & (surface == code)
+            notes.append(f"Wegdek {code} (CNOSSOS-EU, Richtlijn 2021/1226 tabel F-4) op {int(m.sum())} straatsegmenten met autoverkeer "
+                         f"({fmt_number(100.0 * length[m].sum() / total, 1)} % van de lengte), afgeleid uit de OSM-tag surface.")
+        unknown = float(length[motor & (tags == "")].sum()) / total
+        if unknown > p.road_surface_unknown_share_note:
+            notes.append(f"Voor {fmt_number(100.0 * unknown)} % van de straatlengte met autoverkeer is het wegdek niet gekend (geen OSM-tag surface): "
+                         "referentiewegdek (dicht asfalt) aangenomen; klinkers of kasseien maken het daar in werkelijkheid luider.")
+    if not len(signals):
+        notes.append("Geen verkeerslichten in de straatgegevens: de CNOSSOS-EU-correctie voor optrekken en afremmen aan kruispunten "
+                     "met verkeerslichten is niet toegepast.")
+    n_j = int(((jtype > 0) & motor).sum())
+    if n_j:
+        notes.append(f"Optrekken en afremmen nabij {len(signals)} verkeerslichtpunten en {len(rnd)} rotondetoegangen (CNOSSOS-EU) op "
+                     f"{n_j} straatsegmenten; vereenvoudigd: één gemiddelde correctie per segment.")
+    return notes
 
 
 def railway_lines(area: StudyArea) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -1057,14 +1298,19 @@ def _sources(area: StudyArea, traffic: gpd.GeoDataFrame | None, railways: gpd.Ge
         traffic = traffic_per_segment(area, tp)
     if traffic is not None and len(traffic):
         notes += list(traffic.attrs.get("notes", []))
-        re_ = road_emission(traffic, p)
+        streets = area.themes.get("streets")
+        cond = road_conditions(streets, traffic, p, area.themes.get("pois")) if streets is not None and len(streets) else None
+        re_ = road_emission(traffic, p, cond)
         notes += list(re_.notes)
         lines.append(replace(re_, class_aadt=_class_aadt(traffic, tp or TrafficParams.from_norms())))
     if railways is None:
         railways, n2 = railway_lines(area)
-        notes += n2
+        # the source-model notes come from rail_emission below (with the assumed numbers filled in)
+        notes += [n for n in n2 if n not in _rail_notes(railways, None)]
     if len(railways):
-        lines.append(rail_emission(railways, p))
+        rl = rail_emission(railways, p)
+        notes += [n for n in rl.notes if n not in notes]
+        lines.append(rl)
     else:
         notes.append("Geen spoorlijnen in het studiegebied: alleen wegverkeerslawaai berekend.")
     if not lines:
@@ -1217,7 +1463,8 @@ def noise_exposure(
             notes.append(gnote)
     notes.append(
         "Geluid volgens CNOSSOS-EU (Richtlijn (EU) 2015/996, 2021/1226) op 4 m hoogte aan de meest blootgestelde gevel; "
-        "vlak terrein, één buigende gebouwrand per pad, geen reflecties; spoor: alleen rolgeluid (vereenvoudigd)."
+        "vlak terrein en vlakke wegen (geen hellingcorrectie), één buigende gebouwrand per pad, geen reflecties; "
+        "spoor: rol- en tractiegeluid (vereenvoudigd)."
     )
     tp = traffic_params or TrafficParams.from_norms()
     norms = list(p.sources) + list(tp.sources)
@@ -1447,6 +1694,7 @@ def plan_noise(
 
 __all__ = [
     "NoiseParams", "NoiseResult", "NoiseError", "LineEmission", "PointSources", "Obstacles", "road_emission", "rail_emission",
+    "SegmentConditions", "road_conditions", "road_surfaces",
     "railway_lines", "point_sources", "build_obstacles", "noise_at_receivers", "facade_points", "judge", "exposure_class",
     "noise_exposure", "noise_at_homes", "noise_map", "plan_noise",
 ]
