@@ -6,7 +6,9 @@ Implements the parts of Annex II of Directive 2002/49/EC as replaced by Commissi
 - road emission per vehicle category (1 light, 2 medium heavy, 3 heavy) and octave band
   63-8000 Hz: rolling noise ``AR + BR lg(v/70)`` (+ temperature correction), propulsion noise
   ``AP + BP (v-70)/70``, and the directional line source ``L_W + 10 lg(Q / 1000 v)``
-  (section 2.2; coefficients in ``data/norms/cnossos_road.csv``; reference surface);
+  (section 2.2; coefficients in ``data/norms/cnossos_road.csv``), with optional per-band
+  corrections on rolling and propulsion noise (:func:`surface_correction` for the road surface of
+  Appendix F Table F-4; junction corrections are added by the caller);
 - the full road source model of section 2.2.4 for all categories (1, 2, 3, 4a, 4b): studded
   tyres, air temperature, road gradient (one- and two-way), acceleration near junctions and road
   surface, for the 2015 or the 2021 coefficient set (:func:`load_road_coefficients`,

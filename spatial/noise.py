@@ -1623,6 +1623,21 @@ def _grid(area: StudyArea, pts: list[PointSources], obst: Obstacles, p: NoisePar
     return LandCover(cls, tr, res, area.crs), cells, note
 
 
+def _conditions_changed(before: StudyArea, bt: gpd.GeoDataFrame, after: StudyArea, at: gpd.GeoDataFrame, p: NoiseParams) -> np.ndarray:
+    """Segments of ``at`` whose road surface or junction correction differs from ``before`` (linked by ``edge_id``)."""
+    out = np.zeros(len(at), dtype=bool)
+    if not (after.has("streets") and before.has("streets")) or "edge_id" not in at or "edge_id" not in bt or not bt["edge_id"].is_unique:
+        return out
+    ca = road_conditions(after.streets, at, p, after.pois)
+    cb = road_conditions(before.streets, bt, p, before.pois)
+    pos = pd.Index(bt["edge_id"]).get_indexer(at["edge_id"])
+    k = pos >= 0
+    j = pos[k]
+    out[k] = ((ca.surface[k] != cb.surface[j]) | (ca.junction_type[k] != cb.junction_type[j])
+              | (np.abs(ca.junction_weight[k] - cb.junction_weight[j]) > 1e-9))
+    return out
+
+
 def plan_noise(
     before: StudyArea,
     after: StudyArea,
@@ -1656,6 +1671,7 @@ def plan_noise(
     at = plan_traffic(before, after, sites, tp, before_traffic=bt)
     ch = at["traffic_source"].to_numpy() == "plan"
     ch |= ~np.isfinite(at["aadt_before"].to_numpy(dtype=float)) & (at["aadt"].to_numpy(dtype=float) > 0)
+    ch |= _conditions_changed(before, bt, after, at, p)
     geoms = list(np.asarray(at.geometry.values, dtype=object)[ch])
     ids_b = set(pd.to_numeric(before.buildings["building_id"], errors="coerce").dropna().astype(int)) if len(before.buildings) else set()
     ids_a = set(pd.to_numeric(after.buildings["building_id"], errors="coerce").dropna().astype(int)) if len(after.buildings) else set()

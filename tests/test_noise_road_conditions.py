@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+from gezondestad.layers.osm_tags import finalize_streets
 from gezondestad.layers.sources import area_from_sources
 from gezondestad.model.norms import load_table
 from gezondestad.model.studyarea import CRS, StudyArea
@@ -19,6 +20,7 @@ from gezondestad.spatial.noise import (
     NoiseParams,
     _sources,
     noise_at_receivers,
+    plan_noise,
     point_sources,
     road_conditions,
     road_emission,
@@ -214,3 +216,26 @@ def test_mechelen_streets_conditions_invariant(mechelen_dir):
     lw = road_emission(t, P, cond).lw_a_db(P)
     assert np.isfinite(lw[motor]).all()
     assert any("Geen verkeerslichten" in n for n in cond.notes) or any("verkeerslichtpunten" in n for n in cond.notes)
+
+
+def _street_area(surface: str | None) -> StudyArea:
+    streets = finalize_streets(gpd.GeoDataFrame({"highway": ["tertiary"], "maxspeed": ["50"], "surface": [surface]},
+                                                geometry=[LineString([(0, 0), (300, 0)])], crs=CRS))
+    buildings = gpd.GeoDataFrame({"building_id": [0], "levels": [2], "use": "residential", "residents": 2.0},
+                                 geometry=[box(140, 12, 160, 30)], crs=CRS)
+    return StudyArea(name="t", themes={"streets": streets, "buildings": buildings,
+                                       "boundary": gpd.GeoDataFrame({"name": ["t"]}, geometry=[box(-20, -60, 320, 100)], crs=CRS)})
+
+
+def test_plan_that_only_changes_the_surface_is_recomputed():
+    """Asphalt -> kasseien on the same street (same traffic): the home in front is recomputed and gets louder.
+
+    Without the surface in the plan's change region nothing would be recomputed (change 0)."""
+    before, after = _street_area("asphalt"), _street_area("sett")
+    _, _, change = plan_noise(before, after)
+    d = float(change["lden_change_db"].iloc[0])
+    t = traffic_per_segment(after)
+    la = road_emission(t, P, road_conditions(after.streets, t, P)).lw_per_m_db[0]
+    lb = road_emission(t, P).lw_per_m_db[0]
+    # the receiver cannot change by more than the largest per-band change of the source (propagation is per band)
+    assert 2.0 < d <= float(np.max(la - lb)) + 1e-6, d
