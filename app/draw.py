@@ -49,15 +49,16 @@ def draw_map(bounds: list[list[float]], key: str, context: list[tuple[str, str, 
     """A map to draw on; returns the drawings (GeoJSON features in WGS84) as the map reports them.
 
     ``context`` is a list of (GeoJSON text, colour, Dutch name) drawn under the drawings (streets, wijken).
-    ``fill_frame``: the map fills its frame when the page stretches it (evening mode, ``maps.FILL_FRAME_CSS``).
+    ``fill_frame``: the map fills its frame when the page stretches it and has touch-sized zoom
+    buttons (evening mode, ``maps.FILL_FRAME_CSS``).
     """
-    m = maps.make_map(bounds, tiles=True, canvas=False)
+    m = maps.make_map(bounds, tiles=True, canvas=False, big_controls=fill_frame)
     if fill_frame:
         m.get_root().header.add_child(folium.Element(maps.FILL_FRAME_CSS))
     for gj, color, name in context or []:
         folium.GeoJson(gj, name=name, style_function=lambda _f, c=color: {"color": c, "weight": 1, "fillOpacity": 0.05}).add_to(m)
     local_draw().add_to(m)
-    m.fit_bounds(bounds)  # again after the draw control: its script runs after the first fitBounds and resets the view
+    maps.fit_area(m, bounds, big_controls=fill_frame)  # again after the draw control: its script resets the view
     out = st_folium(m, key=key, height=height, use_container_width=True, returned_objects=["all_drawings"])
     return list((out or {}).get("all_drawings") or [])
 

@@ -168,7 +168,7 @@ def wijk_context_geojson(folder: str, stamp: str, code: str) -> dict[str, str]:
     if len(w) == 0:
         return {}
     x0, y0, x1, y1 = w.total_bounds
-    margin_m = 0.05 * max(x1 - x0, y1 - y0)  # a little context beyond the wijk edge (display only)
+    margin_m = 0.15 * max(x1 - x0, y1 - y0)  # context beyond the wijk edge, filling the map margin (display only)
     out = {}
     for theme, cols in (("green", ["name"]), ("water", ["name"]), ("buildings", []), ("streets", ["name"])):
         g = area.themes[theme]
@@ -293,11 +293,30 @@ class MetricScale(MacroElement):
         self._name = "MetricScale"
 
 
+FIT_PADDING_PX = 28
+"""Margin in screen pixels kept around the area a map opens on (every side), so the outline of a
+wijk or study area never touches or crosses the map's frame, whatever the screen size."""
+BIG_CONTROLS_PADDING_PX = 40
+"""Margin when the touch-sized zoom buttons are shown (evening mode)."""
+BIG_CONTROLS_LEFT_PX = 76
+"""Left margin with the touch-sized zoom buttons: they take the top-left corner up to ~64 px from the
+frame's left edge (10 px offset + 52 px buttons + border), so the outline starts right of them."""
+
+
+def fit_with_margin(m: folium.Map, bounds: list[list[float]], padding_px: int = FIT_PADDING_PX,
+                    left_px: int | None = None) -> None:
+    """Open ``m`` on ``bounds`` with ``padding_px`` free pixels on every side (Leaflet fitBounds padding);
+    ``left_px`` widens the left margin (clear of the zoom buttons)."""
+    left = padding_px if left_px is None else max(left_px, padding_px)
+    m.fit_bounds(bounds, padding_top_left=(left, padding_px), padding_bottom_right=(padding_px, padding_px))
+
+
 def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True, big_controls: bool = False) -> folium.Map:
     """A folium map that loads only the app's own Leaflet (no CDN), with a metric scale bar.
 
     ``canvas`` draws vectors on one canvas (fast for many features); without it every feature is
-    an SVG element (markers that can be found and clicked individually).
+    an SVG element (markers that can be found and clicked individually). The map opens on
+    ``bounds`` with a margin (:func:`fit_with_margin`), wider with ``big_controls``.
     """
     m = folium.Map(tiles=None, control_scale=False, prefer_canvas=canvas, zoom_snap=0.25, zoom_delta=0.5)
     m.default_js = [("leaflet", LEAFLET_JS)]
@@ -308,8 +327,16 @@ def make_map(bounds: list[list[float]], tiles: bool = True, canvas: bool = True,
     m.add_child(MetricScale())
     if tiles:
         folium.TileLayer("OpenStreetMap", name="Achtergrond (OpenStreetMap, internet nodig)", control=True).add_to(m)
-    m.fit_bounds(bounds)
+    fit_area(m, bounds, big_controls)
     return m
+
+
+def fit_area(m: folium.Map, bounds: list[list[float]], big_controls: bool = False) -> None:
+    """Open ``m`` on ``bounds`` with the margin that suits its zoom buttons (normal or touch-sized)."""
+    if big_controls:
+        fit_with_margin(m, bounds, BIG_CONTROLS_PADDING_PX, BIG_CONTROLS_LEFT_PX)
+    else:
+        fit_with_margin(m, bounds)
 
 
 def legend_html(title: str, items: list[tuple[str, str]]) -> str:

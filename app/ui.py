@@ -26,6 +26,7 @@ THEME_NL: dict[str, str] = {
     "pois": "Voorzieningen (haltes, scholen, winkels…)",
     "water": "Water",
     "landuse": "Bodemgebruik",
+    "railways": "Spoorwegen",
     "landcover": "Bodembedekking (raster)",
 }
 STATUS_NL = {"present": "aanwezig", "partial": "gedeeltelijk", "missing": "ontbreekt"}

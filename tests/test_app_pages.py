@@ -119,6 +119,8 @@ def test_page_screening_preview_then_result() -> None:
     assert not at.error, [e.value for e in at.error]
     assert [s.value for s in at.subheader][:3] == ["Advies", "Samenvatting", "Voor en na"]
     assert any(w in all_text(at) for w in ("GUNSTIG MITS", "ONGUNSTIG", "GUNSTIG"))
+    draws = [c.value for c in at.caption if c.value.startswith("Monte-Carlosimulatie:")]
+    assert draws and re.match(r"Monte-Carlosimulatie: \d{1,3}( \d{3})* trekkingen", draws[0]), draws  # "4 096", Dutch
     table = at.dataframe[0].value
     assert list(table.columns[:4]) == ["Indicator", "Voor", "Na", "Verschil"]
     cells = set(table.astype(str).to_numpy().ravel())

@@ -21,6 +21,8 @@ from gezondestad.model.fmt import UNKNOWN, fmt_number, fmt_people, fmt_value
 from streamlit_folium import st_folium
 
 TITLE = "Kaart per wijk"
+TOOLTIP_STYLE = "font-size: 13px;"
+"""Wijk tooltips stay compact: a tooltip wider than the map is cut off by the map's frame."""
 BASE_LAYERS = {"Groen": "green", "Waterlopen": "water", "Straten en paden": "streets", "Haltes": "stops",
                "Bodembedekking": "landcover", health_layer.LAYER_NAME: "health"}
 
@@ -80,6 +82,33 @@ def _layer_choice(area_has_family: dict[str, bool]) -> tuple[dict[str, bool], li
     return show, chosen_ind, options
 
 
+def wijk_values(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[str],
+                options: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per-wijk values of the wijk layers shown (tooltip label -> {wijk code: Dutch text}).
+
+    The wijk outlines lie on top of every layer and take the mouse, so they carry these values
+    in their tooltip (the choropleths' own tooltips are never reached)."""
+    extra: dict[str, dict[str, str]] = {}
+    if "stop" in chosen_ind:
+        col = options.get("stop", "stop_s")
+        per = compute.cached_network(folder, stamp).per_wijk
+        extra[f"STOP {col.removeprefix('stop_').upper()} (0–100)"] = {
+            str(c): fmt_number(v, 0, missing=UNKNOWN) for c, v in zip(per["wijk_code"], per[col])}
+    if show.get("health"):
+        extra["Sterfte/jaar per 10 000 inw."] = health_layer.burden_text_by_wijk(folder, stamp)
+    return extra
+
+
+def wijk_outline_geojson(folder: str, stamp: str, extra: dict[str, dict[str, str]]) -> tuple[str, list[str]]:
+    """The wijk outlines with the ``extra`` values as columns (escaped GeoJSON) and those columns' names."""
+    w = compute.load_area(folder, stamp).wijken[["wijk_code", "wijk_naam", "geometry"]].copy()
+    fields = []
+    for i, per in enumerate(extra.values()):
+        fields.append(f"extra_{i}")
+        w[fields[-1]] = w["wijk_code"].astype(str).map(per).fillna(UNKNOWN).astype(object)
+    return maps.to_geojson(w), fields
+
+
 def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[str],
               options: dict[str, str]) -> tuple[folium.Map, list[str]]:
     """The Kaart map with the chosen layers, and the legends of what it shows."""
@@ -118,11 +147,17 @@ def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[s
         leg = health_layer.add_burden_layer(folder, stamp, m)
         if leg:
             legends.append(leg)
+    extra = wijk_values(folder, stamp, show, chosen_ind, options)
+    if extra:
+        outline, fields = wijk_outline_geojson(folder, stamp, extra)
+    else:
+        outline, fields = maps.theme_geojson(folder, stamp, "wijken", ("wijk_code", "wijk_naam")), []
     folium.GeoJson(
-        maps.theme_geojson(folder, stamp, "wijken", ("wijk_code", "wijk_naam")), name="Wijken",
+        outline, name="Wijken",
         style_function=lambda f: {"color": "#222", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 0.0},
         highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.15},
-        tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"], aliases=["Wijk", "Code"]),
+        tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"] + fields, aliases=["Wijk", "Code"] + list(extra),
+                                      style=TOOLTIP_STYLE),
     ).add_to(m)
     if show["stops"] and area.has("pois"):
         stops = maps.stops_geojson(folder, stamp)

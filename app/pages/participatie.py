@@ -174,8 +174,11 @@ def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str, t
     pin_k = state.pin_key(code)
     pin = pin_k.get()
     st.markdown("**2. Kies een onderwerp en schrijf een korte opmerking.**")
+    flash = state.FLASH.pop()
     if pin:
         st.caption(f"Gekozen punt: {pin[0]:.5f} N, {pin[1]:.5f} O".replace(".", ","))
+    elif flash:  # here, not under the form: on a 1280x720 projector the form fills the screen
+        st.markdown(f":green[**{flash}**]")  # fixed Dutch text with the remark number
     else:
         st.caption("Nog geen punt gekozen: klik eerst op de kaart.")
     if state.CLEAR_REMARK.pop(False):
@@ -200,9 +203,6 @@ def remark_form(folder: str, stamp: str, area: StudyArea, db: Path, code: str, t
                 state.CLEAR_REMARK.set(True)
                 pin_k.pop()
                 st.rerun()
-    flash = state.FLASH.pop()
-    if flash:
-        st.success(flash)
 
 
 def unlock_form(db: Path) -> bool:
@@ -498,6 +498,8 @@ def render_evening() -> None:
         leave_evening()
 
 
+WISH_CONTEXT = (("green", "#43a047", "groen"), ("water", "#5b9bd5", "water"), ("streets", "#757575", "straten"))
+"""Themes drawn under a wish sketch (theme, colour, Dutch name)."""
 DO_REMARK = "Een opmerking op de kaart"
 DO_WISH = "Een wens tekenen"
 
@@ -507,8 +509,10 @@ def evening_wish(folder: str, stamp: str, area: StudyArea, db: Path, code: str, 
     with left:
         st.markdown("**1. Teken uw wens op de kaart: een punt, een lijn of een vlak (knoppen links).**")
         wb = maps.wijk_geojson_and_bounds(folder, stamp, code)
+        ctx = maps.wijk_context_geojson(folder, stamp, code)  # streets and green: residents find their way
+        context = [(ctx[t], colour, name) for t, colour, name in WISH_CONTEXT if t in ctx] + [(wb[0], "#1f4e9c", "wijk")]
         drawings = draw.draw_map(wb[1], key=f"avond_wens_{compute.slug(folder)}_{code}", height=EVENING_MAP_HEIGHT_PX,
-                                 context=[(wb[0], "#1f4e9c", "wijk")], fill_frame=True)
+                                 context=context, fill_frame=True)
     with right:
         wish = st.selectbox("2. Wat wenst u hier?", wishes.WISHES, key="avond_wish_kind")
         text = st.text_area("Toelichting (mag leeg)", key="avond_wish_text", max_chars=pt.MAX_TEXT_CHARS, height=90)

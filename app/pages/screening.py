@@ -317,7 +317,7 @@ def show_health(h: object) -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     if s["not_assessed"]:
         st.markdown("**Niet beoordeeld:** " + "; ".join(md_escape(f"{n['pathway']} ({n['reason']})") for n in s["not_assessed"]))
-    st.caption(f"Monte-Carlosimulatie: {s['draws']} trekkingen, seed {s['seed']}.")
+    st.caption(f"Monte-Carlosimulatie: {fmt_people(s['draws'])} trekkingen, seed {s['seed']}.")
     show_notes(s["notes"], "gezondheid")
 
 

@@ -185,6 +185,10 @@ def render() -> None:
     c1.metric("Voldoet", fmt_people(n.get("pass", 0)))
     c2.metric("Voldoet niet", fmt_people(n.get("fail", 0)))
     c3.metric("Kan niet beoordeeld worden", fmt_people(n.get("unknown", 0)))
+    n_context = len(design) - len(per_el)
+    if n_context > 0:  # e.g. benches: judged only through the paths' resting-point rule
+        st.caption(f"{fmt_people(n_context)} van de {fmt_people(len(design))} elementen hebben geen eigen regel: "
+                   "zij tellen mee in de regels van andere elementen (zoals banken bij de rustpunten langs looppaden).")
     geom_ok = per_el.geometry.notna() & ~per_el.geometry.is_empty if isinstance(per_el, gpd.GeoDataFrame) else None
     has_geom = geom_ok is not None and bool(geom_ok.any())
     if has_geom:
