@@ -204,6 +204,83 @@ def _contradiction(item: dict[str, Any], result: Any) -> str:
     return "; ".join(why)
 
 
+def _new_norm_evidence(result: Any, keys: list[str], zone: str, value: float) -> tuple[list[str], list[str]]:
+    """Lights and evidence of rule ``new_norm``: the share of new residents that meets ``value``."""
+    lights, ev = [], []
+    for k in keys:
+        row = result.row(k, zone)
+        if row is None:
+            continue
+        if row.get("status", "berekend") != "berekend":
+            lights.append("onbekend")
+            ev.append(_row_text(row))
+            continue
+        nn, sh = row.get("new_residents", np.nan), row.get("new_meet_share", np.nan)
+        if not (np.isfinite(nn) and nn > 0):
+            lights.append("neutraal")
+            ev.append(f"{row['label']}: het plan voegt geen bewoners toe")
+            continue
+        ok = np.isfinite(sh) and sh >= value - 1e-9
+        lights.append("groen" if ok else ("onbekend" if not np.isfinite(sh) else "rood"))
+        ev.append(f"{row['label']}: {_fmt(sh, '%')} van {nn:.0f} nieuwe bewoners voldoet (norm: {_fmt(value, '%')})")
+    return lights, ev
+
+
+def _after_norm_score(item: dict[str, Any], result: Any, keys: list[str], zone: str, rule: str) -> tuple[str, str]:
+    """Score and evidence of rules ``min_after``/``max_after``: every computed value after the plan
+    against the item's norm (a norm missed after the plan is red)."""
+    score = "?"
+    thr = float(item["value"])
+    lights, ev = _delta_evidence(result, keys, zone)
+    rows = [result.row(k, zone) for k in keys]
+    vals = [r["after"] for r in rows if r is not None and r.get("status", "berekend") == "berekend" and np.isfinite(r["after"])]
+    if vals:
+        ok = all((v >= thr - 1e-9) if rule == "min_after" else (v <= thr + 1e-9) for v in vals)
+        score = "+" if ok else "-"  # a norm missed after the plan is red
+    unit = "%" if thr <= 1 else str(item.get("unit", ""))
+    evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, unit)})" if ev else "Niet berekend (indicator ontbreekt).")
+    return score, evidence
+
+
+def _computed_score(item: dict[str, Any], result: Any) -> tuple[str, str]:
+    """Score and evidence of a computed item by its rule (``?`` and no evidence for an unknown rule)."""
+    rule = item.get("rule", "delta")
+    zone = item.get("zone", "omgeving")
+    keys = list(item.get("indicators", []))
+    if rule == "delta":
+        lights, ev = _delta_evidence(result, keys, zone)
+        return _score_from_lights(lights), "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
+    if rule == "new_norm":
+        lights, ev = _new_norm_evidence(result, keys, zone, float(item["value"]))
+        return _score_from_lights(lights), "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
+    if rule in ("min_after", "max_after"):
+        return _after_norm_score(item, result, keys, zone, rule)
+    return "?", ""
+
+
+def _computed_contradiction(item: dict[str, Any], result: Any, planner: str, score: str) -> str:
+    """Why the computation contradicts the planner's 'yes' on a computed item (empty when it does not)."""
+    if not planner:
+        return ""
+    yes = ANSWERS[planner.split(" – ")[0]] == "+"
+    why = _contradiction(item, result) if yes else ""
+    if yes and score == "-":
+        why = why or "de berekening geeft een rood licht"
+    return why
+
+
+def _question_score(item: dict[str, Any], result: Any | None, planner: str) -> tuple[str, str, str, bool]:
+    """Score, evidence, basis and contradicted of a question item from the planner's answer."""
+    if not planner:
+        return "?", "Nog niet beantwoord door de planner.", "onbekend", False
+    score, basis = ANSWERS[planner.split(" – ")[0]], "antwoord planner"
+    evidence = f"Antwoord planner: {planner}"
+    why = _contradiction(item, result) if score == "+" else ""
+    if why:
+        return "-", evidence + f". Tegengesproken door de berekening: {why}.", "tegengesproken", True
+    return score, evidence, basis, False
+
+
 def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: dict[str, Any]) -> ChecklistItem:
     """Score one checklist item from the screening result and/or the planner's answer (see module rules)."""
     source = item.get("source", "")
@@ -216,62 +293,14 @@ def score_item(item_id: str, item: dict[str, Any], result: Any | None, answers: 
         a, note = _parse_answer(item_id, ans)
         planner = a + (f" – {note}" if note else "")
     if item["kind"] == "computed" and result is not None:
-        rule = item.get("rule", "delta")
-        zone = item.get("zone", "omgeving")
-        keys = list(item.get("indicators", []))
-        if rule == "delta":
-            lights, ev = _delta_evidence(result, keys, zone)
-            score = _score_from_lights(lights)
-            evidence = "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
-        elif rule == "new_norm":
-            lights, ev = [], []
-            for k in keys:
-                row = result.row(k, zone)
-                if row is None:
-                    continue
-                if row.get("status", "berekend") != "berekend":
-                    lights.append("onbekend")
-                    ev.append(_row_text(row))
-                    continue
-                nn, sh = row.get("new_residents", np.nan), row.get("new_meet_share", np.nan)
-                if not (np.isfinite(nn) and nn > 0):
-                    lights.append("neutraal")
-                    ev.append(f"{row['label']}: het plan voegt geen bewoners toe")
-                    continue
-                ok = np.isfinite(sh) and sh >= float(item["value"]) - 1e-9
-                lights.append("groen" if ok else ("onbekend" if not np.isfinite(sh) else "rood"))
-                ev.append(f"{row['label']}: {_fmt(sh, '%')} van {nn:.0f} nieuwe bewoners voldoet (norm: {_fmt(float(item['value']), '%')})")
-            score = _score_from_lights(lights)
-            evidence = "; ".join(ev) or "Niet berekend (indicator ontbreekt)."
-        elif rule in ("min_after", "max_after"):
-            thr = float(item["value"])
-            lights, ev = _delta_evidence(result, keys, zone)
-            rows = [result.row(k, zone) for k in keys]
-            vals = [r["after"] for r in rows if r is not None and r.get("status", "berekend") == "berekend" and np.isfinite(r["after"])]
-            if vals:
-                ok = all((v >= thr - 1e-9) if rule == "min_after" else (v <= thr + 1e-9) for v in vals)
-                score = "+" if ok else "-"  # a norm missed after the plan is red
-            unit = "%" if thr <= 1 else str(item.get("unit", ""))
-            evidence = "; ".join(ev) + (f" (norm: {'≥' if rule == 'min_after' else '≤'} {_fmt(thr, unit)})" if ev else "Niet berekend (indicator ontbreekt).")
+        score, evidence = _computed_score(item, result)
         basis = "berekend" if score != "?" else "onbekend"
-        if planner:
-            why = _contradiction(item, result) if ANSWERS[planner.split(" – ")[0]] == "+" else ""
-            if ANSWERS[planner.split(" – ")[0]] == "+" and score == "-":
-                why = why or "de berekening geeft een rood licht"
-            contradicted = bool(why)
-            if contradicted:
-                evidence += f" Het antwoord van de planner wordt tegengesproken: {why}."
+        why = _computed_contradiction(item, result, planner, score)
+        contradicted = bool(why)
+        if contradicted:
+            evidence += f" Het antwoord van de planner wordt tegengesproken: {why}."
     elif item["kind"] == "question":
-        if not planner:
-            score, evidence = "?", "Nog niet beantwoord door de planner."
-        else:
-            a = planner.split(" – ")[0]
-            score, basis = ANSWERS[a], "antwoord planner"
-            evidence = f"Antwoord planner: {planner}"
-            why = _contradiction(item, result) if score == "+" else ""
-            if why:
-                contradicted, score, basis = True, "-", "tegengesproken"
-                evidence += f". Tegengesproken door de berekening: {why}."
+        score, evidence, basis, contradicted = _question_score(item, result, planner)
     else:
         evidence = "Niet berekend."
     rec = rec_good if score == "+" else rec_bad
