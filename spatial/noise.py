@@ -495,8 +495,10 @@ def _condition_notes(geoms: np.ndarray, motor: np.ndarray, tags: np.ndarray, sur
                      "met verkeerslichten is niet toegepast.")
     n_j = int(((jtype > 0) & motor).sum())
     if n_j:
-        notes.append(f"Optrekken en afremmen nabij {len(signals)} verkeerslichtpunten en {len(rnd)} rotondetoegangen (CNOSSOS-EU) op "
-                     f"{n_j} straatsegmenten; vereenvoudigd: één gemiddelde correctie per segment.")
+        where = " en ".join(s for s in (f"{len(signals)} verkeerslichtpunten" if len(signals) else "",
+                                          f"{len(rnd)} rotondetoegangen" if len(rnd) else "") if s)
+        notes.append(f"Optrekken en afremmen nabij {where} (CNOSSOS-EU) op {n_j} straatsegmenten; "
+                     "vereenvoudigd: één gemiddelde correctie per segment.")
     return notes
 
 
