@@ -459,12 +459,8 @@ def _area_extent(area: StudyArea) -> tuple[float, float, float, float] | None:
     return None
 
 
-def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str] | None, area: StudyArea | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
-    # the working CRS: the study area's own (UTM elsewhere), Belgian Lambert 72 for a design without an area
-    crs = area.crs if area is not None else CRS
-    if not isinstance(design, pd.DataFrame):
-        raise ToetsError(f"The design must be a (Geo)DataFrame, got {type(design).__name__}.")
-    df = design.copy()
+def _mapped_columns(df: pd.DataFrame, column_map: dict[str, str] | None) -> pd.DataFrame:
+    """The design with its columns renamed by ``column_map``, checked for an ``element`` column."""
     if column_map:
         unknown_targets = [v for v in column_map.values() if v not in SCHEMA]
         if unknown_targets:
@@ -489,7 +485,12 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
             f"Its columns are: {', '.join(map(str, cols)) or 'none'}. Rename the column that holds the element type, "
             "or pass a column mapping such as {\"type\": \"element\"} (--mapping)."
         )
-    notes: list[str] = []
+    return df
+
+
+def _in_crs(df: pd.DataFrame, crs: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """The design as a GeoDataFrame in ``crs``: empty geometries when it has none, checked
+    coordinates, Z dropped (each with a Dutch note in ``notes``)."""
     has_geom = isinstance(df, gpd.GeoDataFrame) and df._geometry_column_name in df.columns
     if not has_geom:
         df = gpd.GeoDataFrame(pd.DataFrame(df), geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=crs)
@@ -512,6 +513,11 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
         raise ToetsError(str(exc)) from exc
     if not gdf.crs.equals(crs):
         gdf = gdf.to_crs(crs)
+    return gdf
+
+
+def _check_extent(gdf: gpd.GeoDataFrame, area: StudyArea | None, crs: str) -> None:
+    """Refuse a design outside the study area's extent (or, without an area, outside Belgium)."""
     coords = shapely.get_coordinates(gdf.geometry.values)
     ext = _area_extent(area) if area is not None else None
     if coords.size and ext is not None:
@@ -529,6 +535,10 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
             f"(x {coords[:, 0].min():.0f}..{coords[:, 0].max():.0f}, y {coords[:, 1].min():.0f}..{coords[:, 1].max():.0f}). "
             "Check the CRS declared in the file."
         )
+
+
+def _repaired(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Invalid geometries made valid, with a ``_geom_note`` column saying which."""
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     present = ~shapely.is_missing(geoms)
     invalid = present & ~shapely.is_valid(np.where(present, geoms, shapely.Point()))
@@ -540,7 +550,66 @@ def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str]
         gdf["_geom_note"] = np.where(invalid, "ongeldige geometrie hersteld (make_valid)", "")
     else:
         gdf["_geom_note"] = ""
-    return gdf, notes
+    return gdf
+
+
+def _prepare(design: gpd.GeoDataFrame | pd.DataFrame, column_map: dict[str, str] | None, area: StudyArea | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    # the working CRS: the study area's own (UTM elsewhere), Belgian Lambert 72 for a design without an area
+    crs = area.crs if area is not None else CRS
+    if not isinstance(design, pd.DataFrame):
+        raise ToetsError(f"The design must be a (Geo)DataFrame, got {type(design).__name__}.")
+    df = _mapped_columns(design.copy(), column_map)
+    notes: list[str] = []
+    gdf = _in_crs(df, crs, notes)
+    _check_extent(gdf, area, crs)
+    return _repaired(gdf), notes
+
+
+def _unknown_element(id_: Any, raw: Any, geom: shapely.Geometry | None) -> dict[str, Any]:
+    """The result row of an element whose type is not known."""
+    return {
+        "id": id_, "element": None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw),
+        "rule": "element_type", "verdict": "unknown", "value": None if raw is None else str(raw), "limit": None, "unit": "",
+        "rule_text": "Elementtype moet gekend zijn", "missing": "element" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else "",
+        "note": f"onbekend elementtype '{raw}'; verwacht een van: {', '.join(ELEMENT_TYPES)} (of een Nederlandse naam zoals pad, helling, oversteekplaats, trap, zitbank, parkeerplaats)",
+        "source": "", "fix": "Geef het element een gekend type.", "geometry": geom,
+    }
+
+
+def _parsed_attrs(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Numbers, yes/no and texts of one element parsed, with a Dutch note per attribute that needed one."""
+    attrs: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for a in NUMERIC_ATTRS:
+        if a in row:
+            val, note = _parse_number(row[a])
+            attrs[a] = val
+            if note:
+                notes[a] = note
+    for a in BOOL_ATTRS:
+        if a in row:
+            val, note = _parse_bool(row[a])
+            attrs[a] = val
+            if note:
+                notes[a] = note
+    for a in TEXT_ATTRS:
+        if a in row:
+            attrs[a] = _parse_text(row[a])
+    if attrs.get("layout") is not None:
+        lay = _PARKING_LAYOUTS.get(attrs["layout"])
+        if lay is None:
+            notes["layout"] = f"'{attrs['layout']}' is geen parkeerrichting (dwars, schuin of langs)"
+        attrs["layout"] = lay
+    return attrs, notes
+
+
+def _derive_lengths(attrs: dict[str, Any], notes: dict[str, str], etype: str, geom: shapely.Geometry | None) -> None:
+    """Derived attributes: the length of a path or ramp line in metres, length_cm from length_m."""
+    if attrs.get("length_m") is None and geom is not None and not shapely.is_empty(geom) and geom.geom_type in ("LineString", "MultiLineString") and etype in ("path", "ramp"):
+        attrs["length_m"] = round(float(geom.length), 2)
+        notes.setdefault("length_m", "lengte uit de geometrie")
+    if attrs.get("length_cm") is None and attrs.get("length_m") is not None and etype in ("parking", "toilet"):
+        attrs["length_cm"] = attrs["length_m"] * 100.0
 
 
 def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any]]]:
@@ -558,43 +627,10 @@ def _elements(gdf: gpd.GeoDataFrame) -> tuple[list[_Element], list[dict[str, Any
         etype = normalise_element(row["element"])
         geom = geoms[i] if isinstance(geoms[i], shapely.Geometry) else None
         if etype is None:
-            raw = row["element"]
-            bad.append({
-                "id": ids[i], "element": None if raw is None or (isinstance(raw, float) and np.isnan(raw)) else str(raw),
-                "rule": "element_type", "verdict": "unknown", "value": None if raw is None else str(raw), "limit": None, "unit": "",
-                "rule_text": "Elementtype moet gekend zijn", "missing": "element" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else "",
-                "note": f"onbekend elementtype '{raw}'; verwacht een van: {', '.join(ELEMENT_TYPES)} (of een Nederlandse naam zoals pad, helling, oversteekplaats, trap, zitbank, parkeerplaats)",
-                "source": "", "fix": "Geef het element een gekend type.", "geometry": geom,
-            })
+            bad.append(_unknown_element(ids[i], row["element"], geom))
             continue
-        attrs: dict[str, Any] = {}
-        notes: dict[str, str] = {}
-        for a in NUMERIC_ATTRS:
-            if a in row:
-                val, note = _parse_number(row[a])
-                attrs[a] = val
-                if note:
-                    notes[a] = note
-        for a in BOOL_ATTRS:
-            if a in row:
-                val, note = _parse_bool(row[a])
-                attrs[a] = val
-                if note:
-                    notes[a] = note
-        for a in TEXT_ATTRS:
-            if a in row:
-                attrs[a] = _parse_text(row[a])
-        if attrs.get("layout") is not None:
-            lay = _PARKING_LAYOUTS.get(attrs["layout"])
-            if lay is None:
-                notes["layout"] = f"'{attrs['layout']}' is geen parkeerrichting (dwars, schuin of langs)"
-            attrs["layout"] = lay
-        # derived: length of a line in metres, length_cm from length_m
-        if attrs.get("length_m") is None and geom is not None and not shapely.is_empty(geom) and geom.geom_type in ("LineString", "MultiLineString") and etype in ("path", "ramp"):
-            attrs["length_m"] = round(float(geom.length), 2)
-            notes.setdefault("length_m", "lengte uit de geometrie")
-        if attrs.get("length_cm") is None and attrs.get("length_m") is not None and etype in ("parking", "toilet"):
-            attrs["length_cm"] = attrs["length_m"] * 100.0
+        attrs, notes = _parsed_attrs(row)
+        _derive_lengths(attrs, notes, etype, geom)
         gnote = gnotes[i] if gnotes is not None else ""
         if gnote:
             notes["geometry"] = gnote
