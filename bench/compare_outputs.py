@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 import rasterio
 
-VOLATILE = {"generated_at", "created_at", "time_s", "elapsed_s", "run_at", "saved", "created", "version", "path", "area_dir", "out"}
+VOLATILE = {"generated_at", "created_at", "time_s", "elapsed_s", "run_at", "saved", "created", "seconds", "version", "path", "area_dir", "out"}
 
 
 def _strip(o):

@@ -663,13 +663,15 @@ def sensitive_destinations(pois: gpd.GeoDataFrame, params: AirParams | None = No
     cat = pois["category"].astype("object").fillna("").astype(str).str.lower().to_numpy() if "category" in pois else np.full(len(pois), "")
     sub = pois["subtype"].astype("object").fillna("").astype(str).str.lower().to_numpy() if "subtype" in pois else np.full(len(pois), "")
     kind = np.full(len(pois), None, dtype=object)
+    unset = np.ones(len(pois), dtype=bool)  # no kind yet: the first matching rule wins
     for k, rules in p.sensitive_destinations:
         for rule in rules:
             field_name, _, value = rule.partition(":")
             arr = cat if field_name == "category" else sub
-            m = (kind == None) & (arr == value.lower())
+            m = unset & (arr == value.lower())
             kind[m] = k
-    keep = kind != None
+            unset &= ~m
+    keep = ~unset
     sel = pois[keep]
     geom = sel.geometry.representative_point() if len(sel) else sel.geometry
     return gpd.GeoDataFrame(
@@ -889,6 +891,145 @@ def _local_increments(
     return inc, _canyon_flags(xy, lines, width, p), _segment_table(traffic, em, width), note
 
 
+def _destinations(area: StudyArea, p: AirParams, crs: Any) -> gpd.GeoDataFrame:
+    """Sensitive destinations in ``crs`` with their ``wijk_code`` and ``wijk_naam``."""
+    dest = sensitive_destinations(area.pois, p)
+    if len(dest) and dest.crs is not None and ProjCRS(dest.crs) != ProjCRS(crs):
+        dest = dest.to_crs(crs)
+    if len(dest):
+        wk = assign_wijk(dest, area.wijken)
+        dest["wijk_code"] = wk["wijk_code"].to_numpy()
+        dest["wijk_naam"] = wk["wijk_naam"].to_numpy()
+    else:
+        dest["wijk_code"] = pd.Series(dtype="object")
+        dest["wijk_naam"] = pd.Series(dtype="object")
+    return dest
+
+
+def _points_xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return shapely.get_coordinates(np.asarray(gdf.geometry.values, dtype=object)).reshape(-1, 2)
+
+
+def _map_grid(area: StudyArea, traffic: gpd.GeoDataFrame, grid_resolution_m: float | None) -> tuple[LandCover | None, np.ndarray]:
+    """The map grid and its cell centres inside the area (none when no cell size is asked)."""
+    if grid_resolution_m is None:
+        return None, np.zeros((0, 2))
+    if not np.isfinite(grid_resolution_m) or grid_resolution_m <= 0:
+        raise AirInputError(f"De celgrootte van de kaart moet > 0 m zijn, niet {grid_resolution_m}.")
+    return _grid_for(area, traffic, float(grid_resolution_m))
+
+
+def _reused_increments(
+    area: StudyArea, traffic: gpd.GeoDataFrame, xy: np.ndarray, p: AirParams, previous: AirResult,
+    grid: LandCover | None, cell_xy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, gpd.GeoDataFrame, str] | None:
+    """:func:`_local_increments` against ``previous`` (its homes, destinations and, on the same
+    grid, its cells); None when it cannot be reused."""
+    if previous.params != p:
+        raise AirInputError("De vorige luchtberekening gebruikte andere parameters; een lokale herberekening kan niet.")
+    prev_parts = [previous.homes, previous.destinations]
+    prev_xy = [_points_xy(g) for g in prev_parts]
+    prev_inc = [g[["nox_increment_ugm3", "pm25_increment_ugm3"]].to_numpy(dtype=float).reshape(-1, 2) for g in prev_parts]
+    if grid is not None and previous.grid is not None and previous.grid.shape == grid.shape \
+            and previous.grid.transform == grid.transform and np.array_equal(previous.grid.classes, grid.classes):
+        m = previous.grid.classes.astype(bool)
+        prev_xy.append(cell_xy)
+        prev_inc.append(np.column_stack([previous.cells["nox_increment_ugm3"][m], previous.cells["pm25_increment_ugm3"][m]]))
+    return _local_increments(area, traffic, xy, p, previous, np.vstack(prev_xy), np.vstack(prev_inc))
+
+
+def _on_official_maps(
+    area: StudyArea, reference_traffic: gpd.GeoDataFrame | None, xy: np.ndarray, p: AirParams, rasters: dict[str, Path],
+    bases: dict[str, np.ndarray], inc: np.ndarray, conc: dict[str, np.ndarray], n_points: int, notes: list[str],
+) -> dict[str, str]:
+    """Replace background + modelled traffic in ``conc`` by the official maps plus the modelled
+    change against ``reference_traffic``; returns the baseline per pollutant (``model`` or
+    ``raster:<path>``) and appends the Dutch notes."""
+    baseline = {"no2": "model", "pm25": "model"}
+    if not rasters:
+        return baseline
+    if reference_traffic is not None:
+        ref_inc, _, _ = _model_increments(area, reference_traffic, xy, p)
+    else:
+        ref_inc = inc
+        notes.append("Basisraster zonder referentieverkeer: de kaart geeft de toestand zelf weer; het model voegt geen wijziging toe.")
+    for pol, path in rasters.items():
+        base = bases[pol]
+        label = "NO2" if pol == "no2" else "PM2,5"
+        missing = ~np.isfinite(base[:n_points])
+        if missing.any():
+            notes.append(
+                f"{fmt_number(int(missing.sum()))} woningen/bestemmingen liggen buiten het basisraster {label} of op nodata: "
+                "hun waarde is onbekend."
+            )
+        if pol == "no2":
+            no2 = no2_from_nox(nox_from_no2(base, p) + inc[:, 0] - ref_inc[:, 0], p)
+            conc["no2"] = np.where(np.isfinite(base), no2, np.nan)
+        else:
+            conc["pm25"] = np.where(np.isfinite(base), np.maximum(base + inc[:, 1] - ref_inc[:, 1], 0.0), np.nan)
+        baseline[pol] = f"raster:{path}"
+        notes.append(f"{label}: officiële kaart {path.name} als basis; het model levert alleen de wijziging door het plan.")
+    return baseline
+
+
+def _run_notes(
+    area: StudyArea, p: AirParams, baseline: dict[str, str], seg: gpd.GeoDataFrame, home_canyon: np.ndarray,
+    homes: gpd.GeoDataFrame, traffic: gpd.GeoDataFrame,
+) -> list[str]:
+    """Dutch caveats of a run: background, street canyons, residents, black carbon, traffic sources."""
+    notes: list[str] = []
+    for pol in POLLUTANTS:
+        if baseline[pol] == "model":
+            bg = p.background_no2_ugm3 if pol == "no2" else p.background_pm25_ugm3
+            notes.append(
+                f"{'NO2' if pol == 'no2' else 'PM2,5'}: achtergrond {fmt_number(bg, 1)} µg/m³ ({p.background_source or DEFAULT_BACKGROUND_SOURCE}) "
+                f"plus de bijdrage van het verkeer binnen {fmt_number(p.max_distance_m)} m."
+                + ("" if p.background_source and p.background_source != DEFAULT_BACKGROUND_SOURCE else
+                   " Vervang de achtergrond door de RIO-IFDM-waarde van uw stad (air_background in het bronbestand) of geef een officiële kaart.")
+            )
+    if not area.has("buildings"):
+        notes.append("Geen gebouwen: straatcanyons zijn niet herkend en woningen zijn geschat langs de straten.")
+    else:
+        n_can = int(np.isfinite(seg["canyon_width_m"]).sum())
+        notes.append(
+            f"{fmt_number(n_can)} van {fmt_number(len(seg))} straatsegmenten zijn straatcanyons (gebouwen aan beide kanten); "
+            f"{fmt_number(int(home_canyon.sum()))} woningen liggen aan zo'n straat."
+        )
+    if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
+        notes.append("Inwonersaantallen zijn onbekend: aantallen per klasse staan als woningen, niet als inwoners.")
+    notes.append("Zwarte koolstof (roet) is niet berekend: er is geen bronvaste emissiefactor in de normen.")
+    notes.extend(str(n) for n in (traffic.attrs.get("notes") or []))
+    if "traffic_source" in traffic.columns:
+        src = traffic["traffic_source"].astype("object").fillna("onbekend").value_counts()
+        notes.append("Verkeer per segment: " + ", ".join(f"{k} {v}" for k, v in src.items()) + ".")
+    return notes
+
+
+def _with_values(gdf: gpd.GeoDataFrame, values: dict[str, np.ndarray], canyon: np.ndarray, sl: slice, p: AirParams) -> gpd.GeoDataFrame:
+    """``gdf`` with the concentrations, increments, classes and canyon flag of its receptors ``sl``."""
+    gdf = gdf.copy()
+    for name in ("no2_ugm3", "pm25_ugm3", "nox_increment_ugm3", "no2_increment_ugm3", "pm25_increment_ugm3"):
+        gdf[name] = values[name][sl]
+    gdf["no2_class"] = exposure_class(values["no2_ugm3"][sl], p.no2_class_breaks_ugm3)
+    gdf["pm25_class"] = exposure_class(values["pm25_ugm3"][sl], p.pm25_class_breaks_ugm3)
+    gdf["canyon"] = canyon[sl]
+    cols = [c for c in gdf.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=gdf.crs)
+
+
+def _cells(grid: LandCover | None, values: dict[str, np.ndarray], start: int) -> dict[str, np.ndarray] | None:
+    """The map rasters (NaN outside the area) from the receptor values from ``start`` on."""
+    if grid is None:
+        return None
+    cells = {}
+    mask = grid.classes.astype(bool)
+    for name in ("no2_ugm3", "pm25_ugm3", "nox_increment_ugm3", "pm25_increment_ugm3"):
+        a = np.full(grid.shape, np.nan)
+        a[mask] = values[name][start:]
+        cells[name] = a
+    return cells
+
+
 def air_exposure(
     area: StudyArea,
     traffic: gpd.GeoDataFrame | None = None,
@@ -951,24 +1092,9 @@ def air_exposure(
     rasters = _raster_paths(baseline_raster)
 
     homes = home_points(area) if homes is None else homes.reset_index(drop=True)
-    dest = sensitive_destinations(area.pois, p)
-    if len(dest) and dest.crs is not None and ProjCRS(dest.crs) != ProjCRS(crs):
-        dest = dest.to_crs(crs)
-    if len(dest):
-        wk = assign_wijk(dest, area.wijken)
-        dest["wijk_code"] = wk["wijk_code"].to_numpy()
-        dest["wijk_naam"] = wk["wijk_naam"].to_numpy()
-    else:
-        dest["wijk_code"] = pd.Series(dtype="object")
-        dest["wijk_naam"] = pd.Series(dtype="object")
-    parts = [shapely.get_coordinates(np.asarray(homes.geometry.values, dtype=object)).reshape(-1, 2),
-             shapely.get_coordinates(np.asarray(dest.geometry.values, dtype=object)).reshape(-1, 2)]
-    grid, cell_xy = (None, np.zeros((0, 2)))
-    if grid_resolution_m is not None:
-        if not np.isfinite(grid_resolution_m) or grid_resolution_m <= 0:
-            raise AirInputError(f"De celgrootte van de kaart moet > 0 m zijn, niet {grid_resolution_m}.")
-        grid, cell_xy = _grid_for(area, traffic, float(grid_resolution_m))
-    parts.append(cell_xy)
+    dest = _destinations(area, p, crs)
+    grid, cell_xy = _map_grid(area, traffic, grid_resolution_m)
+    parts = [_points_xy(homes), _points_xy(dest), cell_xy]
     xy = np.vstack(parts)
     n_h, n_d = len(parts[0]), len(parts[1])
 
@@ -977,17 +1103,7 @@ def air_exposure(
 
     local = None
     if previous is not None:
-        if previous.params != p:
-            raise AirInputError("De vorige luchtberekening gebruikte andere parameters; een lokale herberekening kan niet.")
-        prev_parts = [previous.homes, previous.destinations]
-        prev_xy = [shapely.get_coordinates(np.asarray(g.geometry.values, dtype=object)).reshape(-1, 2) for g in prev_parts]
-        prev_inc = [g[["nox_increment_ugm3", "pm25_increment_ugm3"]].to_numpy(dtype=float).reshape(-1, 2) for g in prev_parts]
-        if grid is not None and previous.grid is not None and previous.grid.shape == grid.shape \
-                and previous.grid.transform == grid.transform and np.array_equal(previous.grid.classes, grid.classes):
-            m = previous.grid.classes.astype(bool)
-            prev_xy.append(cell_xy)
-            prev_inc.append(np.column_stack([previous.cells["nox_increment_ugm3"][m], previous.cells["pm25_increment_ugm3"][m]]))
-        local = _local_increments(area, traffic, xy, p, previous, np.vstack(prev_xy), np.vstack(prev_inc))
+        local = _reused_increments(area, traffic, xy, p, previous, grid, cell_xy)
         if local is None:
             notes.append("Lokale herberekening niet mogelijk (geen unieke edge_id per segment): alles is opnieuw berekend.")
     if local is not None:
@@ -997,82 +1113,17 @@ def air_exposure(
         inc, canyon, seg = _model_increments(area, traffic, xy, p)
     nox_inc, pm_inc = inc[:, 0], inc[:, 1]
     nox_bg = float(nox_from_no2(np.array([p.background_no2_ugm3]), p)[0])
-    no2 = no2_from_nox(nox_bg + nox_inc, p)
-    pm25 = p.background_pm25_ugm3 + pm_inc
-    no2_inc = no2 - p.background_no2_ugm3
-    if not (np.isfinite(no2).all() and np.isfinite(pm25).all()):
+    conc = {"no2": no2_from_nox(nox_bg + nox_inc, p), "pm25": p.background_pm25_ugm3 + pm_inc}
+    no2_inc = conc["no2"] - p.background_no2_ugm3
+    if not (np.isfinite(conc["no2"]).all() and np.isfinite(conc["pm25"]).all()):
         raise AirInputError("De berekende concentratie is onbekend (NaN) voor sommige punten; controleer verkeer en parameters.")
-    baseline = {"no2": "model", "pm25": "model"}
-    if rasters:
-        if reference_traffic is not None:
-            ref_inc, _, _ = _model_increments(area, reference_traffic, xy, p)
-        else:
-            ref_inc = inc
-            notes.append("Basisraster zonder referentieverkeer: de kaart geeft de toestand zelf weer; het model voegt geen wijziging toe.")
-        for pol, path in rasters.items():
-            base = bases[pol]
-            label = "NO2" if pol == "no2" else "PM2,5"
-            missing = ~np.isfinite(base[: n_h + n_d])
-            if missing.any():
-                notes.append(
-                    f"{fmt_number(int(missing.sum()))} woningen/bestemmingen liggen buiten het basisraster {label} of op nodata: "
-                    "hun waarde is onbekend."
-                )
-            if pol == "no2":
-                no2 = no2_from_nox(nox_from_no2(base, p) + nox_inc - ref_inc[:, 0], p)
-                no2 = np.where(np.isfinite(base), no2, np.nan)
-            else:
-                pm25 = np.where(np.isfinite(base), np.maximum(base + pm_inc - ref_inc[:, 1], 0.0), np.nan)
-            baseline[pol] = f"raster:{path}"
-            notes.append(f"{label}: officiële kaart {path.name} als basis; het model levert alleen de wijziging door het plan.")
-    for pol in POLLUTANTS:
-        if baseline[pol] == "model":
-            bg = p.background_no2_ugm3 if pol == "no2" else p.background_pm25_ugm3
-            notes.append(
-                f"{'NO2' if pol == 'no2' else 'PM2,5'}: achtergrond {fmt_number(bg, 1)} µg/m³ ({p.background_source or DEFAULT_BACKGROUND_SOURCE}) "
-                f"plus de bijdrage van het verkeer binnen {fmt_number(p.max_distance_m)} m."
-                + ("" if p.background_source and p.background_source != DEFAULT_BACKGROUND_SOURCE else
-                   " Vervang de achtergrond door de RIO-IFDM-waarde van uw stad (air_background in het bronbestand) of geef een officiële kaart.")
-            )
-    if not area.has("buildings"):
-        notes.append("Geen gebouwen: straatcanyons zijn niet herkend en woningen zijn geschat langs de straten.")
-    else:
-        n_can = int(np.isfinite(seg["canyon_width_m"]).sum())
-        notes.append(
-            f"{fmt_number(n_can)} van {fmt_number(len(seg))} straatsegmenten zijn straatcanyons (gebouwen aan beide kanten); "
-            f"{fmt_number(int(canyon[:n_h].sum()))} woningen liggen aan zo'n straat."
-        )
-    if pd.to_numeric(homes["residents"], errors="coerce").fillna(0.0).sum() <= 0:
-        notes.append("Inwonersaantallen zijn onbekend: aantallen per klasse staan als woningen, niet als inwoners.")
-    notes.append("Zwarte koolstof (roet) is niet berekend: er is geen bronvaste emissiefactor in de normen.")
-    notes.extend(str(n) for n in (traffic.attrs.get("notes") or []))
-    if "traffic_source" in traffic.columns:
-        src = traffic["traffic_source"].astype("object").fillna("onbekend").value_counts()
-        notes.append("Verkeer per segment: " + ", ".join(f"{k} {v}" for k, v in src.items()) + ".")
+    baseline = _on_official_maps(area, reference_traffic, xy, p, rasters, bases, inc, conc, n_h + n_d, notes)
+    notes += _run_notes(area, p, baseline, seg, canyon[:n_h], homes, traffic)
 
-    def put(gdf: gpd.GeoDataFrame, sl: slice) -> gpd.GeoDataFrame:
-        gdf = gdf.copy()
-        gdf["no2_ugm3"] = no2[sl]
-        gdf["pm25_ugm3"] = pm25[sl]
-        gdf["nox_increment_ugm3"] = nox_inc[sl]
-        gdf["no2_increment_ugm3"] = no2_inc[sl]
-        gdf["pm25_increment_ugm3"] = pm_inc[sl]
-        gdf["no2_class"] = exposure_class(no2[sl], p.no2_class_breaks_ugm3)
-        gdf["pm25_class"] = exposure_class(pm25[sl], p.pm25_class_breaks_ugm3)
-        gdf["canyon"] = canyon[sl]
-        cols = [c for c in gdf.columns if c != "geometry"] + ["geometry"]
-        return gpd.GeoDataFrame(gdf[cols], geometry="geometry", crs=gdf.crs)
-
-    homes_out = put(homes, slice(0, n_h))
-    dest_out = put(dest, slice(n_h, n_h + n_d))
-    cells = None
-    if grid is not None:
-        cells = {}
-        mask = grid.classes.astype(bool)
-        for name, arr in (("no2_ugm3", no2), ("pm25_ugm3", pm25), ("nox_increment_ugm3", nox_inc), ("pm25_increment_ugm3", pm_inc)):
-            a = np.full(grid.shape, np.nan)
-            a[mask] = arr[n_h + n_d :]
-            cells[name] = a
+    values = {"no2_ugm3": conc["no2"], "pm25_ugm3": conc["pm25"], "nox_increment_ugm3": nox_inc,
+              "no2_increment_ugm3": no2_inc, "pm25_increment_ugm3": pm_inc}
+    homes_out = _with_values(homes, values, canyon, slice(0, n_h), p)
+    dest_out = _with_values(dest, values, canyon, slice(n_h, n_h + n_d), p)
     per_wijk = _per_wijk(homes_out, dest_out, area, p)
     per_class = _per_class(homes_out, dest_out, p)
     return AirResult(
@@ -1081,7 +1132,7 @@ def air_exposure(
         per_wijk=per_wijk,
         per_class=per_class,
         grid=grid,
-        cells=cells,
+        cells=_cells(grid, values, n_h + n_d),
         notes=notes,
         norms_used=dict(p.norms),
         baseline=baseline,
