@@ -333,7 +333,6 @@ def validate_counts(counts: pd.DataFrame, p: TrafficParams) -> pd.DataFrame:
 
 def _apply_counts(df: pd.DataFrame, streets: gpd.GeoDataFrame, counts: gpd.GeoDataFrame | pd.DataFrame, p: TrafficParams) -> tuple[pd.DataFrame, list[str]]:
     vals = validate_counts(counts, p)
-    pos = np.full(len(vals), -1, dtype=np.int64)
     is_geo = isinstance(counts, gpd.GeoDataFrame) and counts.geometry.name in counts and counts.geometry.notna().any()
     if "edge_id" in counts.columns and not is_geo:
         ids = pd.to_numeric(counts["edge_id"], errors="coerce")
