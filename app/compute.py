@@ -319,6 +319,16 @@ def norm_source(family: str, key: str) -> str:
     return f"{v} {n.unit} — {n.source}".strip()
 
 
+def norm_value_or_none(family: str, key: str) -> float | None:
+    """A numeric norm's value, or None when the norm is absent or not a single number."""
+    try:
+        v = load_norms(family)[key].value
+    except (GezondeStadError, KeyError, OSError) as exc:
+        logger.debug("norm %s.%s: %s", family, key, exc)
+        return None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 def short_source(src: str, max_chars: int = 110) -> str:
     """The citation part of :func:`norm_source`, shortened for a caption."""
     text = src.split(" — ", 1)[-1]

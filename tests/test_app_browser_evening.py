@@ -114,3 +114,32 @@ def test_evening_remark_thanks_on_screen_shown_as_text_and_kept(server, browser,
         assert page.dialogs == [], f"a remark ran as script: {page.dialogs}"
     finally:
         ctx.close()
+
+
+HOME_POINT_JS = """(c) => {
+  const name = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].eachLayer);
+  const map = window[name]; let out = null;
+  map.eachLayer(l => { if (!out && l instanceof L.CircleMarker && l.feature && l.feature.properties.waarde !== undefined) {
+      const p = map.latLngToContainerPoint(l.getLatLng()); out = [p.x, p.y]; } });
+  return out;
+}"""
+
+
+def test_kaart_home_tooltip_shows_above_the_wijk_outline(server, browser) -> None:  # noqa: F811
+    """Hovering a home of the noise layer shows its Lden, not the wijk under it (Kaart page)."""
+    ctx, page = _context(browser, 1400, 1000)
+    try:
+        open_page(page, server, "")
+        page.locator('[data-testid="stButtonGroup"] button', has_text="Geluid aan de woning (Lden)").first.click()
+        wait_idle(page, 120_000)
+        leaflet = map_frame(page).locator(".leaflet-container")
+        leaflet.wait_for(state="visible", timeout=30_000)
+        page.wait_for_timeout(1500)
+        xy = leaflet.evaluate(HOME_POINT_JS)
+        assert xy, "no home marker on the noise layer"
+        leaflet.hover(position={"x": xy[0], "y": xy[1]}, force=True)
+        tip = map_frame(page).locator(".leaflet-tooltip").last
+        tip.wait_for(state="visible", timeout=10_000)
+        assert tip.inner_text().startswith("Lden (dB)"), tip.inner_text()
+    finally:
+        ctx.close()

@@ -93,3 +93,33 @@ def test_toets_example_says_which_elements_have_no_rule_of_their_own() -> None:
     caption = next(c.value for c in at.caption if "geen eigen regel" in c.value)
     n_context, n_all = map(int, re.match(r"(\d+) van de (\d+) elementen", caption).groups())
     assert n_all == 23 and n_context == n_all - judged == 4  # the four benches of the example design
+
+
+def test_wijk_card_states_the_population_norm_in_dutch() -> None:
+    from gezondestad.app.pages.kaart import population_norm_nl
+    from gezondestad.model.norms import load_norms
+
+    value = load_norms("population")["floor_area_m2_per_resident"].value
+    text = population_norm_nl()
+    assert text.startswith(f" Norm: {value:g} m² bruto vloeroppervlak per inwoner (bron: ")
+    assert "gross floor area per resident" not in text  # the norm's English unit text stays out of the card
+
+
+def test_features_with_their_own_tooltip_lie_above_the_wijk_outlines() -> None:
+    """On the canvas the layer drawn last takes the mouse: homes, streets and parks must come after the
+    wijk outlines (else their tooltips never show), wijk choropleths and rasters before them."""
+    from gezondestad.layers.demo import demo_area_dir
+
+    folder = str(demo_area_dir())
+    stamp = compute.area_stamp(folder)
+    show = {"green": True, "water": True, "streets": True, "stops": True, "landcover": False, "health": False}
+    m, _ = build_map(folder, stamp, show, ["stop", "heat", "noise", "lts"], {})
+    names = [getattr(c, "layer_name", None) for c in m._children.values()]
+    at = {n: names.index(n) for n in names if n}
+    wijken = at["Wijken"]
+    for below in ("Water", "STOP per wijk"):
+        assert at[below] < wijken, (below, names)
+    for above in ("Groen", "Straten en paden", "Geluid aan de woning (Lden)", "Fietsstress (LTS)", "Haltes"):
+        assert at[above] > wijken, (above, names)
+    rasters = [i for i, c in enumerate(m._children.values()) if type(c).__name__ == "ImageOverlay"]
+    assert rasters and max(rasters) < wijken

@@ -18,6 +18,7 @@ from gezondestad.app.ui import (
 )
 from gezondestad.model.catalogue import FAMILY_LABELS, Indicator
 from gezondestad.model.fmt import UNKNOWN, fmt_number, fmt_people, fmt_value
+from gezondestad.model.studyarea import StudyArea
 from streamlit_folium import st_folium
 
 TITLE = "Kaart per wijk"
@@ -31,6 +32,17 @@ def chart_unit(ind: Indicator) -> str:
     return "%" if ind.unit == "%" else ind.unit
 
 
+def population_norm_nl() -> str:
+    """The floor-area norm behind the resident estimate, in Dutch (" Norm: 45 m² bruto vloeroppervlak per inwoner
+    (bron: …)."), or "" when the norm is absent."""
+    src = compute.norm_source("population", "floor_area_m2_per_resident")
+    if not src:
+        return ""
+    value = compute.norm_value_or_none("population", "floor_area_m2_per_resident")
+    what = f"{fmt_number(value, 0)} m² bruto vloeroppervlak per inwoner" if value is not None else src.split(" — ", 1)[0]
+    return f" Norm: {what} (bron: {md_escape(compute.short_source(src))})."
+
+
 def wijk_card(row: pd.Series, indicators: list[Indicator], outcomes: dict[str, compute.FamilyOutcome]) -> None:
     """The card of one wijk: base facts, then per family its indicators, notes and norm sources."""
     st.markdown(f"### {md_escape(row['wijk_naam'])} ({md_escape(row['wijk_code'])})")
@@ -40,8 +52,7 @@ def wijk_card(row: pd.Series, indicators: list[Indicator], outcomes: dict[str, c
     expl = "Inwoners zijn per gebouw geschat uit het vloeroppervlak en afgestemd op een officieel wijktotaal als dat er is."
     if bool(row.get("woningen_geschat", False)):
         expl += " Woningen zijn geschat langs woonstraten omdat gebouwen ontbreken."
-    src = compute.norm_source("population", "floor_area_m2_per_resident")
-    st.caption(expl + (f" Norm: {md_escape(src)}" if src else ""))
+    st.caption(expl + population_norm_nl())
     by_family: dict[str, list[Indicator]] = {}
     for ind in indicators:
         by_family.setdefault(ind.family, []).append(ind)
@@ -109,45 +120,21 @@ def wijk_outline_geojson(folder: str, stamp: str, extra: dict[str, dict[str, str
     return maps.to_geojson(w), fields
 
 
-def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[str],
-              options: dict[str, str]) -> tuple[folium.Map, list[str]]:
-    """The Kaart map with the chosen layers, and the legends of what it shows."""
-    area = compute.load_area(folder, stamp)
-    m = maps.make_map(maps.area_bounds_wgs84(folder, stamp))
-    legends: list[str] = []
-    if show["landcover"]:
-        leg = maps.add_landcover_layer(folder, stamp, m)
-        if leg:
-            legends.append(leg)
-        else:
-            st.info("Dit studiegebied heeft geen bodembedekkingsraster.")
-    if show["green"] and area.has("green"):
-        folium.GeoJson(
-            maps.theme_geojson(folder, stamp, "green", ("name", "kind", "area_m2")), name="Groen",
-            style_function=lambda f: {"color": "#1b7f4b", "weight": 1, "fillColor": "#4caf50", "fillOpacity": 0.5},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "area_m2"], aliases=["Naam", "Soort", "m²"]),
-        ).add_to(m)
-        legends.append(maps.legend_html("Groen", [("#4caf50", "groene ruimte")]))
-    if show["water"] and area.has("water"):
-        folium.GeoJson(
-            maps.theme_geojson(folder, stamp, "water", ("name", "kind")), name="Water",
-            style_function=lambda f: {"color": "#1f5fbf", "weight": 2, "fillColor": "#5b9bd5", "fillOpacity": 0.6},
-        ).add_to(m)
-    if show["streets"] and area.has("streets"):
-        folium.GeoJson(
-            maps.theme_geojson(folder, stamp, "streets", ("name", "highway")), name="Straten en paden",
-            style_function=lambda f: {"color": "#555", "weight": 1.5},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "highway"], aliases=["Straat", "Type"]),
-        ).add_to(m)
-    for key in chosen_ind:
+UNDER_WIJKEN = ("stop", "heat", "water")
+"""Indicator layers drawn under the wijk outlines: wijk choropleths (their values are in the wijk
+tooltip) and rasters. Every other layer (homes, streets, routes, parks, stops) is drawn on top, so
+hovering one of its features shows that feature's own tooltip; between features the wijk's shows."""
+
+
+def _add_layers(keys: list[str], folder: str, stamp: str, m: folium.Map, options: dict[str, str], legends: list[str]) -> None:
+    for key in keys:
         leg = maps.add_indicator_layer(key, folder, stamp, m, options)
         if leg:
             legends.append(leg)
-    if show.get("health"):
-        leg = health_layer.add_burden_layer(folder, stamp, m)
-        if leg:
-            legends.append(leg)
-    extra = wijk_values(folder, stamp, show, chosen_ind, options)
+
+
+def _add_wijk_outline(folder: str, stamp: str, m: folium.Map, extra: dict[str, dict[str, str]]) -> None:
+    """The wijk outlines (hover: name, code and the values of the wijk layers shown; click: choose the wijk)."""
     if extra:
         outline, fields = wijk_outline_geojson(folder, stamp, extra)
     else:
@@ -159,6 +146,26 @@ def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[s
         tooltip=folium.GeoJsonTooltip(fields=["wijk_naam", "wijk_code"] + fields, aliases=["Wijk", "Code"] + list(extra),
                                       style=TOOLTIP_STYLE),
     ).add_to(m)
+
+
+def _add_base_features(area: StudyArea, folder: str, stamp: str, show: dict[str, bool], m: folium.Map, legends: list[str]) -> None:
+    """Parks, streets and stops: above the wijk outlines, each with its own tooltip."""
+    if show["green"] and area.has("green"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "green", ("name", "kind", "area_m2")), name="Groen",
+            style_function=lambda f: {"color": "#1b7f4b", "weight": 1, "fillColor": "#4caf50", "fillOpacity": 0.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "kind", "area_m2"], aliases=["Naam", "Soort", "m²"]),
+        ).add_to(m)
+        legends.append(maps.legend_html("Groen", [("#4caf50", "groene ruimte")]))
+    if show["streets"] and area.has("streets"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "streets", ("name", "highway")), name="Straten en paden",
+            style_function=lambda f: {"color": "#555", "weight": 1.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "highway"], aliases=["Straat", "Type"]),
+        ).add_to(m)
+
+
+def _add_stops(area: StudyArea, folder: str, stamp: str, show: dict[str, bool], m: folium.Map, legends: list[str]) -> None:
     if show["stops"] and area.has("pois"):
         stops = maps.stops_geojson(folder, stamp)
         if stops:
@@ -168,6 +175,38 @@ def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[s
                 tooltip=folium.GeoJsonTooltip(fields=["name", "category"], aliases=["Halte", "Soort"]),
             ).add_to(m)
             legends.append(maps.legend_html("Openbaar vervoer", [("#ffd400", "halte of station")]))
+
+
+def build_map(folder: str, stamp: str, show: dict[str, bool], chosen_ind: list[str],
+              options: dict[str, str]) -> tuple[folium.Map, list[str]]:
+    """The Kaart map with the chosen layers, and the legends of what it shows.
+
+    Drawing order (last on top, and on top takes the mouse): land cover, water, rasters and wijk
+    choropleths, the wijk outlines, then parks, streets, home/route layers and stops.
+    """
+    area = compute.load_area(folder, stamp)
+    m = maps.make_map(maps.area_bounds_wgs84(folder, stamp))
+    legends: list[str] = []
+    if show["landcover"]:
+        leg = maps.add_landcover_layer(folder, stamp, m)
+        if leg:
+            legends.append(leg)
+        else:
+            st.info("Dit studiegebied heeft geen bodembedekkingsraster.")
+    if show["water"] and area.has("water"):
+        folium.GeoJson(
+            maps.theme_geojson(folder, stamp, "water", ("name", "kind")), name="Water", interactive=False,
+            style_function=lambda f: {"color": "#1f5fbf", "weight": 2, "fillColor": "#5b9bd5", "fillOpacity": 0.6},
+        ).add_to(m)
+    _add_layers([k for k in chosen_ind if k in UNDER_WIJKEN], folder, stamp, m, options, legends)
+    if show.get("health"):
+        leg = health_layer.add_burden_layer(folder, stamp, m)
+        if leg:
+            legends.append(leg)
+    _add_wijk_outline(folder, stamp, m, wijk_values(folder, stamp, show, chosen_ind, options))
+    _add_base_features(area, folder, stamp, show, m, legends)
+    _add_layers([k for k in chosen_ind if k not in UNDER_WIJKEN], folder, stamp, m, options, legends)
+    _add_stops(area, folder, stamp, show, m, legends)
     folium.LayerControl(collapsed=True).add_to(m)
     return m, legends
 

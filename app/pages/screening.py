@@ -261,12 +261,16 @@ def variants_section(result: ScreeningResult, items: list, name: str) -> None:
         c2.caption(f"Bewaarde variant: {md_escape(names[0])}. Screen een tweede plan en bewaar het om ze te vergelijken.")
 
 
+MAPS_NL = (("Plan in de bestaande stad", map_plan),
+           ("Verschil luchttemperatuur op een hittedag (na − voor)", map_heat_difference),
+           ("Woningen met groen binnen 300 m, voor en na het plan", map_green_access))
+"""The screening's maps: two side by side, the before/after pair of green access on its own row (readable)."""
+
+
 def show_maps(result: ScreeningResult) -> None:
     st.subheader("Kaarten")
-    mcols = st.columns(3)
-    for col, (title, fn) in zip(mcols, [("Plan in de bestaande stad", map_plan),
-                                        ("Verschil hitte-index (na − voor)", map_heat_difference),
-                                        ("Woningen met groen binnen 300 m, na het plan", map_green_access)]):
+    c1, c2 = st.columns(2)
+    for col, (title, fn) in zip([c1, c2, st.container()], MAPS_NL):
         with col:
             try:
                 uri = fn(result)
