@@ -246,38 +246,46 @@ class HealthParams:
             if f not in norms:
                 raise HealthNormError(f"{where}: de norm '{f}' ontbreekt. Voeg ze toe (value, unit, source) of gebruik de meegeleverde normenmap.")
             kw[f] = norms[f]
-        triples = [f for f, t in cls.__annotations__.items() if t == "Triple"]
-        for f in triples:
-            v = kw[f]
-            if not isinstance(v, (list, tuple)) or len(v) != 3 or not all(isinstance(x, (int, float)) for x in v):
-                raise HealthNormError(f"{where}: '{f}' moet drie getallen zijn [centraal, laag, hoog], niet {v!r}.")
-            c, lo, hi = (float(x) for x in v)
-            if not lo <= c <= hi:
-                raise HealthNormError(f"{where}: '{f}' = {v}: de centrale waarde moet tussen laag en hoog liggen.")
-            kw[f] = (c, lo, hi)
+        for f in (f for f, t in cls.__annotations__.items() if t == "Triple"):
+            kw[f] = _triple(kw[f], f, where)
         for f in ("noise_ha_curve", "noise_hsd_curve", "noise_rail_ha_curve", "noise_rail_hsd_curve"):
             kw[f] = tuple(float(x) for x in norms[f])
         for f in ("pa_walk_age", "pa_cycle_age"):
             kw[f] = (int(norms[f][0]), int(norms[f][1]))
-        harmful = ("pm25_rr", "no2_rr", "noise_ihd_rr", "heat_rr_per_c")
-        protective = ("pa_walk_rr", "pa_cycle_rr", "green_rr_per_01ndvi")
-        for f in harmful:
-            if not (1.0 <= kw[f][1] and kw[f][2] <= 3.0):
-                raise HealthNormError(f"{where}: relatief risico '{f}' = {list(kw[f])} valt buiten 1-3 (een schadelijke blootstelling heeft RR >= 1). Controleer de waarde en de eenheid.")
-        for f in protective:
-            if not (0.3 <= kw[f][1] and kw[f][2] <= 1.0):
-                raise HealthNormError(f"{where}: relatief risico '{f}' = {list(kw[f])} valt buiten 0,3-1 (een beschermende factor heeft RR <= 1). Controleer de waarde.")
-        for f in ("pa_walk_cap", "pa_cycle_cap", "no2_pm25_overlap", "green_target_share", "dw_high_annoyance", "dw_high_sleep_disturbance"):
-            if not 0.0 <= float(kw[f]) <= 1.0:
-                raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet tussen 0 en 1 liggen.")
-        for f in ("pa_walk_ref_min", "pa_cycle_ref_min", "voly_eur", "vsl_eur", "exposure_levels", "green_buffer_m"):
-            if not float(kw[f]) > 0:
-                raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet groter dan 0 zijn.")
-        if not (0 <= kw["hot_days_per_year"][1] and kw["hot_days_per_year"][2] <= 366):
-            raise HealthNormError(f"{where}: 'hot_days_per_year' moet tussen 0 en 366 dagen liggen.")
-        if kw["household_size_range"][1] <= 0:
-            raise HealthNormError(f"{where}: 'household_size_range' moet positief zijn.")
+        _check_ranges(kw, where)
         return cls(**kw, bands=_bands(table, f"{d}/health_baseline.csv"), norms_dir=d)
+
+
+def _triple(v: Any, f: str, where: str) -> Triple:
+    """``[central, low, high]`` of norm ``f`` as floats, checked (low <= central <= high)."""
+    if not isinstance(v, (list, tuple)) or len(v) != 3 or not all(isinstance(x, (int, float)) for x in v):
+        raise HealthNormError(f"{where}: '{f}' moet drie getallen zijn [centraal, laag, hoog], niet {v!r}.")
+    c, lo, hi = (float(x) for x in v)
+    if not lo <= c <= hi:
+        raise HealthNormError(f"{where}: '{f}' = {v}: de centrale waarde moet tussen laag en hoog liggen.")
+    return (c, lo, hi)
+
+
+def _check_ranges(kw: dict[str, Any], where: str) -> None:
+    """Relative risks, shares and positive quantities of the health norms within their ranges."""
+    harmful = ("pm25_rr", "no2_rr", "noise_ihd_rr", "heat_rr_per_c")
+    protective = ("pa_walk_rr", "pa_cycle_rr", "green_rr_per_01ndvi")
+    for f in harmful:
+        if not (1.0 <= kw[f][1] and kw[f][2] <= 3.0):
+            raise HealthNormError(f"{where}: relatief risico '{f}' = {list(kw[f])} valt buiten 1-3 (een schadelijke blootstelling heeft RR >= 1). Controleer de waarde en de eenheid.")
+    for f in protective:
+        if not (0.3 <= kw[f][1] and kw[f][2] <= 1.0):
+            raise HealthNormError(f"{where}: relatief risico '{f}' = {list(kw[f])} valt buiten 0,3-1 (een beschermende factor heeft RR <= 1). Controleer de waarde.")
+    for f in ("pa_walk_cap", "pa_cycle_cap", "no2_pm25_overlap", "green_target_share", "dw_high_annoyance", "dw_high_sleep_disturbance"):
+        if not 0.0 <= float(kw[f]) <= 1.0:
+            raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet tussen 0 en 1 liggen.")
+    for f in ("pa_walk_ref_min", "pa_cycle_ref_min", "voly_eur", "vsl_eur", "exposure_levels", "green_buffer_m"):
+        if not float(kw[f]) > 0:
+            raise HealthNormError(f"{where}: '{f}' = {kw[f]} moet groter dan 0 zijn.")
+    if not (0 <= kw["hot_days_per_year"][1] and kw["hot_days_per_year"][2] <= 366):
+        raise HealthNormError(f"{where}: 'hot_days_per_year' moet tussen 0 en 366 dagen liggen.")
+    if kw["household_size_range"][1] <= 0:
+        raise HealthNormError(f"{where}: 'household_size_range' moet positief zijn.")
 
 
 def _bands(t: pd.DataFrame, where: str) -> tuple[AgeBand, ...]:
@@ -477,42 +485,44 @@ def _noise_curve_response(road_cf: float, road_curve: Curve, rail_cf: float, rai
     return response
 
 
-def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: str) -> tuple[list[Term], dict[str, str]]:
-    """Terms of the pathways whose exposure is in the frame, and the reason for each one that is not."""
-    unknown: dict[str, str] = {}
+def _exposure_col(path: str, frame_cols: set[str], unknown: dict[str, str]) -> str | None:
+    """The first accepted exposure column of ``path`` in the frame; else the reason in ``unknown``."""
+    for c in EXPOSURE_COLUMNS[path]:
+        if c in frame_cols:
+            return c
+    unknown[path] = f"geen kolom {' of '.join(EXPOSURE_COLUMNS[path])}"
+    return None
+
+
+def _pa_minutes(p: HealthParams, ref: dict[str, float], u: np.ndarray, th: dict[str, np.ndarray], which: str, c: str) -> np.ndarray:
+    """Walking or cycling minutes a week per draw and home (from an access score, or given)."""
+    if c.endswith("_access"):
+        base = p.pa_walk_base_min if which == "walk" else p.pa_cycle_base_min
+        return np.maximum(0.0, base + th[f"{which}_gain"][:, None] * (u[None, :] - ref[c]))
+    return np.broadcast_to(np.maximum(u[None, :], 0.0), (len(th["walk_rr"]), len(u)))
+
+
+def _pa_reduction(p: HealthParams, m: np.ndarray, th: dict[str, np.ndarray], which: str) -> np.ndarray:
+    """Mortality risk reduction of ``m`` minutes a week of walking or cycling (capped)."""
+    if which == "walk":
+        return np.minimum(p.pa_walk_cap, (1 - th["walk_rr"])[:, None] * m / p.pa_walk_ref_min)
+    return np.minimum(p.pa_cycle_cap, (1 - th["cycle_rr"])[:, None] * m / p.pa_cycle_ref_min)
+
+
+def _activity_terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: str, unknown: dict[str, str]) -> list[Term]:
+    """Walking and cycling (plan), or physical activity as one pathway (burden)."""
     terms: list[Term] = []
-
-    def col(path: str) -> str | None:
-        for c in EXPOSURE_COLUMNS[path]:
-            if c in frame_cols:
-                return c
-        unknown[path] = f"geen kolom {' of '.join(EXPOSURE_COLUMNS[path])}"
-        return None
-
-    adult = (20, 200)
-    wcol, ccol = col("walking"), col("cycling")
-
-    def minutes(u: np.ndarray, th: dict[str, np.ndarray], which: str, c: str) -> np.ndarray:
-        if c.endswith("_access"):
-            base = p.pa_walk_base_min if which == "walk" else p.pa_cycle_base_min
-            return np.maximum(0.0, base + th[f"{which}_gain"][:, None] * (u[None, :] - ref[c]))
-        return np.broadcast_to(np.maximum(u[None, :], 0.0), (len(th["walk_rr"]), len(u)))
-
-    def red(m: np.ndarray, th: dict[str, np.ndarray], which: str) -> np.ndarray:
-        if which == "walk":
-            return np.minimum(p.pa_walk_cap, (1 - th["walk_rr"])[:, None] * m / p.pa_walk_ref_min)
-        return np.minimum(p.pa_cycle_cap, (1 - th["cycle_rr"])[:, None] * m / p.pa_cycle_ref_min)
-
+    wcol, ccol = _exposure_col("walking", frame_cols, unknown), _exposure_col("cycling", frame_cols, unknown)
     if wcol is not None:
         wcols = (wcol,) + ((ccol,) if ccol else ())
 
         def walk_resp(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
-            mw = minutes(u[:, 0], th, "walk", wcol)
+            mw = _pa_minutes(p, ref, u[:, 0], th, "walk", wcol)
             if not clip:
-                return -red(mw, th, "walk")
-            mc = minutes(u[:, 1], th, "cycle", ccol) if ccol else 0.0
+                return -_pa_reduction(p, mw, th, "walk")
+            mc = _pa_minutes(p, ref, u[:, 1], th, "cycle", ccol) if ccol else 0.0
             gap = np.maximum(0.0, p.pa_recommended_min - mw - mc)
-            return red(mw + gap, th, "walk") - red(mw, th, "walk")
+            return _pa_reduction(p, mw + gap, th, "walk") - _pa_reduction(p, mw, th, "walk")
 
         terms.append(Term("physical_activity" if mode == "burden" else "walking", wcols, walk_resp, p.pa_walk_age, "mortality", "yll"))
     if mode == "burden":
@@ -524,12 +534,17 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
         def cycle_resp(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             if clip:  # the recommendation gap is counted with walking
                 return np.zeros((len(th["cycle_rr"]), len(u)))
-            return -red(minutes(u[:, 0], th, "cycle", ccol), th, "cycle")
+            return -_pa_reduction(p, _pa_minutes(p, ref, u[:, 0], th, "cycle", ccol), th, "cycle")
 
         terms.append(Term("cycling", (ccol,), cycle_resp, p.pa_cycle_age, "mortality", "yll"))
+    return terms
 
+
+def _air_terms(p: HealthParams, frame_cols: set[str], unknown: dict[str, str]) -> list[Term]:
+    """PM2.5 and NO2 (WHO AQG 2021 CRFs, per 10 ug/m3 above the counterfactual)."""
+    terms: list[Term] = []
     for path, key, cf in (("pm25", "pm25", p.pm25_cf_ugm3), ("no2", "no2", p.no2_cf_ugm3)):
-        c = col(path)
+        c = _exposure_col(path, frame_cols, unknown)
         if c is None:
             continue
 
@@ -540,8 +555,13 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
             return -np.expm1(-np.log(th[f"{key}_rr"])[:, None] / 10.0 * ex)
 
         terms.append(Term(path, (c,), air, (p.air_min_age, 200), "mortality", "yll"))
+    return terms
 
-    c = col("noise_ihd")
+
+def _noise_terms(p: HealthParams, frame_cols: set[str], unknown: dict[str, str]) -> list[Term]:
+    """Ischaemic heart disease (road traffic), high annoyance and high sleep disturbance."""
+    terms: list[Term] = []
+    c = _exposure_col("noise_ihd", frame_cols, unknown)
     if c is not None:
         def ihd(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             return _excess_mortality(np.log(th["ihd_rr"]) / 10.0, np.maximum(u[:, 0] - p.noise_lden_cf_db, 0.0)[None, :])
@@ -551,17 +571,23 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
         terms.append(Term("noise_annoyance", _noise_columns(c, "noise_annoyance", frame_cols), ha, (p.noise_min_age, 200), None, "dw_ha", clip_matters=False))
     else:
         unknown["noise_annoyance"] = unknown["noise_ihd"]
-    c = col("noise_sleep")
+    c = _exposure_col("noise_sleep", frame_cols, unknown)
     if c is not None:
         hsd = _noise_curve_response(p.noise_lnight_cf_db, p.noise_hsd_curve, p.noise_rail_lnight_cf_db, p.noise_rail_hsd_curve)
         terms.append(Term("noise_sleep", _noise_columns(c, "noise_sleep", frame_cols), hsd, (p.noise_min_age, 200), None, "dw_hsd", clip_matters=False))
-    c = col("heat")
+    return terms
+
+
+def _heat_green_terms(p: HealthParams, frame_cols: set[str], unknown: dict[str, str]) -> list[Term]:
+    """Heat (hot days above the rural reference) and green around the home (NDVI deficit)."""
+    terms: list[Term] = []
+    c = _exposure_col("heat", frame_cols, unknown)
     if c is not None:
         def heat(u: np.ndarray, th: dict[str, np.ndarray], clip: bool) -> np.ndarray:
             return _excess_mortality(np.log(th["heat_rr"]), np.maximum(u[:, 0] - p.heat_ref_c, 0.0)[None, :])
 
         terms.append(Term("heat", (c,), heat, (0, 200), "mortality", "yll", all_mult=lambda th: th["hot_days"] / 365.0, clip_matters=False))
-    c = col("green")
+    c = _exposure_col("green", frame_cols, unknown)
     if c is not None:
         target = p.ndvi_target
 
@@ -572,6 +598,16 @@ def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: s
             return -np.expm1(np.log(th["green_rr"])[:, None] / 0.1 * deficit)
 
         terms.append(Term("green", (c,), green, (p.green_min_age, 200), "mortality", "yll"))
+    return terms
+
+
+def _terms(p: HealthParams, frame_cols: set[str], ref: dict[str, float], mode: str) -> tuple[list[Term], dict[str, str]]:
+    """Terms of the pathways whose exposure is in the frame, and the reason for each one that is not."""
+    unknown: dict[str, str] = {}
+    terms = _activity_terms(p, frame_cols, ref, mode, unknown)
+    terms += _air_terms(p, frame_cols, unknown)
+    terms += _noise_terms(p, frame_cols, unknown)
+    terms += _heat_green_terms(p, frame_cols, unknown)
     return terms, unknown
 
 
@@ -807,6 +843,41 @@ def _norms_used(p: HealthParams) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _reference_access(before: pd.DataFrame, usable: set[str], res_b: np.ndarray) -> dict[str, float]:
+    """Resident-weighted mean walk/cycle access before (the reference of the minutes a week)."""
+    ref: dict[str, float] = {}
+    for c in ("walk_access", "cycle_access"):
+        if c in usable:
+            v = pd.to_numeric(before[c], errors="coerce").to_numpy(float)
+            m = np.isfinite(v) & (res_b > 0)
+            ref[c] = float(np.average(v[m], weights=res_b[m])) if m.any() else 0.0
+    return ref
+
+
+def _situation_groups(
+    before: pd.DataFrame, after: pd.DataFrame | None, quint: list[dict[str, np.ndarray]]
+) -> tuple[list[Groups], list[str], list[np.ndarray], list[bool]]:
+    """Per situation (before, and after a plan) the groups of homes, the group names, the homes
+    judged against the recommendations (clip) and whether new residents' numbers are uncertain."""
+    n_b = len(before)
+    if after is None:
+        gb = {"total": np.ones(n_b, bool), **quint[0]}
+        return [Groups(gb, np.zeros(n_b, bool))], ["total", *quint[0].keys()], [np.ones(n_b, bool)], [False]
+    if "before_index" not in after.columns:
+        raise HealthInputError("De tabel 'na het plan' mist de kolom 'before_index' (positie van dezelfde woning vóór het plan, -1 voor nieuw).")
+    bi = pd.to_numeric(after["before_index"], errors="coerce").fillna(-1).to_numpy(np.int64)
+    if (bi >= n_b).any():
+        raise HealthInputError("'before_index' verwijst naar een woning die niet in de tabel 'vóór het plan' staat.")
+    kept = np.zeros(n_b, bool)
+    kept[bi[bi >= 0]] = True
+    new = bi < 0
+    n_a = len(after)
+    gb = {"total": np.ones(n_b, bool), "existing": kept, "new": np.zeros(n_b, bool), "removed": ~kept, **quint[0]}
+    ga = {"total": np.ones(n_a, bool), "existing": ~new, "new": new, "removed": np.zeros(n_a, bool), **quint[1]}
+    group_sets = [Groups(gb, np.zeros(n_b, bool)), Groups(ga, new)]
+    return group_sets, ["total", "existing", "new", "removed", *quint[0].keys()], [~kept, new], [False, True]
+
+
 def health_outcomes(
     before: pd.DataFrame,
     after: pd.DataFrame | None = None,
@@ -846,13 +917,7 @@ def health_outcomes(
     if res_b.sum() <= 0:
         raise HealthInputError("Geen bewoners in de blootstellingstabel: er valt niets te berekenen.")
     usable = _usable_cols(frames)
-    ref: dict[str, float] = {}
-    for c in ("walk_access", "cycle_access"):
-        if c in usable:
-            v = pd.to_numeric(before[c], errors="coerce").to_numpy(float)
-            m = np.isfinite(v) & (res_b > 0)
-            ref[c] = float(np.average(v[m], weights=res_b[m])) if m.any() else 0.0
-    terms, unknown = _terms(p, usable, ref, mode)
+    terms, unknown = _terms(p, usable, _reference_access(before, usable, res_b), mode)
     for path, why in unknown.items():
         notes.append(f"{PATHWAY_LABELS_NL.get(path, path)}: onbekend ({why}); niet meegeteld, niet als 0.")
     th = draw_parameters(p, draws, seed)
@@ -865,29 +930,7 @@ def health_outcomes(
     if not all(quint):
         notes.append("Geen inkomens- of kansarmoede-index per wijk: de uitsplitsing naar deprivatiekwintiel is weggelaten.")
         quint = [{} for _ in frames]
-    n_b = len(before)
-    if mode == "burden":
-        gb = {"total": np.ones(n_b, bool), **quint[0]}
-        group_sets = [Groups(gb, np.zeros(n_b, bool))]
-        home_groups = ["total", *quint[0].keys()]
-    else:
-        if "before_index" not in after.columns:
-            raise HealthInputError("De tabel 'na het plan' mist de kolom 'before_index' (positie van dezelfde woning vóór het plan, -1 voor nieuw).")
-        bi = pd.to_numeric(after["before_index"], errors="coerce").fillna(-1).to_numpy(np.int64)
-        if (bi >= n_b).any():
-            raise HealthInputError("'before_index' verwijst naar een woning die niet in de tabel 'vóór het plan' staat.")
-        kept = np.zeros(n_b, bool)
-        kept[bi[bi >= 0]] = True
-        new = bi < 0
-        n_a = len(after)
-        gb = {"total": np.ones(n_b, bool), "existing": kept, "new": np.zeros(n_b, bool), "removed": ~kept, **quint[0]}
-        ga = {"total": np.ones(n_a, bool), "existing": ~new, "new": new, "removed": np.zeros(n_a, bool), **quint[1]}
-        group_sets = [Groups(gb, np.zeros(n_b, bool)), Groups(ga, new)]
-        home_groups = ["total", "existing", "new", "removed", *quint[0].keys()]
-    if mode == "burden":
-        clips, scale = [np.ones(n_b, bool)], [False]
-    else:
-        clips, scale = [~kept, new], [False, True]
+    group_sets, home_groups, clips, scale = _situation_groups(before, after, quint)
     cols = [(g, "all") for g in home_groups] + ([("total", "age_65plus"), ("total", "age_0_5")] if age_ok else [])
 
     shares = [band_shares(f, p) for f in frames]
