@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,44 @@ class FamilyResult:
     def norms_table(self, norms_dir: str | None = None) -> pd.DataFrame:
         """:attr:`norms_used` with value, unit, source and note (for the report)."""
         return norms_used_table(self.norms_used, norms_dir if norms_dir is not None else _norms_dir_of(self.raw))
+
+
+P = TypeVar("P")
+
+
+@dataclass
+class RasterFileResult(Generic[P]):
+    """Output of a raster family streamed to a GeoTIFF (``heat_to_geotiff``, ``water_to_geotiff``).
+
+    The per-wijk table is held; the rasters are the bands of the GeoTIFF ``path``, named by the
+    subclass's :attr:`BANDS`.
+
+    Attributes
+    ----------
+    path : Path
+        The GeoTIFF.
+    per_wijk : DataFrame
+        As the family's in-memory result's ``per_wijk``.
+    params : P
+        The family's parameters.
+    shape : (rows, cols)
+    resolution_m : float
+    notes : list of str
+        Data-quality remarks in Dutch.
+    """
+
+    BANDS: ClassVar[tuple[str, ...]] = ()
+
+    path: Path
+    per_wijk: pd.DataFrame
+    params: P
+    shape: tuple[int, int]
+    resolution_m: float
+    notes: list[str] = field(default_factory=list)
+
+    def bands(self) -> tuple[str, ...]:
+        """Band names of the GeoTIFF, in order."""
+        return self.BANDS
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -54,6 +54,7 @@ import rasterio
 from gezondestad.model.landcover import LANDCOVER_CLASSES, NODATA, TREES
 from gezondestad.model.params import Params, floats, norm, table
 from gezondestad.model.progress import Progress, Steps
+from gezondestad.model.result import RasterFileResult
 from gezondestad.model.studyarea import LandCover
 from gezondestad.model.wijken import assign_wijk
 from gezondestad.spatial.blocks import (
@@ -207,31 +208,11 @@ HEAT_BANDS: tuple[str, ...] = ("heat_index", "t_air_c", "hm", "cc", "heat_class"
 
 
 @dataclass
-class HeatFileResult:
-    """Output of :func:`heat_to_geotiff`: the per-wijk table; the rasters are in the GeoTIFF ``path``.
+class HeatFileResult(RasterFileResult[HeatParams]):
+    """Output of :func:`heat_to_geotiff`: the per-wijk table (as :attr:`HeatResult.per_wijk`); the
+    rasters are the bands :data:`HEAT_BANDS` of the GeoTIFF ``path``."""
 
-    Attributes
-    ----------
-    path : Path
-        GeoTIFF with the bands :data:`HEAT_BANDS`.
-    per_wijk : DataFrame
-        As :attr:`HeatResult.per_wijk`.
-    params : HeatParams
-    shape : (rows, cols)
-    resolution_m : float
-    notes : list of str
-    """
-
-    path: Path
-    per_wijk: pd.DataFrame
-    params: HeatParams
-    shape: tuple[int, int]
-    resolution_m: float
-    notes: list[str] = field(default_factory=list)
-
-    def bands(self) -> tuple[str, ...]:
-        """Band names of the GeoTIFF, in order."""
-        return HEAT_BANDS
+    BANDS: ClassVar[tuple[str, ...]] = HEAT_BANDS
 
 
 LandCoverLike = LandCover | LandCoverFile

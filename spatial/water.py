@@ -49,6 +49,7 @@ from gezondestad.model.fmt import fmt_number
 from gezondestad.model.landcover import WATER
 from gezondestad.model.params import Params, ints, norm, table
 from gezondestad.model.progress import Progress, Steps
+from gezondestad.model.result import RasterFileResult
 from gezondestad.model.studyarea import LandCover
 from gezondestad.spatial.blocks import (
     ArrayRaster,
@@ -521,19 +522,11 @@ WATER_BANDS: tuple[str, ...] = ("runoff_mm", "runoff_retention", "runoff_m3", "c
 
 
 @dataclass
-class WaterFileResult:
-    """Output of :func:`water_to_geotiff`: the per-wijk table; the rasters are in the GeoTIFF ``path``."""
+class WaterFileResult(RasterFileResult[WaterParams]):
+    """Output of :func:`water_to_geotiff`: the per-wijk table (as :attr:`WaterResult.per_wijk`); the
+    rasters are the bands :data:`WATER_BANDS` of the GeoTIFF ``path``."""
 
-    path: Path
-    per_wijk: pd.DataFrame
-    params: WaterParams
-    shape: tuple[int, int]
-    resolution_m: float
-    notes: list[str] = field(default_factory=list)
-
-    def bands(self) -> tuple[str, ...]:
-        """Band names of the GeoTIFF, in order."""
-        return WATER_BANDS
+    BANDS: ClassVar[tuple[str, ...]] = WATER_BANDS
 
 
 def water_to_geotiff(
