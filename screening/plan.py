@@ -653,6 +653,18 @@ def _next_id(frame: pd.DataFrame, column: str) -> int:
     return int(ids.max()) + 1 if ids is not None and ids.notna().any() else 0
 
 
+def _added_rows(theme: pd.DataFrame, id_col: str, feats: gpd.GeoDataFrame, columns: dict[str, Any], crs: str,
+                geometry: Any = None) -> gpd.GeoDataFrame:
+    """New rows of a theme from plan features: fresh ids after the theme's largest, ``columns``, the
+    features' ``plan_fid`` and their geometry (or ``geometry``)."""
+    start = _next_id(theme, id_col)
+    return gpd.GeoDataFrame(
+        {id_col: np.arange(start, start + len(feats), dtype=np.int64), **columns, "plan_fid": feats["plan_fid"].to_numpy()},
+        geometry=feats.geometry.values if geometry is None else geometry,
+        crs=crs,
+    )
+
+
 def _apply_buildings(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, norms: dict[str, Any], rep: AppliedPlan) -> gpd.GeoDataFrame:
     """Remove buildings mostly covered by the plan's polygons, add the plan's buildings; return the removed ones."""
     new_b = plan.of_type("building")
@@ -746,22 +758,12 @@ def _apply_green(out: StudyArea, plan: Plan, demo_u: shapely.Geometry, rep: Appl
             g = g[g.geometry.notna()]
             g["area_m2"] = g.geometry.area.round(1)
     if len(green):
-        start = _next_id(g, "green_id")
         kind = green["kind"].astype("object").fillna("park").astype(str).str.lower()
         trees = np.where(kind == "wood", 1.0, green["trees"].to_numpy(dtype=float))
-        add = gpd.GeoDataFrame(
-            {
-                "green_id": np.arange(start, start + len(green), dtype=np.int64),
-                "kind": kind.to_numpy(),
-                "name": green["name"].to_numpy(),
-                "public": np.asarray(green["public"], dtype=bool),
-                "area_m2": green.geometry.area.round(1).to_numpy(),
-                "tree_cover": trees,
-                "plan_fid": green["plan_fid"].to_numpy(),
-            },
-            geometry=green.geometry.values,
-            crs=out.crs,
-        )
+        add = _added_rows(g, "green_id", green, {
+            "kind": kind.to_numpy(), "name": green["name"].to_numpy(), "public": np.asarray(green["public"], dtype=bool),
+            "area_m2": green.geometry.area.round(1).to_numpy(), "tree_cover": trees,
+        }, out.crs)
         rep.green_added_m2 = float(add["area_m2"].sum())
         rep.green_public_added_m2 = float(add.loc[add["public"], "area_m2"].sum())
         g = pd.concat([g, add], ignore_index=True)
@@ -773,18 +775,9 @@ def _apply_water(out: StudyArea, water: gpd.GeoDataFrame, rep: AppliedPlan) -> N
     if not len(water):
         return
     wt = out.themes["water"]
-    start = _next_id(wt, "water_id")
-    add = gpd.GeoDataFrame(
-        {
-            "water_id": np.arange(start, start + len(water), dtype=np.int64),
-            "kind": np.full(len(water), "pond", dtype=object),
-            "name": water["name"].to_numpy(),
-            "width": water["width"].to_numpy(),
-            "plan_fid": water["plan_fid"].to_numpy(),
-        },
-        geometry=water.geometry.values,
-        crs=out.crs,
-    )
+    add = _added_rows(wt, "water_id", water, {
+        "kind": np.full(len(water), "pond", dtype=object), "name": water["name"].to_numpy(), "width": water["width"].to_numpy(),
+    }, out.crs)
     rep.water_added_m2 = float(add.geometry.area.sum())
     out.themes["water"] = conform_theme("water", gpd.GeoDataFrame(pd.concat([wt, add], ignore_index=True), geometry="geometry", crs=out.crs))
 
@@ -798,17 +791,9 @@ def _apply_landuse(out: StudyArea, plan: Plan, rep: AppliedPlan) -> None:
         # ("other", named wadi) burned as low green, not open water (the water layer would treat
         # a water-theme feature as open water with all rain running off). Its storage volume is
         # not modelled by the curve-number runoff.
-        start = _next_id(lu, "landuse_id")
-        add = gpd.GeoDataFrame(
-            {
-                "landuse_id": np.arange(start, start + len(wadi), dtype=np.int64),
-                "kind": np.full(len(wadi), "other", dtype=object),
-                "name": [f"wadi: {n}" if n is not None else "wadi" for n in wadi["name"]],
-                "plan_fid": wadi["plan_fid"].to_numpy(),
-            },
-            geometry=wadi.geometry.values,
-            crs=out.crs,
-        )
+        add = _added_rows(lu, "landuse_id", wadi, {
+            "kind": np.full(len(wadi), "other", dtype=object), "name": [f"wadi: {n}" if n is not None else "wadi" for n in wadi["name"]],
+        }, out.crs)
         rep.wadi_added_m2 = float(add.geometry.area.sum())
         rep.notes.append("Wadi's zijn als begroeide infiltratiezone (laag groen) gemodelleerd; hun bergingsvolume zit niet in de afstromingsberekening.")
         lu = pd.concat([lu, add], ignore_index=True)
@@ -817,17 +802,9 @@ def _apply_landuse(out: StudyArea, plan: Plan, rep: AppliedPlan) -> None:
         paved = parking[np.asarray(parking["paved"], dtype=bool)]
         rep.parking_added_m2 = float(paved.geometry.area.sum())
         rep.parking_spaces_added = float(np.nansum(parking["spaces"].to_numpy(dtype=float)))
-        start = _next_id(lu, "landuse_id")
-        add = gpd.GeoDataFrame(
-            {
-                "landuse_id": np.arange(start, start + len(parking), dtype=np.int64),
-                "kind": np.where(np.asarray(parking["paved"], dtype=bool), "parking", "other"),
-                "name": parking["name"].to_numpy(),
-                "plan_fid": parking["plan_fid"].to_numpy(),
-            },
-            geometry=parking.geometry.values,
-            crs=out.crs,
-        )
+        add = _added_rows(lu, "landuse_id", parking, {
+            "kind": np.where(np.asarray(parking["paved"], dtype=bool), "parking", "other"), "name": parking["name"].to_numpy(),
+        }, out.crs)
         lu = pd.concat([lu, add], ignore_index=True)
     lu = _clip_developed_land(lu, plan_footprint(plan), out.crs)
     out.themes["landuse"] = conform_theme("landuse", gpd.GeoDataFrame(lu, geometry="geometry", crs=out.crs))
@@ -871,18 +848,9 @@ def _apply_facilities(out: StudyArea, fac: gpd.GeoDataFrame, rep: AppliedPlan) -
     if not len(fac):
         return
     po = out.themes["pois"]
-    start = _next_id(po, "poi_id")
-    add = gpd.GeoDataFrame(
-        {
-            "poi_id": np.arange(start, start + len(fac), dtype=np.int64),
-            "category": fac["kind"].to_numpy(),
-            "subtype": fac["kind"].to_numpy(),
-            "name": fac["name"].to_numpy(),
-            "plan_fid": fac["plan_fid"].to_numpy(),
-        },
-        geometry=shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object)),
-        crs=out.crs,
-    )
+    add = _added_rows(po, "poi_id", fac, {
+        "category": fac["kind"].to_numpy(), "subtype": fac["kind"].to_numpy(), "name": fac["name"].to_numpy(),
+    }, out.crs, geometry=shapely.point_on_surface(np.asarray(fac.geometry.values, dtype=object)))
     rep.facilities_added = int(len(add))
     out.themes["pois"] = conform_theme("pois", gpd.GeoDataFrame(pd.concat([po, add], ignore_index=True), geometry="geometry", crs=out.crs), crs=out.crs)
 
