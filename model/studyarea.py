@@ -6,16 +6,8 @@ Lambert 72, EPSG:31370, in Belgium; the local UTM zone elsewhere), and a *manife
 that says per theme where it came from, when, how many features it holds, which repairs were
 made, and whether it is present at all.
 
-On disk a study area is one folder::
-
-    DIR/
-      studyarea.gpkg   one layer per vector theme (canonical; open it in QGIS)
-      cache/*.parquet  GeoParquet copies of the same themes, for fast loading
-      landcover.tif    uint8 land-cover classes (see :mod:`gezondestad.model.landcover`)
-      manifest.json    source, date, CRS, counts, repairs per theme
-
-Writing is atomic: the folder is built under a temporary name next to the target and renamed
-into place, so an interrupted write never leaves a half-written cache behind.
+Its folder on disk (GeoPackage, GeoParquet cache, land-cover GeoTIFF, manifest) and the atomic
+write are described in :mod:`gezondestad.layers.studyarea`, which reads and writes it.
 """
 
 from __future__ import annotations
