@@ -580,18 +580,14 @@ def _parsed_attrs(row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Numbers, yes/no and texts of one element parsed, with a Dutch note per attribute that needed one."""
     attrs: dict[str, Any] = {}
     notes: dict[str, str] = {}
-    for a in NUMERIC_ATTRS:
-        if a in row:
-            val, note = _parse_number(row[a])
-            attrs[a] = val
-            if note:
-                notes[a] = note
-    for a in BOOL_ATTRS:
-        if a in row:
-            val, note = _parse_bool(row[a])
-            attrs[a] = val
-            if note:
-                notes[a] = note
+    parsers: tuple[tuple[tuple[str, ...], Callable[[Any], tuple[Any, str | None]]], ...] = ((NUMERIC_ATTRS, _parse_number), (BOOL_ATTRS, _parse_bool))
+    for names, parse in parsers:
+        for a in names:
+            if a in row:
+                val, note = parse(row[a])
+                attrs[a] = val
+                if note:
+                    notes[a] = note
     for a in TEXT_ATTRS:
         if a in row:
             attrs[a] = _parse_text(row[a])
