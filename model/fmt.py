@@ -20,6 +20,8 @@ UNKNOWN = "onbekend"
 """Shown for a value that could not be computed because the data it rests on is missing."""
 THIN_SPACE = "\u202f"
 _NO_UNIT = ("score", "index", "")
+_COUNT_UNITS = ("aantal",)
+"""Units of a count: shown as a whole number without the unit ("4", not "4,00 aantal")."""
 
 
 def as_number(v: Any) -> float | None:
@@ -59,6 +61,8 @@ def fmt_value(v: Any, unit: str, missing: str = MISSING) -> str:
         return fmt_number(100 * f, 1) + " %"
     if unit == "ja/nee":
         return "ja" if f >= 0.5 else "nee"
+    if unit in _COUNT_UNITS:
+        return fmt_number(f, 0 if f == round(f) else 1)
     s = fmt_number(f, _decimals(f))
     return s if unit in _NO_UNIT else f"{s} {unit}"
 
@@ -73,6 +77,8 @@ def fmt_delta(v: Any, unit: str, missing: str = MISSING) -> str:
         return f"{sign}{fmt_number(abs(100 * f), 1)} %-punt"
     if unit == "ja/nee":
         return "gewijzigd" if f != 0 else "gelijk"
+    if unit in _COUNT_UNITS:
+        return f"{sign}{fmt_number(abs(f), 0 if f == round(f) else 1)}"
     s = f"{sign}{fmt_number(abs(f), 2)}"
     return s if unit in _NO_UNIT else f"{s} {unit}"
 

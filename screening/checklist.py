@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.fmt import UNKNOWN, fmt_value
+from gezondestad.model.fmt import UNKNOWN, fmt_people, fmt_value
 from gezondestad.model.norms import NORMS_DIR, load_norms
 from gezondestad.spatial.cycling import parse_maxspeed_kmh
 
@@ -146,7 +146,7 @@ def _row_text(row: dict[str, Any]) -> str:
     parts = [f"{_fmt(row['before'], row['unit'])} → {_fmt(row['after'], row['unit'])}"]
     up, down = row.get("residents_improved"), row.get("residents_worsened")
     if up is not None and np.isfinite(up) and np.isfinite(down):
-        parts.append(f"bestaande bewoners: {up:.0f} beter, {down:.0f} slechter")
+        parts.append(f"bestaande bewoners: {fmt_people(up)} beter, {fmt_people(down)} slechter")
     nn = row.get("new_residents")
     if nn is not None and np.isfinite(nn) and nn > 0 and np.isfinite(row.get("new_meet_share", np.nan)):
         parts.append(f"nieuwe bewoners: {_fmt(row['new_meet_share'], '%')} voldoet")

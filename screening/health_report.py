@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from gezondestad.model.fmt import MISSING, as_number, fmt_number
+from gezondestad.model.fmt import MISSING, as_number, fmt_number, fmt_people
 from gezondestad.spatial.health import GROUP_LABELS_NL, PATHWAY_LABELS_NL, PATHWAYS, HealthResult
 
 logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def health_section(r: HealthResult, with_chart: bool = True) -> dict[str, Any]:
              if plan else "Ziektelast per jaar door het niet halen van de aanbevelingen (WHO-richtwaarden lucht en geluid, 150 min beweging, groennorm, hitte-eiland).")
     return {
         "mode": r.mode, "intro": intro, "headline": head, "pathways": paths, "groups": groups, "ages": ages, "quintiles": quint,
-        "wijken": wijken, "not_assessed": not_assessed(r), "notes": list(r.notes), "seed": r.seed, "draws": r.draws,
+        "wijken": wijken, "not_assessed": not_assessed(r), "notes": list(r.notes), "seed": r.seed, "draws": r.draws, "draws_s": fmt_people(r.draws),
         "label": r.label_nl, "bars": pathway_bars_png(r) if with_chart else None,
         "wijk_note": "Per wijk: centrale schatting (zonder interval)." if wijken else "",
     }

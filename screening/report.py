@@ -342,6 +342,47 @@ def plan_summary_sentence(result: ScreeningResult) -> str:
     return ("Het plan " + "; ".join(parts) + ".") if parts else "Het plan verandert niets dat de tool kan meten."
 
 
+UNIT_NL: dict[str, str] = {
+    "degC": "°C",
+    "heat index (0-1)": "hitte-index (0-1)",
+    "weight": "gewicht",
+    "ratio": "verhouding",
+    "share of wijk area": "aandeel van de wijkoppervlakte",
+    "quantile of the city's cells": "kwantiel van de cellen van de stad",
+    "land-cover codes": "bodembedekkingscodes",
+    "motor vehicles per day (both directions, annual average)": "motorvoertuigen per etmaal (beide richtingen, jaargemiddelde)",
+    "µg/m³ (annual mean)": "µg/m³ (jaargemiddelde)",
+    "pois.category values and building use values (also of plan buildings)": "soorten voorzieningen en gebouwfuncties",
+    "residents": "inwoners",
+    "text": "",
+}
+"""Dutch reading of the (English) units in ``data/norms`` for the report's norms table; a unit not
+listed here is shown as written (SI units, dB, km/h read the same in Dutch)."""
+
+
+def _norm_number(v: float) -> str:
+    if float(v).is_integer():
+        return fmt_number(v, 0)
+    decimals = len(f"{float(v):.4f}".rstrip("0").split(".")[1])
+    return fmt_number(v, decimals)
+
+
+def norm_value_nl(v: Any, family: str = "") -> str:
+    """A norm's value as a reader of the report sees it: Dutch numbers, lists joined, tables named."""
+    if isinstance(v, bool):
+        return "ja" if v else "nee"
+    if isinstance(v, (int, float)):
+        return _norm_number(v)
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return "; ".join(_norm_number(x) for x in v)
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return ", ".join(v)
+    if isinstance(v, (dict, list)):
+        where = f" (zie data/norms/{family}.toml)" if family else ""
+        return f"tabel met {fmt_people(len(v))} waarden{where}"
+    return str(v)
+
+
 def norms_used(result: ScreeningResult, items: list[ChecklistItem]) -> list[dict[str, Any]]:
     """The norms this run used: those of the indicators in the table and of the decision rule (Dutch labels)."""
     keys = set(result.deltas["key"]) if len(result.deltas) else set()
@@ -354,14 +395,11 @@ def norms_used(result: ScreeningResult, items: list[ChecklistItem]) -> list[dict
             n = load_norms(ind.norm[0])[ind.norm[1]]
         except Exception:  # a catalogue entry whose norm is absent from a custom folder: skip, listed in JSON
             continue
-        v = n.value
-        val = ", ".join(str(x) for x in v) if isinstance(v, list) and all(not isinstance(x, list) for x in v) else (
-            "tabel" if isinstance(v, list) else (fmt_number(v, 2 if isinstance(v, float) and v % 1 else 0) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)))
-        out.append({"indicator": ind.label, "value": val, "unit": n.unit, "source": n.source})
+        out.append({"indicator": ind.label, "value": norm_value_nl(n.value, ind.norm[0]), "unit": UNIT_NL.get(n.unit, n.unit), "source": n.source})
     for key, lab in (("verdict_rule", "Beslisregel van het advies"), ("harm_min_residents", "Minimum aantal getroffen bewoners voor een nadeel"),
                      ("remarks_distance_m", "Afstand waarbinnen opmerkingen van bewoners meetellen")):
         n = load_norms("report")[key]
-        out.append({"indicator": lab, "value": str(n.value) if key == "verdict_rule" else fmt_number(n.value, 0), "unit": "" if key == "verdict_rule" else n.unit, "source": n.source})
+        out.append({"indicator": lab, "value": str(n.value) if key == "verdict_rule" else fmt_number(n.value, 0), "unit": UNIT_NL.get(n.unit, n.unit), "source": n.source})
     for i in items:
         if i.kind == "question" and i.source:
             out.append({"indicator": f"Checklist: {i.theme}", "value": "vraag aan de planner", "unit": "", "source": i.source})
@@ -536,6 +574,7 @@ def render_html(result: ScreeningResult, items: list[ChecklistItem], with_maps: 
         notes=data_quality_notes(result),
         mode=result.mode,
         seconds=result.seconds,
+        seconds_s=fmt_number(result.seconds.get("total", 0), 1),
     )
 
 

@@ -31,6 +31,15 @@ def test_number_formatting():
     assert fmt_value(1.0, "ja/nee") == "ja"
     assert fmt_delta(0.08, "%") == "+8,0 %-punt"
     assert fmt_delta(-0.0054, "index") == "−0,01"
+    # norms as the report shows them: Dutch numbers, lists joined, tables named
+    from gezondestad.screening.report import UNIT_NL, norm_value_nl
+
+    assert norm_value_nl([0.25, 0.5, 0.75]) == "0,25; 0,5; 0,75" and norm_value_nl(0.3333333333) == "0,3333"
+    assert norm_value_nl(300.0) == "300" and norm_value_nl(["school", "kinderopvang"]) == "school, kinderopvang"
+    assert norm_value_nl({"primary": 8000, "secondary": 5000}, "traffic") == "tabel met 2 waarden (zie data/norms/traffic.toml)"
+    assert UNIT_NL["degC"] == "°C"
+    # counts: whole numbers without the unit word
+    assert fmt_value(4.0, "aantal") == "4" and fmt_delta(-2240, "aantal") == "−2 240" and fmt_delta(0, "aantal") == "±0"
 
 
 def test_report_has_summary_maps_deltas_checklist_norms(tmp_path, example_result):
@@ -42,6 +51,8 @@ def test_report_has_summary_maps_deltas_checklist_norms(tmp_path, example_result
     for it in load_checklist().values():
         assert it["theme"] in html
     assert "WHO Regional Office for Europe (2016)" in html  # a norm source
+    for raw in ("<td>degC</td>", "{'", "<td>heat index (0-1)</td>", "<td>weight</td>"):  # norms table values and units in Dutch
+        assert raw not in html, html[max(0, html.find(raw) - 300): html.find(raw) + 100]
     assert "Inwoners met publiek groen" in html and "Omliggende wijken" in html
     assert "synthetisch" in html  # data-quality: demo town
     assert "@media print" in html
