@@ -108,6 +108,9 @@ EXPOSURE_COLUMNS: dict[str, tuple[str, ...]] = {
 railway level (:data:`RAIL_COLUMNS`) is added for annoyance and sleep when the frame has it; a
 total level without a split is judged with the road-traffic curves."""
 
+MORBIDITY_ONLY: tuple[str, ...] = ("noise_annoyance", "noise_sleep")
+"""Pathways that count disability (DALYs) but no deaths."""
+
 RAIL_COLUMNS: dict[str, str] = {"noise_annoyance": "lden_rail_db", "noise_sleep": "lnight_rail_db"}
 """Railway level read next to the road level (Directive (EU) 2020/367 Annex III: high annoyance
 and sleep disturbance per source; ischaemic heart disease for road traffic only)."""
@@ -129,6 +132,11 @@ significant figures between seeds (``bench/bench_health.py``); at 1,000 they dif
 COMPARISON_LABEL_NL = (
     "Vergelijking tussen planvarianten met gemiddelde risico's uit de literatuur, geen voorspelling van "
     "sterfte in deze stad. Mediaan en 95 %-interval uit een Monte-Carlosimulatie."
+)
+BURDEN_LABEL_NL = (
+    "Ziektelast tegenover de aanbevelingen (WHO-richtwaarden, 150 minuten beweging, groennorm) met gemiddelde "
+    "risico's uit de literatuur: een vergelijking tussen paden en wijken, geen voorspelling van sterfte in deze stad. "
+    "Mediaan en 95 %-interval uit een Monte-Carlosimulatie."
 )
 
 
@@ -956,7 +964,8 @@ def health_outcomes(
         notes.append("Lichaamsbeweging: minuten wandelen/fietsen per volwassene volgen uit een aangenomen reactie op stressvrije fietsroutes en voorzieningen op wandelafstand (brede onzekerheid), niet uit metingen.")
     if "pm25" in per_term and "no2" in per_term:
         notes.append(f"Lucht: PM2,5 en NO2 overlappen; in het totaal telt NO2 voor {100 * (1 - p.no2_pm25_overlap):.0f} % mee.")
-    return HealthResult(homes, per_wijk, summary, notes, _norms_used(p), int(seed), int(draws), mode, COMPARISON_LABEL_NL, unknown)
+    return HealthResult(homes, per_wijk, summary, notes, _norms_used(p), int(seed), int(draws), mode,
+                        COMPARISON_LABEL_NL if mode == "plan" else BURDEN_LABEL_NL, unknown)
 
 
 def _summary(per_term: dict[str, np.ndarray], cols: list[tuple[str, str]], p: HealthParams) -> pd.DataFrame:

@@ -287,3 +287,14 @@ def test_a_source_out_of_reach_is_zero_not_unknown() -> None:
     assert f["lden_rail_db"].tolist()[0] == 0.0 and np.isnan(f["lden_rail_db"].tolist()[1])
     assert f["lden_road_db"].tolist()[0] == 60.0 and np.isnan(f["lden_road_db"].tolist()[1])
     assert f["lnight_rail_db"].tolist()[0] == 0.0
+
+
+def test_cli_prints_deaths_and_dalys_and_says_what_it_is(tmp_path: Path, capsys, demo_dir) -> None:
+    from gezondestad.app.cli.main import main
+
+    rc = main(["health", "--area", str(demo_dir), "--out", str(tmp_path / "h.csv"), "--draws", "64"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "DALY/jaar" in out
+    annoy = next(line for line in out.splitlines() if "ernstige hinder" in line)
+    assert "–" in annoy and "tot" not in annoy  # no deaths from annoyance, its DALYs shown
+    assert "Ziektelast tegenover de aanbevelingen" in out and "planvarianten" not in out

@@ -12,7 +12,7 @@ from gezondestad.layers.studyarea import load_study_area
 from gezondestad.model.fmt import fmt_number
 from gezondestad.screening.health_outcomes import city_health, health_summary_nl, plan_health
 from gezondestad.screening.plan import read_plan
-from gezondestad.spatial.health import HealthParams
+from gezondestad.spatial.health import MORBIDITY_ONLY, HealthParams
 
 
 def _add_health(sub: argparse._SubParsersAction) -> None:
@@ -45,10 +45,15 @@ def _run_health(args: argparse.Namespace) -> int:
                               "unknown": r.unknown, "norms_used": r.norms_used.astype(str).to_dict(orient="records")}, ensure_ascii=False, indent=1), encoding="utf-8")
     kind = "verandering door het plan (na - voor)" if r.mode == "plan" else "ziektelast door het niet halen van de aanbevelingen"
     print(f"{area.name}: {kind}; {r.draws} trekkingen, seed {r.seed}.")
-    s = health_summary_nl(r, metrics=("deaths",))
+    s = health_summary_nl(r, metrics=("deaths", "dalys"))
     s = s[s["age"] == "all"]
-    for _, row in s.iterrows():
-        print(f"  {row['pad']:<45} {fmt_number(row['median'], 2):>8}  (95 %: {fmt_number(row['lo'], 2)} tot {fmt_number(row['hi'], 2)}) sterfgevallen/jaar")
+    print(f"  {'':<45} {'sterfgevallen/jaar (95 %-interval)':>36}  {'DALY/jaar':>10}")
+    for pw, rows in s.groupby("pathway", sort=False):
+        d = rows[rows["metric"] == "deaths"].iloc[0]
+        y = rows[rows["metric"] == "dalys"].iloc[0]
+        # annoyance and sleep disturbance cause no deaths: DALYs only
+        deaths = "–" if pw in MORBIDITY_ONLY else f"{fmt_number(d['median'], 2)} ({fmt_number(d['lo'], 2)} tot {fmt_number(d['hi'], 2)})"
+        print(f"  {d['pad']:<45} {deaths:>36}  {fmt_number(y['median'], 1):>10}")
     for n in r.notes:
         print(f"  - {n}")
     print(r.label_nl)
