@@ -11,7 +11,9 @@ median 16.6 vs 10 ug/m3, LAeq,16h 65.1 vs 55 dB(A)) and the totals (2017: almost
 ~20 % of natural-cause mortality; 2020: 667 deaths, NO2 291, noise 163, heat 117, green 60,
 physical activity 36), but not the pathway tables with baseline deaths: no Mueller pathway can be
 reproduced from reachable figures.
-Searched on 2026-11-30 and 2026-12-01: the search tool (pages, docs and code corpora) for the
+Searched on 2026-11-30, 2026-12-01 and again on 2026-12-01 in a later session (Superblocks results and
+methods text, UTOPHIA Table 1-3 wording, isglobal.org/prbb.org news, ddd.uab.cat, ouci.dntb.gov.ua; the
+abstract's PI 0-838 for NO2 and the per-pathway totals are all that is reachable): the search tool (pages, docs and code corpora) for the
 Mueller 2017 pathway results, relative risks and baseline deaths, the Superblocks exposure changes
 (NO2, noise, heat, green) and their table, UTOPHIA, the Khomenko et al. appendix with per-city
 baseline deaths, and the isglobalranking.org pages of Antwerp (not stored); find_string for
