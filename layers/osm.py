@@ -67,7 +67,8 @@ FEATURE_TAGS: dict[str, Any] = {
     "natural": ["wood", "scrub", "water", "grassland", "heath"],
     "amenity": ["school", "kindergarten", "doctors", "clinic", "hospital", "pharmacy", "toilets", "bench", "dentist", "parking", "grave_yard"],
     "shop": True,
-    "highway": ["bus_stop"],
+    "highway": ["bus_stop", "traffic_signals"],
+    "crossing": ["traffic_signals"],
     "public_transport": ["platform", "stop_position"],
     "railway": ["station", "halt", "tram_stop", "rail", "light_rail", "tram"],
     "waterway": True,
@@ -101,11 +102,19 @@ GREEN_RULES: tuple[tuple[str, str, str], ...] = (
 
 GREEN_LANDUSE = frozenset(v for k, v, _ in GREEN_RULES if k == "landuse")
 
+SIGNAL_CATEGORY = "traffic"
+"""``pois.category`` of OSM *nodes* ``highway=traffic_signals`` (a junction with traffic lights) or
+``crossing=traffic_signals`` (a crossing with traffic lights on the road); subtype ``traffic_signals``. Not a
+facility: every indicator selects POIs by named categories, none of which is this one; only the
+CNOSSOS-EU junction correction (:func:`gezondestad.spatial.noise.road_conditions`) reads them."""
+
 POI_RULES: tuple[tuple[str, str | None, str], ...] = (
     ("railway", "tram_stop", "tram_stop"),
     ("railway", "station", "train_station"),
     ("railway", "halt", "train_station"),
     ("highway", "bus_stop", "bus_stop"),
+    ("highway", "traffic_signals", SIGNAL_CATEGORY),
+    ("crossing", "traffic_signals", SIGNAL_CATEGORY),
     ("public_transport", "platform", "_pt"),
     ("public_transport", "stop_position", "_pt"),
     ("amenity", "doctors", "gp"),
@@ -358,12 +367,15 @@ def map_green(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
 def map_pois(features: gpd.GeoDataFrame, crs: str = CRS) -> gpd.GeoDataFrame:
     """Points of interest with ``category`` (:data:`POI_CATEGORIES`), ``subtype`` (the OSM value) and ``wheelchair``.
 
-    Polygons (a school ground, a station building) become a point inside them.
+    Polygons (a school ground, a station building) become a point inside them. Traffic lights
+    (:data:`SIGNAL_CATEGORY`) are kept from nodes only (a crossing way tagged
+    ``crossing=traffic_signals`` is a street edge, not a light).
     """
     if features is None or len(features) == 0:
         return conform_theme("pois", None, crs)
     cat, val = _first_match(features, POI_RULES)
     sel = cat != None  # noqa: E711
+    sel &= ~((cat == SIGNAL_CATEGORY) & (shapely.get_type_id(np.asarray(features.geometry.values, dtype=object)) != 0))  # lights: nodes only
     f, cat, val = features[sel], cat[sel], val[sel]
     pt = cat == "_pt"
     if pt.any():
@@ -494,6 +506,29 @@ def _repaired(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, dict[
         return gdf, {}
     v = validate_frame(gdf, name, target_crs=gdf.crs)
     return v.gdf, {k: n for k, n in v.repairs.items() if n}
+
+
+def _theme_infos(themes: dict[str, gpd.GeoDataFrame], repairs: dict[str, dict[str, int]], n_copied: int, source: str, date: str) -> dict[str, dict[str, Any]]:
+    """Manifest entries of the OSM-derived themes (count, repairs, note)."""
+    info: dict[str, dict[str, Any]] = {}
+    for t in ("streets", "green", "pois", "water", "landuse", "buildings"):
+        n = len(themes[t])
+        rep = dict(repairs.get(t, {}))
+        note = ""
+        if t == "streets" and n_copied:
+            rep["node_tags_copied"] = n_copied
+            note = f"{n_copied} kerb/tactile_paving/crossing values copied from OSM nodes onto crossing edges."
+        if t == "pois" and n:
+            n_sig = int((themes[t]["category"] == SIGNAL_CATEGORY).sum())
+            if n_sig:
+                note = (f"Waarvan {n_sig} verkeerslichten (OSM-knopen highway/crossing=traffic_signals, categorie {SIGNAL_CATEGORY}): "
+                        "geen voorzieningen, enkel gebruikt voor de geluidscorrectie aan kruispunten.")
+        if t == "buildings":
+            note = "Residents estimated from footprint x levels (data/norms/population.toml)." if n else "No buildings in the OSM data: homes are estimated along streets."
+        if n == 0 and not note:
+            note = f"No {t} found in the OSM data for this area."
+        info[t] = ThemeInfo(status="present" if n else "missing", source=source, date=date, count=n, repairs=rep, note=note).to_dict()
+    return info
 
 
 def study_area_from_osm(
@@ -629,19 +664,7 @@ def study_area_from_osm(
             resolution_m=resolution_m,
         )
         steps("land cover")
-        info: dict[str, dict[str, Any]] = {}
-        for t in ("streets", "green", "pois", "water", "landuse", "buildings"):
-            n = len(themes[t])
-            rep = dict(repairs.get(t, {}))
-            note = ""
-            if t == "streets" and n_copied:
-                rep["node_tags_copied"] = n_copied
-                note = f"{n_copied} kerb/tactile_paving/crossing values copied from OSM nodes onto crossing edges."
-            if t == "buildings":
-                note = "Residents estimated from footprint x levels (data/norms/population.toml)." if n else "No buildings in the OSM data: homes are estimated along streets."
-            if n == 0 and not note:
-                note = f"No {t} found in the OSM data for this area."
-            info[t] = ThemeInfo(status="present" if n else "missing", source=source, date=date, count=n, repairs=rep, note=note).to_dict()
+        info = _theme_infos(themes, repairs, n_copied, source, date)
         info["boundary"] = ThemeInfo(status="present", source=wijken_info.source if (wijken_info and not bnote.startswith("Extent")) else source, date=date, count=len(boundary), note=bnote).to_dict()
         wi = wijken_info or ThemeInfo(source=source, date=date)
         info["wijken"] = ThemeInfo(status="present" if not note_wijken else "partial", source=wi.source, date=wi.date, count=len(wijken), repairs=wi.repairs, note=" ".join(x for x in (note_wijken or wi.note, res_note) if x)).to_dict()

@@ -103,8 +103,10 @@ POI_CATEGORIES: tuple[str, ...] = (
     "sports",
     "playground",
     "other",
+    "traffic",
 )
-"""Normalised POI categories (``pois.category``)."""
+"""Normalised POI categories (``pois.category``). ``traffic`` (subtype ``traffic_signals``) is no
+facility: traffic lights kept only for the CNOSSOS-EU junction correction of road noise."""
 
 LANDUSE_KINDS: tuple[str, ...] = ("brownfield", "construction", "railway", "parking", "industrial", "residential", "commercial", "farmland", "other")
 """Normalised land-use kinds (``landuse.kind``); brownfield/construction burn as bare soil, parking as paved."""

@@ -452,7 +452,8 @@ def road_conditions(streets: gpd.GeoDataFrame, traffic: gpd.GeoDataFrame, params
     Surface: the OSM ``surface`` tag through ``cnossos_road_surface_osm.csv`` (klinkers -> NL10,
     kasseien -> NL11; anything else or no tag: reference surface). Junctions (only segments with
     motor traffic): crossings with traffic lights (street edges tagged ``crossing=traffic_signals``
-    or ``highway=traffic_signals``, POIs of subtype ``traffic_signals``) and roundabout entries (a
+    or ``highway=traffic_signals``, POIs of subtype ``traffic_signals``: the OSM nodes
+    ``highway`` / ``crossing=traffic_signals``, category ``traffic``) and roundabout entries (a
     node where at least three motor streets meet, one of them ``junction=roundabout``); the
     weight of the nearest junction type is the mean of ``max(1 - x/100, 0)`` along the segment
     (points every ``road_junction_sample_m``). Dutch notes say what is assumed.
