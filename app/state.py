@@ -87,6 +87,7 @@ class W:
     CLEAR_CACHES = "clear_caches_btn"
 
     KAART_LAYERS = "kaart_lagen"
+    KAART_INDICATORS = "kaart_indicatorlagen"
     KAART_STOP_COL = "kaart_stop_col"
     KAART_PROFILE = "kaart_profile"
     KAART_WIJK = "kaart_wijk"

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import SCREENSHOTS, wait_idle
-from test_app_browser import MAP_IFRAME, browser, map_frame, open_page, server, workdir  # noqa: F401
+from test_app_browser import (  # noqa: F401
+    MAP_IFRAME,
+    browser,
+    choose_indicator_layers,
+    map_frame,
+    open_page,
+    server,
+    workdir,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -130,8 +138,7 @@ def test_kaart_home_tooltip_shows_above_the_wijk_outline(server, browser) -> Non
     ctx, page = _context(browser, 1400, 1000)
     try:
         open_page(page, server, "")
-        page.locator('[data-testid="stButtonGroup"] button', has_text="Geluid aan de woning (Lden)").first.click()
-        wait_idle(page, 120_000)
+        choose_indicator_layers(page, "Geluid aan de woning (Lden)")
         leaflet = map_frame(page).locator(".leaflet-container")
         leaflet.wait_for(state="visible", timeout=30_000)
         page.wait_for_timeout(1500)

@@ -72,24 +72,32 @@ def wijk_card(row: pd.Series, indicators: list[Indicator], outcomes: dict[str, c
             show_notes(outcome.notes)
 
 
+INDICATOR_PLACEHOLDER = "Kies een of meer indicatoren"
+
+
 def _layer_choice(area_has_family: dict[str, bool]) -> tuple[dict[str, bool], list[str], dict[str, str]]:
+    """The layer controls beside the map: base layers as pills, the indicator layers in one compact multiselect.
+
+    Returns what to show of the base layers, the indicator layer keys chosen and their options.
+    """
     ind_labels = {lyr.label: lyr.key for lyr in maps.MAP_LAYERS if area_has_family.get(lyr.family)}
     missing = [lyr.label for lyr in maps.MAP_LAYERS if not area_has_family.get(lyr.family)]
-    chosen = st.pills("Kaartlagen", list(BASE_LAYERS) + list(ind_labels), selection_mode="multi",
-                      default=["Groen", "Waterlopen"], key=W.KAART_LAYERS)
+    chosen = st.pills("Kaartlagen", list(BASE_LAYERS), selection_mode="multi",
+                      default=["Groen", "Waterlopen"], key=W.KAART_LAYERS, wrap=True) or []
+    chosen_labels = st.multiselect(
+        "Indicatorlagen", list(ind_labels), key=W.KAART_INDICATORS, placeholder=INDICATOR_PLACEHOLDER, wrap=True,
+        help="Indicatoren per woning, straat, wijk of rastercel; de waarden staan in de tooltip en de legende onder de kaart.")
     if missing:
         st.caption("Niet beschikbaar voor dit studiegebied: " + ", ".join(missing) + ".")
     show = {v: (k in chosen) for k, v in BASE_LAYERS.items()}
-    chosen_ind = [ind_labels[k] for k in chosen if k in ind_labels]
+    chosen_ind = [ind_labels[k] for k in chosen_labels if k in ind_labels]
     options: dict[str, str] = {}
-    if "stop" in chosen_ind or "accessibility" in chosen_ind:
-        oc1, oc2 = st.columns(2)
-        if "stop" in chosen_ind:
-            options["stop"] = oc1.selectbox("STOP-score op de kaart", list(maps.STOP_LABELS),
-                                            format_func=maps.STOP_LABELS.get, key=W.KAART_STOP_COL)
-        if "accessibility" in chosen_ind:
-            options["profile"] = oc2.selectbox("Toegankelijkheid voor", list(maps.PROFILE_CHOICES),
-                                               format_func=maps.PROFILE_CHOICES.get, key=W.KAART_PROFILE)
+    if "stop" in chosen_ind:
+        options["stop"] = st.selectbox("STOP-score op de kaart", list(maps.STOP_LABELS),
+                                       format_func=maps.STOP_LABELS.get, key=W.KAART_STOP_COL)
+    if "accessibility" in chosen_ind:
+        options["profile"] = st.selectbox("Toegankelijkheid voor", list(maps.PROFILE_CHOICES),
+                                          format_func=maps.PROFILE_CHOICES.get, key=W.KAART_PROFILE)
     return show, chosen_ind, options
 
 
@@ -236,21 +244,26 @@ def comparison_chart(table: pd.DataFrame, avail: list[Indicator]) -> None:
     st.vega_lite_chart(chart, spec, width="stretch")
 
 
+def _data_per_theme(area: StudyArea) -> None:
+    with st.expander("Gegevens per thema (bron, datum, volledigheid)", expanded=False):
+        st.dataframe(manifest_table(area), hide_index=True, width="stretch")
+
+
 @guarded
 def render() -> None:
     folder, stamp, area = compute.current_area()
     synthetic_banner(area)
     st.title(TITLE)
-    with st.expander("Gegevens per thema (bron, datum, volledigheid)", expanded=False):
-        st.dataframe(manifest_table(area), hide_index=True, width="stretch")
     if len(area.wijken) == 0:
+        _data_per_theme(area)
         st.error("Dit studiegebied heeft geen wijken; kies een ander studiegebied of voeg een wijkenbestand toe.")
         return
     base = compute.wijk_base_table(folder, stamp)
     outcomes = {fam: compute.family_result(fam, folder, stamp) for fam in compute.app_families()}
-    show, chosen_ind, options = _layer_choice({f: o.result is not None for f, o in outcomes.items()})
-
+    # the map starts right under the title; its layer controls and the wijk card sit beside it
     left, right = st.columns([3, 2], gap="large")
+    with right:
+        show, chosen_ind, options = _layer_choice({f: o.result is not None for f, o in outcomes.items()})
     with left:
         m, legends = build_map(folder, stamp, show, chosen_ind, options)
         out = st_folium(m, key=f"kaart_{compute.slug(folder)}", height=640, use_container_width=True,
@@ -275,4 +288,5 @@ def render() -> None:
         code = st.selectbox("Wijk (of klik op een wijk op de kaart)", codes, format_func=lambda c: f"{names[c]} ({c})",
                             key=W.KAART_WIJK)
         wijk_card(table[table["wijk_code"] == code].iloc[0], avail, outcomes)
+    _data_per_theme(area)
     comparison_chart(table, avail)

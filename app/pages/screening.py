@@ -27,8 +27,8 @@ from gezondestad.model.fmt import MISSING, fmt_delta, fmt_number, fmt_people, fm
 from gezondestad.model.studyarea import StudyArea
 from gezondestad.screening.checklist import (
     SCORE_LABELS_NL,
+    ChecklistItem,
     build_checklist,
-    checklist_frame,
     load_checklist,
 )
 from gezondestad.screening.compare import ZONE_LABELS_NL, ScreeningResult, screen
@@ -58,7 +58,9 @@ SOURCE_UPLOAD = "Eigen plan uploaden"
 SOURCE_DRAW = "Plan tekenen op de kaart"
 DRAWN_PLAN_KEY = "screening_drawn_plan"
 ANSWERS_NL = ("onbekend", "ja", "deels", "nee")
-SCORE_MD = {"+": ":green[● gunstig]", "0": ":orange[● neutraal]", "-": ":red[● ongunstig]", "?": ":gray[● onbekend]"}
+SCORE_COLORS = {"+": "green", "0": "orange", "-": "red", "?": "gray"}
+SCORE_MD = {k: f":{c}[● {SCORE_LABELS_NL[k]}]" for k, c in SCORE_COLORS.items()}
+"""A checklist score in colour, with the words of the report and the checklist (positief, neutraal, negatief, onbekend)."""
 FEATURE_COLORS = {
     "building": ("#8d6e63", "gebouw"), "green": ("#43a047", "groen"), "street": ("#616161", "straat"),
     "path": ("#ab47bc", "pad"), "parking": ("#9e9e9e", "parking"), "water": ("#1e88e5", "water"),
@@ -66,8 +68,29 @@ FEATURE_COLORS = {
 }
 DELTA_COLUMNS = {"label": "Indicator", "voor": "Voor", "na": "Na", "verschil": "Verschil", "direction_nl": "Richting",
                  "beter": "Inwoners beter", "slechter": "Inwoners slechter", "norm_source": "Bron van de norm"}
-CHECKLIST_COLUMNS = {"theme": "Thema", "score": "Beoordeling", "question": "Vraag", "evidence": "Onderbouwing",
-                     "recommendation": "Aanbeveling", "source": "Bron van de norm"}
+
+
+def checklist_item_md(it: ChecklistItem) -> str:
+    """One checklist item as Markdown (escaped): theme and score, the question, the planner's answer,
+    the evidence and the recommendation, each on its own line so long text wraps instead of being cut."""
+    lines = [f"**{md_escape(it.theme)}** · {SCORE_MD.get(it.score, md_escape(it.score))}", f"_{md_escape(it.question)}_"]
+    if it.planner_answer:
+        lines.append(f"**Antwoord van de planner:** {md_escape(it.planner_answer)}")
+    if it.contradicted:
+        lines.append(":orange[De berekening spreekt het antwoord van de planner tegen.]")
+    lines.append(f"**Onderbouwing:** {md_escape(it.evidence) if it.evidence else MISSING}")
+    if it.recommendation:
+        lines.append(f"**Aanbeveling:** {md_escape(it.recommendation)}")
+    return "  \n".join(lines)
+
+
+def checklist_list(items: list[ChecklistItem]) -> None:
+    """The scored checklist as a list of cards (a table cut the questions and recommendations off)."""
+    for it in items:
+        with st.container(border=True):
+            st.markdown(checklist_item_md(it))
+            if it.source:
+                st.caption(f"Bron van de norm: {md_escape(it.source)}")
 
 
 def plan_source(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
@@ -368,10 +391,7 @@ def render() -> None:
         show_health(health)
 
     st.subheader("Checklist gezondheidsdeterminanten")
-    cf = checklist_frame(items)
-    cf["score"] = cf["score"].map(SCORE_LABELS_NL).fillna(cf["score"])
-    st.dataframe(cf[[c for c in CHECKLIST_COLUMNS if c in cf.columns]].rename(columns=CHECKLIST_COLUMNS).fillna(MISSING),
-                 hide_index=True, width="stretch")
+    checklist_list(items)
     voices = voices_near_plan(result.plan.footprint, area.name, list(result.zones.plan_codes), db_path=pt.default_db_path(), crs=area.crs)
     report = render_html(result, items, with_maps=True, health=health, voices=voices)
     js = json.dumps(report_json(result, items, health=health), ensure_ascii=False, indent=2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -35,6 +37,16 @@ ELEMENT_NL = {"path": "pad", "ramp": "helling", "crossing": "oversteek", "kerb":
               "bench": "zitbank", "toilet": "toilet", "parking": "parkeerplaats"}
 TABLE_COLUMNS = {"id": "Nr.", "element": "Element", "rule_text": "Regel", "oordeel": "Oordeel", "value": "Waarde",
                  "limit": "Grens", "unit": "Eenheid", "missing": "Ontbreekt", "fix": "Oplossing", "source": "Bron"}
+ATTR_NL = {"width_cm": "breedte", "length_m": "lengte", "length_cm": "lengte", "slope_pct": "langshelling",
+           "rise_cm": "hoogteverschil", "cross_slope_pct": "dwarshelling", "kerb_height_cm": "hoogte boordsteen",
+           "riser_cm": "optrede", "turning_cm": "draaicirkel", "tactile": "voelbare markering", "handrail": "leuning",
+           "rest_landing": "tussenbordes", "surface": "verharding", "layout": "opstelling"}
+"""Dutch names of the design attributes; the column name of the file stays in brackets (it is what to add)."""
+TABLE_WIDTHS_PX = {"Nr.": 52, "Element": 84, "Oordeel": 104, "Regel": 260, "Waarde": 124, "Grens": 156, "Eenheid": 64,
+                   "Ontbreekt": 170, "Oplossing": 280, "Bron": 360}
+"""Column widths of the result table; with ``TABLE_ROW_HEIGHT_PX`` the long texts wrap over three lines."""
+TABLE_ROW_HEIGHT_PX = 68
+"""Taller than 4rem (64 px): Streamlit then wraps the text in the cells instead of cutting it."""
 RULES_COLUMNS = {"rule": "Regel (code)", "element": "Element", "rule_text": "Regel", "limit": "Grens", "unit": "Eenheid",
                  "requires": "Nodig", "source": "Bron", "fix": "Oplossing"}
 
@@ -54,8 +66,29 @@ def result_table(result: pd.DataFrame) -> pd.DataFrame:
     t["element"] = t["element"].map(lambda e: ELEMENT_NL.get(str(e), text_cell(e)))
     for c in t.columns:
         if c != "element":
-            t[c] = t[c].map(text_cell)
+            t[c] = t[c].map(attrs_nl if c == "missing" else text_cell)
     return t.rename(columns=TABLE_COLUMNS)
+
+
+def attrs_nl(text: object) -> str:
+    """The attribute names in a "missing" text in Dutch, each with its column name ("breedte (width_cm)")."""
+    return re.sub(r"[a-z_]+", lambda m: f"{ATTR_NL[m.group()]} ({m.group()})" if m.group() in ATTR_NL else m.group(),
+                  text_cell(text))
+
+
+def result_column_config(table: pd.DataFrame) -> dict[str, Any]:
+    """Widths of the result table's columns (number pinned), so long rules and fixes wrap instead of being cut."""
+    return {c: st.column_config.TextColumn(c, width=TABLE_WIDTHS_PX.get(c, "medium"), pinned=c == "Nr.")
+            for c in table.columns}
+
+
+def show_result_table(result: pd.DataFrame) -> None:
+    """Per rule: the verdict right after the element, then the rule, the values and what to do."""
+    t = result_table(result)
+    order = [c for c in ("Nr.", "Element", "Oordeel", "Regel") if c in t.columns]
+    order += [c for c in t.columns if c not in order]
+    st.dataframe(t, hide_index=True, width="stretch", row_height=TABLE_ROW_HEIGHT_PX, column_order=order,
+                 column_config=result_column_config(t), height=min(560, 38 + TABLE_ROW_HEIGHT_PX * len(t) + 2))
 
 
 def rules_table_nl() -> pd.DataFrame:
@@ -199,5 +232,5 @@ def render() -> None:
     else:
         st.info("Het ontwerp heeft geen geometrie: enkel de tabel wordt getoond.")
     st.markdown("#### Resultaat per regel")
-    st.dataframe(result_table(result), hide_index=True, width="stretch")
+    show_result_table(result)
     downloads(gpd.GeoDataFrame(result, geometry="geometry", crs=result.crs), has_geom)
