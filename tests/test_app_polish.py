@@ -7,6 +7,7 @@ the screening checklist as a list, Dutch names of missing design attributes.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,18 @@ def test_toets_table_wraps_long_text_with_the_verdict_up_front() -> None:
     assert set(df.value.columns) <= set(widths)  # every column has its width
     missing = " ".join(df.value["Ontbreekt"])
     assert "breedte (width_cm)" in missing and " width_cm" not in missing.replace("(width_cm)", "")
+
+
+def test_toets_rules_table_wraps_too() -> None:
+    at = run_page("toets")  # no design yet: the expected columns and the rules
+    df = at.dataframe[0]
+    assert "Regel (code)" in df.value.columns and df.proto.row_height > 64
+    widths = {k: v.get("width") for k, v in json.loads(df.proto.columns).items()}
+    assert set(df.value.columns) <= set(widths) and widths["Regel"] >= 250
+    limits = df.value.set_index("Regel (code)")["Grens"]
+    assert limits["path_slope"] == "path_max_slope_pct: 4"  # 4.0 in the norms
+    assert limits["ramp_slope"] == "ramp_rise_bands_cm: 10; 25; 50\nramp_max_slope_pct: 10; 8,3; 6,25; 5"
+    assert not any(re.search(r"\d\.\d", v) for v in limits)
 
 
 def test_missing_attributes_are_named_in_dutch_with_their_column() -> None:

@@ -22,9 +22,11 @@ from gezondestad.app.ui import (
 from gezondestad.layers import export
 from gezondestad.layers.participation import escape_text as esc
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.fmt import fmt_people
+from gezondestad.model.fmt import MISSING, fmt_people
+from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
 from gezondestad.screening import toets
+from gezondestad.screening.report import norm_value_nl
 from streamlit_folium import st_folium
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ ATTR_NL = {"width_cm": "breedte", "length_m": "lengte", "length_cm": "lengte", "
            "rest_landing": "tussenbordes", "surface": "verharding", "layout": "opstelling"}
 """Dutch names of the design attributes; the column name of the file stays in brackets (it is what to add)."""
 TABLE_WIDTHS_PX = {"Nr.": 52, "Element": 84, "Oordeel": 104, "Regel": 260, "Waarde": 124, "Grens": 156, "Eenheid": 64,
-                   "Ontbreekt": 170, "Oplossing": 280, "Bron": 360}
-"""Column widths of the result table; with ``TABLE_ROW_HEIGHT_PX`` the long texts wrap over three lines."""
+                   "Ontbreekt": 170, "Oplossing": 280, "Bron": 360, "Regel (code)": 150, "Nodig": 170}
+"""Column widths of the result and rules tables; with ``TABLE_ROW_HEIGHT_PX`` the long texts wrap over three lines."""
 TABLE_ROW_HEIGHT_PX = 68
 """Taller than 4rem (64 px): Streamlit then wraps the text in the cells instead of cutting it."""
 RULES_COLUMNS = {"rule": "Regel (code)", "element": "Element", "rule_text": "Regel", "limit": "Grens", "unit": "Eenheid",
@@ -82,18 +84,33 @@ def result_column_config(table: pd.DataFrame) -> dict[str, Any]:
             for c in table.columns}
 
 
-def show_result_table(result: pd.DataFrame) -> None:
-    """Per rule: the verdict right after the element, then the rule, the values and what to do."""
-    t = result_table(result)
-    order = [c for c in ("Nr.", "Element", "Oordeel", "Regel") if c in t.columns]
+def wrapped_table(t: pd.DataFrame, first: tuple[str, ...] = ()) -> None:
+    """A table whose long texts wrap in their cells (columns ``first`` up front, then the others)."""
+    order = [c for c in first if c in t.columns]
     order += [c for c in t.columns if c not in order]
     st.dataframe(t, hide_index=True, width="stretch", row_height=TABLE_ROW_HEIGHT_PX, column_order=order,
                  column_config=result_column_config(t), height=min(560, 38 + TABLE_ROW_HEIGHT_PX * len(t) + 2))
 
 
+def show_result_table(result: pd.DataFrame) -> None:
+    """Per rule: the verdict right after the element, then the rule, the values and what to do."""
+    wrapped_table(result_table(result), ("Nr.", "Element", "Oordeel", "Regel"))
+
+
+def rule_limits_nl(norm_keys: tuple[str, ...]) -> str:
+    """A rule's limits with Dutch numbers ("path_max_slope_pct: 4", lists "10; 8,3; 6,25"), one per line;
+    long tables (six values or more) are left out as in the report."""
+    norms = load_norms("accessibility")
+    return "\n".join(f"{k}: {norm_value_nl(norms[k].value, 'accessibility')}" for k in norm_keys
+                     if not isinstance(norms[k].value, list) or len(norms[k].value) < 6) or MISSING
+
+
 def rules_table_nl() -> pd.DataFrame:
     rt = toets.rules_table()
     t = pd.DataFrame({c: rt[c] for c in RULES_COLUMNS if c in rt.columns})
+    if "limit" in t.columns and "rule" in t.columns:
+        keys = {r.rule_id: r.norm_keys for r in toets.RULES}
+        t["limit"] = [rule_limits_nl(keys[str(r)]) if str(r) in keys else lim for r, lim in zip(t["rule"], t["limit"])]
     if "element" in t.columns:
         t["element"] = t["element"].map(lambda e: ELEMENT_NL.get(str(e), text_cell(e)))
     return t.map(text_cell).rename(columns=RULES_COLUMNS)
@@ -200,7 +217,7 @@ def render() -> None:
                 "stairs/trap, bench/bank, toilet, parking/parkeerplaats) en waar van toepassing: "
                 + ", ".join(f"`{c}`" for c in toets.SCHEMA if c not in ("id", "element")) + "."
             )
-            st.dataframe(rules_table_nl(), hide_index=True, width="stretch")
+            wrapped_table(rules_table_nl())
         return
     st.success(f"‘{md_escape(name)}’: {fmt_people(len(design))} elementen.")
     mapping = column_mapping(design, key)
