@@ -7,8 +7,8 @@
 Prints the share of motor-traffic street length (and segments) per mapped CNOSSOS surface, the
 junction points found, the time of :func:`road_conditions`, then the noise at the homes twice:
 with the corrections (the production path) and without them (the same area with the OSM tags
-``surface``, ``junction`` and ``crossing`` blanked, i.e. the reference surface and no junctions,
-as before this change). Reports wall/CPU time of both runs and the Lden shift at the homes: its
+``surface``, ``junction`` and ``crossing`` blanked and the traffic-light POIs dropped, i.e. the
+reference surface and no junctions, as before this change). Reports wall/CPU time of both runs and the Lden shift at the homes: its
 distribution, how many homes change by more than 1 dB, and why (what the motor streets within 50 m
 of the home carry: klinkers/kasseien, a traffic light, a roundabout). Every Lden must be finite or unknown (NaN), never inf.
 """
@@ -43,13 +43,16 @@ def _area(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _blank(area):  # type: ignore[no-untyped-def]
-    """The same area with the OSM tags that drive the corrections removed (reference surface, no junctions)."""
+    """The same area with the OSM tags that drive the corrections removed (reference surface, no junctions):
+    street tags blanked and the traffic-light POIs (subtype ``traffic_signals``) dropped."""
     a = copy.copy(area)
     a.themes = dict(area.themes)
     st = area.streets.copy()
     for c in ("surface", "junction", "crossing"):
         st[c] = None
     a.themes["streets"] = st
+    po = area.pois
+    a.themes["pois"] = po[po["subtype"].astype(str) != "traffic_signals"].reset_index(drop=True)
     return a
 
 

@@ -77,7 +77,9 @@ def main() -> int:
     print(f"Lden shift at {int(ok.sum())} homes (with - without POI lights), dB: "
           + ", ".join(f"p{q} {v:+.2f}" for q, v in zip((0, 50, 90, 99, 100), np.percentile(d[ok], [0, 50, 90, 99, 100]))))
     for thr in (0.01, 0.1, 0.5, 1.0):
-        print(f"  |shift| > {thr} dB: {int((ok & (np.abs(d) > thr)).sum())} homes")
+        print(f"  |shift| > {thr} dB: {int((ok & (np.abs(d) > thr)).sum())} homes ({int((ok & (d > thr)).sum())} louder, {int((ok & (d < -thr)).sum())} quieter)")
+    # CNOSSOS-EU Table 2.2.b, traffic lights: rolling noise C_R < 0, propulsion C_P > 0: near lights on fast streets
+    # (rolling noise dominant) a home can get quieter; a segment that was nearer a roundabout than a light changes type
     print(f"  mean shift {d[ok].mean():+.3f} dB; among changed homes {d[ok & (d != 0)].mean() if (ok & (d != 0)).any() else 0:+.3f} dB")
     return 0
 
