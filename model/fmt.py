@@ -63,6 +63,8 @@ def fmt_value(v: Any, unit: str, missing: str = MISSING) -> str:
         return "ja" if f >= 0.5 else "nee"
     if unit in _COUNT_UNITS:
         return fmt_number(f, 0 if f == round(f) else 1)
+    if unit == "/100":  # a 0-100 score: one decimal, read as "97,8/100"
+        return fmt_number(f, 1) + "/100"
     s = fmt_number(f, _decimals(f))
     return s if unit in _NO_UNIT else f"{s} {unit}"
 
@@ -79,6 +81,8 @@ def fmt_delta(v: Any, unit: str, missing: str = MISSING) -> str:
         return "gewijzigd" if f != 0 else "gelijk"
     if unit in _COUNT_UNITS:
         return f"{sign}{fmt_number(abs(f), 0 if f == round(f) else 1)}"
+    if unit == "/100":
+        return f"{sign}{fmt_number(abs(f), 1)} punt"
     s = f"{sign}{fmt_number(abs(f), 2)}"
     return s if unit in _NO_UNIT else f"{s} {unit}"
 

@@ -86,6 +86,13 @@ FEATURE_TYPES: tuple[str, ...] = (
 )
 """Allowed values of a plan feature's ``feature_type``."""
 
+FEATURE_TYPES_NL: dict[str, str] = {
+    "building": "gebouw", "green": "groen", "street": "straat", "path": "pad", "parking": "parking", "water": "water",
+    "wadi": "wadi", "demolition": "afbraak", "paving": "verharding", "facility": "voorziening", "trees": "bomen",
+    "closure": "afsluiting", "noise_barrier": "geluidsscherm",
+}
+"""Dutch names of the feature types, for what a user reads."""
+
 GEOM_NL = {"Point": "punt", "MultiPoint": "multipunt", "LineString": "lijn", "MultiLineString": "multilijn",
            "Polygon": "vlak", "MultiPolygon": "multivlak"}
 """Dutch names of geometry types, for messages."""

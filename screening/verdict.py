@@ -19,6 +19,7 @@ import pandas as pd
 from gezondestad.model.catalogue import FAMILY_LABELS
 from gezondestad.model.fmt import fmt_people
 from gezondestad.model.norms import load_norms
+from gezondestad.screening.plan import FEATURE_TYPES_NL
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,15 @@ def _num(v: Any) -> float:
     return f if np.isfinite(f) else 0.0
 
 
+def in_sentence(label: str) -> str:
+    """An indicator label inside a sentence: first letter in lower case unless the first word is an
+    abbreviation (STOP, WHO, NO2); the rest as written, so (Lden) and PM2,5 keep their capitals."""
+    first = label.split(" ", 1)[0] if label else ""
+    if not first or first.isupper() or any(ch.isupper() or ch.isdigit() for ch in first[1:]):
+        return label
+    return label[0].lower() + label[1:]
+
+
 def _causes(plan: Any, family: str, mapping: dict[str, tuple[set[str], str]]) -> str:
     """Plan elements of the types that change ``family``, named by name (or type) and counted."""
     types, generic = mapping.get(family, (set(), ""))
@@ -123,7 +133,8 @@ def _causes(plan: Any, family: str, mapping: dict[str, tuple[set[str], str]]) ->
     for _, r in sel.iterrows():
         nm = r.get("name")
         nm = nm if isinstance(nm, str) and nm.strip() else None
-        names.append(f"{nm} ({r['feature_type']})" if nm else str(r["feature_type"]))
+        ft = FEATURE_TYPES_NL.get(str(r["feature_type"]), str(r["feature_type"]))
+        names.append(f"{nm} ({ft})" if nm else ft)
     uniq = list(dict.fromkeys(names))
     more = f" en {len(uniq) - 4} andere" if len(uniq) > 4 else ""
     return ", ".join(uniq[:4]) + more
@@ -189,7 +200,7 @@ def findings(result: Any) -> tuple[list[Finding], list[Finding], list[Finding], 
         worse, better, fail = ppl.max(axis=0)
         new_n = float(pd.to_numeric(rows.get("new_residents"), errors="coerce").fillna(0).max()) if "new_residents" in rows else 0.0
         causes = _causes(result.plan, family, mapping)
-        remedy = remedies.get(str(key), f"Pas het plan aan zodat '{label.lower()}' niet achteruitgaat.")
+        remedy = remedies.get(str(key), f"Pas het plan aan zodat '{in_sentence(label)}' niet achteruitgaat.")
         if "rood" in lights and worse >= min_res:
             harms.append(Finding(str(key), label, family, "harm", basis, worse,
                                  _finding_text("harm", label, worse, better, 0.0, new_n), causes, remedy))
@@ -274,9 +285,9 @@ def decide(result: Any, items: list[Any] | None = None) -> Verdict:
         verdict = "gunstig"
         reasons = tuple(benefits[:top])
         conditions = ()
-    gains = ("Beter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({f.label.lower()})" for f in benefits[:2])) if benefits \
+    gains = ("Beter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({in_sentence(f.label)})" for f in benefits[:2])) if benefits \
         else "Beter af: niemand aantoonbaar (geen berekende verbetering)."
-    losses = ("Slechter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({f.label.lower()})" for f in (harms + new_fails)[:2])) if harms or new_fails \
+    losses = ("Slechter af: " + "; ".join(f.text.split(": ", 1)[1] + f" ({in_sentence(f.label)})" for f in (harms + new_fails)[:2])) if harms or new_fails \
         else "Slechter af: niemand volgens de berekening."
     not_assessed = list(unknown)
     open_q = unanswered_questions(items)

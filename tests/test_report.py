@@ -38,6 +38,12 @@ def test_number_formatting():
     assert norm_value_nl(300.0) == "300" and norm_value_nl(["school", "kinderopvang"]) == "school, kinderopvang"
     assert norm_value_nl({"primary": 8000, "secondary": 5000}, "traffic") == "tabel met 2 waarden (zie data/norms/traffic.toml)"
     assert UNIT_NL["degC"] == "°C"
+    # 0-100 scores with one decimal; indicator labels inside a sentence keep their abbreviations
+    from gezondestad.screening.verdict import in_sentence
+
+    assert fmt_value(97.81, "/100") == "97,8/100" and fmt_delta(-0.09, "/100") == "−0,1 punt"
+    assert in_sentence("Geluid aan de woning 's nachts (Lnight)") == "geluid aan de woning 's nachts (Lnight)"
+    assert in_sentence("STOP – Stappers (S)") == "STOP – Stappers (S)"
     # counts: whole numbers without the unit word
     assert fmt_value(4.0, "aantal") == "4" and fmt_delta(-2240, "aantal") == "−2 240" and fmt_delta(0, "aantal") == "±0"
 
