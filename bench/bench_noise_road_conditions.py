@@ -56,6 +56,27 @@ def _blank(area):  # type: ignore[no-untyped-def]
     return a
 
 
+def sample_homes(area, n: int | None):
+    """All homes of ``area``, or a fixed random sample of ``n`` of them (seed 1)."""
+    homes = home_points(area)
+    if n and n < len(homes):
+        homes = homes.iloc[np.sort(np.random.default_rng(1).choice(len(homes), n, replace=False))].reset_index(drop=True)
+    return homes
+
+
+def lden_runs(areas: dict, p, homes) -> list[np.ndarray]:
+    """Lden at ``homes`` for each (label -> study area), timed; printed as it goes."""
+    runs = []
+    for label, a in areas.items():
+        w0, c0 = time.perf_counter(), time.process_time()
+        res = noise_exposure(a, traffic_per_segment(a), p, homes=homes, with_grid=False)
+        print(f"noise at {len(homes)} homes {label}: wall {time.perf_counter() - w0:.1f} s, CPU {time.process_time() - c0:.1f} s")
+        lden = res.homes["lden_db"].to_numpy(dtype=float)
+        assert not np.isinf(lden).any()
+        runs.append(lden)
+    return runs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--area", type=Path, help="a saved study area folder (default: prepare Las Palmas)")
@@ -82,17 +103,8 @@ def main() -> int:
     for n in cond.notes:
         print(f"  Opmerking: {n}")
 
-    homes = home_points(area)
-    if args.sample and args.sample < len(homes):
-        homes = homes.iloc[np.sort(np.random.default_rng(1).choice(len(homes), args.sample, replace=False))].reset_index(drop=True)
-    runs = {}
-    for label, a in (("without corrections (before)", _blank(area)), ("with corrections (after)", area)):
-        w0, c0 = time.perf_counter(), time.process_time()
-        res = noise_exposure(a, traffic_per_segment(a), p, homes=homes, with_grid=False)
-        print(f"noise at {len(homes)} homes {label}: wall {time.perf_counter() - w0:.1f} s, CPU {time.process_time() - c0:.1f} s")
-        runs[label] = res.homes["lden_db"].to_numpy(dtype=float)
-    before, after = runs.values()
-    assert not np.isinf(after).any() and not np.isinf(before).any()
+    homes = sample_homes(area, args.sample)
+    before, after = lden_runs({"without corrections (before)": _blank(area), "with corrections (after)": area}, p, homes)
     d = after - before
     ok = np.isfinite(d)
     print(f"Lden shift at {int(ok.sum())} homes (after - before), dB: "

@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 from gezondestad.layers.osm import SIGNAL_CATEGORY
 from gezondestad.layers.studyarea import load_study_area
-from gezondestad.spatial.aggregate import home_points
-from gezondestad.spatial.noise import NoiseParams, noise_exposure, road_conditions
+from gezondestad.spatial.noise import NoiseParams, road_conditions
 from gezondestad.spatial.traffic import traffic_per_segment
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_noise_road_conditions import lden_runs, sample_homes  # noqa: E402  (sibling bench script)
 
 
 def _without_signals(area):  # type: ignore[no-untyped-def]
@@ -61,17 +63,8 @@ def main() -> int:
     c0, c1 = conds.values()
     print(f"  segments that changed junction type or weight: {int((motor & ((c0.junction_type != c1.junction_type) | (c0.junction_weight != c1.junction_weight))).sum())}")
 
-    homes = home_points(area)
-    if args.sample and args.sample < len(homes):
-        homes = homes.iloc[np.sort(np.random.default_rng(1).choice(len(homes), args.sample, replace=False))].reset_index(drop=True)
-    runs = {}
-    for label, a in (("without POI lights", bare), ("with POI lights", area)):
-        w0 = time.perf_counter()
-        res = noise_exposure(a, traffic_per_segment(a), p, homes=homes, with_grid=False)
-        print(f"noise at {len(homes)} homes {label}: {time.perf_counter() - w0:.1f} s")
-        runs[label] = res.homes["lden_db"].to_numpy(dtype=float)
-    before, after = runs.values()
-    assert not np.isinf(after).any() and not np.isinf(before).any()
+    homes = sample_homes(area, args.sample)
+    before, after = lden_runs({"without POI lights": bare, "with POI lights": area}, p, homes)
     d = after - before
     ok = np.isfinite(d)
     print(f"Lden shift at {int(ok.sum())} homes (with - without POI lights), dB: "
