@@ -103,3 +103,25 @@ def test_checklist_item_shows_every_text_whole_and_escaped() -> None:
 def test_summary_and_checklist_use_the_same_score_words() -> None:
     for score, word in SCORE_LABELS_NL.items():
         assert screening_page.SCORE_MD[score].endswith(f"● {word}]")
+
+
+def test_checklist_shows_what_needs_attention_first_and_folds_the_rest() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def page() -> None:
+        from gezondestad.app.pages import screening as sp
+        from gezondestad.screening.checklist import ChecklistItem as CI
+
+        def item(theme: str, score: str) -> CI:
+            return CI(id=theme, theme=theme, kind="question", question="?", score=score, evidence="", source="",
+                      instruments="", recommendation="")
+
+        sp.checklist_list([item("Groen", "+"), item("Lucht", "-"), item("Geluid", "?"), item("Hitte", "0"), item("Water", "-")])
+
+    at = AppTest.from_function(page).run()
+    assert at.caption[0].value.startswith("3 punt(en) vragen aandacht")
+    top = [m.value.split("**")[1] for m in at.main.markdown if m.value.startswith("**")]
+    assert top[:3] == ["Lucht", "Water", "Geluid"]  # negatives, then unknown, outside the fold
+    fold = at.expander[0]
+    assert fold.label == "Positief of neutraal (2)" and fold.proto.expanded is False
+    assert [m.value.split("**")[1] for m in fold.markdown] == ["Groen", "Hitte"]

@@ -84,13 +84,26 @@ def checklist_item_md(it: ChecklistItem) -> str:
     return "  \n".join(lines)
 
 
+def _checklist_card(it: ChecklistItem) -> None:
+    with st.container(border=True):
+        st.markdown(checklist_item_md(it))
+        if it.source:
+            st.caption(f"Bron van de norm: {md_escape(it.source)}")
+
+
 def checklist_list(items: list[ChecklistItem]) -> None:
-    """The scored checklist as a list of cards (a table cut the questions and recommendations off)."""
-    for it in items:
-        with st.container(border=True):
-            st.markdown(checklist_item_md(it))
-            if it.source:
-                st.caption(f"Bron van de norm: {md_escape(it.source)}")
+    """The scored checklist as a list of cards (a table cut the questions and recommendations off):
+    the negative and unknown items first and open, the positive and neutral ones folded below."""
+    attention = [it for it in items if it.score == "-"] + [it for it in items if it.score == "?"]
+    rest = [it for it in items if it.score not in ("-", "?")]
+    st.caption(f"{fmt_people(len(attention))} punt(en) vragen aandacht (negatief of onbekend); "
+               f"{fmt_people(len(rest))} zijn positief of neutraal.")
+    for it in attention:
+        _checklist_card(it)
+    if rest:
+        with st.expander(f"Positief of neutraal ({fmt_people(len(rest))})", expanded=not attention):
+            for it in rest:
+                _checklist_card(it)
 
 
 def plan_source(area: StudyArea) -> tuple[gpd.GeoDataFrame | None, str, str]:
