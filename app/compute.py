@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 import re
@@ -41,7 +40,8 @@ from gezondestad.model.catalogue import (
     card_indicators,
 )
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.norms import load_norms
+from gezondestad.model.fmt import UNIT_NL, norm_value_nl
+from gezondestad.model.norms import load_norms, norm_value
 from gezondestad.model.paths import user_cache_dir
 from gezondestad.model.studyarea import StudyArea, StudyAreaError
 from gezondestad.screening import compare
@@ -311,19 +311,14 @@ def norm_source(family: str, key: str) -> str:
     except (GezondeStadError, KeyError, OSError) as exc:
         logger.debug("norm %s.%s: %s", family, key, exc)
         return ""
-    v = n.value
-    if isinstance(v, (list, dict)):
-        v = json.dumps(v, ensure_ascii=False)[:60]
-    elif isinstance(v, float):
-        v = f"{v:g}".replace(".", ",")
-    return f"{v} {n.unit} — {n.source}".strip()
+    return f"{norm_value_nl(n.value, family)} {UNIT_NL.get(n.unit, n.unit)} — {n.source}".strip()
 
 
 def norm_value_or_none(family: str, key: str) -> float | None:
     """A numeric norm's value, or None when the norm is absent or not a single number."""
     try:
-        v = load_norms(family)[key].value
-    except (GezondeStadError, KeyError, OSError) as exc:
+        v = norm_value(family, key)
+    except (GezondeStadError, OSError) as exc:
         logger.debug("norm %s.%s: %s", family, key, exc)
         return None
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None

@@ -92,6 +92,47 @@ def fmt_people(v: Any, missing: str = MISSING) -> str:
     return fmt_number(v, 0, missing)
 
 
+UNIT_NL: dict[str, str] = {
+    "degC": "°C",
+    "heat index (0-1)": "hitte-index (0-1)",
+    "weight": "gewicht",
+    "ratio": "verhouding",
+    "share of wijk area": "aandeel van de wijkoppervlakte",
+    "quantile of the city's cells": "kwantiel van de cellen van de stad",
+    "land-cover codes": "bodembedekkingscodes",
+    "motor vehicles per day (both directions, annual average)": "motorvoertuigen per etmaal (beide richtingen, jaargemiddelde)",
+    "µg/m³ (annual mean)": "µg/m³ (jaargemiddelde)",
+    "pois.category values and building use values (also of plan buildings)": "soorten voorzieningen en gebouwfuncties",
+    "residents": "inwoners",
+    "text": "",
+}
+"""Dutch reading of the (English) units in ``data/norms`` in the report's norms table and the app; a unit not
+listed here is shown as written (SI units, dB, km/h read the same in Dutch)."""
+
+
+def _norm_number(v: float) -> str:
+    if float(v).is_integer():
+        return fmt_number(v, 0)
+    decimals = len(f"{float(v):.4f}".rstrip("0").split(".")[1])
+    return fmt_number(v, decimals)
+
+
+def norm_value_nl(v: Any, family: str = "") -> str:
+    """A norm's value as a reader of the report or the app sees it: Dutch numbers, lists joined, tables named."""
+    if isinstance(v, bool):
+        return "ja" if v else "nee"
+    if isinstance(v, (int, float)):
+        return _norm_number(v)
+    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        return "; ".join(_norm_number(x) for x in v)
+    if isinstance(v, list) and all(isinstance(x, str) for x in v):
+        return ", ".join(v)
+    if isinstance(v, (dict, list)):
+        where = f" (zie data/norms/{family}.toml)" if family else ""
+        return f"tabel met {fmt_people(len(v))} waarden{where}"
+    return str(v)
+
+
 def fmt_datetime(v: Any, with_seconds: bool = False, missing: str = MISSING) -> str:
     """A moment in Brussels time, ``30-11-2026 20:34``; naive values are taken as UTC."""
     if v is None or (isinstance(v, float) and math.isnan(v)):

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from gezondestad.model.catalogue import CATALOGUE
-from gezondestad.model.fmt import as_number, fmt_datetime, fmt_delta, fmt_number, fmt_people, fmt_value
+from gezondestad.model.fmt import UNIT_NL, as_number, fmt_datetime, fmt_delta, fmt_number, fmt_people, fmt_value, norm_value_nl
 from gezondestad.model.norms import load_norms, norms_table
 from gezondestad.screening.checklist import SCORE_LABELS_NL, ChecklistItem
 from gezondestad.screening.charts import place_standard_spider
@@ -340,47 +340,6 @@ def plan_summary_sentence(result: ScreeningResult) -> str:
         changes.append(f"{fmt_people(a.get('street_edges_changed'))} bestaande straatsegmenten krijgen een ander regime")
     parts = (["voegt " + ", ".join(adds) + " toe"] if adds else []) + (["verwijdert " + ", ".join(removes)] if removes else []) + changes
     return ("Het plan " + "; ".join(parts) + ".") if parts else "Het plan verandert niets dat de tool kan meten."
-
-
-UNIT_NL: dict[str, str] = {
-    "degC": "°C",
-    "heat index (0-1)": "hitte-index (0-1)",
-    "weight": "gewicht",
-    "ratio": "verhouding",
-    "share of wijk area": "aandeel van de wijkoppervlakte",
-    "quantile of the city's cells": "kwantiel van de cellen van de stad",
-    "land-cover codes": "bodembedekkingscodes",
-    "motor vehicles per day (both directions, annual average)": "motorvoertuigen per etmaal (beide richtingen, jaargemiddelde)",
-    "µg/m³ (annual mean)": "µg/m³ (jaargemiddelde)",
-    "pois.category values and building use values (also of plan buildings)": "soorten voorzieningen en gebouwfuncties",
-    "residents": "inwoners",
-    "text": "",
-}
-"""Dutch reading of the (English) units in ``data/norms`` for the report's norms table; a unit not
-listed here is shown as written (SI units, dB, km/h read the same in Dutch)."""
-
-
-def _norm_number(v: float) -> str:
-    if float(v).is_integer():
-        return fmt_number(v, 0)
-    decimals = len(f"{float(v):.4f}".rstrip("0").split(".")[1])
-    return fmt_number(v, decimals)
-
-
-def norm_value_nl(v: Any, family: str = "") -> str:
-    """A norm's value as a reader of the report sees it: Dutch numbers, lists joined, tables named."""
-    if isinstance(v, bool):
-        return "ja" if v else "nee"
-    if isinstance(v, (int, float)):
-        return _norm_number(v)
-    if isinstance(v, list) and v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-        return "; ".join(_norm_number(x) for x in v)
-    if isinstance(v, list) and all(isinstance(x, str) for x in v):
-        return ", ".join(v)
-    if isinstance(v, (dict, list)):
-        where = f" (zie data/norms/{family}.toml)" if family else ""
-        return f"tabel met {fmt_people(len(v))} waarden{where}"
-    return str(v)
 
 
 def norms_used(result: ScreeningResult, items: list[ChecklistItem]) -> list[dict[str, Any]]:

@@ -22,11 +22,10 @@ from gezondestad.app.ui import (
 from gezondestad.layers import export
 from gezondestad.layers.participation import escape_text as esc
 from gezondestad.model.errors import GezondeStadError
-from gezondestad.model.fmt import MISSING, fmt_people
+from gezondestad.model.fmt import MISSING, fmt_people, norm_value_nl
 from gezondestad.model.norms import load_norms
 from gezondestad.model.studyarea import DEFAULT_CRS, StudyArea
 from gezondestad.screening import toets
-from gezondestad.screening.report import norm_value_nl
 from streamlit_folium import st_folium
 
 logger = logging.getLogger(__name__)
